@@ -1,0 +1,93 @@
+"""Socle: the digital equipment of primary schools, from grant to classroom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        instance_relative_config=True,
+    )
+    from inventory.config import load_config
+
+    load_config(app, config)
+    configure_database(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_web(app)
+    configure_cli(app)
+    return app
+
+
+def configure_database(app: Flask) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from inventory.extensions import db, migrate
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+
+    with app.app_context():
+        engine: Engine = db.engine
+        if engine.dialect.name == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+
+    # Models must be imported for the mappers, the access rules and Alembic to see them.
+    import inventory.auth.models
+    import inventory.core.mail
+    import inventory.orgs.access
+    import inventory.orgs.models  # noqa: F401
+
+
+def configure_extensions(app: Flask) -> None:
+    from inventory.extensions import babel, csrf, limiter, login_manager
+    from inventory.web import select_locale, select_timezone
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    from inventory.auth import session as _session  # noqa: F401  registers the user_loader
+
+
+def configure_blueprints(app: Flask) -> None:
+    from inventory.auth.views import bp as auth_bp
+    from inventory.orgs.views import bp as orgs_bp
+    from inventory.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(orgs_bp)
+
+
+def configure_web(app: Flask) -> None:
+    from inventory.web import install
+
+    install(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from inventory.cli import register
+
+    register(app)

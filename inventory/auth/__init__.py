@@ -1,0 +1,1 @@
+"""Users, roles, scopes, sign-in, password reset."""

@@ -1,0 +1,71 @@
+"""Sign-in, password and account administration forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from inventory.core.policy import Role
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Platform administrator"),
+    Role.TECHNICIEN: _l("Municipal IT staff"),
+    Role.GESTIONNAIRE: _l("Municipal finance officer"),
+    Role.AUDITEUR: _l("Académie auditor"),
+    Role.FORMATEUR: _l("Trainer (ERUN, CPC)"),
+}
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+        description=_l("At least 12 characters, not a common password."),
+    )
+    confirm = PasswordField(
+        _l("Confirm the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    collectivites = SelectMultipleField(_l("Collectivités"), coerce=int, validate_choice=True)
+    academies = SelectMultipleField(_l("Académies"), coerce=int, validate_choice=True)
+    departements = SelectMultipleField(_l("Départements"), coerce=int, validate_choice=True)
+    circonscriptions = SelectMultipleField(_l("Circonscriptions"), coerce=int, validate_choice=True)
+    active = BooleanField(_l("Account active"), default=True)

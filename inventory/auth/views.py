@@ -1,0 +1,214 @@
+"""Sign-in and out, password reset and invitations, user administration."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from inventory.auth import services
+from inventory.auth.forms import (
+    ROLE_LABELS,
+    ForgotForm,
+    LoginForm,
+    NewPasswordForm,
+    UserForm,
+)
+from inventory.auth.models import User
+from inventory.core import policy
+from inventory.core.errors import DomainError
+from inventory.core.mail import recent_messages
+from inventory.core.policy import Action, Role, ScopeKind
+from inventory.extensions import db, limiter
+from inventory.orgs.services import scope_choices
+from inventory.web import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 302
+
+
+def _account_key() -> str:
+    return "login-account:" + services.normalize_email(request.form.get("email", ""))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMITS"][0],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"][1], methods=["POST"], deduct_when=_failed)
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next"), url_for("web.home")))
+        flash(_("Wrong email or password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"])
+def forgot_password() -> str | Response:
+    form = ForgotForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            db.session,
+            current_app.config,
+            form.email.data or "",
+            lambda token: url_for("auth.reset_password", token=token, _external=True),
+        )
+        flash(
+            _("If an account uses this email, a link to reset the password was sent to it."), "info"
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+def _choose_password(token: str, purpose: str, max_age: int) -> str | Response:
+    user = services.user_from_token(
+        db.session, current_app.config["SECRET_KEY"], token, purpose, max_age
+    )
+    if user is None:
+        flash(_("This link is invalid, expired or already used."), "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(db.session, user, form.password.data or "")
+        except DomainError as exc:
+            form.password.errors = [str(exc.message)]
+        else:
+            logout_user()
+            flash(_("Your password is saved. You can sign in."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/new_password.html", form=form, purpose=purpose)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response:
+    return _choose_password(token, "reset", services.RESET_MAX_AGE)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> str | Response:
+    return _choose_password(token, "invite", services.INVITE_MAX_AGE)
+
+
+# -- administration ------------------------------------------------------------------------
+@bp.get("/admin/users")
+@login_required
+def users() -> str:
+    return render_template(
+        "auth/users.html",
+        users=services.list_users(db.session, current_user),
+        role_labels=ROLE_LABELS,
+    )
+
+
+def _user_form(user: User | None) -> UserForm:
+    form = UserForm(obj=None)
+    choices = scope_choices(db.session)
+    for kind, field in _SCOPE_FIELDS.items():
+        getattr(form, field).choices = choices[kind]
+    if user is not None and request.method == "GET":
+        form.email.data, form.name.data = user.email, user.name
+        form.role.data, form.active.data = user.role.value, user.active
+        for kind, field in _SCOPE_FIELDS.items():
+            getattr(form, field).data = [s.ref_id for s in user.scopes if s.kind is kind]
+    return form
+
+
+_SCOPE_FIELDS = {
+    ScopeKind.COLLECTIVITE: "collectivites",
+    ScopeKind.ACADEMIE: "academies",
+    ScopeKind.DEPARTEMENT: "departements",
+    ScopeKind.CIRCONSCRIPTION: "circonscriptions",
+}
+
+
+def _scopes_from(form: UserForm) -> list[services.ScopeChoice]:
+    return [
+        services.ScopeChoice(kind, ref_id)
+        for kind, field in _SCOPE_FIELDS.items()
+        for ref_id in (getattr(form, field).data or [])
+    ]
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+def invite() -> str | Response:
+    policy.require(current_user, Action.ADMIN)
+    form = _user_form(None)
+    if form.validate_on_submit():
+        try:
+            user = services.invite_user(
+                db.session,
+                current_app.config,
+                current_user,
+                lambda token: url_for("auth.accept_invitation", token=token, _external=True),
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=Role(form.role.data),
+                scopes=_scopes_from(form),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "email").errors = [str(exc.message)]
+        else:
+            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int) -> str | Response:
+    policy.require(current_user, Action.ADMIN)
+    user = db.get_or_404(User, user_id)
+    form = _user_form(user)
+    form.email.data = user.email
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                db.session,
+                current_user,
+                user,
+                name=form.name.data or "",
+                role=Role(form.role.data),
+                scopes=_scopes_from(form),
+                active=bool(form.active.data),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            field = {"scopes": "collectivites"}.get(exc.field or "", exc.field or "role")
+            getattr(form, field).errors = [str(exc.message)]
+        else:
+            flash(_("Account saved."), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=user)
+
+
+@bp.get("/admin/outbox")
+@login_required
+def outbox() -> str:
+    policy.require(current_user, Action.ADMIN)
+    messages = recent_messages(db.session)
+    return render_template("auth/outbox.html", messages=messages)

@@ -1,0 +1,229 @@
+"""Command-line groups: ``flask --app wsgi schools|users|demo …``."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from inventory.core import audit
+from inventory.core.errors import DomainError
+from inventory.core.importing import ImportFileError, ImportReport
+from inventory.core.policy import Role, Scope, ScopeKind
+from inventory.extensions import db
+
+
+class _Console:
+    """The CLI acts as an administrator; its changes are logged as made from the console."""
+
+    id = None
+    role = Role.ADMIN
+    scope = Scope(everything=True)
+
+
+CONSOLE = _Console()
+
+
+def _as_console() -> None:
+    audit.set_actor(audit.Actor(None, "cli:" + getpass.getuser()))
+
+
+def print_report(report: ImportReport) -> None:
+    for note in report.notes:
+        click.echo(note)
+    click.echo(
+        f"created: {report.created}  updated: {report.updated}  unchanged: {report.unchanged}  "
+        f"skipped: {report.skipped}  rejected: {len(report.rejected)}"
+    )
+    if not report.changed:
+        click.echo("No change: the data was already up to date.")
+    for r in report.rejected:
+        click.echo(f"  line {r.line}: {r.key} {r.reason}".rstrip(), err=True)
+
+
+schools = AppGroup("schools", help="The school registry: Annuaire and classes imports.")
+
+
+@schools.command("import-annuaire")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--all-types", is_flag=True, help="Also import establishments other than schools.")
+def import_annuaire_cmd(path: Path, all_types: bool) -> None:
+    """Import an 'Annuaire de l'éducation' CSV or XLSX file (idempotent)."""
+    from inventory.orgs.services import import_annuaire
+
+    _as_console()
+    try:
+        report = import_annuaire(db.session, path.read_bytes(), path.name, all_types=all_types)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    print_report(report)
+
+
+@schools.command("import-effectifs")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", help="School year to import (default: the latest in the file).")
+def import_effectifs_cmd(path: Path, year: str | None) -> None:
+    """Create the missing classrooms from the pupils-per-school file; never deletes any."""
+    from inventory.orgs.services import import_effectifs
+
+    _as_console()
+    try:
+        report = import_effectifs(db.session, path.read_bytes(), path.name, year=year)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    print_report(report)
+
+
+@schools.command("estimate-classrooms")
+def estimate_classrooms_cmd() -> None:
+    """Give schools without classrooms an estimated set, marked as estimated."""
+    from inventory.orgs.services import estimate_classrooms
+
+    _as_console()
+    click.echo(f"{estimate_classrooms(db.session)} classrooms estimated.")
+
+
+@schools.command("move")
+@click.argument("uai")
+@click.argument("siren")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
+def move_school_cmd(uai: str, siren: str, since: object) -> None:
+    """Hand the school UAI to the collectivité SIREN from a date (YYYY-MM-DD)."""
+    from inventory.orgs.models import Collectivite, Ecole
+    from inventory.orgs.services import move_school
+
+    _as_console()
+    ecole = db.session.scalar(select(Ecole).filter_by(uai=uai.upper()))
+    coll = db.session.scalar(select(Collectivite).filter_by(siren=siren))
+    if ecole is None or coll is None:
+        raise click.ClickException("Unknown school or collectivité.")
+    try:
+        move_school(db.session, CONSOLE, ecole, coll, since.date())  # type: ignore[attr-defined]
+    except DomainError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    click.echo(f"{ecole.name} now belongs to {coll.name}.")
+
+
+users = AppGroup("users", help="Accounts.")
+
+
+def _parse_scopes(values: tuple[str, ...]) -> list:
+    from inventory.auth.services import ScopeChoice
+
+    out = []
+    for value in values:
+        kind, _, ref = value.partition(":")
+        try:
+            out.append(ScopeChoice(ScopeKind(kind), int(ref)))
+        except ValueError as exc:
+            raise click.BadParameter(f"{value!r}: expected KIND:ID, e.g. collectivite:3") from exc
+    return out
+
+
+_role = click.Choice([r.value for r in Role])
+_scope_help = "KIND:ID with KIND in collectivite, academie, departement, circonscription."
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=_role, required=True)
+@click.option("--scope", "scopes", multiple=True, help=_scope_help)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_cmd(
+    email: str, name: str, role: str, scopes: tuple[str, ...], password: str
+) -> None:
+    """Create an account with a password."""
+    from inventory.auth.services import create_user
+
+    _as_console()
+    try:
+        user = create_user(
+            db.session,
+            CONSOLE,
+            email=email,
+            name=name,
+            role=Role(role),
+            scopes=_parse_scopes(scopes),
+            password=password,
+        )
+    except DomainError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+@users.command("invite")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=_role, required=True)
+@click.option("--scope", "scopes", multiple=True, help=_scope_help)
+def invite_user_cmd(email: str, name: str, role: str, scopes: tuple[str, ...]) -> None:
+    """Create an account and mail a link to choose the password."""
+    from inventory.auth.services import invite_user
+
+    _as_console()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    try:
+        user = invite_user(
+            db.session,
+            current_app.config,
+            CONSOLE,
+            lambda token: f"{base}/invitation/{token}",
+            email=email,
+            name=name,
+            role=Role(role),
+            scopes=_parse_scopes(scopes),
+        )
+    except DomainError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    click.echo(f"Invited {user.email}.")
+
+
+@users.command("deactivate")
+@click.argument("email")
+def deactivate_user_cmd(email: str) -> None:
+    """Deactivate an account (accounts are never deleted)."""
+    from inventory.auth.models import User
+    from inventory.auth.services import deactivate_user, normalize_email
+
+    _as_console()
+    user = db.session.scalar(select(User).filter_by(email=normalize_email(email)))
+    if user is None:
+        raise click.ClickException("No such account.")
+    deactivate_user(db.session, CONSOLE, user)
+    click.echo(f"Deactivated {user.email}.")
+
+
+@users.command("list")
+def list_users_cmd() -> None:
+    """List accounts with role, scope and last sign-in."""
+    from inventory.auth.services import list_users
+
+    for u in list_users(db.session, CONSOLE):
+        scopes = ",".join(f"{s.kind.value}:{s.ref_id}" for s in u.scopes) or "-"
+        last = u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "never"
+        state = "active" if u.active else "inactive"
+        click.echo(f"{u.email}\t{u.role.value}\t{scopes}\t{last}\t{state}")
+
+
+demo = AppGroup("demo", help="Demonstration data.")
+
+
+@demo.command("load")
+@click.option("--annuaire", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def load_demo_cmd(annuaire: Path | None) -> None:
+    """Import the Val-de-Marne schools, estimate classrooms, create one account per role."""
+    from inventory.demo import load_demo
+
+    _as_console()
+    for line in load_demo(db.session, annuaire):
+        click.echo(line)
+
+
+def register(app: Flask) -> None:
+    for group in (schools, users, demo):
+        app.cli.add_command(group)

@@ -1,0 +1,72 @@
+"""Configuration: defaults, then ``instance/config.py``, then the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+ENV_KEYS = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "REDIS_URL",
+    "BASE_URL",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_FROM",
+    "SMTP_STARTTLS",
+)
+
+
+class Defaults:
+    SECRET_KEY = DEV_SECRET_KEY
+    DATABASE_URL: str | None = None  # filled from the instance path when unset
+    REDIS_URL: str | None = None
+    BASE_URL = "http://127.0.0.1:5000"
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM = "socle@localhost"
+    SMTP_STARTTLS = True
+    PAGE_SIZE = 50
+    LOGIN_LIMITS = ("5 per minute", "20 per hour")
+
+
+def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
+    """Apply defaults, the instance file, the environment, then explicit overrides."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for key in ENV_KEYS:
+        if key in os.environ:
+            app.config[key] = os.environ[key]
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("DATABASE_URL"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'socle.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if isinstance(app.config.get("SMTP_PORT"), str):
+        app.config["SMTP_PORT"] = int(app.config["SMTP_PORT"])
+    if app.debug or app.testing:
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    elif app.config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise RuntimeError(
+            "Refusing to start with the development SECRET_KEY: set SECRET_KEY in the "
+            "environment or in instance/config.py."
+        )

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every domain may use; nothing domain-specific lives here."""

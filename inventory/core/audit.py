@@ -1,0 +1,181 @@
+"""Append-only change log, written by one session hook in the same transaction as the change.
+
+Every model that mixes in :class:`Audited` gets a record per insert, update and delete,
+holding who acted (set once per request or CLI command with :func:`acting_as`), from where,
+and the changed fields before and after.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import NO_VALUE
+
+from inventory.core.db import Base, UTCDateTime, utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    label: str
+    ip: str | None = None
+
+
+SYSTEM = Actor(None, "system")
+_actor: ContextVar[Actor] = ContextVar("audit_actor", default=SYSTEM)
+
+
+def current_actor() -> Actor:
+    return _actor.get()
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    token = _actor.set(actor)
+    try:
+        yield actor
+    finally:
+        _actor.reset(token)
+
+
+def set_actor(actor: Actor) -> None:
+    """Bind the actor for the rest of this context (one request)."""
+    _actor.set(actor)
+
+
+class Audited:
+    """Mixin: changes to this model are recorded in the change log."""
+
+    __audit_exclude__: frozenset[str] = frozenset({"search_text"})
+
+    @property
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """(école id, collectivité id) the record belongs to, for scoping the log."""
+        return None, None
+
+    @property
+    def audit_label(self) -> str:
+        for attr in ("name", "email", "uai", "code"):
+            value = getattr(self, attr, None)
+            if value:
+                return str(value)[:200]
+        return f"#{getattr(self, 'id', '?')}"
+
+
+class AuditAction(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class AuditRecord(Base):
+    """One change to one business record. Never updated, never deleted."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_object", "object_type", "object_id"),
+        Index("ix_audit_log_ecole_at", "ecole_id", "at"),
+        Index("ix_audit_log_collectivite_at", "collectivite_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_label: Mapped[str] = mapped_column(String(200))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    action: Mapped[str] = mapped_column(String(10))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int] = mapped_column(Integer)
+    object_label: Mapped[str] = mapped_column(String(200))
+    ecole_id: Mapped[int | None] = mapped_column(Integer)
+    collectivite_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def _plain(value: Any) -> Any:
+    if value is NO_VALUE:
+        return None
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _column_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in obj.__audit_exclude__ or key == "id":
+            continue
+        if action is AuditAction.CREATE:
+            value = _plain(getattr(obj, key))
+            if value is not None:
+                changes[key] = [None, value]
+        elif action is AuditAction.DELETE:
+            changes[key] = [_plain(state.attrs[key].loaded_value), None]
+        else:
+            hist = state.attrs[key].history
+            if hist.has_changes():
+                before = _plain(hist.deleted[0]) if hist.deleted else None
+                after = _plain(hist.added[0]) if hist.added else None
+                if before != after:
+                    changes[key] = [before, after]
+    return changes
+
+
+def _record(obj: Audited, action: AuditAction, actor: Actor) -> dict[str, Any] | None:
+    changes = _column_changes(obj, action)
+    if action is AuditAction.UPDATE and not changes:
+        return None
+    ecole_id, collectivite_id = obj.audit_scope
+    return {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "ip": actor.ip,
+        "action": action.value,
+        "object_type": obj.__tablename__,  # type: ignore[attr-defined]
+        "object_id": obj.id,  # type: ignore[attr-defined]
+        "object_label": obj.audit_label,
+        "ecole_id": ecole_id,
+        "collectivite_id": collectivite_id,
+        "changes": changes,
+    }
+
+
+@event.listens_for(Session, "after_flush")
+def _write_change_log(session: Session, flush_context: Any) -> None:
+    actor = current_actor()
+    rows = []
+    for objs, action in (
+        (session.new, AuditAction.CREATE),
+        (session.dirty, AuditAction.UPDATE),
+        (session.deleted, AuditAction.DELETE),
+    ):
+        for obj in objs:
+            if isinstance(obj, Audited):
+                row = _record(obj, action, actor)
+                if row:
+                    rows.append(row)
+    if rows:
+        session.connection().execute(AuditRecord.__table__.insert(), rows)
+
+
+@event.listens_for(AuditRecord, "before_update")
+@event.listens_for(AuditRecord, "before_delete")
+def _refuse_rewrite(mapper: Any, connection: Any, target: AuditRecord) -> None:
+    raise PermissionError("the change log is append-only")

@@ -1,0 +1,14 @@
+"""Domain errors raised by services and the error pages that answer HTTP errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule refused a change; ``message`` is translated and shown to the user."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field

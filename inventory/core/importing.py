@@ -1,0 +1,262 @@
+"""One framework for every tabular import (CSV or XLSX), from CLI, web upload or API.
+
+An importer declares its fields with the header spellings it accepts, validates one row
+at a time, and upserts on a natural key. The framework detects encoding, delimiter and
+header variant, runs the rows in batches (one transaction per batch) and returns a report
+of created / updated / unchanged / rejected rows, each rejection with its line and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import IO, Any
+
+from flask_babel import lazy_gettext as _l
+
+from inventory.core.text import slug_key
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+
+
+class RowRejected(Exception):
+    """Raised by an importer for a row it cannot take; the message is shown to the user."""
+
+    def __init__(self, reason: Any, column: str | None = None) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+        self.column = column
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (encoding, no header, missing columns)."""
+
+
+@dataclass
+class Rejection:
+    line: int
+    reason: str
+    key: str = ""
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
+    rejected: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rows: int = 0
+
+    def count(self, outcome: Outcome) -> None:
+        self.counts[outcome.value] += 1
+
+    @property
+    def created(self) -> int:
+        return self.counts[Outcome.CREATED]
+
+    @property
+    def updated(self) -> int:
+        return self.counts[Outcome.UPDATED]
+
+    @property
+    def unchanged(self) -> int:
+        return self.counts[Outcome.UNCHANGED]
+
+    @property
+    def skipped(self) -> int:
+        return self.counts[Outcome.SKIPPED]
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated
+
+    def summary(self) -> str:
+        return (
+            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"skipped {self.skipped}, rejected {len(self.rejected)}"
+        )
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field an importer reads, with every header spelling that means it."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    def spellings(self) -> tuple[str, ...]:
+        return tuple(slug_key(a) for a in (self.name, *self.aliases))
+
+
+Row = dict[str, str]
+
+
+@dataclass
+class Table:
+    """Rows of a file with their source line numbers, keyed by importer field name."""
+
+    rows: list[tuple[int, Row]]
+    header: list[str]
+
+
+class Importer(ABC):
+    """Base class: subclasses set ``columns`` and implement :meth:`import_row`.
+
+    ``import_row`` validates the whole row before it changes anything, and raises
+    :class:`RowRejected` for a bad one, so that a rejected row leaves no trace and the
+    batch needs no savepoint per row.
+    """
+
+    columns: tuple[Column, ...] = ()
+    batch_size = 2000
+
+    def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
+        """Load lookups once, filter rows; returns the rows to import."""
+        return table.rows
+
+    @abstractmethod
+    def import_row(self, row: Row) -> Outcome:
+        """Validate then upsert one row."""
+
+    def key_of(self, row: Row) -> str:
+        return ""
+
+    def finish_batch(self) -> None:  # noqa: B027 - an optional hook
+        """Called before each commit."""
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_l("The file is neither UTF-8 nor Windows-1252 text."))
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (";", ",", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError(_l("The file is empty.")) from None
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        line = reader.line_num
+        for values in reader:
+            start = line + 1
+            line = reader.line_num
+            if any(v.strip() for v in values):
+                yield start, values
+
+    return header, rows()
+
+
+def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ImportFileError(_l("The spreadsheet cannot be read.")) from exc
+    sheet = book.worksheets[0]
+    it = sheet.iter_rows(values_only=True)
+    try:
+        header = ["" if v is None else str(v) for v in next(it)]
+    except StopIteration:
+        raise ImportFileError(_l("The file is empty.")) from None
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if hasattr(v, "isoformat"):
+            return v.isoformat()
+        return str(v)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(it, start=2):
+            cells = [cell(v) for v in values]
+            if any(c.strip() for c in cells):
+                yield number, cells
+
+    return header, rows()
+
+
+def read_table(data: bytes, columns: tuple[Column, ...], filename: str = "") -> Table:
+    """Parse CSV or XLSX bytes into rows keyed by the importer's field names."""
+    is_xlsx = data[:2] == b"PK" or filename.lower().endswith(".xlsx")
+    header, raw_rows = _read_xlsx(data) if is_xlsx else _read_csv(data)
+    keys = [slug_key(h) for h in header]
+    positions: dict[str, int] = {}
+    for col in columns:
+        for k in col.spellings():
+            if k in keys:
+                positions[col.name] = keys.index(k)
+                break
+    missing = [c.name for c in columns if c.required and c.name not in positions]
+    if missing:
+        raise ImportFileError(_l("Missing columns: %(columns)s.", columns=", ".join(missing)))
+    rows = []
+    for line, values in raw_rows:
+        rows.append(
+            (
+                line,
+                {
+                    name: (values[i].strip() if i < len(values) else "")
+                    for name, i in positions.items()
+                },
+            )
+        )
+    return Table(rows=rows, header=header)
+
+
+def run_import(
+    importer: Importer,
+    source: bytes | IO[bytes],
+    *,
+    session: Any,
+    filename: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Run ``importer`` over ``source``; commits once per batch. Never raises on a bad row."""
+    data = source if isinstance(source, bytes) else source.read()
+    report = ImportReport()
+    table = read_table(data, importer.columns, filename)
+    pending = 0
+    for line, row in importer.prepare(table, report):
+        report.rows += 1
+        try:
+            outcome = importer.import_row(row)
+        except RowRejected as exc:
+            report.rejected.append(Rejection(line, str(exc.reason), importer.key_of(row)))
+            continue
+        report.count(outcome)
+        pending += 1
+        if pending >= importer.batch_size:
+            importer.finish_batch()
+            session.commit()
+            pending = 0
+            if progress:
+                progress(report.rows)
+    importer.finish_batch()
+    session.commit()
+    return report

@@ -1,0 +1,1 @@
+"""Organisation registry: académies, départements, circonscriptions, collectivités, schools."""

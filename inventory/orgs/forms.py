@@ -1,0 +1,79 @@
+"""Registry forms: list filters, classrooms, imports."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from inventory.orgs.models import LEVELS, SchoolNature
+
+NATURE_LABELS = {
+    SchoolNature.MATERNELLE: _l("Nursery (maternelle)"),
+    SchoolNature.ELEMENTAIRE: _l("Elementary (élémentaire)"),
+    SchoolNature.PRIMAIRE: _l("Primary (primaire)"),
+}
+
+
+class SchoolFilterForm(FlaskForm):
+    """A GET search form: it changes nothing, so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Search"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Name, UAI, commune or postal code"),
+    )
+    academie = SelectField(_l("Académie"), coerce=int, validate_choice=False)
+    departement = SelectField(_l("Département"), coerce=int, validate_choice=False)
+    circonscription = SelectField(_l("Circonscription"), coerce=int, validate_choice=False)
+    collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
+    nature = SelectField(
+        _l("Nature"),
+        choices=[("", _l("All natures"))]
+        + [(n.value, label) for n, label in NATURE_LABELS.items()],
+        validate_choice=False,
+    )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ClassroomForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    levels = MultiCheckboxField(_l("Levels"), choices=[(lv, lv) for lv in LEVELS])
+    pupils = IntegerField(_l("Pupils"), validators=[Optional(), NumberRange(min=0, max=60)])
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(
+        _l("File"),
+        choices=[
+            ("annuaire", _l("Annuaire de l'éducation (schools)")),
+            ("effectifs", _l("Pupils per school (classes)")),
+        ],
+    )
+    file = FileField(
+        _l("CSV or XLSX file"),
+        validators=[
+            FileRequired(),
+            FileAllowed(["csv", "xlsx", "txt"], _l("Choose a CSV or XLSX file.")),
+        ],
+    )
+    year = StringField(
+        _l("School year (effectifs only)"),
+        validators=[Optional(), Length(max=4)],
+        description=_l("Leave empty for the latest year in the file."),
+    )

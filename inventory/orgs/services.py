@@ -1,0 +1,410 @@
+"""Registry rules and writes: school lists, classrooms, ownership, imports."""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from inventory.core import policy
+from inventory.core.errors import DomainError
+from inventory.core.importing import ImportReport, run_import
+from inventory.core.pagination import Page, paginate
+from inventory.core.policy import Action, Subject
+from inventory.core.text import fold
+from inventory.orgs import identifiers as ids
+from inventory.orgs.models import (
+    LEVELS,
+    Academie,
+    Circonscription,
+    Classroom,
+    Collectivite,
+    CollectiviteKind,
+    Commune,
+    Departement,
+    Ecole,
+    Ownership,
+    SchoolNature,
+)
+
+PUPILS_PER_CLASS = {
+    SchoolNature.MATERNELLE: 26,
+    SchoolNature.ELEMENTAIRE: 23,
+    SchoolNature.PRIMAIRE: 24,
+}
+
+
+def school_search_text(uai: str, name: str, commune: str, postal_code: str | None) -> str:
+    return fold(f"{uai} {name} {commune} {postal_code or ''}").strip()[:600]
+
+
+# -- school list -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SchoolFilters:
+    q: str = ""
+    academie: int | None = None
+    departement: int | None = None
+    circonscription: int | None = None
+    collectivite: int | None = None
+    nature: SchoolNature | None = None
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        if self.q:
+            for word in fold(self.q).split():
+                stmt = stmt.where(Ecole.search_text.contains(word, autoescape=True))
+        if self.academie:
+            stmt = stmt.where(
+                Ecole.departement_id.in_(
+                    select(Departement.id).where(Departement.academie_id == self.academie)
+                )
+            )
+        if self.departement:
+            stmt = stmt.where(Ecole.departement_id == self.departement)
+        if self.circonscription:
+            stmt = stmt.where(Ecole.circonscription_id == self.circonscription)
+        if self.collectivite:
+            stmt = stmt.where(Ecole.collectivite_id == self.collectivite)
+        if self.nature:
+            stmt = stmt.where(Ecole.nature == self.nature)
+        return stmt
+
+
+def list_schools(
+    session: Session, user: Subject, filters: SchoolFilters, page: int, per_page: int
+) -> Page[Ecole]:
+    """One page of the schools ``user`` may see, sorted by name."""
+    stmt = (
+        policy.visible(user, filters.apply(select(Ecole)), Ecole)
+        .options(
+            selectinload(Ecole.commune),
+            selectinload(Ecole.collectivite),
+            selectinload(Ecole.circonscription),
+        )
+        .order_by(Ecole.name, Ecole.id)
+    )
+    keys = policy.visible(user, filters.apply(select(Ecole.id)), Ecole).order_by(
+        Ecole.name, Ecole.id
+    )
+    return paginate(session, stmt, page, per_page, key_stmt=keys)
+
+
+@dataclass
+class FilterChoices:
+    academies: list[Academie]
+    departements: list[Departement]
+    circonscriptions: list[Circonscription]
+    collectivites: list[Collectivite]
+
+
+def filter_choices(session: Session, user: Subject) -> FilterChoices:
+    def rows(model: type, order: Any) -> list[Any]:
+        return list(session.scalars(policy.visible(user, select(model), model).order_by(order)))
+
+    return FilterChoices(
+        academies=rows(Academie, Academie.name),
+        departements=rows(Departement, Departement.code),
+        circonscriptions=rows(Circonscription, Circonscription.name),
+        collectivites=rows(Collectivite, Collectivite.name),
+    )
+
+
+def school_detail(session: Session, user: Subject, ecole_id: int) -> Ecole:
+    ecole = policy.load_or_404(user, Ecole, ecole_id, session)
+    # Loaded now so that the template triggers no query.
+    session.scalars(
+        select(Ecole)
+        .where(Ecole.id == ecole.id)
+        .options(
+            selectinload(Ecole.classrooms),
+            selectinload(Ecole.ownerships).selectinload(Ownership.collectivite),
+            selectinload(Ecole.commune),
+            selectinload(Ecole.departement).selectinload(Departement.academie),
+            selectinload(Ecole.circonscription),
+            selectinload(Ecole.collectivite),
+        )
+    ).all()
+    return ecole
+
+
+def schools_of(session: Session, user: Subject, **where: Any) -> list[Ecole]:
+    stmt = (
+        select(Ecole).filter_by(**where).options(selectinload(Ecole.commune)).order_by(Ecole.name)
+    )
+    return list(session.scalars(policy.visible(user, stmt, Ecole)))
+
+
+def classroom_counts(session: Session, ecole_ids: list[int]) -> dict[int, int]:
+    stmt = (
+        select(Classroom.ecole_id, func.count())
+        .where(Classroom.ecole_id.in_(ecole_ids))
+        .group_by(Classroom.ecole_id)
+    )
+    return dict(session.execute(stmt).tuples().all())
+
+
+# -- classrooms ------------------------------------------------------------------------
+def levels_for_classes(
+    n_classes: int, per_level: dict[str, int]
+) -> list[tuple[list[str], int | None]]:
+    """Spread ``n_classes`` over the levels in proportion to their pupils.
+
+    Each level with pupils gets its share of classes (largest remainder); when there are
+    fewer classes than levels, neighbouring levels share a class (a 'cours double').
+    Returns one (levels, pupils) pair per class, in level order.
+    """
+    if n_classes <= 0:
+        return []
+    levels = [(lv, n) for lv, n in per_level.items() if n > 0]
+    total = sum(n for _, n in levels)
+    if not levels or total == 0:
+        return [([], None) for _ in range(n_classes)]
+    if n_classes < len(levels):
+        groups: list[list[tuple[str, int]]] = [[] for _ in range(n_classes)]
+        for i, item in enumerate(levels):
+            groups[i * n_classes // len(levels)].append(item)
+        return [([lv for lv, _ in g], sum(n for _, n in g)) for g in groups]
+    shares = [n * n_classes / total for _, n in levels]
+    counts = [max(1, math.floor(s)) for s in shares]
+    while sum(counts) > n_classes:
+        i = max(range(len(counts)), key=lambda k: counts[k] - shares[k])
+        counts[i] -= 1
+    order = sorted(range(len(levels)), key=lambda k: shares[k] - counts[k], reverse=True)
+    for i in order[: n_classes - sum(counts)]:
+        counts[i] += 1
+    plan: list[tuple[list[str], int | None]] = []
+    for (lv, pupils), count in zip(levels, counts, strict=True):
+        for j in range(count):
+            plan.append(([lv], pupils // count + (1 if j < pupils % count else 0)))
+    return plan
+
+
+def estimate_classrooms(session: Session) -> int:
+    """Give every school without classrooms an estimate, marked as such.
+
+    The Annuaire has no class counts: use its pupil count when it has one, otherwise a
+    stable figure drawn from the UAI within the usual range for the school's nature.
+    """
+    has_rooms = select(Classroom.ecole_id).distinct()
+    created = 0
+    for ecole in session.scalars(select(Ecole).where(Ecole.id.not_in(has_rooms))):
+        if ecole.pupils:
+            n = max(1, math.ceil(ecole.pupils / PUPILS_PER_CLASS[ecole.nature]))
+        else:
+            low, high = (3, 6) if ecole.nature is SchoolNature.MATERNELLE else (5, 12)
+            n = low + zlib.crc32(ecole.uai.encode()) % (high - low + 1)
+        levels = {
+            SchoolNature.MATERNELLE: ["PS", "MS", "GS"],
+            SchoolNature.ELEMENTAIRE: ["CP", "CE1", "CE2", "CM1", "CM2"],
+            SchoolNature.PRIMAIRE: ["PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"],
+        }[ecole.nature]
+        share = (ecole.pupils or 0) // len(levels)
+        for i, (lvls, pupils) in enumerate(
+            levels_for_classes(n, dict.fromkeys(levels, share or 1)), start=1
+        ):
+            session.add(
+                Classroom(
+                    ecole=ecole,
+                    name=f"Classe {i}",
+                    position=i,
+                    levels=",".join(lvls),
+                    pupils=pupils if share else None,
+                    estimated=True,
+                )
+            )
+            created += 1
+    session.commit()
+    return created
+
+
+class ClassroomError(DomainError):
+    pass
+
+
+def _clean_levels(levels: list[str]) -> str:
+    unknown = [lv for lv in levels if lv not in LEVELS]
+    if unknown:
+        raise ClassroomError(_l("Unknown level: %(levels)s.", levels=", ".join(unknown)))
+    return ",".join(lv for lv in LEVELS if lv in levels)
+
+
+def add_classroom(
+    session: Session,
+    user: Subject,
+    ecole: Ecole,
+    name: str,
+    levels: list[str],
+    pupils: int | None,
+) -> Classroom:
+    if not policy.can(user, Action.EDIT, ecole, session):
+        raise policy.Denied()
+    name = name.strip()
+    if session.scalar(select(Classroom.id).filter_by(ecole_id=ecole.id, name=name)):
+        raise ClassroomError(
+            _l("This school already has a classroom named «%(name)s».", name=name), field="name"
+        )
+    position = (
+        session.scalar(select(func.max(Classroom.position)).where(Classroom.ecole_id == ecole.id))
+        or 0
+    ) + 1
+    room = Classroom(
+        ecole=ecole, name=name, levels=_clean_levels(levels), pupils=pupils, position=position
+    )
+    session.add(room)
+    session.commit()
+    return room
+
+
+def update_classroom(
+    session: Session,
+    user: Subject,
+    room: Classroom,
+    name: str,
+    levels: list[str],
+    pupils: int | None,
+) -> Classroom:
+    if not policy.can(user, Action.EDIT, room, session):
+        raise policy.Denied()
+    name = name.strip()
+    clash = session.scalar(
+        select(Classroom.id).where(
+            Classroom.ecole_id == room.ecole_id, Classroom.name == name, Classroom.id != room.id
+        )
+    )
+    if clash:
+        raise ClassroomError(
+            _l("This school already has a classroom named «%(name)s».", name=name), field="name"
+        )
+    room.name, room.levels, room.pupils = name, _clean_levels(levels), pupils
+    room.estimated = False
+    session.commit()
+    return room
+
+
+# -- collectivités and ownership --------------------------------------------------------
+class CollectiviteError(DomainError):
+    pass
+
+
+def create_collectivite(
+    session: Session,
+    user: Subject,
+    *,
+    kind: CollectiviteKind,
+    name: str,
+    siren: str | None,
+    departement: Departement,
+    members: list[Commune],
+    commune: Commune | None = None,
+) -> Collectivite:
+    policy.require(user, Action.ADMIN)
+    siren = (siren or "").replace(" ", "") or None
+    if siren and not ids.is_valid_siren(siren):
+        raise CollectiviteError(_l("Invalid SIREN «%(siren)s».", siren=siren), field="siren")
+    if siren and session.scalar(select(Collectivite.id).filter_by(siren=siren)):
+        raise CollectiviteError(
+            _l("SIREN %(siren)s is already registered.", siren=siren), field="siren"
+        )
+    if kind is CollectiviteKind.COMMUNE and commune is None:
+        raise CollectiviteError(_l("A commune collectivité needs its commune."), field="commune")
+    coll = Collectivite(
+        kind=kind,
+        name=name.strip(),
+        siren=siren,
+        departement=departement,
+        commune=commune,
+        members=members,
+    )
+    session.add(coll)
+    session.commit()
+    return coll
+
+
+def move_school(
+    session: Session, user: Subject, ecole: Ecole, to: Collectivite, since: date
+) -> Ecole:
+    """Hand a school to another collectivité (a commune joining an RPI, say).
+
+    The school keeps its classrooms and history; the ownership periods record the move.
+    """
+    policy.require(user, Action.ADMIN)
+    if ecole.collectivite_id == to.id:
+        return ecole
+    current = next((o for o in ecole.ownerships if o.until is None), None)
+    if current is not None:
+        if since < current.since:
+            raise CollectiviteError(_l("The move cannot predate the current ownership."))
+        current.until = since
+    ecole.ownerships.append(Ownership(collectivite=to, since=since))
+    ecole.collectivite = to
+    session.commit()
+    return ecole
+
+
+# -- imports -----------------------------------------------------------------------------
+def import_annuaire(
+    session: Session, data: bytes, filename: str = "", *, all_types: bool = False
+) -> ImportReport:
+    from inventory.orgs.importers import AnnuaireImporter
+
+    return run_import(
+        AnnuaireImporter(session, all_types=all_types), data, session=session, filename=filename
+    )
+
+
+def import_effectifs(
+    session: Session, data: bytes, filename: str = "", *, year: str | None = None
+) -> ImportReport:
+    from inventory.orgs.importers import EffectifsImporter
+
+    return run_import(
+        EffectifsImporter(session, year=year), data, session=session, filename=filename
+    )
+
+
+# -- summaries and choices -----------------------------------------------------------------
+@dataclass
+class RegistrySummary:
+    schools: int
+    classrooms: int
+    collectivites: int
+    circonscriptions: int
+
+
+def registry_summary(session: Session, user: Subject) -> RegistrySummary:
+    def count(model: type) -> int:
+        return (
+            session.scalar(policy.visible(user, select(func.count()).select_from(model), model))
+            or 0
+        )
+
+    return RegistrySummary(
+        count(Ecole), count(Classroom), count(Collectivite), count(Circonscription)
+    )
+
+
+def scope_choices(session: Session) -> dict[policy.ScopeKind, list[tuple[int, str]]]:
+    """Every place a user's scope can be set to, as (id, label) pairs, for administrators."""
+    kinds = policy.ScopeKind
+    return {
+        kinds.COLLECTIVITE: [
+            (c.id, f"{c.name} ({c.siren or c.kind.value})")
+            for c in session.scalars(select(Collectivite).order_by(Collectivite.name))
+        ],
+        kinds.ACADEMIE: [
+            (a.id, a.name) for a in session.scalars(select(Academie).order_by(Academie.name))
+        ],
+        kinds.DEPARTEMENT: [
+            (d.id, f"{d.code} {d.name}")
+            for d in session.scalars(select(Departement).order_by(Departement.code))
+        ],
+        kinds.CIRCONSCRIPTION: [
+            (c.id, c.name)
+            for c in session.scalars(select(Circonscription).order_by(Circonscription.name))
+        ],
+    }

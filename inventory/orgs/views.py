@@ -1,0 +1,182 @@
+"""Registry pages: school list, school, collectivité and circonscription pages, imports."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from inventory.core import policy
+from inventory.core.errors import DomainError
+from inventory.core.importing import ImportFileError
+from inventory.core.policy import Action
+from inventory.extensions import db
+from inventory.orgs import services
+from inventory.orgs.forms import NATURE_LABELS, ClassroomForm, ImportForm, SchoolFilterForm
+from inventory.orgs.models import Circonscription, Classroom, Collectivite, Ecole, SchoolNature
+
+bp = Blueprint("orgs", __name__)
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every registry page needs an account."""
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/ecoles")
+def schools() -> str:
+    form = SchoolFilterForm(request.args)
+    choices = services.filter_choices(db.session, current_user)
+    every = [(0, _("All"))]
+    form.academie.choices = every + [(a.id, a.name) for a in choices.academies]
+    form.departement.choices = every + [(d.id, f"{d.code} {d.name}") for d in choices.departements]
+    form.circonscription.choices = every + [(c.id, c.name) for c in choices.circonscriptions]
+    form.collectivite.choices = every + [(c.id, c.name) for c in choices.collectivites]
+    nature = request.args.get("nature", "")
+    filters = services.SchoolFilters(
+        q=(request.args.get("q") or "")[:100],
+        academie=_int_arg("academie"),
+        departement=_int_arg("departement"),
+        circonscription=_int_arg("circonscription"),
+        collectivite=_int_arg("collectivite"),
+        nature=SchoolNature(nature) if nature in SchoolNature._value2member_map_ else None,
+    )
+    page = services.list_schools(
+        db.session, current_user, filters, _int_arg("page") or 1, current_app.config["PAGE_SIZE"]
+    )
+    counts = services.classroom_counts(db.session, [e.id for e in page.items])
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "orgs/schools.html",
+        form=form,
+        page=page,
+        counts=counts,
+        args=args,
+        nature_labels=NATURE_LABELS,
+    )
+
+
+@bp.get("/ecoles/<int:ecole_id>")
+def school(ecole_id: int) -> str:
+    ecole = services.school_detail(db.session, current_user, ecole_id)
+    form = ClassroomForm()
+    return render_template(
+        "orgs/school.html",
+        ecole=ecole,
+        form=form,
+        nature_labels=NATURE_LABELS,
+        may_edit=policy.allowed(current_user, Action.EDIT),
+    )
+
+
+@bp.post("/ecoles/<int:ecole_id>/classes")
+def add_classroom(ecole_id: int) -> str | Response:
+    ecole = policy.load_or_404(current_user, Ecole, ecole_id, db.session, Action.EDIT)
+    form = ClassroomForm()
+    if form.validate_on_submit():
+        try:
+            room = services.add_classroom(
+                db.session,
+                current_user,
+                ecole,
+                form.name.data or "",
+                form.levels.data or [],
+                form.pupils.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors = [str(exc.message)]
+        else:
+            flash(_("Classroom «%(name)s» added.", name=room.name), "success")
+            return redirect(url_for("orgs.school", ecole_id=ecole.id))
+    ecole = services.school_detail(db.session, current_user, ecole_id)
+    return render_template(
+        "orgs/school.html", ecole=ecole, form=form, nature_labels=NATURE_LABELS, may_edit=True
+    ), 422
+
+
+@bp.route("/classes/<int:classroom_id>", methods=["GET", "POST"])
+def classroom(classroom_id: int) -> str | Response:
+    room = policy.load_or_404(current_user, Classroom, classroom_id, db.session)
+    may_edit = policy.allowed(current_user, Action.EDIT)
+    form = ClassroomForm(obj=None)
+    if request.method == "GET":
+        form.name.data, form.levels.data, form.pupils.data = room.name, room.level_list, room.pupils
+    elif not may_edit:
+        raise policy.Denied()
+    elif form.validate_on_submit():
+        try:
+            services.update_classroom(
+                db.session,
+                current_user,
+                room,
+                form.name.data or "",
+                form.levels.data or [],
+                form.pupils.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors = [str(exc.message)]
+        else:
+            flash(_("Classroom saved."), "success")
+            return redirect(url_for("orgs.school", ecole_id=room.ecole_id))
+    return render_template(
+        "orgs/classroom.html", room=room, ecole=room.ecole, form=form, may_edit=may_edit
+    )
+
+
+@bp.get("/collectivites/<int:collectivite_id>")
+def collectivite(collectivite_id: int) -> str:
+    coll = policy.load_or_404(current_user, Collectivite, collectivite_id, db.session)
+    ecoles = services.schools_of(db.session, current_user, collectivite_id=coll.id)
+    counts = services.classroom_counts(db.session, [e.id for e in ecoles])
+    return render_template(
+        "orgs/collectivite.html",
+        coll=coll,
+        ecoles=ecoles,
+        counts=counts,
+        nature_labels=NATURE_LABELS,
+    )
+
+
+@bp.get("/circonscriptions/<int:circonscription_id>")
+def circonscription(circonscription_id: int) -> str:
+    circo = policy.load_or_404(current_user, Circonscription, circonscription_id, db.session)
+    ecoles = services.schools_of(db.session, current_user, circonscription_id=circo.id)
+    counts = services.classroom_counts(db.session, [e.id for e in ecoles])
+    return render_template(
+        "orgs/circonscription.html",
+        circo=circo,
+        ecoles=ecoles,
+        counts=counts,
+        nature_labels=NATURE_LABELS,
+    )
+
+
+@bp.route("/admin/import", methods=["GET", "POST"])
+def import_file() -> str | tuple[str, int]:
+    policy.require(current_user, Action.ADMIN)
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        try:
+            if form.kind.data == "annuaire":
+                report = services.import_annuaire(db.session, data, upload.filename or "")
+            else:
+                report = services.import_effectifs(
+                    db.session, data, upload.filename or "", year=form.year.data or None
+                )
+        except ImportFileError as exc:
+            db.session.rollback()
+            form.file.errors = [str(exc)]
+    status = 422 if form.errors else 200
+    return render_template("orgs/import.html", form=form, report=report), status

@@ -1,0 +1,171 @@
+"""What every page shares: locale, security headers, error pages, the acting user."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from inventory.core import audit, policy
+from inventory.core.policy import Action
+
+bp = Blueprint("web", __name__)
+
+PUBLIC_ENDPOINTS = {"static", "web.healthz", "web.set_language"}
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    wanted = session.get("lang")
+    if wanted in current_app.config["LANGUAGES"]:
+        return wanted
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "fr"
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site paths may be redirected to."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and "\\" not in target
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    return target if is_safe_next(target) else fallback
+
+
+@bp.get("/")
+@login_required
+def home() -> str:
+    from inventory.extensions import db
+    from inventory.orgs.services import registry_summary
+
+    return render_template("home.html", summary=registry_summary(db.session, current_user))
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), url_for("web.home")))
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; media-src 'self' blob:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if "text/html" in (response.content_type or ""):
+        h.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _bind_actor() -> None:
+    ip = request.remote_addr
+    if current_user.is_authenticated:
+        audit.set_actor(audit.Actor(current_user.id, current_user.email, ip))
+    else:
+        audit.set_actor(audit.Actor(None, "anonymous", ip))
+
+
+def _error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    if request.path.startswith("/api/"):
+        return error
+    titles = {
+        400: _("Bad request"),
+        403: _("Access refused"),
+        404: _("Page not found"),
+        405: _("Method not allowed"),
+        413: _("File too large"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong"),
+    }
+    code = error.code or 500
+    title = titles.get(code, error.name)
+    return render_template("errors/error.html", code=code, title=title), code
+
+
+def _internal_error(error: Exception) -> tuple[str, int]:
+    from inventory.extensions import db
+
+    db.session.rollback()
+    return render_template("errors/error.html", code=500, title=_("Something went wrong")), 500
+
+
+def _money(value: Decimal | int | float | None, cents: bool = False) -> str:
+    if value is None:
+        return ""
+    if cents:
+        value = Decimal(int(value)) / 100
+    return format_decimal(value, format="#,##0.00") + "\u00a0€"
+
+
+def _number(value: int | float | None) -> str:
+    return "" if value is None else format_decimal(value)
+
+
+def _when(value: datetime | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def install(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.before_request(_bind_actor)
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, _error)
+    app.register_error_handler(500, _internal_error)
+    app.jinja_env.filters.update(money=_money, number=_number, when=_when)
+    app.jinja_env.globals.update(
+        can=lambda action: policy.allowed(current_user, Action(action)),
+        Action=Action,
+        current_locale=lambda: str(get_locale()),
+    )
+
+    @app.context_processor
+    def _page_context() -> dict[str, Any]:
+        if "request_id" not in g:
+            g.request_id = secrets.token_hex(4)
+        return {"request_path": request.full_path.rstrip("?")}
