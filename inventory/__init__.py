@@ -73,12 +73,14 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from inventory.auth.views import bp as auth_bp
+    from inventory.changelog.views import bp as changelog_bp
     from inventory.orgs.views import bp as orgs_bp
     from inventory.web import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
+    app.register_blueprint(changelog_bp)
 
 
 def configure_web(app: Flask) -> None:

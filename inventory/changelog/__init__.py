@@ -1,0 +1,1 @@
+"""Reading the change log: per-object history and a searchable journal."""

@@ -1,0 +1,220 @@
+"""Test fixtures: a real database (SQLite by default, PostgreSQL with TEST_DATABASE_URL),
+migrated once per run, emptied after every test."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, inspect, text
+
+from inventory import ROOT, create_app
+from inventory.core.policy import Role, Scope, ScopeKind
+
+DATA = ROOT / "data"
+ANNUAIRE_094 = DATA / "annuaire-education-094.csv"
+EFFECTIFS_035 = DATA / "ecoles-effectifs-035-extract.csv"
+PASSWORD = "correct-horse-battery-staple"
+# Two communes of the real Val-de-Marne file: enough for scope tests, fast to import.
+SAMPLE_COMMUNES = ("Fresnes", "Villecresnes", "Créteil")
+
+
+class Admin:
+    id = None
+    role = Role.ADMIN
+    scope = Scope(everything=True)
+
+
+ADMIN = Admin()
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Empty the test database, then build its schema with the migrations."""
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        from inventory.extensions import db
+
+        db.engine.dispose()
+    return url
+
+
+def _empty_all_tables(app: Flask) -> None:
+    from inventory.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        engine = db.engine
+        tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                quoted = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            else:
+                conn.execute(text("PRAGMA foreign_keys=OFF"))
+                for t in tables:
+                    conn.execute(text(f'DELETE FROM "{t}"'))
+                conn.execute(text("DELETE FROM sqlite_sequence")) if "sqlite_sequence" in {
+                    r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))
+                } else None
+                conn.execute(text("PRAGMA foreign_keys=ON"))
+        engine.dispose()
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a test module to change the configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "SERVER_NAME": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "WTF_CSRF_ENABLED": False,
+        **app_config,
+    }
+    app = create_app(config)
+    yield app
+    _empty_all_tables(app)
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Any]:
+    """The app's session, inside an app context, for arranging data and checking results."""
+    from inventory.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def annuaire_rows(
+    communes: tuple[str, ...] | None = SAMPLE_COMMUNES,
+) -> tuple[list[str], list[list[str]]]:
+    with ANNUAIRE_094.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=";")
+        header = next(reader)
+        col = header.index("Nom_commune")
+        rows = [r for r in reader if communes is None or r[col] in communes]
+    return header, rows
+
+
+def to_csv(
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    delimiter: str = ";",
+    bom: bool = True,
+    crlf: bool = True,
+    encoding: str = "utf-8",
+) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n").writerows(
+        [header, *rows]
+    )
+    data = buf.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom and encoding == "utf-8" else data
+
+
+@pytest.fixture
+def registry(app: Flask) -> dict[str, Any]:
+    """The schools of three real Val-de-Marne communes, imported through the importer."""
+    from sqlalchemy import select
+
+    from inventory.core import audit
+    from inventory.extensions import db
+    from inventory.orgs.models import Circonscription, Collectivite, Ecole
+    from inventory.orgs.services import estimate_classrooms, import_annuaire
+
+    header, rows = annuaire_rows()
+    with app.app_context(), audit.acting_as(audit.Actor(None, "fixture")):
+        report = import_annuaire(db.session, to_csv(header, rows))
+        estimate_classrooms(db.session)
+        colls = {c.name: c.id for c in db.session.scalars(select(Collectivite))}
+        circos = {c.name: c.id for c in db.session.scalars(select(Circonscription))}
+        schools = {
+            e.uai: (e.id, e.collectivite_id, e.circonscription_id)
+            for e in db.session.scalars(select(Ecole))
+        }
+        db.session.remove()
+    return {
+        "report": report,
+        "collectivites": colls,
+        "circonscriptions": circos,
+        "schools": schools,
+    }
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., Any]:
+    """Create an account through the service; returns its email."""
+    from inventory.auth.services import ScopeChoice, create_user
+    from inventory.extensions import db
+
+    counter = iter(range(1, 10_000))
+
+    def make(
+        role: Role | str, scopes: list[tuple[ScopeKind | str, int]] = (), email: str | None = None
+    ) -> str:
+        role = Role(role)
+        email = email or f"{role.value}{next(counter)}@example.test"
+        with app.app_context():
+            create_user(
+                db.session,
+                ADMIN,
+                email=email,
+                name=email.split("@")[0].title(),
+                role=role,
+                scopes=[ScopeChoice(ScopeKind(k), i) for k, i in scopes],
+                password=PASSWORD,
+            )
+            db.session.remove()
+        return email
+
+    return make
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, make_user: Callable[..., Any]) -> Callable[..., FlaskClient]:
+    def go(role: Role | str, scopes: list[tuple[ScopeKind | str, int]] = ()) -> FlaskClient:
+        email = make_user(role, scopes)
+        response = login(client, email)
+        assert response.status_code == 302, response.data[:500]
+        return client
+
+    return go
