@@ -25,6 +25,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_blueprints(app)
     configure_web(app)
     configure_cli(app)
+    from inventory.web import check_access_rules
+
+    check_access_rules(app)
     return app
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
@@ -22,7 +25,7 @@ from flask import (
 )
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -31,7 +34,56 @@ from inventory.core.policy import Action
 
 bp = Blueprint("web", __name__)
 
-PUBLIC_ENDPOINTS = {"static", "web.healthz", "web.set_language"}
+
+@dataclass(frozen=True)
+class AccessRule:
+    """What a view requires: an action (None: public page) and which URL argument names
+    which model, so that the object is loaded through the policy."""
+
+    action: Action | None
+    model: type | None = None
+    arg: str | None = None
+
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def allow(action: Action | None, on: tuple[type, str] | None = None) -> Callable[[V], V]:
+    """Declare a view's access rule. Every route must carry one (checked at start-up).
+
+    With an action, the user must be signed in and their role must allow it; the view
+    then loads its object with ``policy.load_or_404``, which applies the scope.
+    """
+    model, arg = on if on else (None, None)
+    rule = AccessRule(action, model, arg)
+
+    def decorate(view: V) -> V:
+        if action is None:
+            view.access_rule = rule  # type: ignore[attr-defined]
+            return view
+
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            policy.require(current_user, action)
+            return view(*args, **kwargs)
+
+        guarded.access_rule = rule  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def check_access_rules(app: Flask) -> None:
+    """Refuse to start when a route has no declared access rule."""
+    missing = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and not hasattr(view, "access_rule")
+    ]
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {', '.join(sorted(missing))}")
 
 
 def select_locale() -> str:
@@ -60,7 +112,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 @bp.get("/")
-@login_required
+@allow(Action.READ)
 def home() -> str:
     from inventory.extensions import db
     from inventory.orgs.services import registry_summary
@@ -69,6 +121,7 @@ def home() -> str:
 
 
 @bp.post("/language")
+@allow(None)
 def set_language() -> Response:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
@@ -77,6 +130,7 @@ def set_language() -> Response:
 
 
 @bp.get("/healthz")
+@allow(None)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 

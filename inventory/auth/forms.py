@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from inventory.core.forms import options
 from inventory.core.policy import Role
 
 ROLE_LABELS = {
@@ -63,7 +64,9 @@ class NewPasswordForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(
+        _l("Role"), choices=options((r.value, label) for r, label in ROLE_LABELS.items())
+    )
     collectivites = SelectMultipleField(_l("Collectivités"), coerce=int, validate_choice=True)
     academies = SelectMultipleField(_l("Académies"), coerce=int, validate_choice=True)
     departements = SelectMultipleField(_l("Départements"), coerce=int, validate_choice=True)

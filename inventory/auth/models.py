@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
+from inventory.core import policy
 from inventory.core.policy import Role, Scope, ScopeKind
 
 
@@ -63,3 +64,8 @@ class UserScope(Audited, Base):
     @property
     def audit_label(self) -> str:
         return f"{self.kind.value}:{self.ref_id}"
+
+
+# Accounts are visible to administrators only (their scope is everything).
+policy.register(User, lambda scope: false())
+policy.register(UserScope, lambda scope: false())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from inventory.auth import services
@@ -18,11 +18,12 @@ from inventory.auth.forms import (
 from inventory.auth.models import User
 from inventory.core import policy
 from inventory.core.errors import DomainError
+from inventory.core.forms import options
 from inventory.core.mail import recent_messages
 from inventory.core.policy import Action, Role, ScopeKind
 from inventory.extensions import db, limiter
 from inventory.orgs.services import scope_choices
-from inventory.web import safe_next
+from inventory.web import allow, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -36,6 +37,7 @@ def _account_key() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@allow(None)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMITS"][0],
     key_func=_account_key,
@@ -57,7 +59,7 @@ def login() -> str | Response:
 
 
 @bp.post("/logout")
-@login_required
+@allow(Action.READ)
 def logout() -> Response:
     logout_user()
     flash(_("You are signed out."), "info")
@@ -65,6 +67,7 @@ def logout() -> Response:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@allow(None)
 @limiter.limit("5 per 15 minutes", methods=["POST"])
 def forgot_password() -> str | Response:
     form = ForgotForm()
@@ -103,18 +106,20 @@ def _choose_password(token: str, purpose: str, max_age: int) -> str | Response:
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@allow(None)
 def reset_password(token: str) -> str | Response:
     return _choose_password(token, "reset", services.RESET_MAX_AGE)
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
+@allow(None)
 def accept_invitation(token: str) -> str | Response:
     return _choose_password(token, "invite", services.INVITE_MAX_AGE)
 
 
 # -- administration ------------------------------------------------------------------------
 @bp.get("/admin/users")
-@login_required
+@allow(Action.ADMIN)
 def users() -> str:
     return render_template(
         "auth/users.html",
@@ -127,7 +132,7 @@ def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=None)
     choices = scope_choices(db.session)
     for kind, field in _SCOPE_FIELDS.items():
-        getattr(form, field).choices = choices[kind]
+        getattr(form, field).choices = options(choices[kind])
     if user is not None and request.method == "GET":
         form.email.data, form.name.data = user.email, user.name
         form.role.data, form.active.data = user.role.value, user.active
@@ -153,9 +158,8 @@ def _scopes_from(form: UserForm) -> list[services.ScopeChoice]:
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
-@login_required
+@allow(Action.ADMIN)
 def invite() -> str | Response:
-    policy.require(current_user, Action.ADMIN)
     form = _user_form(None)
     if form.validate_on_submit():
         try:
@@ -179,10 +183,9 @@ def invite() -> str | Response:
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@login_required
+@allow(Action.ADMIN, on=(User, "user_id"))
 def edit_user(user_id: int) -> str | Response:
-    policy.require(current_user, Action.ADMIN)
-    user = db.get_or_404(User, user_id)
+    user = policy.load_or_404(current_user, User, user_id, db.session, Action.ADMIN)
     form = _user_form(user)
     form.email.data = user.email
     if form.validate_on_submit():
@@ -207,8 +210,7 @@ def edit_user(user_id: int) -> str | Response:
 
 
 @bp.get("/admin/outbox")
-@login_required
+@allow(Action.ADMIN)
 def outbox() -> str:
-    policy.require(current_user, Action.ADMIN)
     messages = recent_messages(db.session)
     return render_template("auth/outbox.html", messages=messages)

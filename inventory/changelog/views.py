@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from inventory.changelog.services import OBJECT_TYPES, LogFilters, search_log
+from inventory.core.policy import Action
 from inventory.extensions import db
+from inventory.web import allow
 
 bp = Blueprint("changelog", __name__)
 
@@ -21,7 +23,7 @@ def _date(name: str) -> date | None:
 
 
 @bp.get("/journal")
-@login_required
+@allow(Action.READ)
 def journal() -> str:
     school = request.args.get("school", "")
     filters = LogFilters(

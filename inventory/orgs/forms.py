@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from inventory.core.forms import options
 from inventory.orgs.models import LEVELS, SchoolNature
 
 NATURE_LABELS = {
@@ -40,8 +41,9 @@ class SchoolFilterForm(FlaskForm):
     collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
     nature = SelectField(
         _l("Nature"),
-        choices=[("", _l("All natures"))]
-        + [(n.value, label) for n, label in NATURE_LABELS.items()],
+        choices=options(
+            [("", _l("All natures")), *((n.value, lb) for n, lb in NATURE_LABELS.items())]
+        ),
         validate_choice=False,
     )
 
@@ -53,17 +55,19 @@ class MultiCheckboxField(SelectMultipleField):
 
 class ClassroomForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
-    levels = MultiCheckboxField(_l("Levels"), choices=[(lv, lv) for lv in LEVELS])
+    levels = MultiCheckboxField(_l("Levels"), choices=options((lv, lv) for lv in LEVELS))
     pupils = IntegerField(_l("Pupils"), validators=[Optional(), NumberRange(min=0, max=60)])
 
 
 class ImportForm(FlaskForm):
     kind = SelectField(
         _l("File"),
-        choices=[
-            ("annuaire", _l("Annuaire de l'éducation (schools)")),
-            ("effectifs", _l("Pupils per school (classes)")),
-        ],
+        choices=options(
+            [
+                ("annuaire", _l("Annuaire de l'éducation (schools)")),
+                ("effectifs", _l("Pupils per school (classes)")),
+            ]
+        ),
     )
     file = FileField(
         _l("CSV or XLSX file"),

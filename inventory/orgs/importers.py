@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -87,7 +86,6 @@ class AnnuaireImporter(Importer):
     def __init__(self, session: Session, *, all_types: bool = False) -> None:
         self.session = session
         self.all_types = all_types
-        self.today = date.today()
 
     # -- lookups, loaded once ------------------------------------------------------------
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
@@ -246,7 +244,7 @@ class AnnuaireImporter(Importer):
             if not values["is_private"]:
                 owner = self._owner(row, commune, dept)
                 ecole.collectivite = owner
-                ecole.ownerships.append(Ownership(collectivite=owner, since=self.today))
+                ecole.ownerships.append(Ownership(collectivite=owner, since=None))
             self.session.add(ecole)
             self.ecoles[uai] = ecole
             return Outcome.CREATED

@@ -157,7 +157,7 @@ class Ecole(Audited, Base):
         back_populates="ecole", order_by="Classroom.position"
     )
     ownerships: Mapped[list[Ownership]] = relationship(
-        back_populates="ecole", order_by="Ownership.since"
+        back_populates="ecole", order_by="Ownership.id"
     )
 
     @property
@@ -172,7 +172,8 @@ class Ownership(Audited, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ecole_id: Mapped[int] = mapped_column(ForeignKey("ecoles.id"), index=True)
     collectivite_id: Mapped[int] = mapped_column(ForeignKey("collectivites.id"), index=True)
-    since: Mapped[date] = mapped_column(Date)
+    # None: owned since before Socle knew it (the Annuaire gives no date).
+    since: Mapped[date | None] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
     ecole: Mapped[Ecole] = relationship(back_populates="ownerships")
     collectivite: Mapped[Collectivite] = relationship()

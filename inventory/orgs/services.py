@@ -145,7 +145,7 @@ def classroom_counts(session: Session, ecole_ids: list[int]) -> dict[int, int]:
         .where(Classroom.ecole_id.in_(ecole_ids))
         .group_by(Classroom.ecole_id)
     )
-    return dict(session.execute(stmt).tuples().all())
+    return {ecole_id: n for ecole_id, n in session.execute(stmt)}
 
 
 # -- classrooms ------------------------------------------------------------------------
@@ -337,7 +337,7 @@ def move_school(
         return ecole
     current = next((o for o in ecole.ownerships if o.until is None), None)
     if current is not None:
-        if since < current.since:
+        if current.since is not None and since < current.since:
             raise CollectiviteError(_l("The move cannot predate the current ownership."))
         current.until = since
     ecole.ownerships.append(Ownership(collectivite=to, since=since))

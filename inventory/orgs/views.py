@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from inventory.changelog.services import history_of
 from inventory.core import policy
 from inventory.core.errors import DomainError
+from inventory.core.forms import options
 from inventory.core.importing import ImportFileError
 from inventory.core.policy import Action
 from inventory.extensions import db
+from inventory.web import allow
 from inventory.orgs import services
 from inventory.orgs.forms import NATURE_LABELS, ClassroomForm, ImportForm, SchoolFilterForm
 from inventory.orgs.models import Circonscription, Classroom, Collectivite, Ecole, SchoolNature
 
 bp = Blueprint("orgs", __name__)
-
-
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every registry page needs an account."""
 
 
 def _int_arg(name: str) -> int | None:
@@ -31,14 +28,19 @@ def _int_arg(name: str) -> int | None:
 
 
 @bp.get("/ecoles")
+@allow(Action.READ)
 def schools() -> str:
     form = SchoolFilterForm(request.args)
     choices = services.filter_choices(db.session, current_user)
     every = [(0, _("All"))]
-    form.academie.choices = every + [(a.id, a.name) for a in choices.academies]
-    form.departement.choices = every + [(d.id, f"{d.code} {d.name}") for d in choices.departements]
-    form.circonscription.choices = every + [(c.id, c.name) for c in choices.circonscriptions]
-    form.collectivite.choices = every + [(c.id, c.name) for c in choices.collectivites]
+    form.academie.choices = options(every + [(a.id, a.name) for a in choices.academies])
+    form.departement.choices = options(
+        every + [(d.id, f"{d.code} {d.name}") for d in choices.departements]
+    )
+    form.circonscription.choices = options(
+        every + [(c.id, c.name) for c in choices.circonscriptions]
+    )
+    form.collectivite.choices = options(every + [(c.id, c.name) for c in choices.collectivites])
     nature = request.args.get("nature", "")
     filters = services.SchoolFilters(
         q=(request.args.get("q") or "")[:100],
@@ -64,19 +66,25 @@ def schools() -> str:
 
 
 @bp.get("/ecoles/<int:ecole_id>")
+@allow(Action.READ, on=(Ecole, "ecole_id"))
 def school(ecole_id: int) -> str:
+    return _school_page(ecole_id, ClassroomForm())
+
+
+def _school_page(ecole_id: int, form: ClassroomForm) -> str:
     ecole = services.school_detail(db.session, current_user, ecole_id)
-    form = ClassroomForm()
     return render_template(
         "orgs/school.html",
         ecole=ecole,
         form=form,
+        history=history_of(db.session, current_user, ecole, whole_school=True),
         nature_labels=NATURE_LABELS,
         may_edit=policy.allowed(current_user, Action.EDIT),
     )
 
 
 @bp.post("/ecoles/<int:ecole_id>/classes")
+@allow(Action.EDIT, on=(Ecole, "ecole_id"))
 def add_classroom(ecole_id: int) -> str | Response:
     ecole = policy.load_or_404(current_user, Ecole, ecole_id, db.session, Action.EDIT)
     form = ClassroomForm()
@@ -96,13 +104,11 @@ def add_classroom(ecole_id: int) -> str | Response:
         else:
             flash(_("Classroom «%(name)s» added.", name=room.name), "success")
             return redirect(url_for("orgs.school", ecole_id=ecole.id))
-    ecole = services.school_detail(db.session, current_user, ecole_id)
-    return render_template(
-        "orgs/school.html", ecole=ecole, form=form, nature_labels=NATURE_LABELS, may_edit=True
-    ), 422
+    return _school_page(ecole_id, form), 422
 
 
 @bp.route("/classes/<int:classroom_id>", methods=["GET", "POST"])
+@allow(Action.READ, on=(Classroom, "classroom_id"))
 def classroom(classroom_id: int) -> str | Response:
     room = policy.load_or_404(current_user, Classroom, classroom_id, db.session)
     may_edit = policy.allowed(current_user, Action.EDIT)
@@ -128,11 +134,17 @@ def classroom(classroom_id: int) -> str | Response:
             flash(_("Classroom saved."), "success")
             return redirect(url_for("orgs.school", ecole_id=room.ecole_id))
     return render_template(
-        "orgs/classroom.html", room=room, ecole=room.ecole, form=form, may_edit=may_edit
+        "orgs/classroom.html",
+        room=room,
+        ecole=room.ecole,
+        form=form,
+        may_edit=may_edit,
+        history=history_of(db.session, current_user, room),
     )
 
 
 @bp.get("/collectivites/<int:collectivite_id>")
+@allow(Action.READ, on=(Collectivite, "collectivite_id"))
 def collectivite(collectivite_id: int) -> str:
     coll = policy.load_or_404(current_user, Collectivite, collectivite_id, db.session)
     ecoles = services.schools_of(db.session, current_user, collectivite_id=coll.id)
@@ -143,10 +155,12 @@ def collectivite(collectivite_id: int) -> str:
         ecoles=ecoles,
         counts=counts,
         nature_labels=NATURE_LABELS,
+        history=history_of(db.session, current_user, coll),
     )
 
 
 @bp.get("/circonscriptions/<int:circonscription_id>")
+@allow(Action.READ, on=(Circonscription, "circonscription_id"))
 def circonscription(circonscription_id: int) -> str:
     circo = policy.load_or_404(current_user, Circonscription, circonscription_id, db.session)
     ecoles = services.schools_of(db.session, current_user, circonscription_id=circo.id)
@@ -161,8 +175,8 @@ def circonscription(circonscription_id: int) -> str:
 
 
 @bp.route("/admin/import", methods=["GET", "POST"])
+@allow(Action.ADMIN)
 def import_file() -> str | tuple[str, int]:
-    policy.require(current_user, Action.ADMIN)
     form = ImportForm()
     report = None
     if form.validate_on_submit():

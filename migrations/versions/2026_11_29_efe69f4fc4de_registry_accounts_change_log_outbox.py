@@ -199,7 +199,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ecole_id', sa.Integer(), nullable=False),
     sa.Column('collectivite_id', sa.Integer(), nullable=False),
-    sa.Column('since', sa.Date(), nullable=False),
+    sa.Column('since', sa.Date(), nullable=True),
     sa.Column('until', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['collectivite_id'], ['collectivites.id'], name=op.f('fk_ownerships_collectivite_id_collectivites')),
     sa.ForeignKeyConstraint(['ecole_id'], ['ecoles.id'], name=op.f('fk_ownerships_ecole_id_ecoles')),
