@@ -8,9 +8,9 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from inventory.core import policy
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
-from inventory.core import policy
 from inventory.core.policy import Role, Scope, ScopeKind
 
 

@@ -14,10 +14,10 @@ from inventory.core.forms import options
 from inventory.core.importing import ImportFileError
 from inventory.core.policy import Action
 from inventory.extensions import db
-from inventory.web import allow
 from inventory.orgs import services
 from inventory.orgs.forms import NATURE_LABELS, ClassroomForm, ImportForm, SchoolFilterForm
 from inventory.orgs.models import Circonscription, Classroom, Collectivite, Ecole, SchoolNature
+from inventory.web import allow
 
 bp = Blueprint("orgs", __name__)
 

@@ -1,4 +1,4 @@
-"""Registry pages as users see them: list, search, filters, school, collectivité, circonscription."""
+"""Registry pages as users see them: list, search, filters, school, collectivité, circo."""
 
 from __future__ import annotations
 
