@@ -55,33 +55,33 @@ def load_demo(session: Session, annuaire: Path | None = None) -> Iterator[str]:
         yield "No school imported: demo accounts not created."
         return
     accounts = [
-        ("admin@socle.test", "Alice Administratrice", Role.ADMIN, []),
+        ("admin@socle.example", "Alice Administratrice", Role.ADMIN, []),
         (
-            "technicien@socle.test",
+            "technicien@socle.example",
             f"Thomas Technicien ({town.name})",
             Role.TECHNICIEN,
             [ScopeChoice(ScopeKind.COLLECTIVITE, town.id)],
         ),
         (
-            "gestionnaire@socle.test",
+            "gestionnaire@socle.example",
             f"Gaëlle Gestionnaire ({town.name})",
             Role.GESTIONNAIRE,
             [ScopeChoice(ScopeKind.COLLECTIVITE, town.id)],
         ),
         (
-            "dan@socle.test",
+            "dan@socle.example",
             f"Denis Auditeur (académie de {academie.name})",
             Role.AUDITEUR,
             [ScopeChoice(ScopeKind.ACADEMIE, academie.id)],
         ),
         (
-            "ien@socle.test",
+            "ien@socle.example",
             f"Inès Auditrice ({circo.name})",
             Role.AUDITEUR,
             [ScopeChoice(ScopeKind.CIRCONSCRIPTION, circo.id)],
         ),
         (
-            "erun@socle.test",
+            "erun@socle.example",
             f"Éric Formateur ({circo.name})",
             Role.FORMATEUR,
             [ScopeChoice(ScopeKind.CIRCONSCRIPTION, circo.id)],

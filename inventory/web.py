@@ -160,9 +160,17 @@ def _security_headers(response: Response) -> Response:
 def _bind_actor() -> None:
     ip = request.remote_addr
     if current_user.is_authenticated:
-        audit.set_actor(audit.Actor(current_user.id, current_user.email, ip))
+        actor = audit.Actor(current_user.id, current_user.email, ip)
     else:
-        audit.set_actor(audit.Actor(None, "anonymous", ip))
+        actor = audit.Actor(None, "anonymous", ip)
+    g.audit_token = audit.set_actor(actor)
+
+
+def _unbind_actor(_exc: BaseException | None) -> None:
+    # The worker thread outlives the request: leave no actor behind for the next one.
+    token = g.pop("audit_token", None)
+    if token is not None:
+        audit.unset_actor(token)
 
 
 def _error(error: HTTPException) -> tuple[str, int] | HTTPException:
@@ -208,6 +216,7 @@ def _when(value: datetime | None, fmt: str = "medium") -> str:
 def install(app: Flask) -> None:
     app.after_request(_security_headers)
     app.before_request(_bind_actor)
+    app.teardown_request(_unbind_actor)
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, _error)
     app.register_error_handler(500, _internal_error)

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.orm import Session
 
 from inventory import ROOT, create_app
 from inventory.core.policy import Role, Scope, ScopeKind
@@ -105,13 +106,17 @@ def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def db_session(app: Flask) -> Iterator[Any]:
-    """The app's session, inside an app context, for arranging data and checking results."""
-    from inventory.extensions import db
+def db_session(app: Flask, database_url: str) -> Iterator[Session]:
+    """A session of the test's own, for arranging data and checking results.
 
-    with app.app_context():
-        yield db.session
-        db.session.remove()
+    It is not the app's session and holds no app context open: a request made by the test
+    client must not share the test's session or its ``g`` (the signed-in user lives there).
+    """
+    engine = create_engine(database_url)
+    session = Session(engine)
+    yield session
+    session.close()
+    engine.dispose()
 
 
 @pytest.fixture
@@ -188,7 +193,7 @@ def make_user(app: Flask) -> Callable[..., Any]:
         role: Role | str, scopes: list[tuple[ScopeKind | str, int]] = (), email: str | None = None
     ) -> str:
         role = Role(role)
-        email = email or f"{role.value}{next(counter)}@example.test"
+        email = email or f"{role.value}{next(counter)}@example.org"
         with app.app_context():
             create_user(
                 db.session,

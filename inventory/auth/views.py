@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -149,6 +151,13 @@ _SCOPE_FIELDS = {
 }
 
 
+def _field_for(form: UserForm, name: str | None, default: str) -> Any:
+    """The form field a service error is about; scope errors show on the first scope list."""
+    if name == "scopes":
+        name = "collectivites"
+    return getattr(form, name or default, None) or getattr(form, default)
+
+
 def _scopes_from(form: UserForm) -> list[services.ScopeChoice]:
     return [
         services.ScopeChoice(kind, ref_id)
@@ -175,7 +184,7 @@ def invite() -> str | Response:
             )
         except DomainError as exc:
             db.session.rollback()
-            getattr(form, exc.field or "email").errors = [str(exc.message)]
+            _field_for(form, exc.field, "email").errors = [str(exc.message)]
         else:
             flash(_("Invitation sent to %(email)s.", email=user.email), "success")
             return redirect(url_for("auth.users"))
@@ -201,8 +210,7 @@ def edit_user(user_id: int) -> str | Response:
             )
         except DomainError as exc:
             db.session.rollback()
-            field = {"scopes": "collectivites"}.get(exc.field or "", exc.field or "role")
-            getattr(form, field).errors = [str(exc.message)]
+            _field_for(form, exc.field, "role").errors = [str(exc.message)]
         else:
             flash(_("Account saved."), "success")
             return redirect(url_for("auth.users"))

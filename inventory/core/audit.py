@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,9 +47,13 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         _actor.reset(token)
 
 
-def set_actor(actor: Actor) -> None:
-    """Bind the actor for the rest of this context (one request)."""
-    _actor.set(actor)
+def set_actor(actor: Actor) -> Token[Actor]:
+    """Bind the actor for the rest of this context; reset it with :func:`unset_actor`."""
+    return _actor.set(actor)
+
+
+def unset_actor(token: Token[Actor]) -> None:
+    _actor.reset(token)
 
 
 class Audited:

@@ -9,6 +9,7 @@ of created / updated / unchanged / rejected rows, each rejection with its line a
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +18,7 @@ from enum import StrEnum
 from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import scoped_session
 
 from inventory.core.text import slug_key
 
@@ -241,22 +243,37 @@ def run_import(
     data = source if isinstance(source, bytes) else source.read()
     report = ImportReport()
     table = read_table(data, importer.columns, filename)
-    pending = 0
-    for line, row in importer.prepare(table, report):
-        report.rows += 1
-        try:
-            outcome = importer.import_row(row)
-        except RowRejected as exc:
-            report.rejected.append(Rejection(line, str(exc.reason), importer.key_of(row)))
-            continue
-        report.count(outcome)
-        pending += 1
-        if pending >= importer.batch_size:
-            importer.finish_batch()
-            session.commit()
-            pending = 0
-            if progress:
-                progress(report.rows)
-    importer.finish_batch()
+    # A national file holds tens of thousands of rows, each adding objects to the session.
+    # While it runs: no cyclic garbage collection (every pass would scan the whole growing
+    # session), and no expiry at the batch commits (expiring every object at each commit,
+    # then reloading the ones still used, grows with the rows already imported). Both are
+    # restored before the last commit, which expires everything as usual.
+    plain = session.registry() if isinstance(session, scoped_session) else session
+    expire_on_commit = plain.expire_on_commit
+    collecting = gc.isenabled()
+    gc.disable()
+    plain.expire_on_commit = False
+    try:
+        pending = 0
+        for line, row in importer.prepare(table, report):
+            report.rows += 1
+            try:
+                outcome = importer.import_row(row)
+            except RowRejected as exc:
+                report.rejected.append(Rejection(line, str(exc.reason), importer.key_of(row)))
+                continue
+            report.count(outcome)
+            pending += 1
+            if pending >= importer.batch_size:
+                importer.finish_batch()
+                session.commit()
+                pending = 0
+                if progress:
+                    progress(report.rows)
+        importer.finish_batch()
+    finally:
+        plain.expire_on_commit = expire_on_commit
+        if collecting:
+            gc.enable()
     session.commit()
     return report
