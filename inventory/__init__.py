@@ -55,6 +55,8 @@ def configure_database(app: Flask) -> None:
                 cur.close()
 
     # Models must be imported for the mappers, the access rules and Alembic to see them.
+    import inventory.assets.access
+    import inventory.assets.models
     import inventory.auth.models
     import inventory.core.mail
     import inventory.orgs.access

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from inventory import ROOT, create_app
@@ -57,8 +57,41 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         upgrade()
         from inventory.extensions import db
 
+        _SEEDED.update(_seeded_rows(db.engine))
         db.engine.dispose()
     return url
+
+
+# Reference data the migrations insert (categories, requirements…), restored after each test.
+_SEEDED: dict[str, list[dict[str, Any]]] = {}
+
+
+def _seeded_rows(engine: Any) -> dict[str, list[dict[str, Any]]]:
+    meta = MetaData()
+    meta.reflect(engine)
+    out = {}
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            rows = [dict(r._mapping) for r in conn.execute(table.select())]
+            if rows:
+                out[table.name] = rows
+    return out
+
+
+def _restore_seeded(conn: Any, engine: Any) -> None:
+    meta = MetaData()
+    meta.reflect(conn, only=list(_SEEDED))
+    for name, rows in _SEEDED.items():
+        conn.execute(meta.tables[name].insert(), rows)
+        if engine.dialect.name == "postgresql" and "id" in meta.tables[name].c:
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                    f'(SELECT max(id) FROM "{name}"))'
+                )
+            )
 
 
 def _empty_all_tables(app: Flask) -> None:
@@ -80,6 +113,7 @@ def _empty_all_tables(app: Flask) -> None:
                     r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))
                 } else None
                 conn.execute(text("PRAGMA foreign_keys=ON"))
+            _restore_seeded(conn, engine)
         engine.dispose()
 
 

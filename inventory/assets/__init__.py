@@ -1,0 +1,1 @@
+"""Equipment and network works per classroom: catalogue, lifecycle, socle compliance."""

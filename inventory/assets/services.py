@@ -1,0 +1,678 @@
+"""Equipment rules and writes: tags, lifecycle, placement, addresses, works, lists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from inventory.assets.models import (
+    TRANSITIONS,
+    Asset,
+    AssetStatus,
+    EquipmentCategory,
+    EquipmentModel,
+    Manufacturer,
+    NetworkWork,
+    Placement,
+    StatusChange,
+    TagCounter,
+    WorkKind,
+    WorkStatus,
+)
+from inventory.assets.network import AddressError, normalize_ip, normalize_mac
+from inventory.core import audit, policy
+from inventory.core.db import utcnow
+from inventory.core.errors import DomainError
+from inventory.core.pagination import Page, paginate
+from inventory.core.policy import Action, Subject
+from inventory.core.text import fold
+from inventory.orgs.models import Classroom, Collectivite, Ecole
+
+
+class AssetError(DomainError):
+    pass
+
+
+class ConflictError(DomainError):
+    """Someone else saved the record since it was loaded."""
+
+
+STATUS_LABELS = {
+    AssetStatus.ORDERED: _l("ordered"),
+    AssetStatus.DELIVERED: _l("delivered"),
+    AssetStatus.INSTALLED: _l("installed"),
+    AssetStatus.IN_SERVICE: _l("in service"),
+    AssetStatus.UNDER_REPAIR: _l("under repair"),
+    AssetStatus.RETIRED: _l("retired"),
+    AssetStatus.LOST: _l("lost"),
+}
+PLACEMENT_LABELS = {
+    Placement.CLASSROOM: _l("classroom"),
+    Placement.SCHOOL: _l("school (shared)"),
+    Placement.STORAGE: _l("storage"),
+}
+WORK_KIND_LABELS = {
+    WorkKind.CABLING: _l("cabling"),
+    WorkKind.WIFI: _l("wifi coverage"),
+    WorkKind.INTERNET: _l("internet access upgrade"),
+    WorkKind.CABINET: _l("network cabinet"),
+}
+WORK_STATUS_LABELS = {
+    WorkStatus.PLANNED: _l("planned"),
+    WorkStatus.ORDERED: _l("ordered"),
+    WorkStatus.IN_PROGRESS: _l("in progress"),
+    WorkStatus.DONE: _l("done"),
+    WorkStatus.ACCEPTED: _l("accepted"),
+    WorkStatus.CANCELLED: _l("cancelled"),
+}
+
+
+# -- catalogue ---------------------------------------------------------------------------
+def categories(session: Session) -> list[EquipmentCategory]:
+    return list(session.scalars(select(EquipmentCategory).order_by(EquipmentCategory.position)))
+
+
+def category_by_code(session: Session, code: str) -> EquipmentCategory | None:
+    return session.scalar(select(EquipmentCategory).filter_by(code=code))
+
+
+def get_or_create_model(
+    session: Session, manufacturer: str, name: str, category: EquipmentCategory
+) -> EquipmentModel:
+    """The catalogue model named so, created on first use; its category must agree."""
+    manufacturer, name = " ".join(manufacturer.split()), " ".join(name.split())
+    if not manufacturer or not name:
+        raise AssetError(_l("Give the manufacturer and the model."), field="model")
+    maker = session.scalar(
+        select(Manufacturer).where(Manufacturer.name == manufacturer)
+    ) or _find_folded(session, Manufacturer, manufacturer)
+    if maker is None:
+        maker = Manufacturer(name=manufacturer)
+        session.add(maker)
+        session.flush()
+    model = session.scalar(select(EquipmentModel).filter_by(manufacturer_id=maker.id, name=name))
+    if model is None:
+        model = EquipmentModel(manufacturer=maker, name=name, category=category)
+        session.add(model)
+        session.flush()
+    elif model.category_id != category.id:
+        raise AssetError(
+            _l(
+                "The model %(model)s is catalogued as %(category)s.",
+                model=model.full_name,
+                category=model.category.name_fr,
+            ),
+            field="category",
+        )
+    return model
+
+
+def _find_folded(session: Session, model: type[Manufacturer], name: str) -> Manufacturer | None:
+    wanted = fold(name)
+    return next((m for m in session.scalars(select(model)) if fold(m.name) == wanted), None)
+
+
+# -- tags --------------------------------------------------------------------------------
+def tag_prefix(coll: Collectivite) -> str:
+    if coll.asset_tag_prefix:
+        return coll.asset_tag_prefix
+    letters = re.sub(r"[^A-Z]", "", fold(coll.name).upper())
+    return (letters[:3] or "SOC").ljust(3, "X")
+
+
+def next_tag(session: Session, coll: Collectivite, year: int) -> str:
+    """The next free tag of the collectivité's pattern, e.g. ``CRE-2021-00042``.
+
+    The counter row is bumped with one UPDATE … RETURNING, atomic on SQLite and PostgreSQL,
+    so that two technicians adding items at once never get the same number.
+    """
+    bump = (
+        update(TagCounter)
+        .where(TagCounter.collectivite_id == coll.id, TagCounter.year == year)
+        .values(last=TagCounter.last + 1)
+        .returning(TagCounter.last)
+    )
+    number = session.execute(bump).scalar()
+    if number is None:
+        prefix = f"{tag_prefix(coll)}-{year}-"
+        taken = session.scalars(select(Asset.tag).where(Asset.tag.startswith(prefix))).all()
+        start = max((int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()), default=0)
+        session.add(TagCounter(collectivite_id=coll.id, year=year, last=start + 1))
+        session.flush()
+        number = start + 1
+    return f"{tag_prefix(coll)}-{year}-{number:05d}"
+
+
+# -- placement ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Where:
+    """Where an item goes: a classroom, a school (shared), or the collectivité's storage."""
+
+    collectivite: Collectivite
+    ecole: Ecole | None = None
+    classroom: Classroom | None = None
+
+    @property
+    def placement(self) -> Placement:
+        if self.classroom is not None:
+            return Placement.CLASSROOM
+        return Placement.SCHOOL if self.ecole is not None else Placement.STORAGE
+
+
+def resolve_where(
+    session: Session,
+    user: Subject,
+    *,
+    classroom_id: int | None = None,
+    ecole_id: int | None = None,
+    collectivite_id: int | None = None,
+) -> Where:
+    """Load the target through the policy: the user must be allowed to edit there."""
+    if classroom_id:
+        room = policy.load_or_404(user, Classroom, classroom_id, session, Action.EDIT)
+        ecole = room.ecole
+        return Where(_owner(ecole), ecole, room)
+    if ecole_id:
+        ecole = policy.load_or_404(user, Ecole, ecole_id, session, Action.EDIT)
+        return Where(_owner(ecole), ecole)
+    if collectivite_id:
+        coll = policy.load_or_404(user, Collectivite, collectivite_id, session, Action.EDIT)
+        return Where(coll)
+    raise AssetError(_l("Choose where the item goes."), field="classroom")
+
+
+def _owner(ecole: Ecole) -> Collectivite:
+    if ecole.collectivite is None:
+        raise AssetError(_l("This school has no owning collectivité."), field="classroom")
+    return ecole.collectivite
+
+
+# -- fields ------------------------------------------------------------------------------
+@dataclass
+class AssetFields:
+    """What a person types about an item; ``check`` normalises and validates it."""
+
+    serial: str | None = None
+    supplier: str | None = None
+    order_number: str | None = None
+    invoice_number: str | None = None
+    purchase_date: date | None = None
+    price_ht_cents: int | None = None
+    price_ttc_cents: int | None = None
+    warranty_end: date | None = None
+    mac: str | None = None
+    mac_wifi: str | None = None
+    ip: str | None = None
+    notes: str | None = None
+    errors: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> AssetFields:
+        for name in ("serial", "supplier", "order_number", "invoice_number", "notes"):
+            value = getattr(self, name)
+            setattr(self, name, value.strip() or None if isinstance(value, str) else value)
+        if self.serial:
+            self.serial = self.serial.upper()
+        for name in ("mac", "mac_wifi"):
+            try:
+                setattr(self, name, normalize_mac(getattr(self, name)))
+            except AddressError:
+                raise AssetError(
+                    _l("«%(value)s» is not a MAC address.", value=getattr(self, name)), field=name
+                ) from None
+        try:
+            self.ip = normalize_ip(self.ip)
+        except AddressError:
+            raise AssetError(
+                _l("«%(value)s» is not an IP address.", value=self.ip), field="ip"
+            ) from None
+        if (
+            self.price_ht_cents is not None
+            and self.price_ttc_cents is not None
+            and self.price_ttc_cents < self.price_ht_cents
+        ):
+            raise AssetError(
+                _l("The price including VAT is lower than the price without."), field="price_ttc"
+            )
+        if self.purchase_date and self.warranty_end and self.warranty_end < self.purchase_date:
+            raise AssetError(_l("The warranty ends before the purchase."), field="warranty_end")
+        return self
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "errors"}
+
+
+def _check_serial(
+    session: Session, model: EquipmentModel, serial: str | None, asset_id: int | None = None
+) -> None:
+    if not serial:
+        return
+    stmt = select(Asset.tag).where(Asset.model_id == model.id, Asset.serial == serial)
+    if asset_id:
+        stmt = stmt.where(Asset.id != asset_id)
+    clash = session.scalar(stmt)
+    if clash:
+        raise AssetError(
+            _l("Serial %(serial)s of this model is already %(tag)s.", serial=serial, tag=clash),
+            field="serial",
+        )
+
+
+def _check_tag(session: Session, tag: str, asset_id: int | None = None) -> str:
+    tag = tag.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9._/-]{1,39}", tag):
+        raise AssetError(
+            _l("An asset tag has 2 to 40 letters, digits, '-', '.', '_' or '/'."), field="tag"
+        )
+    stmt = select(Asset.id).where(Asset.tag == tag)
+    if asset_id:
+        stmt = stmt.where(Asset.id != asset_id)
+    if session.scalar(stmt):
+        raise AssetError(_l("The tag %(tag)s is already used.", tag=tag), field="tag")
+    return tag
+
+
+def address_conflicts(session: Session, user: Subject, asset: Asset) -> list[tuple[str, Asset]]:
+    """Other items in the user's scope that use one of this item's MAC or IP addresses."""
+    conflicts: list[tuple[str, Asset]] = []
+    for attr in ("mac", "mac_wifi", "ip"):
+        value = getattr(asset, attr)
+        if not value:
+            continue
+        columns = [Asset.mac, Asset.mac_wifi] if attr != "ip" else [Asset.ip]
+        stmt = select(Asset).where(or_(*(c == value for c in columns)), Asset.id != asset.id)
+        for other in session.scalars(policy.visible(user, stmt, Asset).limit(5)):
+            conflicts.append((value, other))
+    return conflicts
+
+
+# -- lifecycle ---------------------------------------------------------------------------
+def _record_transition(asset: Asset, to: AssetStatus, note: str | None = None) -> None:
+    actor = audit.current_actor()
+    asset.transitions.append(
+        StatusChange(
+            from_status=asset.status if asset.id else None,
+            to_status=to,
+            actor_id=actor.user_id,
+            actor_label=actor.label,
+            note=note,
+        )
+    )
+    asset.status = to
+    asset.status_since = utcnow()
+
+
+def create_asset(
+    session: Session,
+    user: Subject,
+    *,
+    where: Where,
+    model: EquipmentModel,
+    status: AssetStatus = AssetStatus.DELIVERED,
+    fields: AssetFields | None = None,
+    tag: str | None = None,
+    year: int | None = None,
+    commit: bool = True,
+) -> Asset:
+    if not policy.allowed(user, Action.EDIT):
+        raise policy.Denied()
+    fields = (fields or AssetFields()).check()
+    _check_serial(session, model, fields.serial)
+    tag = (
+        _check_tag(session, tag)
+        if tag
+        else next_tag(
+            session, where.collectivite, year or (fields.purchase_date or date.today()).year
+        )
+    )
+    asset = Asset(
+        tag=tag,
+        model=model,
+        category_id=model.category_id,
+        collectivite_id=where.collectivite.id,
+        ecole_id=where.ecole.id if where.ecole else None,
+        classroom_id=where.classroom.id if where.classroom else None,
+        placement=where.placement,
+        status=status,
+        **fields.values(),
+    )
+    _record_transition(asset, status)
+    session.add(asset)
+    if commit:
+        session.commit()
+    return asset
+
+
+def quick_add(
+    session: Session,
+    user: Subject,
+    *,
+    where: Where,
+    model: EquipmentModel,
+    serials: Sequence[str],
+    status: AssetStatus,
+    fields: AssetFields,
+) -> list[Asset]:
+    """Many identical items at once: one line per serial (typed or scanned)."""
+    cleaned = [s.strip().upper() for s in serials if s.strip()]
+    if not cleaned:
+        raise AssetError(_l("Type or scan at least one serial number."), field="serials")
+    if len(cleaned) > 500:
+        raise AssetError(_l("At most 500 items at once."), field="serials")
+    duplicates = sorted({s for s in cleaned if cleaned.count(s) > 1})
+    if duplicates:
+        raise AssetError(
+            _l("Serial typed twice: %(serials)s.", serials=", ".join(duplicates)), field="serials"
+        )
+    created = []
+    for serial in cleaned:
+        item = AssetFields(
+            **{**fields.values(), "serial": serial, "mac": None, "mac_wifi": None, "ip": None}
+        )
+        created.append(
+            create_asset(
+                session, user, where=where, model=model, status=status, fields=item, commit=False
+            )
+        )
+    session.commit()
+    return created
+
+
+def change_status(
+    session: Session,
+    user: Subject,
+    asset: Asset,
+    to: AssetStatus,
+    note: str | None = None,
+    *,
+    commit: bool = True,
+) -> Asset:
+    if not policy.can(user, Action.EDIT, asset, session):
+        raise policy.Denied()
+    if to == asset.status:
+        return asset
+    if to not in TRANSITIONS[asset.status]:
+        raise AssetError(
+            _l(
+                "An item %(current)s cannot become %(wanted)s.",
+                current=STATUS_LABELS[asset.status],
+                wanted=STATUS_LABELS[to],
+            ),
+            field="status",
+        )
+    _record_transition(asset, to, note)
+    if commit:
+        _commit(session)
+    return asset
+
+
+def update_asset(
+    session: Session,
+    user: Subject,
+    asset: Asset,
+    *,
+    version: int,
+    fields: AssetFields,
+    tag: str,
+    model: EquipmentModel,
+) -> Asset:
+    """Save an edit made on a copy loaded at ``version``; a newer save wins nothing silently."""
+    if not policy.can(user, Action.EDIT, asset, session):
+        raise policy.Denied()
+    if version != asset.version:
+        raise ConflictError(
+            _l(
+                "Someone else saved this item while you were editing it. "
+                "Your changes are shown below: check them and save again."
+            )
+        )
+    fields = fields.check()
+    _check_serial(session, model, fields.serial, asset.id)
+    asset.tag = _check_tag(session, tag, asset.id)
+    asset.model, asset.category_id = model, model.category_id
+    for key, value in fields.values().items():
+        setattr(asset, key, value)
+    _commit(session)
+    return asset
+
+
+def move_asset(
+    session: Session, user: Subject, asset: Asset, where: Where, *, commit: bool = True
+) -> Asset:
+    if not policy.can(user, Action.EDIT, asset, session):
+        raise policy.Denied()
+    asset.collectivite_id = where.collectivite.id
+    asset.ecole_id = where.ecole.id if where.ecole else None
+    asset.classroom_id = where.classroom.id if where.classroom else None
+    asset.placement = where.placement
+    if commit:
+        _commit(session)
+    return asset
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise ConflictError(
+            _l("Someone else saved this item at the same moment. Reload it and try again.")
+        ) from None
+
+
+@dataclass
+class BulkResult:
+    done: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def bulk_update(
+    session: Session,
+    user: Subject,
+    asset_ids: Iterable[int],
+    *,
+    status: AssetStatus | None = None,
+    where: Where | None = None,
+) -> BulkResult:
+    """Change the status of, or move, a selection; items that cannot are listed, not lost."""
+    result = BulkResult()
+    stmt = policy.visible(user, select(Asset).where(Asset.id.in_(list(asset_ids))), Asset)
+    for asset in session.scalars(stmt.order_by(Asset.tag)):
+        try:
+            if status is not None:
+                change_status(session, user, asset, status, commit=False)
+            if where is not None:
+                move_asset(session, user, asset, where, commit=False)
+        except AssetError as exc:
+            result.refused.append((asset.tag, str(exc.message)))
+        else:
+            result.done.append(asset.tag)
+    _commit(session)
+    return result
+
+
+# -- lists -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AssetFilters:
+    q: str = ""
+    ecole: int | None = None
+    classroom: int | None = None
+    collectivite: int | None = None
+    category: int | None = None
+    status: AssetStatus | None = None
+    warranty_days: int | None = None
+    missing_serial: bool = False
+    ids: tuple[int, ...] = ()
+
+    def apply(self, stmt: Select[Any], today: date | None = None) -> Select[Any]:
+        if self.q:
+            word = self.q.strip().upper()
+            stmt = stmt.where(
+                or_(
+                    Asset.tag.contains(word, autoescape=True),
+                    Asset.serial.contains(word, autoescape=True),
+                )
+            )
+        for column, value in (
+            (Asset.ecole_id, self.ecole),
+            (Asset.classroom_id, self.classroom),
+            (Asset.collectivite_id, self.collectivite),
+            (Asset.category_id, self.category),
+            (Asset.status, self.status),
+        ):
+            if value:
+                stmt = stmt.where(column == value)
+        if self.warranty_days is not None:
+            today = today or date.today()
+            stmt = stmt.where(
+                Asset.warranty_end >= today,
+                Asset.warranty_end <= today + timedelta(days=self.warranty_days),
+            )
+        if self.missing_serial:
+            stmt = stmt.where(Asset.serial.is_(None))
+        if self.ids:
+            stmt = stmt.where(Asset.id.in_(self.ids))
+        return stmt
+
+
+def _list_options() -> list[Any]:
+    return [
+        selectinload(Asset.model).selectinload(EquipmentModel.manufacturer),
+        selectinload(Asset.category),
+        selectinload(Asset.ecole),
+        selectinload(Asset.classroom),
+    ]
+
+
+def list_assets(
+    session: Session, user: Subject, filters: AssetFilters, page: int, per_page: int
+) -> Page[Asset]:
+    stmt = (
+        policy.visible(user, filters.apply(select(Asset)), Asset)
+        .options(*_list_options())
+        .order_by(Asset.id.desc())
+    )
+    keys = policy.visible(user, filters.apply(select(Asset.id)), Asset).order_by(Asset.id.desc())
+    return paginate(session, stmt, page, per_page, key_stmt=keys)
+
+
+def all_assets(session: Session, user: Subject, filters: AssetFilters) -> Iterable[Asset]:
+    """Every asset matching, for exports: streamed in id order, eager-loaded per batch."""
+    stmt = (
+        policy.visible(user, filters.apply(select(Asset)), Asset)
+        .options(*_list_options(), selectinload(Asset.collectivite))
+        .order_by(Asset.id)
+    )
+    return session.scalars(stmt.execution_options(yield_per=1000))
+
+
+def asset_detail(session: Session, user: Subject, asset_id: int) -> Asset:
+    asset = policy.load_or_404(user, Asset, asset_id, session)
+    session.scalars(
+        select(Asset)
+        .where(Asset.id == asset.id)
+        .options(
+            *_list_options(),
+            selectinload(Asset.transitions),
+            selectinload(Asset.photos),
+            selectinload(Asset.collectivite),
+        )
+    ).all()
+    return asset
+
+
+# -- network works -----------------------------------------------------------------------
+WORK_DONE = (WorkStatus.DONE, WorkStatus.ACCEPTED)
+
+
+@dataclass
+class WorkFields:
+    kind: WorkKind
+    title: str
+    status: WorkStatus = WorkStatus.PLANNED
+    contractor: str | None = None
+    quote_cents: int | None = None
+    invoice_cents: int | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+    actual_start: date | None = None
+    actual_end: date | None = None
+    accepted_on: date | None = None
+    notes: str | None = None
+
+    def check(self) -> WorkFields:
+        self.title = self.title.strip()
+        if not self.title:
+            raise AssetError(_l("Give the works a title."), field="title")
+        for start, end in (("planned_start", "planned_end"), ("actual_start", "actual_end")):
+            a, b = getattr(self, start), getattr(self, end)
+            if a and b and b < a:
+                raise AssetError(_l("The end comes before the start."), field=end)
+        if self.status is WorkStatus.ACCEPTED and not self.accepted_on:
+            raise AssetError(_l("Give the acceptance date of accepted works."), field="accepted_on")
+        return self
+
+
+def save_work(
+    session: Session,
+    user: Subject,
+    work: NetworkWork | None,
+    *,
+    ecole: Ecole,
+    fields: WorkFields,
+    classroom_ids: Iterable[int],
+    version: int | None = None,
+) -> NetworkWork:
+    if not policy.can(user, Action.EDIT, ecole, session):
+        raise policy.Denied()
+    fields = fields.check()
+    rooms = list(
+        session.scalars(
+            select(Classroom).where(
+                Classroom.id.in_(list(classroom_ids)), Classroom.ecole_id == ecole.id
+            )
+        )
+    )
+    if work is None:
+        work = NetworkWork(ecole_id=ecole.id, collectivite_id=_owner(ecole).id, **fields.__dict__)
+        session.add(work)
+    else:
+        if version is not None and version != work.version:
+            raise ConflictError(
+                _l(
+                    "Someone else saved these works while you were editing "
+                    "them. Check your changes and save again."
+                )
+            )
+        for key, value in fields.__dict__.items():
+            setattr(work, key, value)
+    work.classrooms = rooms
+    _commit(session)
+    return work
+
+
+def works_of(session: Session, user: Subject, **where: Any) -> list[NetworkWork]:
+    stmt = (
+        select(NetworkWork)
+        .filter_by(**where)
+        .options(selectinload(NetworkWork.classrooms), selectinload(NetworkWork.ecole))
+        .order_by(NetworkWork.planned_start.desc(), NetworkWork.id.desc())
+    )
+    return list(session.scalars(policy.visible(user, stmt, NetworkWork)))
+
+
+def assets_of(session: Session, user: Subject, **where: Any) -> list[Asset]:
+    stmt = (
+        select(Asset)
+        .filter_by(**where)
+        .options(*_list_options())
+        .order_by(Asset.category_id, Asset.tag)
+    )
+    return list(session.scalars(policy.visible(user, stmt, Asset)))

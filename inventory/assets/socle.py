@@ -1,0 +1,212 @@
+"""The 'socle numérique de base': which classrooms and schools have what they need in service.
+
+Requirements are data (``SocleRequirement``). Everything here is aggregate SQL over indexed
+columns, so that a collectivité, a circonscription or an académie is checked in one pass.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from inventory.assets.models import (
+    Asset,
+    AssetStatus,
+    EquipmentCategory,
+    NetworkWork,
+    RequirementLevel,
+    SocleRequirement,
+    WorkStatus,
+    work_classrooms,
+)
+from inventory.orgs.models import Classroom, Ecole, SchoolNature
+
+TARGET_LEVELS = ("CP", "CE1", "CE2", "CM1", "CM2", "ULIS")
+DONE = (WorkStatus.DONE, WorkStatus.ACCEPTED)
+
+
+def requirements(session: Session, level: RequirementLevel | None = None) -> list[SocleRequirement]:
+    stmt = select(SocleRequirement).where(SocleRequirement.active.is_(True))
+    if level is not None:
+        stmt = stmt.where(SocleRequirement.level == level)
+    return list(session.scalars(stmt.order_by(SocleRequirement.position)))
+
+
+def _category_ids(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(EquipmentCategory.code, EquipmentCategory.id)).all())
+
+
+def target_clause() -> ColumnElement[bool]:
+    """Classrooms the programme aims at: cycles 2 and 3, or unlabelled rooms of a school
+    that is not a maternelle."""
+    padded = literal(",") + Classroom.levels + literal(",")
+    by_level = or_(*(padded.like(f"%,{lv},%") for lv in TARGET_LEVELS))
+    unlabelled = and_(
+        Classroom.levels == "",
+        Classroom.ecole_id.in_(select(Ecole.id).where(Ecole.nature != SchoolNature.MATERNELLE)),
+    )
+    return or_(by_level, unlabelled)
+
+
+def classroom_meets_clause(session: Session) -> ColumnElement[bool]:
+    """True for a classroom whose every classroom-level requirement is met."""
+    cat_ids = _category_ids(session)
+    parts: list[ColumnElement[bool]] = []
+    for req in requirements(session, RequirementLevel.CLASSROOM):
+        options: list[ColumnElement[bool]] = []
+        ids = [cat_ids[c] for c in req.categories if c in cat_ids]
+        if ids:
+            count = (
+                select(func.count())
+                .select_from(Asset)
+                .where(
+                    Asset.classroom_id == Classroom.id,
+                    Asset.status == AssetStatus.IN_SERVICE,
+                    Asset.category_id.in_(ids),
+                )
+                .scalar_subquery()
+            )
+            options.append(count >= req.minimum)
+        if req.kinds:
+            options.append(
+                exists().where(
+                    work_classrooms.c.classroom_id == Classroom.id,
+                    work_classrooms.c.work_id == NetworkWork.id,
+                    NetworkWork.kind.in_(req.kinds),
+                    NetworkWork.status.in_(DONE),
+                )
+            )
+        parts.append(or_(*options) if options else false())
+    return and_(*parts) if parts else true()
+
+
+def missing_clause(session: Session) -> ColumnElement[bool]:
+    return and_(target_clause(), not_(classroom_meets_clause(session)))
+
+
+@dataclass
+class RequirementCheck:
+    requirement: SocleRequirement
+    count: int
+    met: bool
+
+
+@dataclass
+class PlaceStatus:
+    checks: list[RequirementCheck] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(c.met for c in self.checks)
+
+
+def classroom_status(session: Session, classroom_ids: list[int]) -> dict[int, PlaceStatus]:
+    """Each classroom's requirements, counted from items in service and finished works."""
+    reqs = requirements(session, RequirementLevel.CLASSROOM)
+    cat_codes = {v: k for k, v in _category_ids(session).items()}
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    works: dict[int, set[str]] = defaultdict(set)
+    for chunk in _chunks(classroom_ids):
+        rows = session.execute(
+            select(Asset.classroom_id, Asset.category_id, func.count())
+            .where(Asset.classroom_id.in_(chunk), Asset.status == AssetStatus.IN_SERVICE)
+            .group_by(Asset.classroom_id, Asset.category_id)
+        )
+        for room_id, cat_id, n in rows:
+            counts[room_id][cat_codes[cat_id]] += n
+        rows = session.execute(
+            select(work_classrooms.c.classroom_id, NetworkWork.kind)
+            .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
+            .where(work_classrooms.c.classroom_id.in_(chunk), NetworkWork.status.in_(DONE))
+        )
+        for room_id, kind in rows:
+            works[room_id].add(kind.value)
+    return {room_id: _status(reqs, counts[room_id], works[room_id]) for room_id in classroom_ids}
+
+
+def school_status(session: Session, ecole_ids: list[int]) -> dict[int, PlaceStatus]:
+    """Each school's own requirements (shared equipment), counted over the whole school."""
+    reqs = requirements(session, RequirementLevel.SCHOOL)
+    cat_codes = {v: k for k, v in _category_ids(session).items()}
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    works: dict[int, set[str]] = defaultdict(set)
+    for chunk in _chunks(ecole_ids):
+        rows = session.execute(
+            select(Asset.ecole_id, Asset.category_id, func.count())
+            .where(Asset.ecole_id.in_(chunk), Asset.status == AssetStatus.IN_SERVICE)
+            .group_by(Asset.ecole_id, Asset.category_id)
+        )
+        for ecole_id, cat_id, n in rows:
+            counts[ecole_id][cat_codes[cat_id]] += n
+        rows = session.execute(
+            select(NetworkWork.ecole_id, NetworkWork.kind).where(
+                NetworkWork.ecole_id.in_(chunk), NetworkWork.status.in_(DONE)
+            )
+        )
+        for ecole_id, kind in rows:
+            works[ecole_id].add(kind.value)
+    return {ecole_id: _status(reqs, counts[ecole_id], works[ecole_id]) for ecole_id in ecole_ids}
+
+
+def _status(reqs: list[SocleRequirement], counts: dict[str, int], works: set[str]) -> PlaceStatus:
+    checks = []
+    for req in reqs:
+        n = sum(counts.get(c, 0) for c in req.categories)
+        met = n >= req.minimum if req.categories else False
+        if req.kinds and works & set(req.kinds):
+            met = True
+        checks.append(RequirementCheck(req, n, met))
+    return PlaceStatus(checks)
+
+
+def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+
+
+@dataclass
+class Coverage:
+    """Target classrooms meeting the socle, out of all target classrooms."""
+
+    meeting: int
+    targets: int
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.meeting / self.targets if self.targets else 0.0
+
+
+def coverage_by_school(session: Session, ecole_ids: list[int]) -> dict[int, Coverage]:
+    """Per school: target classrooms, and those meeting the socle — one grouped query."""
+    meets = classroom_meets_clause(session)
+    out: dict[int, Coverage] = {e: Coverage(0, 0) for e in ecole_ids}
+    for chunk in _chunks(ecole_ids):
+        rows = session.execute(
+            select(Classroom.ecole_id, func.count(), func.sum(cast(meets, Integer)))
+            .where(Classroom.ecole_id.in_(chunk), target_clause())
+            .group_by(Classroom.ecole_id)
+        )
+        for ecole_id, targets, meeting in rows:
+            out[ecole_id] = Coverage(int(meeting or 0), targets)
+    return out
+
+
+def total(coverages: dict[int, Coverage]) -> Coverage:
+    return Coverage(
+        sum(c.meeting for c in coverages.values()), sum(c.targets for c in coverages.values())
+    )
