@@ -77,6 +77,8 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from inventory.assets.transfer import bp as assets_io_bp
+    from inventory.assets.views import bp as assets_bp
     from inventory.auth.views import bp as auth_bp
     from inventory.changelog.views import bp as changelog_bp
     from inventory.orgs.views import bp as orgs_bp
@@ -86,6 +88,8 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(changelog_bp)
+    app.register_blueprint(assets_bp)
+    app.register_blueprint(assets_io_bp)
 
 
 def configure_web(app: Flask) -> None:
