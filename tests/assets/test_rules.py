@@ -1,0 +1,270 @@
+"""Equipment rules: lifecycle, addresses, tags, money, optimistic locking, socle compliance."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from inventory.assets import services, socle
+from inventory.assets.models import Asset, AssetStatus, NetworkWork, WorkKind, WorkStatus
+from inventory.assets.network import AddressError, mac_vendor, normalize_ip, normalize_mac
+from inventory.core.money import AmountError, parse_amount, plain_amount
+from inventory.orgs.models import Classroom, Ecole
+from tests.conftest import ADMIN
+
+
+@pytest.mark.parametrize(
+    "text, cents",
+    [
+        ("1 234,56", 123456),
+        ("1234.56", 123456),
+        ("1.234,56 €", 123456),
+        ("0,005", 1),
+        ("12", 1200),
+        ("", None),
+        ("\u202f99,9", 9990),
+        (12.3, 1230),
+    ],
+)
+def test_parse_amount(text, cents):
+    assert parse_amount(text) == cents
+
+
+@pytest.mark.parametrize("text", ["abc", "-3", "1,2,3", "NaN"])
+def test_parse_amount_refuses_nonsense(text):
+    with pytest.raises(AmountError):
+        parse_amount(text)
+
+
+def test_plain_amount():
+    assert plain_amount(123456) == "1234.56" and plain_amount(None) == ""
+
+
+@pytest.mark.parametrize(
+    "raw, normal",
+    [
+        ("00-1A-2B-3C-4D-5E", "00:1a:2b:3c:4d:5e"),
+        ("001a.2b3c.4d5e", "00:1a:2b:3c:4d:5e"),
+        ("001A2B3C4D5E", "00:1a:2b:3c:4d:5e"),
+        ("", None),
+    ],
+)
+def test_mac_normalisation(raw, normal):
+    assert normalize_mac(raw) == normal
+
+
+@pytest.mark.parametrize(
+    "raw", ["00:1a:2b:3c:4d", "zz:zz:zz:zz:zz:zz", "00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"]
+)
+def test_bad_macs(raw):
+    with pytest.raises(AddressError):
+        normalize_mac(raw)
+
+
+@pytest.mark.parametrize(
+    "raw, normal",
+    [("10.0.0.7", "10.0.0.7"), (" 192.168.1.20 ", "192.168.1.20"), ("2001:DB8::1", "2001:db8::1")],
+)
+def test_ip_normalisation(raw, normal):
+    assert normalize_ip(raw) == normal
+
+
+@pytest.mark.parametrize("raw", ["10.0.0.256", "1.2.3", "127.0.0.1", "224.0.0.1", "host"])
+def test_bad_ips(raw):
+    with pytest.raises(AddressError):
+        normalize_ip(raw)
+
+
+def test_mac_vendor_from_the_ieee_registry():
+    assert mac_vendor("3c:22:fb:00:00:01") == "Apple, Inc."
+    assert mac_vendor(None) is None
+
+
+ALLOWED = {
+    ("ordered", "delivered"),
+    ("delivered", "installed"),
+    ("installed", "in_service"),
+    ("in_service", "under_repair"),
+    ("under_repair", "in_service"),
+    ("in_service", "retired"),
+    ("lost", "in_service"),
+    ("delivered", "in_service"),
+}
+REFUSED = {
+    ("retired", "in_service"),
+    ("ordered", "in_service"),
+    ("in_service", "ordered"),
+    ("under_repair", "delivered"),
+    ("retired", "lost"),
+}
+
+
+@pytest.fixture
+def room(registry, db_session):
+    return db_session.scalar(
+        select(Classroom).join(Ecole).where(Ecole.uai == "0940176F").order_by(Classroom.id)
+    )
+
+
+def new_asset(
+    db_session, room, category="eni", status=AssetStatus.DELIVERED, serial=None, **fields
+):
+    cat = services.category_by_code(db_session, category)
+    model = services.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
+    where = services.Where(room.ecole.collectivite, room.ecole, room)
+    return services.create_asset(
+        db_session,
+        ADMIN,
+        where=where,
+        model=model,
+        status=status,
+        fields=services.AssetFields(serial=serial, **fields),
+    )
+
+
+@pytest.mark.parametrize("start, end", sorted(ALLOWED))
+def test_allowed_transitions(db_session, room, start, end):
+    asset = new_asset(db_session, room, status=AssetStatus(start))
+    services.change_status(db_session, ADMIN, asset, AssetStatus(end), "note")
+    assert asset.status is AssetStatus(end)
+    assert [(t.from_status, t.to_status) for t in asset.transitions][-1] == (
+        AssetStatus(start),
+        AssetStatus(end),
+    )
+
+
+@pytest.mark.parametrize("start, end", sorted(REFUSED))
+def test_refused_transitions(db_session, room, start, end):
+    asset = new_asset(db_session, room, status=AssetStatus(start))
+    with pytest.raises(services.AssetError):
+        services.change_status(db_session, ADMIN, asset, AssetStatus(end))
+    assert asset.status is AssetStatus(start)
+
+
+def test_tags_follow_the_collectivite_pattern_and_never_repeat(db_session, room):
+    first = new_asset(db_session, room, purchase_date=date(2021, 10, 4))
+    second = new_asset(db_session, room, purchase_date=date(2021, 11, 4))
+    third = new_asset(db_session, room, purchase_date=date(2022, 1, 4))
+    assert first.tag == "FRE-2021-00001" and second.tag == "FRE-2021-00002"
+    assert third.tag == "FRE-2022-00001"
+
+
+def test_serial_is_unique_per_model_and_fields_are_checked(db_session, room):
+    new_asset(db_session, room, serial="sn-1")
+    with pytest.raises(services.AssetError) as err:
+        new_asset(db_session, room, serial="SN-1")
+    assert err.value.field == "serial"
+    new_asset(db_session, room, category="vpi", serial="SN-1")  # another model: fine
+    for fields, field in [
+        ({"mac": "nope"}, "mac"),
+        ({"ip": "300.1.1.1"}, "ip"),
+        ({"price_ht_cents": 1000, "price_ttc_cents": 900}, "price_ttc"),
+        ({"purchase_date": date(2022, 1, 1), "warranty_end": date(2021, 1, 1)}, "warranty_end"),
+    ]:
+        with pytest.raises(services.AssetError) as err:
+            new_asset(db_session, room, **fields)
+        assert err.value.field == field
+
+
+def test_address_conflicts_are_flagged(db_session, room):
+    a = new_asset(db_session, room, mac="00:1a:2b:3c:4d:5e", ip="10.0.0.2")
+    b = new_asset(db_session, room, category="vpi", mac="00-1A-2B-3C-4D-5E")
+    conflicts = services.address_conflicts(db_session, ADMIN, b)
+    assert [(value, other.tag) for value, other in conflicts] == [("00:1a:2b:3c:4d:5e", a.tag)]
+
+
+def test_optimistic_locking(db_session, database_url, room):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    asset = new_asset(db_session, room)
+    loaded_version = asset.version
+    engine = create_engine(database_url)
+    with Session(engine) as other:
+        theirs = other.get(Asset, asset.id)
+        theirs.notes = "their edit"
+        other.commit()
+    engine.dispose()
+    db_session.expire_all()
+    model = asset.model
+    with pytest.raises(services.ConflictError):
+        services.update_asset(
+            db_session,
+            ADMIN,
+            asset,
+            version=loaded_version,
+            fields=services.AssetFields(notes="my edit"),
+            tag=asset.tag,
+            model=model,
+        )
+    db_session.rollback()
+    assert db_session.get(Asset, asset.id).notes == "their edit"
+
+
+def test_a_classroom_meets_the_socle_only_with_items_in_service(db_session, room):
+    def complete():
+        db_session.expire_all()
+        return socle.classroom_status(db_session, [room.id])[room.id].complete
+
+    assert not complete()
+    display = new_asset(db_session, room, "eni", AssetStatus.IN_SERVICE)
+    new_asset(db_session, room, "poste_enseignant", AssetStatus.IN_SERVICE)
+    new_asset(db_session, room, "captation", AssetStatus.DELIVERED)
+    assert not complete(), "a delivered item does not count"
+    # The ENI also provides capture (it has a camera and speakers) per the default rules;
+    # only the connection is still missing.
+    missing = [
+        c.requirement.code
+        for c in socle.classroom_status(db_session, [room.id])[room.id].checks
+        if not c.met
+    ]
+    assert missing == ["connexion"]
+    work = NetworkWork(
+        ecole_id=room.ecole_id,
+        collectivite_id=room.ecole.collectivite_id,
+        kind=WorkKind.CABLING,
+        title="Câblage",
+        status=WorkStatus.IN_PROGRESS,
+        classrooms=[room],
+    )
+    db_session.add(work)
+    db_session.commit()
+    assert not complete(), "works in progress do not connect the room"
+    work.status = WorkStatus.DONE
+    db_session.commit()
+    assert complete()
+    # The SQL clause used by lists agrees with the per-room computation.
+    meets = db_session.scalar(
+        select(Classroom.id).where(
+            Classroom.id == room.id, socle.classroom_meets_clause(db_session)
+        )
+    )
+    assert meets == room.id
+    services.change_status(db_session, ADMIN, display, AssetStatus.UNDER_REPAIR)
+    assert not complete()
+    assert (
+        db_session.scalar(
+            select(Classroom.id).where(
+                Classroom.id == room.id, socle.classroom_meets_clause(db_session)
+            )
+        )
+        is None
+    )
+
+
+def test_coverage_counts_target_classrooms(db_session, room):
+    ecole = room.ecole
+    before = socle.coverage_by_school(db_session, [ecole.id])[ecole.id]
+    assert before.meeting == 0 and before.targets == len(
+        [
+            r
+            for r in ecole.classrooms
+            if set(r.level_list) & set(socle.TARGET_LEVELS) or not r.level_list
+        ]
+    )
+    for category in ("eni", "poste_enseignant", "borne_wifi"):
+        new_asset(db_session, room, category, AssetStatus.IN_SERVICE)
+    after = socle.coverage_by_school(db_session, [ecole.id])[ecole.id]
+    assert after.meeting == 1 and after.targets == before.targets
