@@ -1,0 +1,1 @@
+"""Funding schemes, dossiers, expenses linked to items, state aid and payments."""

@@ -1,0 +1,85 @@
+"""Funding schemes shipped as data. Amounts in cents, rates as decimal strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+EU_MENTION = "Financé par l'Union européenne – NextGenerationEU"
+
+SNEE_2021: dict[str, Any] = {
+    "code": "snee-2021",
+    "name": "AAP Socle numérique dans les écoles élémentaires (2021)",
+    "funding_mention": EU_MENTION,
+    "note": (
+        "Taux et plafonds par défaut couramment rapportés, non confirmés par le cahier des "
+        "charges : vérifiez-les avec votre convention."
+    ),
+    "window_start": "2021-01-14",
+    "window_end": "2022-12-31",
+    "rules": {
+        "vat_included": True,
+        "volets": [
+            {
+                "code": "equipement",
+                "label": "Équipement (matériel et travaux de réseau)",
+                "tiers": [
+                    {"rate": "0.70", "up_to_cents": 20_000_000},
+                    {"rate": "0.50", "up_to_cents": None},
+                ],
+                "spending_cap": {"basis": "class", "amount_cents": 350_000},
+                "min_per_school_cents": 350_000,
+                "eligible_categories": [
+                    "tni",
+                    "vpi",
+                    "eni",
+                    "vp",
+                    "visualiseur",
+                    "poste_enseignant",
+                    "poste_direction",
+                    "tablette",
+                    "pc_eleve",
+                    "classe_mobile",
+                    "borne_wifi",
+                    "commutateur",
+                    "copieur",
+                    "captation",
+                    "works",
+                ],
+            },
+            {
+                "code": "services",
+                "label": "Services et ressources numériques",
+                "tiers": [{"rate": "0.50", "up_to_cents": None}],
+                "aid_cap": {"basis": "pupil", "amount_cents": 2_000, "years": 1},
+            },
+            {
+                "code": "accompagnement",
+                "label": "Accompagnement",
+                "tiers": [{"rate": "0.50", "up_to_cents": None}],
+            },
+        ],
+    },
+}
+
+LABEL_ECOLES_NUMERIQUES_2020: dict[str, Any] = {
+    "code": "label-ecoles-numeriques-2020",
+    "name": "Label écoles numériques 2020",
+    "funding_mention": "Financé par l'État – Label écoles numériques 2020",
+    "note": "50 % des dépenses comprises entre 3 000 € et 14 000 € par école.",
+    "window_start": "2020-01-01",
+    "window_end": "2021-12-31",
+    "rules": {
+        "vat_included": True,
+        "volets": [
+            {
+                "code": "equipement",
+                "label": "Équipement",
+                "tiers": [{"rate": "0.50", "up_to_cents": None}],
+                "spending_cap": {"basis": "school", "amount_cents": 1_400_000},
+                "min_per_school_cents": 300_000,
+            }
+        ],
+    },
+}
+
+PRESETS = (SNEE_2021, LABEL_ECOLES_NUMERIQUES_2020)
