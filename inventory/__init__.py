@@ -58,6 +58,8 @@ def configure_database(app: Flask) -> None:
     import inventory.assets.access
     import inventory.assets.models
     import inventory.auth.models
+    import inventory.grants.access
+    import inventory.grants.models
     import inventory.core.mail
     import inventory.orgs.access
     import inventory.orgs.models  # noqa: F401

@@ -1,0 +1,46 @@
+"""How a scope narrows grant data: by the dossier's collectivité."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, select, true
+
+from inventory.core import policy
+from inventory.core.policy import Scope
+from inventory.grants.models import (
+    Dossier,
+    DossierDocument,
+    DossierSchool,
+    Expense,
+    ExpenseAllocation,
+    FundingLink,
+    FundingScheme,
+    Payment,
+)
+from inventory.orgs.access import collectivite_rule
+from inventory.orgs.models import Collectivite
+
+
+def dossier_rule(scope: Scope) -> ColumnElement[bool]:
+    return Dossier.collectivite_id.in_(select(Collectivite.id).where(collectivite_rule(scope)))
+
+
+def _visible_dossiers(scope: Scope):
+    return select(Dossier.id).where(dossier_rule(scope))
+
+
+policy.register(Dossier, dossier_rule)
+policy.register(FundingScheme, lambda s: true())
+for _model in (DossierSchool, Expense, Payment, DossierDocument):
+    policy.register(_model, lambda s, m=_model: m.dossier_id.in_(_visible_dossiers(s)))
+policy.register(
+    ExpenseAllocation,
+    lambda s: ExpenseAllocation.expense_id.in_(
+        select(Expense.id).where(Expense.dossier_id.in_(_visible_dossiers(s)))
+    ),
+)
+policy.register(
+    FundingLink,
+    lambda s: FundingLink.expense_id.in_(
+        select(Expense.id).where(Expense.dossier_id.in_(_visible_dossiers(s)))
+    ),
+)
