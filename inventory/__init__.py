@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    # Uploads, label files and the SQLite database live in the instance folder.
+    instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("SOCLE_INSTANCE_PATH")
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(instance or ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         instance_relative_config=True,
     )
@@ -60,6 +63,8 @@ def configure_database(app: Flask) -> None:
     import inventory.auth.models
     import inventory.grants.access
     import inventory.grants.models
+    import inventory.labels.access
+    import inventory.labels.models
     import inventory.core.mail
     import inventory.orgs.access
     import inventory.orgs.models  # noqa: F401
@@ -83,6 +88,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.assets.views import bp as assets_bp
     from inventory.auth.views import bp as auth_bp
     from inventory.changelog.views import bp as changelog_bp
+    from inventory.labels.views import bp as labels_bp
     from inventory.orgs.views import bp as orgs_bp
     from inventory.web import bp as web_bp
 
@@ -92,6 +98,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(changelog_bp)
     app.register_blueprint(assets_bp)
     app.register_blueprint(assets_io_bp)
+    app.register_blueprint(labels_bp)
 
 
 def configure_web(app: Flask) -> None:

@@ -124,8 +124,9 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(database_url: str, app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     config = {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
         "TESTING": True,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",

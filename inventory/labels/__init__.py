@@ -1,0 +1,1 @@
+"""QR scan tokens, label formats as data, and the one label renderer."""

@@ -1,0 +1,283 @@
+"""Labels for assets and classrooms: tokens, funding mentions, rendering, print log."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from inventory.assets.models import Asset, EquipmentModel
+from inventory.assets.services import AssetFilters
+from inventory.core import audit, policy
+from inventory.core.errors import DomainError
+from inventory.core.policy import Action, Subject
+from inventory.grants.models import Dossier, Expense, FundingLink, FundingScheme
+from inventory.labels import tokens
+from inventory.labels.models import LabelFormat, PrintJob, ScanToken
+from inventory.labels.render import Label, Sheet, render_pdf
+from inventory.orgs.models import Classroom, Ecole
+
+MAX_LABELS = 5000
+
+
+class LabelError(DomainError):
+    pass
+
+
+def formats(session: Session) -> list[LabelFormat]:
+    return list(session.scalars(select(LabelFormat).order_by(LabelFormat.id)))
+
+
+def format_by_code(session: Session, code: str) -> LabelFormat:
+    fmt = session.scalar(select(LabelFormat).filter_by(code=code))
+    if fmt is None:
+        raise LabelError(_l("Unknown label format."), field="format")
+    return fmt
+
+
+def funding_mentions(session: Session, asset_ids: Sequence[int]) -> dict[int, str]:
+    """The funding mention of the scheme behind each asset's funding, when it has one."""
+    out: dict[int, str] = {}
+    for i in range(0, len(asset_ids), 900):
+        rows = session.execute(
+            select(FundingLink.asset_id, FundingScheme.funding_mention)
+            .join(Expense, Expense.id == FundingLink.expense_id)
+            .join(Dossier, Dossier.id == Expense.dossier_id)
+            .join(FundingScheme, FundingScheme.id == Dossier.scheme_id)
+            .where(
+                FundingLink.asset_id.in_(asset_ids[i : i + 900]),
+                FundingScheme.funding_mention.is_not(None),
+            )
+            .order_by(FundingLink.id)
+        )
+        for asset_id, mention in rows:
+            out.setdefault(asset_id, mention)
+    return out
+
+
+@dataclass
+class LabelBatch:
+    labels: list[Label]
+    asset_ids: list[int]
+    classroom_ids: list[int]
+
+
+def asset_labels(
+    session: Session, user: Subject, base_url: str, asset_ids: Sequence[int]
+) -> LabelBatch:
+    """Labels for the assets (in scope) of ``asset_ids``, in the order given."""
+    if len(asset_ids) > MAX_LABELS:
+        raise LabelError(_l("At most %(n)d labels at once.", n=MAX_LABELS))
+    found: dict[int, Asset] = {}
+    for i in range(0, len(asset_ids), 900):
+        stmt = (
+            select(Asset)
+            .where(Asset.id.in_(list(asset_ids[i : i + 900])))
+            .options(
+                selectinload(Asset.model).selectinload(EquipmentModel.manufacturer),
+                selectinload(Asset.ecole).selectinload(Ecole.commune),
+                selectinload(Asset.classroom),
+            )
+        )
+        found.update({a.id: a for a in session.scalars(policy.visible(user, stmt, Asset))})
+    ids = [i for i in dict.fromkeys(asset_ids) if i in found]
+    toks = tokens.active_tokens(session, asset_ids=ids)
+    mentions = funding_mentions(session, ids)
+    labels = []
+    for asset_id in ids:
+        asset = found[asset_id]
+        token = toks[("asset", asset_id)]
+        url = tokens.scan_url(base_url, token.token)
+        place = asset.ecole.name if asset.ecole else asset.collectivite.name
+        room = asset.classroom.name if asset.classroom else ""
+        labels.append(
+            Label(
+                tokens.matrix_for(token, url),
+                asset.tag,
+                (place, room, asset.model.full_name),
+                mentions.get(asset_id),
+            )
+        )
+    return LabelBatch(labels, ids, [])
+
+
+def classroom_labels(
+    session: Session, user: Subject, base_url: str, classroom_ids: Sequence[int]
+) -> LabelBatch:
+    """Room labels: teachers scan them for room-level problems (wifi, sockets…)."""
+    stmt = (
+        select(Classroom)
+        .where(Classroom.id.in_(list(classroom_ids)))
+        .options(selectinload(Classroom.ecole))
+    )
+    rooms = {r.id: r for r in session.scalars(policy.visible(user, stmt, Classroom))}
+    ids = [i for i in dict.fromkeys(classroom_ids) if i in rooms]
+    toks = tokens.active_tokens(session, classroom_ids=ids)
+    labels = []
+    for room_id in ids:
+        room, token = rooms[room_id], toks[("classroom", room_id)]
+        url = tokens.scan_url(base_url, token.token)
+        labels.append(
+            Label(
+                tokens.matrix_for(token, url),
+                room.name,
+                (room.ecole.name, str(_l("Report a problem in this room"))),
+            )
+        )
+    return LabelBatch(labels, [], ids)
+
+
+def print_labels(
+    session: Session, user: Subject, batch: LabelBatch, fmt: LabelFormat, skip: int = 0
+) -> bytes:
+    """Render, log the print and keep the new tokens and cached matrices, in one commit."""
+    if not policy.allowed(user, Action.EDIT):
+        raise policy.Denied()
+    if not batch.labels:
+        raise LabelError(_l("Nothing to print: select at least one item."))
+    if skip < 0 or (not fmt.continuous and skip >= fmt.per_page):
+        raise LabelError(
+            _l("Start at a position between 1 and %(n)d.", n=fmt.per_page), field="start"
+        )
+    pdf = render_pdf(Sheet.of(fmt), batch.labels, skip=skip, title="Socle")
+    actor = audit.current_actor()
+    collectivite_id = _collectivite_of(session, batch)
+    session.add(
+        PrintJob(
+            user_id=actor.user_id,
+            actor_label=actor.label,
+            format_code=fmt.code,
+            skip=skip,
+            asset_ids=batch.asset_ids,
+            classroom_ids=batch.classroom_ids,
+            count=len(batch.labels),
+            collectivite_id=collectivite_id,
+        )
+    )
+    session.commit()
+    return pdf
+
+
+def _collectivite_of(session: Session, batch: LabelBatch) -> int | None:
+    if batch.asset_ids:
+        return session.scalar(select(Asset.collectivite_id).where(Asset.id == batch.asset_ids[0]))
+    if batch.classroom_ids:
+        return session.scalar(
+            select(Ecole.collectivite_id)
+            .join(Classroom)
+            .where(Classroom.id == batch.classroom_ids[0])
+        )
+    return None
+
+
+def print_log(session: Session, user: Subject, limit: int = 100) -> list[PrintJob]:
+    stmt = select(PrintJob).order_by(PrintJob.id.desc()).limit(limit)
+    return list(session.scalars(policy.visible(user, stmt, PrintJob)))
+
+
+def reissue_token(session: Session, user: Subject, token: ScanToken) -> ScanToken:
+    item = token.asset or token.classroom
+    if item is None or not policy.can(user, Action.EDIT, item, session):
+        raise policy.Denied()
+    if token.revoked_at is not None:
+        raise LabelError(_l("This label was already replaced."))
+    fresh = tokens.reissue(session, token)
+    session.commit()
+    return fresh
+
+
+Runner = Callable[[Callable[[Session], None]], None]
+
+
+def queue_print(
+    session: Session,
+    user: Subject,
+    batch: LabelBatch,
+    fmt: LabelFormat,
+    skip: int,
+    folder: Path,
+    run: Runner,
+) -> PrintJob:
+    """A large print, rendered by ``run`` (a background thread in the app) into ``folder``;
+    the job records its progress so that the page can show it."""
+    if not policy.allowed(user, Action.EDIT):
+        raise policy.Denied()
+    if not batch.labels:
+        raise LabelError(_l("Nothing to print: select at least one item."))
+    actor = audit.current_actor()
+    job = PrintJob(
+        user_id=actor.user_id,
+        actor_label=actor.label,
+        format_code=fmt.code,
+        skip=skip,
+        asset_ids=batch.asset_ids,
+        classroom_ids=batch.classroom_ids,
+        count=len(batch.labels),
+        collectivite_id=_collectivite_of(session, batch),
+        state="running",
+        done=0,
+    )
+    session.add(job)
+    session.commit()
+    job_id, sheet, labels = job.id, Sheet.of(fmt), batch.labels
+
+    def work(job_session: Session) -> None:
+        def progress(done: int) -> None:
+            job_session.execute(update(PrintJob).where(PrintJob.id == job_id).values(done=done))
+            job_session.commit()
+
+        try:
+            pdf = render_pdf(sheet, labels, skip=skip, progress=progress)
+            name = f"{secrets.token_hex(16)}.pdf"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(pdf)
+            values = {"state": "done", "done": len(labels), "file_name": name}
+        except Exception as exc:  # the job must end in a visible state, whatever happened
+            values = {"state": "failed", "error": str(exc)[:300]}
+        job_session.execute(update(PrintJob).where(PrintJob.id == job_id).values(**values))
+        job_session.commit()
+
+    run(work)
+    return job
+
+
+def render_preview(fmt: LabelFormat, batch: LabelBatch, skip: int) -> bytes:
+    """The first page with every position outlined, to check alignment before printing."""
+    return render_pdf(Sheet.of(fmt), batch.labels, skip=skip, outline=True, title="Aperçu")
+
+
+def scan_target(session: Session, value: str) -> ScanToken | None:
+    """The token of a scanned URL, with what a public page may show of its item."""
+    token = tokens.find(session, value)
+    if token is None:
+        return None
+    session.scalars(
+        select(ScanToken)
+        .where(ScanToken.id == token.id)
+        .options(
+            selectinload(ScanToken.asset)
+            .selectinload(Asset.model)
+            .selectinload(EquipmentModel.manufacturer),
+            selectinload(ScanToken.asset).selectinload(Asset.category),
+            selectinload(ScanToken.asset).selectinload(Asset.ecole),
+            selectinload(ScanToken.asset).selectinload(Asset.classroom),
+            selectinload(ScanToken.classroom).selectinload(Classroom.ecole),
+        )
+    ).all()
+    return token
+
+
+def selection_count(
+    session: Session, user: Subject, filters: AssetFilters, school_rooms: int | None = None
+) -> int:
+    """How many labels a selection gives: a school's rooms, or the filtered assets."""
+    if school_rooms:
+        stmt = select(func.count()).select_from(Classroom).where(Classroom.ecole_id == school_rooms)
+        return session.scalar(policy.visible(user, stmt, Classroom)) or 0
+    stmt = filters.apply(select(func.count()).select_from(Asset))
+    return session.scalar(policy.visible(user, stmt, Asset)) or 0

@@ -1,0 +1,255 @@
+"""Printing labels, the print log, single-label downloads and the public scan URL."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from inventory.assets import services as assets
+from inventory.assets.models import Asset, AssetStatus
+from inventory.core import policy
+from inventory.core.forms import options
+from inventory.core.policy import Action
+from inventory.extensions import db
+from inventory.labels import services, tokens
+from inventory.labels.forms import PrintForm
+from inventory.labels.models import PrintJob
+from inventory.labels.render import render_png, render_svg
+from inventory.orgs.models import Ecole
+from inventory.web import allow
+
+bp = Blueprint("labels", __name__)
+
+FILTER_KEYS = ("q", "collectivite", "ecole", "classroom", "category", "status", "ids", "salles")
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _filters(args: Any) -> assets.AssetFilters:
+    status = args.get("status", "")
+    ids = tuple(int(i) for i in args.get("ids", "").split(",") if i.isdigit())
+    return assets.AssetFilters(
+        q=args.get("q", "")[:60],
+        collectivite=_int(args.get("collectivite")),
+        ecole=_int(args.get("ecole")),
+        classroom=_int(args.get("classroom")),
+        category=_int(args.get("category")),
+        status=AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
+        ids=ids,
+    )
+
+
+def _selection(args: Any) -> dict[str, str]:
+    return {k: args[k] for k in FILTER_KEYS if args.get(k)}
+
+
+def _batch(args: Any) -> services.LabelBatch:
+    base = current_app.config["BASE_URL"]
+    school = _int(args.get("salles"))
+    if school:
+        ecole = policy.load_or_404(current_user, Ecole, school, db.session)
+        rooms = [r.id for r in ecole.classrooms]
+        return services.classroom_labels(db.session, current_user, base, rooms)
+    ids = [a.id for a in assets.all_assets(db.session, current_user, _filters(args))]
+    return services.asset_labels(db.session, current_user, base, ids)
+
+
+def _form() -> PrintForm:
+    form = PrintForm()
+    form.format.choices = options((f.code, f.name) for f in services.formats(db.session))
+    return form
+
+
+def _runner(app: Any) -> services.Runner:
+    def run(work: Any) -> None:
+        def target() -> None:
+            with app.app_context():
+                work(db.session)
+                db.session.remove()
+
+        if app.config.get("LABEL_JOBS_INLINE"):
+            target()
+        else:
+            threading.Thread(target=target, name="label-job", daemon=True).start()
+
+    return run
+
+
+def _jobs_folder() -> Path:
+    return Path(current_app.instance_path) / "labels"
+
+
+@bp.route("/etiquettes", methods=["GET", "POST"])
+@allow(Action.EDIT)
+def print_page() -> Any:
+    form = _form()
+    args = request.values
+    selection = _selection(args)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            fmt = services.format_by_code(db.session, form.format.data or "")
+            batch = _batch(args)
+            skip = (form.start.data or 1) - 1
+            preview = request.form.get("action") == "preview"
+            if preview:
+                batch.labels[:] = batch.labels[: max(1, fmt.per_page - skip)]
+                pdf = services.render_preview(fmt, batch, skip)
+                db.session.commit()  # the tokens issued for the preview stay valid
+                return _pdf(pdf, "apercu-etiquettes.pdf", inline=True)
+            if len(batch.labels) > current_app.config.get("LABEL_SYNC_LIMIT", 1000):
+                job = services.queue_print(
+                    db.session,
+                    current_user,
+                    batch,
+                    fmt,
+                    skip,
+                    _jobs_folder(),
+                    _runner(current_app._get_current_object()),
+                )
+                return redirect(url_for("labels.job", job_id=job.id))
+            pdf = services.print_labels(db.session, current_user, batch, fmt, skip)
+        except services.LabelError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "format").errors = [str(exc.message)]
+        else:
+            return _pdf(pdf, f"etiquettes-{fmt.code}.pdf")
+    count = _count(args)
+    status = 422 if form.errors else 200
+    return render_template(
+        "labels/print.html",
+        form=form,
+        selection=selection,
+        count=count,
+        formats=services.formats(db.session),
+    ), status
+
+
+def _count(args: Any) -> int:
+    return services.selection_count(
+        db.session, current_user, _filters(args), _int(args.get("salles"))
+    )
+
+
+def _pdf(pdf: bytes, name: str, inline: bool = False) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    kind = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{kind}; filename="{name}"'
+    return response
+
+
+@bp.get("/etiquettes/travaux/<int:job_id>")
+@allow(Action.EDIT, on=(PrintJob, "job_id"))
+def job(job_id: int) -> str:
+    job = policy.load_or_404(current_user, PrintJob, job_id, db.session, Action.EDIT)
+    return render_template("labels/job.html", job=job)
+
+
+@bp.get("/etiquettes/travaux/<int:job_id>/fichier")
+@allow(Action.EDIT, on=(PrintJob, "job_id"))
+def job_file(job_id: int) -> Response:
+    job = policy.load_or_404(current_user, PrintJob, job_id, db.session, Action.EDIT)
+    if job.state != "done" or not job.file_name:
+        raise policy.Denied()
+    return send_file(
+        _jobs_folder() / job.file_name,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"etiquettes-{job.format_code}.pdf",
+    )
+
+
+@bp.get("/etiquettes/historique")
+@allow(Action.EDIT)
+def history() -> str:
+    return render_template("labels/history.html", jobs=services.print_log(db.session, current_user))
+
+
+@bp.post("/etiquettes/historique/<int:job_id>")
+@allow(Action.EDIT, on=(PrintJob, "job_id"))
+def reprint(job_id: int) -> Response:
+    job = policy.load_or_404(current_user, PrintJob, job_id, db.session, Action.EDIT)
+    base = current_app.config["BASE_URL"]
+    if job.classroom_ids:
+        batch = services.classroom_labels(db.session, current_user, base, job.classroom_ids)
+    else:
+        batch = services.asset_labels(db.session, current_user, base, job.asset_ids)
+    fmt = services.format_by_code(db.session, job.format_code)
+    try:
+        pdf = services.print_labels(db.session, current_user, batch, fmt, 0)
+    except services.LabelError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("labels.history"))
+    return _pdf(pdf, f"etiquettes-{fmt.code}.pdf")
+
+
+@bp.get("/equipements/<int:asset_id>/etiquette.<any(svg,png):fmt>")
+@allow(Action.EDIT, on=(Asset, "asset_id"))
+def single(asset_id: int, fmt: str) -> Response:
+    asset = policy.load_or_404(current_user, Asset, asset_id, db.session, Action.EDIT)
+    batch = services.asset_labels(
+        db.session, current_user, current_app.config["BASE_URL"], [asset.id]
+    )
+    db.session.commit()
+    label = batch.labels[0]
+    if fmt == "svg":
+        response = Response(render_svg(label), mimetype="image/svg+xml")
+    else:
+        response = Response(render_png(label), mimetype="image/png")
+    response.headers["Content-Disposition"] = f'attachment; filename="{asset.tag}.{fmt}"'
+    return response
+
+
+@bp.post("/equipements/<int:asset_id>/etiquette/renouveler")
+@allow(Action.EDIT, on=(Asset, "asset_id"))
+def renew(asset_id: int) -> Response:
+    asset = policy.load_or_404(current_user, Asset, asset_id, db.session, Action.EDIT)
+    token = tokens.active_token(db.session, asset_id=asset.id)
+    services.reissue_token(db.session, current_user, token)
+    flash(
+        _(
+            "A new label code was issued: print the new label; the old one now says it "
+            "has been replaced."
+        ),
+        "success",
+    )
+    return redirect(url_for("labels.print_page", ids=str(asset.id)))
+
+
+# -- the URL a QR code carries -------------------------------------------------------------
+@bp.get("/q/<token>")
+@bp.get("/Q/<token>")
+@allow(None)
+def scan(token: str) -> Any:
+    found = services.scan_target(db.session, token)
+    if found is None:
+        return render_template("labels/scan_unknown.html"), 404
+    if found.revoked_at is not None:
+        return render_template("labels/scan_replaced.html"), 410
+    item = found.asset or found.classroom
+    if (
+        current_user.is_authenticated
+        and item is not None
+        and policy.can(current_user, Action.READ, item, db.session)
+    ):
+        if found.asset is not None:
+            return redirect(url_for("assets.detail", asset_id=found.asset_id))
+        return redirect(url_for("orgs.classroom", classroom_id=found.classroom_id))
+    return render_template("labels/scan.html", token=found)
