@@ -206,8 +206,8 @@ def render_pdf(
     c.setTitle(title)
     c.setCreator("Socle")
     slot = skip % sheet.per_page if not sheet.continuous else 0
-    drawn_on_page, count = False, 0
-    for label in labels:
+    drawn_on_page = False
+    for count, label in enumerate(labels):
         if slot >= sheet.per_page:
             c.showPage()
             slot, drawn_on_page = 0, False
@@ -220,7 +220,6 @@ def render_pdf(
         _draw_label(c, sheet, label, x * mm, y * mm)
         drawn_on_page = True
         slot += 1
-        count += 1
     if drawn_on_page or c.getPageNumber() == 1:
         c.showPage()
     c.save()

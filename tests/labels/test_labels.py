@@ -154,7 +154,7 @@ HOSTILE = [
 def test_hostile_names_keep_the_layout(db_session):
     sheet = Sheet.of(formats(db_session)["avery-l7160"])
     labels, urls = [], []
-    for i, name in enumerate(HOSTILE):
+    for name in HOSTILE:
         url = tokens.scan_url(BASE_URL, tokens.new_token())
         urls.append(url)
         labels.append(Label(matrix_of(url), name, (name, name, name), name))
