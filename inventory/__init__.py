@@ -63,6 +63,8 @@ def configure_database(app: Flask) -> None:
     import inventory.auth.models
     import inventory.grants.access
     import inventory.grants.models
+    import inventory.helpdesk.access
+    import inventory.helpdesk.models
     import inventory.labels.access
     import inventory.labels.models
     import inventory.core.mail

@@ -1,0 +1,1 @@
+"""Scan to report: the public scan page, problem reports, tickets, inventory campaigns."""
