@@ -69,6 +69,8 @@ def configure_database(app: Flask) -> None:
     import inventory.labels.models
     import inventory.core.mail
     import inventory.orgs.access
+    import inventory.training.access
+    import inventory.training.models
     import inventory.orgs.models  # noqa: F401
 
 

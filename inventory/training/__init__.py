@@ -1,0 +1,1 @@
+"""Accompaniment and training sessions that follow the deployment."""
