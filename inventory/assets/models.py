@@ -296,3 +296,17 @@ class SocleRequirement(Audited, Base):
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_fr
+
+
+class ClassroomSocle(Base):
+    """Summary of each classroom's socle status, refreshed in the same transaction as any
+    change that can alter it, so that dashboards aggregate it with a plain GROUP BY."""
+
+    __tablename__ = "classroom_socle"
+    __table_args__ = (Index("ix_classroom_socle_ecole", "ecole_id", "is_target", "meets"),)
+    classroom_id: Mapped[int] = mapped_column(
+        ForeignKey("classrooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    ecole_id: Mapped[int] = mapped_column(ForeignKey("ecoles.id", ondelete="CASCADE"))
+    is_target: Mapped[bool] = mapped_column(Boolean)
+    meets: Mapped[bool] = mapped_column(Boolean)

@@ -7,16 +7,20 @@ columns, so that a collectivité, a circonscription or an académie is checked i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Integer,
     and_,
     cast,
+    event,
     exists,
     false,
     func,
+    inspect,
     literal,
     not_,
     or_,
@@ -28,6 +32,7 @@ from sqlalchemy.orm import Session
 from inventory.assets.models import (
     Asset,
     AssetStatus,
+    ClassroomSocle,
     EquipmentCategory,
     NetworkWork,
     RequirementLevel,
@@ -210,3 +215,60 @@ def total(coverages: dict[int, Coverage]) -> Coverage:
     return Coverage(
         sum(c.meeting for c in coverages.values()), sum(c.targets for c in coverages.values())
     )
+
+
+# -- the summary table -------------------------------------------------------------------
+def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) -> None:
+    """Recompute ``classroom_socle`` for these classrooms (all when None), in SQL."""
+    session = Session(bind=connection)
+    meets = classroom_meets_clause(session)
+    table = ClassroomSocle.__table__
+    select_rows = select(Classroom.id, Classroom.ecole_id, target_clause(), meets)
+    ids = None if classroom_ids is None else sorted(set(classroom_ids))
+    chunks = [None] if ids is None else _chunks(ids)
+    for chunk in chunks:
+        if chunk is not None and not chunk:
+            continue
+        delete = table.delete()
+        rows = select_rows
+        if chunk is not None:
+            delete = delete.where(table.c.classroom_id.in_(chunk))
+            rows = rows.where(Classroom.id.in_(chunk))
+        connection.execute(delete)
+        connection.execute(
+            table.insert().from_select(["classroom_id", "ecole_id", "is_target", "meets"], rows)
+        )
+    session.close()
+
+
+def _touched_classrooms(session: Session) -> set[int]:
+    """Classrooms whose socle status a pending flush may change."""
+    touched: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Asset):
+            if obj.classroom_id:
+                touched.add(obj.classroom_id)
+            touched.update(v for v in inspect(obj).attrs["classroom_id"].history.deleted if v)
+        elif isinstance(obj, NetworkWork):
+            touched.update(r.id for r in obj.classrooms if r.id)
+            hist = inspect(obj).attrs["classrooms"].history
+            touched.update(r.id for r in (*hist.deleted, *hist.added) if r.id)
+        elif isinstance(obj, Classroom) and obj.id:
+            touched.add(obj.id)
+    return touched
+
+
+@event.listens_for(Session, "after_flush")
+def _refresh_after_flush(session: Session, flush_context: object) -> None:
+    if session.info.get("socle_full_refresh"):
+        return
+    if any(
+        isinstance(o, SocleRequirement) for o in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info["socle_full_refresh"] = True
+        refresh(session.connection())
+        session.info.pop("socle_full_refresh", None)
+        return
+    touched = _touched_classrooms(session)
+    if touched:
+        refresh(session.connection(), touched)

@@ -268,3 +268,40 @@ def test_coverage_counts_target_classrooms(db_session, room):
         new_asset(db_session, room, category, AssetStatus.IN_SERVICE)
     after = socle.coverage_by_school(db_session, [ecole.id])[ecole.id]
     assert after.meeting == 1 and after.targets == before.targets
+
+
+def test_the_summary_table_follows_every_change(db_session, room):
+    from inventory.assets.models import ClassroomSocle
+
+    def summary():
+        db_session.expire_all()
+        return {
+            r.classroom_id: (bool(r.is_target), bool(r.meets))
+            for r in db_session.scalars(select(ClassroomSocle))
+        }
+
+    def direct():
+        ids = list(db_session.scalars(select(Classroom.id)))
+        status = socle.classroom_status(db_session, ids)
+        targets = set(db_session.scalars(select(Classroom.id).where(socle.target_clause())))
+        return {i: (i in targets, status[i].complete) for i in ids}
+
+    assert summary() == direct()  # every imported classroom has its row
+    items = [
+        new_asset(db_session, room, c, AssetStatus.IN_SERVICE)
+        for c in ("eni", "poste_enseignant", "borne_wifi")
+    ]
+    assert summary()[room.id] == (True, True) and summary() == direct()
+    services.change_status(db_session, ADMIN, items[0], AssetStatus.UNDER_REPAIR)
+    assert summary()[room.id] == (True, False)
+    other = db_session.scalars(
+        select(Classroom).where(Classroom.ecole_id == room.ecole_id, Classroom.id != room.id)
+    ).first()
+    services.change_status(db_session, ADMIN, items[0], AssetStatus.IN_SERVICE)
+    services.move_asset(
+        db_session, ADMIN, items[0], services.Where(room.ecole.collectivite, room.ecole, other)
+    )
+    assert summary()[room.id] == (True, False) and summary() == direct()
+    other.levels = "PS,MS"  # a nursery class is not a target
+    db_session.commit()
+    assert summary()[other.id][0] is False and summary() == direct()
