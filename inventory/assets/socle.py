@@ -244,7 +244,16 @@ def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) 
 def _touched_classrooms(session: Session) -> set[int]:
     """Classrooms whose socle status a pending flush may change."""
     touched: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in session.new:
+        if isinstance(obj, Asset):
+            # New items: their room is all there is to know (no history to read).
+            if obj.classroom_id:
+                touched.add(obj.classroom_id)
+        elif isinstance(obj, Classroom) and obj.id:
+            touched.add(obj.id)
+        elif isinstance(obj, NetworkWork):
+            touched.update(r.id for r in obj.classrooms if r.id)
+    for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, Asset):
             if obj.classroom_id:
                 touched.add(obj.classroom_id)

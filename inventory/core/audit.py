@@ -118,18 +118,31 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+_KEYS: dict[type, tuple[str, ...]] = {}
+
+
+def _audited_keys(obj: Audited) -> tuple[str, ...]:
+    cls = type(obj)
+    if cls not in _KEYS:
+        _KEYS[cls] = tuple(a.key for a in inspect(cls).column_attrs
+                           if a.key not in obj.__audit_exclude__ and a.key != "id")
+    return _KEYS[cls]
+
+
 def _column_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
-    state = inspect(obj)
     changes: dict[str, list[Any]] = {}
-    for attr in state.mapper.column_attrs:
-        key = attr.key
-        if key in obj.__audit_exclude__ or key == "id":
-            continue
-        if action is AuditAction.CREATE:
-            value = _plain(getattr(obj, key))
+    if action is AuditAction.CREATE:
+        # A new object's values are all in its __dict__ after the flush: read them directly,
+        # an import creates thousands of these per batch.
+        values = obj.__dict__
+        for key in _audited_keys(obj):
+            value = _plain(values.get(key))
             if value is not None:
                 changes[key] = [None, value]
-        elif action is AuditAction.DELETE:
+        return changes
+    state = inspect(obj)
+    for key in _audited_keys(obj):
+        if action is AuditAction.DELETE:
             changes[key] = [_plain(state.attrs[key].loaded_value), None]
         else:
             hist = state.attrs[key].history

@@ -305,3 +305,14 @@ def test_the_summary_table_follows_every_change(db_session, room):
     other.levels = "PS,MS"  # a nursery class is not a target
     db_session.commit()
     assert summary()[other.id][0] is False and summary() == direct()
+
+
+def test_collectivites_sharing_a_prefix_never_share_a_tag(db_session, room, registry):
+    from inventory.orgs.models import Collectivite
+
+    fresnes = room.ecole.collectivite
+    other = db_session.scalar(select(Collectivite).where(Collectivite.id != fresnes.id))
+    other.asset_tag_prefix = services.tag_prefix(fresnes)
+    db_session.commit()
+    first = new_asset(db_session, room, purchase_date=date(2021, 3, 1))
+    assert services.next_tag(db_session, other, 2021) != first.tag
