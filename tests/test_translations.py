@@ -1,0 +1,112 @@
+"""The French catalog covers every message of the source tree, and the language switch works."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from flask.testing import FlaskClient
+
+from inventory import ROOT
+
+CATALOG = ROOT / "inventory" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
+# The keywords of scripts/i18n: Babel's defaults plus `-k _l -k lazy_gettext`.
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[sdifr]")
+
+
+def _extracted_messages(root: Path) -> dict[str, tuple[str, ...]]:
+    """msgid (singular) -> (msgid,) or (msgid, msgid_plural), as `pybabel extract` sees them."""
+    with (root / "babel.cfg").open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f, filename=str(root / "babel.cfg"))
+    messages: dict[str, tuple[str, ...]] = {}
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
+        str(root), method_map, options_map, keywords=KEYWORDS
+    ):
+        assert context is None, f"message with a context, unsupported here: {message!r}"
+        ids = (message,) if isinstance(message, str) else tuple(message)
+        if ids[0]:
+            messages[ids[0]] = ids
+    return messages
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text.replace("%%", "")))
+
+
+def test_every_message_has_a_french_translation() -> None:
+    messages = _extracted_messages(ROOT)
+    assert len(messages) > 100, "the extraction found almost nothing: check babel.cfg"
+    with CATALOG.open("rb") as f:
+        catalog = read_po(f, locale="fr")
+
+    missing: list[str] = []
+    fuzzy: list[str] = []
+    bad_placeholders: list[str] = []
+    for msgid, ids in sorted(messages.items()):
+        entry = catalog.get(msgid)
+        if entry is None:
+            missing.append(msgid)
+            continue
+        forms = (entry.string,) if isinstance(entry.string, str) else tuple(entry.string)
+        if len(ids) > 1 and len(forms) != catalog.num_plurals:
+            missing.append(msgid)
+            continue
+        if not all(form and form.strip() for form in forms):
+            missing.append(msgid)
+            continue
+        if entry.fuzzy:
+            fuzzy.append(msgid)
+            continue
+        for index, form in enumerate(forms):
+            # The singular form (index 0) needs the msgid's placeholders; the other
+            # forms those of msgid_plural.
+            source = ids[0] if index == 0 or len(ids) == 1 else ids[1]
+            lost = _placeholders(source) - _placeholders(form)
+            if lost:
+                bad_placeholders.append(f"{msgid!r} -> {form!r} lacks {sorted(lost)}")
+
+    problems = []
+    if missing:
+        problems.append(
+            f"{len(missing)} msgid(s) without a French translation in {CATALOG.name} "
+            "(run scripts/i18n, then translate them):\n" + "\n".join(f"  {m!r}" for m in missing)
+        )
+    if fuzzy:
+        problems.append(
+            f"{len(fuzzy)} fuzzy translation(s):\n" + "\n".join(f"  {m!r}" for m in fuzzy)
+        )
+    if bad_placeholders:
+        problems.append("placeholders lost in translation:\n  " + "\n  ".join(bad_placeholders))
+    assert not problems, "\n".join(problems)
+
+
+def test_placeholder_pattern() -> None:
+    assert _placeholders("%(n)d of %(total)s, %s and %d, 100%% sure") == {
+        "%(n)d",
+        "%(total)s",
+        "%s",
+        "%d",
+    }
+
+
+def test_login_page_is_french_by_default_and_english_on_request(client: FlaskClient) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Se connecter" in html
+    assert '<html lang="fr">' in html
+
+    switched = client.post("/language", data={"lang": "en", "next": "/login"})
+    assert switched.status_code == 302
+    assert switched.headers["Location"].endswith("/login")
+
+    page = client.get("/login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Sign in" in html
+    assert "Se connecter" not in html
+    assert '<html lang="en">' in html
