@@ -19,6 +19,7 @@ ENV_KEYS = (
     "SMTP_PASSWORD",
     "SMTP_FROM",
     "SMTP_STARTTLS",
+    "TRUSTED_PROXIES",
 )
 
 
@@ -44,6 +45,8 @@ class Defaults:
     SMTP_FROM = "socle@localhost"
     SMTP_STARTTLS = True
     PAGE_SIZE = 50
+    # How many reverse proxies sit in front of the app (their X-Forwarded-* are trusted).
+    TRUSTED_PROXIES = 0
     LOGIN_LIMITS = ("5 per minute", "20 per hour")
 
 
@@ -60,6 +63,7 @@ def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'socle.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["TRUSTED_PROXIES"] = int(app.config.get("TRUSTED_PROXIES") or 0)
     if isinstance(app.config.get("SMTP_PORT"), str):
         app.config["SMTP_PORT"] = int(app.config["SMTP_PORT"])
     if app.debug or app.testing:
