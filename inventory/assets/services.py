@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -13,21 +15,27 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from inventory.assets import socle
 from inventory.assets.models import (
     TRANSITIONS,
     Asset,
+    AssetPhoto,
     AssetStatus,
     EquipmentCategory,
     EquipmentModel,
     Manufacturer,
     NetworkWork,
     Placement,
+    RequirementLevel,
+    SocleRequirement,
     StatusChange,
     TagCounter,
     WorkKind,
     WorkStatus,
+    work_classrooms,
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
+from inventory.assets.socle import Coverage, PlaceStatus
 from inventory.core import audit, policy
 from inventory.core.db import utcnow
 from inventory.core.errors import DomainError
@@ -140,15 +148,19 @@ def next_tag(session: Session, coll: Collectivite, year: int) -> str:
         .values(last=TagCounter.last + 1)
         .returning(TagCounter.last)
     )
+    prefix = f"{tag_prefix(coll)}-{year}-"
     number = session.execute(bump).scalar()
     if number is None:
-        prefix = f"{tag_prefix(coll)}-{year}-"
         taken = session.scalars(select(Asset.tag).where(Asset.tag.startswith(prefix))).all()
         start = max((int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()), default=0)
         session.add(TagCounter(collectivite_id=coll.id, year=year, last=start + 1))
         session.flush()
         number = start + 1
-    return f"{tag_prefix(coll)}-{year}-{number:05d}"
+    # Collectivités may share a prefix (three letters of their names): skip the numbers
+    # another one already used.
+    while session.scalar(select(Asset.id).where(Asset.tag == f"{prefix}{number:05d}")):
+        number = session.execute(bump).scalar()
+    return f"{prefix}{number:05d}"
 
 
 # -- placement ---------------------------------------------------------------------------
@@ -676,3 +688,253 @@ def assets_of(session: Session, user: Subject, **where: Any) -> list[Asset]:
         .order_by(Asset.category_id, Asset.tag)
     )
     return list(session.scalars(policy.visible(user, stmt, Asset)))
+
+
+# -- pages: photos, lists of works, socle views (appended for the equipment pages) -------
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image type told by the content's first bytes (never by the file's name)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def store_photo(
+    session: Session, user: Subject, asset: Asset, data: bytes, directory: Path
+) -> AssetPhoto:
+    """Keep a JPEG, PNG or WebP photo of ``asset`` under ``directory`` with a random name."""
+    if not policy.can(user, Action.EDIT, asset, session):
+        raise policy.Denied()
+    if not data:
+        raise AssetError(_l("Choose a photo."), field="photo")
+    if len(data) > PHOTO_MAX_BYTES:
+        raise AssetError(_l("A photo may weigh at most 5 MB."), field="photo")
+    content_type = sniff_image(data)
+    if content_type is None:
+        raise AssetError(_l("Send a JPEG, PNG or WebP photo."), field="photo")
+    directory.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_hex(16) + PHOTO_TYPES[content_type]
+    path = directory / name
+    with path.open("xb") as f:
+        f.write(data)
+    photo = AssetPhoto(asset=asset, stored_name=name, content_type=content_type, size=len(data))
+    session.add(photo)
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    return photo
+
+
+def photo_path(directory: Path, photo: AssetPhoto) -> Path | None:
+    """Where the photo's file is, or None when it is missing."""
+    name = photo.stored_name
+    if not re.fullmatch(r"[0-9a-f]{32}\.(jpg|png|webp)", name):
+        return None
+    path = directory / name
+    return path if path.is_file() else None
+
+
+def delete_photo(session: Session, user: Subject, photo: AssetPhoto, directory: Path) -> None:
+    if not policy.can(user, Action.EDIT, photo, session):
+        raise policy.Denied()
+    path = photo_path(directory, photo)
+    session.delete(photo)
+    session.commit()
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class WorkFilters:
+    ecole: int | None = None
+    collectivite: int | None = None
+    kind: WorkKind | None = None
+    status: WorkStatus | None = None
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        for column, value in (
+            (NetworkWork.ecole_id, self.ecole),
+            (NetworkWork.collectivite_id, self.collectivite),
+            (NetworkWork.kind, self.kind),
+            (NetworkWork.status, self.status),
+        ):
+            if value:
+                stmt = stmt.where(column == value)
+        return stmt
+
+
+def list_works(
+    session: Session, user: Subject, filters: WorkFilters, page: int, per_page: int
+) -> Page[NetworkWork]:
+    order = (NetworkWork.id.desc(),)
+    stmt = (
+        policy.visible(user, filters.apply(select(NetworkWork)), NetworkWork)
+        .options(selectinload(NetworkWork.classrooms), selectinload(NetworkWork.ecole))
+        .order_by(*order)
+    )
+    keys = policy.visible(user, filters.apply(select(NetworkWork.id)), NetworkWork).order_by(*order)
+    return paginate(session, stmt, page, per_page, key_stmt=keys)
+
+
+def work_detail(session: Session, user: Subject, work_id: int) -> NetworkWork:
+    work = policy.load_or_404(user, NetworkWork, work_id, session)
+    session.scalars(
+        select(NetworkWork)
+        .where(NetworkWork.id == work.id)
+        .options(
+            selectinload(NetworkWork.classrooms),
+            selectinload(NetworkWork.ecole).selectinload(Ecole.classrooms),
+            selectinload(NetworkWork.collectivite),
+        )
+    ).all()
+    return work
+
+
+def works_of_classroom(session: Session, user: Subject, classroom_id: int) -> list[NetworkWork]:
+    """The network works that cover one classroom."""
+    stmt = (
+        select(NetworkWork)
+        .join(work_classrooms, work_classrooms.c.work_id == NetworkWork.id)
+        .where(work_classrooms.c.classroom_id == classroom_id)
+        .order_by(NetworkWork.id.desc())
+    )
+    return list(session.scalars(policy.visible(user, stmt, NetworkWork)))
+
+
+def target_classroom_ids(session: Session, classroom_ids: list[int]) -> set[int]:
+    """Those of the classrooms that the socle programme aims at."""
+    if not classroom_ids:
+        return set()
+    stmt = select(Classroom.id).where(Classroom.id.in_(classroom_ids), socle.target_clause())
+    return set(session.scalars(stmt))
+
+
+@dataclass
+class ClassroomSoclePanel:
+    status: PlaceStatus
+    target: bool
+    assets: list[Asset]
+    works: list[NetworkWork]
+
+
+def classroom_socle(session: Session, user: Subject, room: Classroom) -> ClassroomSoclePanel:
+    """A classroom's equipment, works and socle checks, for its page."""
+    return ClassroomSoclePanel(
+        status=socle.classroom_status(session, [room.id])[room.id],
+        target=bool(target_classroom_ids(session, [room.id])),
+        assets=assets_of(session, user, classroom_id=room.id),
+        works=works_of_classroom(session, user, room.id),
+    )
+
+
+@dataclass
+class SchoolSoclePanel:
+    requirements: list[SocleRequirement]
+    rooms: dict[int, PlaceStatus]
+    targets: set[int]
+    school: PlaceStatus
+    shared: list[Asset]
+    coverage: Coverage
+
+
+def school_socle(session: Session, user: Subject, ecole: Ecole) -> SchoolSoclePanel:
+    """Per classroom and for the school itself: what the socle asks and what is there."""
+    room_ids = [r.id for r in ecole.classrooms]
+    return SchoolSoclePanel(
+        requirements=socle.requirements(session, RequirementLevel.CLASSROOM),
+        rooms=socle.classroom_status(session, room_ids),
+        targets=target_classroom_ids(session, room_ids),
+        school=socle.school_status(session, [ecole.id])[ecole.id],
+        shared=assets_of(session, user, ecole_id=ecole.id, placement=Placement.SCHOOL),
+        coverage=socle.coverage_by_school(session, [ecole.id])[ecole.id],
+    )
+
+
+def missing_socle_classrooms(
+    session: Session,
+    user: Subject,
+    *,
+    collectivite: int | None = None,
+    ecole: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Classroom]:
+    """Target classrooms in scope that miss the socle, by school then classroom."""
+
+    def narrowed(stmt: Select[Any]) -> Select[Any]:
+        stmt = stmt.join(Ecole, Ecole.id == Classroom.ecole_id).where(socle.missing_clause(session))
+        if collectivite:
+            stmt = stmt.where(Ecole.collectivite_id == collectivite)
+        if ecole:
+            stmt = stmt.where(Classroom.ecole_id == ecole)
+        return policy.visible(user, stmt, Classroom).order_by(
+            Ecole.name, Ecole.id, Classroom.position, Classroom.id
+        )
+
+    stmt = narrowed(select(Classroom)).options(
+        selectinload(Classroom.ecole).selectinload(Ecole.commune)
+    )
+    return paginate(session, stmt, page, per_page, key_stmt=narrowed(select(Classroom.id)))
+
+
+@dataclass
+class PlaceChoices:
+    """Collectivités and schools to choose from in forms; ``more``: the list was cut."""
+
+    collectivites: list[Collectivite]
+    schools: list[Ecole]
+    more: bool = False
+
+
+def place_choices(
+    session: Session,
+    user: Subject,
+    *,
+    collectivite: int | None = None,
+    q: str = "",
+    include: int | None = None,
+    limit: int = 300,
+) -> PlaceChoices:
+    colls = list(
+        session.scalars(
+            policy.visible(user, select(Collectivite).order_by(Collectivite.name), Collectivite)
+        )
+    )
+    stmt = select(Ecole).options(selectinload(Ecole.commune)).order_by(Ecole.name, Ecole.id)
+    if collectivite:
+        stmt = stmt.where(Ecole.collectivite_id == collectivite)
+    for word in fold(q).split():
+        stmt = stmt.where(Ecole.search_text.contains(word, autoescape=True))
+    schools = list(session.scalars(policy.visible(user, stmt, Ecole).limit(limit + 1)))
+    more = len(schools) > limit
+    schools = schools[:limit]
+    if include and all(e.id != include for e in schools):
+        extra = session.scalar(
+            policy.visible(
+                user,
+                select(Ecole).where(Ecole.id == include).options(selectinload(Ecole.commune)),
+                Ecole,
+            )
+        )
+        if extra is not None:
+            schools.insert(0, extra)
+    return PlaceChoices(colls, schools, more)
+
+
+def classrooms_of(session: Session, user: Subject, ecole_id: int) -> list[Classroom]:
+    stmt = (
+        select(Classroom)
+        .where(Classroom.ecole_id == ecole_id)
+        .order_by(Classroom.position, Classroom.id)
+    )
+    return list(session.scalars(policy.visible(user, stmt, Classroom)))

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -39,6 +40,7 @@ class SchoolFilterForm(FlaskForm):
     departement = SelectField(_l("Département"), coerce=int, validate_choice=False)
     circonscription = SelectField(_l("Circonscription"), coerce=int, validate_choice=False)
     collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
+    missing_socle = BooleanField(_l("Only schools with classrooms missing the socle"))
     nature = SelectField(
         _l("Nature"),
         choices=options(

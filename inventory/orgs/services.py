@@ -53,8 +53,10 @@ class SchoolFilters:
     circonscription: int | None = None
     collectivite: int | None = None
     nature: SchoolNature | None = None
+    # Only schools with a target classroom missing the socle numérique (needs a session).
+    missing_socle: bool = False
 
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
+    def apply(self, stmt: Select[Any], session: Session | None = None) -> Select[Any]:
         if self.q:
             for word in fold(self.q).split():
                 stmt = stmt.where(Ecole.search_text.contains(word, autoescape=True))
@@ -72,6 +74,13 @@ class SchoolFilters:
             stmt = stmt.where(Ecole.collectivite_id == self.collectivite)
         if self.nature:
             stmt = stmt.where(Ecole.nature == self.nature)
+        if self.missing_socle:
+            # The per-classroom summary the equipment domain keeps current (imported here
+            # because equipment builds on the registry, not the other way round).
+            from inventory.assets.models import ClassroomSocle
+
+            stmt = stmt.where(Ecole.id.in_(select(ClassroomSocle.ecole_id).where(
+                ClassroomSocle.is_target.is_(True), ClassroomSocle.meets.is_(False))))
         return stmt
 
 
@@ -80,7 +89,7 @@ def list_schools(
 ) -> Page[Ecole]:
     """One page of the schools ``user`` may see, sorted by name."""
     stmt = (
-        policy.visible(user, filters.apply(select(Ecole)), Ecole)
+        policy.visible(user, filters.apply(select(Ecole), session), Ecole)
         .options(
             selectinload(Ecole.commune),
             selectinload(Ecole.collectivite),
@@ -88,7 +97,7 @@ def list_schools(
         )
         .order_by(Ecole.name, Ecole.id)
     )
-    keys = policy.visible(user, filters.apply(select(Ecole.id)), Ecole).order_by(
+    keys = policy.visible(user, filters.apply(select(Ecole.id), session), Ecole).order_by(
         Ecole.name, Ecole.id
     )
     return paginate(session, stmt, page, per_page, key_stmt=keys)
@@ -102,15 +111,41 @@ class FilterChoices:
     collectivites: list[Collectivite]
 
 
-def filter_choices(session: Session, user: Subject) -> FilterChoices:
-    def rows(model: type, order: Any) -> list[Any]:
-        return list(session.scalars(policy.visible(user, select(model), model).order_by(order)))
+CHOICES_LIMIT = 300
 
+
+def filter_choices(
+    session: Session, user: Subject, filters: SchoolFilters | None = None
+) -> FilterChoices:
+    """The options of the school filters. Circonscriptions and collectivités are listed
+    for the chosen département (or académie) only when the scope holds too many of them:
+    a national scope has 35,000 collectivités, too many for a select."""
+    filters = filters or SchoolFilters()
+
+    def rows(model: type, order: Any, *where: Any, limit: int | None = None) -> list[Any]:
+        stmt = policy.visible(user, select(model).where(*where), model).order_by(order)
+        return list(session.scalars(stmt.limit(limit) if limit else stmt))
+
+    narrow: list[Any] = []
+    if filters.departement:
+        narrow = [Departement.id == filters.departement]
+    elif filters.academie:
+        narrow = [Departement.academie_id == filters.academie]
+    depts = select(Departement.id).where(*narrow)
+    places = []
+    for model, selected in ((Circonscription, filters.circonscription),
+                            (Collectivite, filters.collectivite)):
+        found = rows(model, model.name, model.departement_id.in_(depts),
+                     limit=CHOICES_LIMIT + 1)
+        if len(found) > CHOICES_LIMIT:
+            found = rows(model, model.name, model.id == selected) if selected else []
+        places.append(found)
     return FilterChoices(
         academies=rows(Academie, Academie.name),
-        departements=rows(Departement, Departement.code),
-        circonscriptions=rows(Circonscription, Circonscription.name),
-        collectivites=rows(Collectivite, Collectivite.name),
+        departements=rows(Departement, Departement.code, *narrow[-1:] if filters.academie
+                          and not filters.departement else ()),
+        circonscriptions=places[0],
+        collectivites=places[1],
     )
 
 

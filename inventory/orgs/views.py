@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from inventory.assets import services as assets
+from inventory.assets import socle
 from inventory.changelog.services import history_of
 from inventory.core import policy
 from inventory.core.errors import DomainError
@@ -17,6 +19,7 @@ from inventory.extensions import db
 from inventory.orgs import services
 from inventory.orgs.forms import NATURE_LABELS, ClassroomForm, ImportForm, SchoolFilterForm
 from inventory.orgs.models import Circonscription, Classroom, Collectivite, Ecole, SchoolNature
+from inventory.training import services as training
 from inventory.web import allow
 
 bp = Blueprint("orgs", __name__)
@@ -30,8 +33,18 @@ def _int_arg(name: str) -> int | None:
 @bp.get("/ecoles")
 @allow(Action.READ)
 def schools() -> str:
+    nature = request.args.get("nature", "")
+    filters = services.SchoolFilters(
+        q=(request.args.get("q") or "")[:100],
+        academie=_int_arg("academie"),
+        departement=_int_arg("departement"),
+        circonscription=_int_arg("circonscription"),
+        collectivite=_int_arg("collectivite"),
+        nature=SchoolNature(nature) if nature in SchoolNature._value2member_map_ else None,
+        missing_socle=request.args.get("missing_socle", "") in {"y", "1", "on", "true"},
+    )
     form = SchoolFilterForm(request.args)
-    choices = services.filter_choices(db.session, current_user)
+    choices = services.filter_choices(db.session, current_user, filters)
     every = [(0, _("All"))]
     form.academie.choices = options(every + [(a.id, a.name) for a in choices.academies])
     form.departement.choices = options(
@@ -41,15 +54,6 @@ def schools() -> str:
         every + [(c.id, c.name) for c in choices.circonscriptions]
     )
     form.collectivite.choices = options(every + [(c.id, c.name) for c in choices.collectivites])
-    nature = request.args.get("nature", "")
-    filters = services.SchoolFilters(
-        q=(request.args.get("q") or "")[:100],
-        academie=_int_arg("academie"),
-        departement=_int_arg("departement"),
-        circonscription=_int_arg("circonscription"),
-        collectivite=_int_arg("collectivite"),
-        nature=SchoolNature(nature) if nature in SchoolNature._value2member_map_ else None,
-    )
     page = services.list_schools(
         db.session, current_user, filters, _int_arg("page") or 1, current_app.config["PAGE_SIZE"]
     )
@@ -80,6 +84,8 @@ def _school_page(ecole_id: int, form: ClassroomForm) -> str:
         history=history_of(db.session, current_user, ecole, whole_school=True),
         nature_labels=NATURE_LABELS,
         may_edit=policy.allowed(current_user, Action.EDIT),
+        socle=assets.school_socle(db.session, current_user, ecole),
+        training_sessions=training.school_sessions(db.session, current_user, ecole.id),
     )
 
 
@@ -140,6 +146,7 @@ def classroom(classroom_id: int) -> str | Response:
         form=form,
         may_edit=may_edit,
         history=history_of(db.session, current_user, room),
+        socle=assets.classroom_socle(db.session, current_user, room),
     )
 
 
@@ -149,11 +156,14 @@ def collectivite(collectivite_id: int) -> str:
     coll = policy.load_or_404(current_user, Collectivite, collectivite_id, db.session)
     ecoles = services.schools_of(db.session, current_user, collectivite_id=coll.id)
     counts = services.classroom_counts(db.session, [e.id for e in ecoles])
+    coverage = socle.coverage_by_school(db.session, [e.id for e in ecoles])
     return render_template(
         "orgs/collectivite.html",
         coll=coll,
         ecoles=ecoles,
         counts=counts,
+        coverage=coverage,
+        total=socle.total(coverage),
         nature_labels=NATURE_LABELS,
         history=history_of(db.session, current_user, coll),
     )
@@ -165,11 +175,14 @@ def circonscription(circonscription_id: int) -> str:
     circo = policy.load_or_404(current_user, Circonscription, circonscription_id, db.session)
     ecoles = services.schools_of(db.session, current_user, circonscription_id=circo.id)
     counts = services.classroom_counts(db.session, [e.id for e in ecoles])
+    coverage = socle.coverage_by_school(db.session, [e.id for e in ecoles])
     return render_template(
         "orgs/circonscription.html",
         circo=circo,
         ecoles=ecoles,
         counts=counts,
+        coverage=coverage,
+        total=socle.total(coverage),
         nature_labels=NATURE_LABELS,
     )
 

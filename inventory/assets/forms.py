@@ -1,0 +1,228 @@
+"""Equipment forms: filters, one item, quick add, status, move, photos, bulk, network works.
+
+Choices that depend on the user's scope (categories, schools, classrooms, destinations)
+are filled in by the views; the services check every value again.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from inventory.assets.models import AssetStatus, WorkStatus
+from inventory.assets.services import (
+    STATUS_LABELS,
+    WORK_KIND_LABELS,
+    WORK_STATUS_LABELS,
+)
+from inventory.core.forms import options
+from inventory.orgs.forms import MultiCheckboxField
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+AMOUNT_HINT = _l("In euros, e.g. 1 234,56")
+
+
+def status_options(statuses: list[AssetStatus] | None = None) -> list:
+    return options((s.value, STATUS_LABELS[s]) for s in (statuses or list(AssetStatus)))
+
+
+def _date(label: str) -> DateField:
+    return DateField(label, validators=[Optional()], format=DATE_FORMATS)
+
+
+class AssetFilterForm(FlaskForm):
+    """A GET search form: it changes nothing, so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Search"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Asset tag or serial number"),
+    )
+    collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
+    ecole = SelectField(_l("School"), coerce=int, validate_choice=False)
+    classroom = SelectField(_l("Classroom"), coerce=int, validate_choice=False)
+    category = SelectField(_l("Category"), coerce=int, validate_choice=False)
+    status = SelectField(
+        _l("Status"),
+        choices=options(
+            [("", _l("All statuses")), *((s.value, lb) for s, lb in STATUS_LABELS.items())]
+        ),
+        validate_choice=False,
+    )
+    warranty = IntegerField(
+        _l("Warranty ending within (days)"),
+        validators=[Optional(), NumberRange(min=0, max=3650)],
+    )
+    missing_serial = BooleanField(_l("Only items without a serial number"))
+
+
+class _AssetDataForm(FlaskForm):
+    """What a person types about an item (shared by creation and edition)."""
+
+    category = SelectField(_l("Category"), coerce=int, validate_choice=False)
+    manufacturer = StringField(_l("Manufacturer"), validators=[DataRequired(), Length(max=100)])
+    model = StringField(_l("Model"), validators=[DataRequired(), Length(max=150)])
+    tag = StringField(
+        _l("Asset tag"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("Leave empty to number it automatically."),
+    )
+    serial = StringField(_l("Serial number"), validators=[Optional(), Length(max=100)])
+    supplier = StringField(_l("Supplier"), validators=[Optional(), Length(max=150)])
+    order_number = StringField(_l("Order number"), validators=[Optional(), Length(max=60)])
+    invoice_number = StringField(_l("Invoice number"), validators=[Optional(), Length(max=60)])
+    purchase_date = _date(_l("Purchase date"))
+    price_ht = StringField(
+        _l("Price excluding VAT"), validators=[Optional(), Length(max=30)], description=AMOUNT_HINT
+    )
+    price_ttc = StringField(
+        _l("Price including VAT"), validators=[Optional(), Length(max=30)], description=AMOUNT_HINT
+    )
+    warranty_end = _date(_l("End of warranty"))
+    mac = StringField(
+        _l("MAC address (wired)"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("e.g. 00:1a:2b:3c:4d:5e"),
+    )
+    mac_wifi = StringField(_l("MAC address (Wi-Fi)"), validators=[Optional(), Length(max=40)])
+    ip = StringField(_l("IP address"), validators=[Optional(), Length(max=45)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+
+
+class NewAssetForm(_AssetDataForm):
+    classroom = SelectField(_l("Classroom"), coerce=int, validate_choice=False)
+    status = SelectField(
+        _l("Status"), choices=status_options(), default=AssetStatus.DELIVERED.value
+    )
+
+
+class EditAssetForm(_AssetDataForm):
+    version = HiddenField()
+
+
+class QuickAddForm(FlaskForm):
+    category = SelectField(_l("Category"), coerce=int, validate_choice=False)
+    manufacturer = StringField(_l("Manufacturer"), validators=[DataRequired(), Length(max=100)])
+    model = StringField(_l("Model"), validators=[DataRequired(), Length(max=150)])
+    classroom = SelectField(_l("Classroom"), coerce=int, validate_choice=False)
+    status = SelectField(
+        _l("Status"), choices=status_options(), default=AssetStatus.DELIVERED.value
+    )
+    supplier = StringField(_l("Supplier"), validators=[Optional(), Length(max=150)])
+    order_number = StringField(_l("Order number"), validators=[Optional(), Length(max=60)])
+    invoice_number = StringField(_l("Invoice number"), validators=[Optional(), Length(max=60)])
+    purchase_date = _date(_l("Purchase date"))
+    price_ht = StringField(
+        _l("Unit price excluding VAT"),
+        validators=[Optional(), Length(max=30)],
+        description=AMOUNT_HINT,
+    )
+    price_ttc = StringField(
+        _l("Unit price including VAT"),
+        validators=[Optional(), Length(max=30)],
+        description=AMOUNT_HINT,
+    )
+    warranty_end = _date(_l("End of warranty"))
+    serials = TextAreaField(
+        _l("Serial numbers"),
+        validators=[DataRequired()],
+        description=_l("One per line: type them or scan them with a barcode reader."),
+        render_kw={"rows": 10, "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("New status"), validate_choice=False)
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class MoveForm(FlaskForm):
+    destination = SelectField(_l("Move to"), validate_choice=False)
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(
+        _l("Photo"),
+        validators=[FileRequired(_l("Choose a photo."))],
+        description=_l("JPEG, PNG or WebP, at most 5 MB."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+
+
+class BulkForm(FlaskForm):
+    """The selection comes as ``ids``; ``action`` is the button pressed."""
+
+    new_status = SelectField(_l("New status"), choices=status_options(), validate_choice=False)
+    destination = SelectField(_l("Move to"), validate_choice=False)
+
+
+class WorkFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
+    ecole = SelectField(_l("School"), coerce=int, validate_choice=False)
+    kind = SelectField(
+        _l("Kind of works"),
+        choices=options(
+            [("", _l("All kinds")), *((k.value, lb) for k, lb in WORK_KIND_LABELS.items())]
+        ),
+        validate_choice=False,
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=options(
+            [("", _l("All statuses")), *((s.value, lb) for s, lb in WORK_STATUS_LABELS.items())]
+        ),
+        validate_choice=False,
+    )
+
+
+class PlaceFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
+    ecole = SelectField(_l("School"), coerce=int, validate_choice=False)
+
+
+class WorkForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind of works"),
+        choices=options((k.value, lb) for k, lb in WORK_KIND_LABELS.items()),
+    )
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    contractor = StringField(_l("Contractor"), validators=[Optional(), Length(max=150)])
+    quote = StringField(
+        _l("Quote amount"), validators=[Optional(), Length(max=30)], description=AMOUNT_HINT
+    )
+    invoice = StringField(
+        _l("Invoiced amount"), validators=[Optional(), Length(max=30)], description=AMOUNT_HINT
+    )
+    planned_start = _date(_l("Planned start"))
+    planned_end = _date(_l("Planned end"))
+    actual_start = _date(_l("Actual start"))
+    actual_end = _date(_l("Actual end"))
+    status = SelectField(
+        _l("Status"),
+        choices=options((s.value, lb) for s, lb in WORK_STATUS_LABELS.items()),
+        default=WorkStatus.PLANNED.value,
+    )
+    accepted_on = _date(_l("Acceptance date"))
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    classrooms = MultiCheckboxField(_l("Classrooms covered"), coerce=int, validate_choice=False)
+    version = HiddenField()

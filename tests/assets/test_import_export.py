@@ -1,0 +1,510 @@
+"""Equipment spreadsheets: import (CLI and upload page), exports, round trip, template."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select, update
+
+from inventory.assets.importers import COLUMNS, FIELDS, HEADERS
+from inventory.assets.models import Asset, AssetStatus, Placement, StatusChange
+from inventory.core.audit import AuditRecord
+from inventory.core.exporting import csv_bytes, neutralise, restore
+from inventory.core.importing import read_table
+from inventory.orgs.identifiers import uai_check_letter
+from inventory.orgs.models import Classroom, Ecole
+from tests.conftest import to_csv
+
+KEYS = [f.key for f in FIELDS]
+UNKNOWN_UAI = "0941234" + uai_check_letter("0941234")
+
+
+def run_cli(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def count(db_session, model, *where):
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def asset_log(db_session):
+    return count(db_session, AuditRecord, AuditRecord.object_type == "assets")
+
+
+def rooms_of(db_session, registry, commune):
+    """(UAI, classroom name) of the classrooms of a commune's schools, in a stable order."""
+    coll_id = registry["collectivites"][commune]
+    return db_session.execute(
+        select(Ecole.uai, Classroom.name)
+        .join(Classroom, Classroom.ecole_id == Ecole.id)
+        .where(Ecole.collectivite_id == coll_id)
+        .order_by(Ecole.uai, Classroom.position)
+    ).all()
+
+
+def item(**values):
+    row = dict.fromkeys(KEYS, "")
+    row.update(values)
+    return [row[k] for k in KEYS]
+
+
+def sample_items(rooms, n=20, prefix="SN"):
+    """``n`` varied, valid items spread over ``rooms``."""
+    kinds = [
+        ("tni", "Speechi", "SpeechiTouch 75"),
+        ("vpi", "Epson", "EB-735Fi"),
+        ("poste_enseignant", "Dell", "Latitude 3540"),
+        ("tablette", "Apple", "iPad 10"),
+    ]
+    rows = []
+    for i in range(n):
+        uai, room = rooms[i % len(rooms)]
+        category, maker, model = kinds[i % len(kinds)]
+        rows.append(
+            item(
+                uai=uai,
+                classe=room,
+                categorie=category,
+                fabricant=maker,
+                modele=model,
+                numero_serie=f"{prefix}{i:04d}",
+                statut="in_service" if i % 2 else "livré",
+                fournisseur="UGAP",
+                numero_commande=f"BC-{i}",
+                numero_facture="F-2024-0412",
+                date_achat="02/09/2024" if i % 3 else "2024-09-02",
+                prix_ht="2 490,00" if i % 2 else "1000.5",
+                prix_ttc="2988,00" if i % 2 else "1200.60",
+                fin_garantie="2029-09-01",
+                mac=f"00-1A-2B-3C-4D-{i:02X}",
+                ip=f"10.94.0.{i + 10}",
+                notes="posé au mur" if i % 4 == 0 else "",
+            )
+        )
+    return rows
+
+
+def to_xlsx(header, rows):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(header))
+    for r in rows:
+        sheet.append(r)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def upload(client, data, filename, **form):
+    return client.post(
+        "/equipements/import",
+        data={"file": (io.BytesIO(data), filename), **form},
+        content_type="multipart/form-data",
+    )
+
+
+def rejected_lines(output):
+    return [line.strip() for line in output.splitlines() if line.strip().startswith("line ")]
+
+
+# -- the exporter ------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["=SUM(A1:A3)", "+33 1 23", "-2", "@cmd", "\tx", "\rx"])
+def test_formula_cells_are_neutralised_and_restored(value):
+    assert neutralise(value) == "'" + value
+    assert restore(neutralise(value)) == value
+
+
+@pytest.mark.parametrize("value", ["abc", "'abc", "", "a=b", "12.50", "2024-09-02"])
+def test_other_cells_are_left_alone(value):
+    assert neutralise(value) == value
+    assert restore(value) == value
+
+
+def test_an_apostrophe_before_a_formula_character_survives_the_round_trip():
+    assert neutralise("'=x") == "''=x"
+    assert restore("''=x") == "'=x"
+
+
+def test_csv_is_what_french_excel_opens():
+    data = csv_bytes(["a", "b"], [["=1+1", "x;y"], [date(2024, 9, 2), None]])
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data.decode("utf-8-sig") == 'a;b\r\n\'=1+1;"x;y"\r\n2024-09-02;\r\n'
+
+
+# -- import through the command line ---------------------------------------------------------
+def test_csv_import_then_the_same_file_changes_nothing(app, registry, db_session, tmp_path):
+    rows = sample_items(rooms_of(db_session, registry, "Créteil"))
+    path = write(tmp_path, "equipements.csv", to_csv(list(HEADERS), rows))
+    first = run_cli(app, "assets", "import", path)
+    assert first.exit_code == 0, first.output
+    assert "created: 20  updated: 0  unchanged: 0" in first.output
+    assert "rejected: 0" in first.output
+    assert count(db_session, Asset) == 20
+    assert asset_log(db_session) == 20, "one change-log record per created item"
+    assert count(db_session, StatusChange) == 20
+    logged = count(db_session, AuditRecord)
+
+    second = run_cli(app, "assets", "import", path)
+    assert second.exit_code == 0, second.output
+    assert "created: 0  updated: 0  unchanged: 20" in second.output
+    assert "No change" in second.output
+    assert count(db_session, Asset) == 20
+    assert count(db_session, AuditRecord) == logged, "a no-op import must log nothing"
+    assert count(db_session, StatusChange) == 20
+
+
+def test_imported_values_are_normalised(app, registry, db_session, tmp_path):
+    rooms = rooms_of(db_session, registry, "Créteil")
+    rows = sample_items(rooms, n=2)
+    run_cli(app, "assets", "import", write(tmp_path, "a.csv", to_csv(list(HEADERS), rows)))
+    db_session.expire_all()
+    first, second = db_session.scalars(select(Asset).order_by(Asset.id)).all()
+    assert first.tag == "CRE-2024-00001" and second.tag == "CRE-2024-00002"
+    assert first.status is AssetStatus.DELIVERED and second.status is AssetStatus.IN_SERVICE
+    assert first.price_ht_cents == 100050 and first.price_ttc_cents == 120060
+    assert second.price_ht_cents == 249000 and second.price_ttc_cents == 298800
+    assert first.purchase_date == date(2024, 9, 2) == second.purchase_date
+    assert first.warranty_end == date(2029, 9, 1)
+    assert first.mac == "00:1a:2b:3c:4d:00" and first.ip == "10.94.0.10"
+    assert first.serial == "SN0000"
+    assert first.placement is Placement.CLASSROOM
+    room = db_session.get(Classroom, first.classroom_id)
+    assert (room.ecole.uai, room.name) == rooms[0]
+    assert first.collectivite_id == registry["collectivites"]["Créteil"]
+    assert first.model.manufacturer.name == "Speechi" and first.category.code == "tni"
+    steps = db_session.scalars(select(StatusChange).filter_by(asset_id=first.id)).all()
+    assert [(s.from_status, s.to_status) for s in steps] == [(None, AssetStatus.DELIVERED)]
+    assert steps[0].actor_label.startswith("cli:")
+    record = db_session.scalar(
+        select(AuditRecord).filter_by(object_type="assets", object_id=first.id)
+    )
+    assert record.action == "create" and record.object_label == "CRE-2024-00001"
+    assert record.actor_label.startswith("cli:")
+
+
+def test_broken_rows_are_reported_and_good_rows_imported(app, registry, db_session, tmp_path):
+    rooms = rooms_of(db_session, registry, "Créteil")
+    uai, room = rooms[0]
+    # An item in service, imported first: it cannot go back to 'ordered'.
+    run_cli(
+        app,
+        "assets",
+        "import",
+        write(
+            tmp_path,
+            "first.csv",
+            to_csv(
+                list(HEADERS),
+                [
+                    item(
+                        numero_inventaire="CRE-X-1",
+                        uai=uai,
+                        classe=room,
+                        categorie="tni",
+                        fabricant="Speechi",
+                        modele="ST 75",
+                        statut="in_service",
+                    )
+                ],
+            ),
+        ),
+    )
+    good = sample_items(rooms, n=5)
+
+    def broken(**values):
+        return item(**{**dict(zip(KEYS, good[0], strict=True)), "numero_serie": "", **values})
+
+    bad = [
+        broken(uai=UNKNOWN_UAI),  # line 7
+        broken(classe="Salle 404"),
+        broken(categorie="grille-pain", fabricant="Toaster", modele="T1"),
+        broken(mac="00:11:22:33:44"),
+        broken(ip="300.1.2.3"),
+        broken(date_achat="31/02/2024"),
+        broken(prix_ht="12,3,4"),
+        broken(prix_ht="100", prix_ttc="90"),
+        list(good[2]),  # the same item as line 4
+        broken(
+            numero_inventaire="CRE-X-1",
+            uai="",
+            classe="",
+            fabricant="",
+            modele="",
+            categorie="",
+            statut="ordered",
+        ),
+    ]
+    path = write(tmp_path, "broken.csv", to_csv(list(HEADERS), [*good, *bad]))
+    result = run_cli(app, "assets", "import", path)
+    assert result.exit_code == 0, result.output
+    assert "created: 5" in result.output
+    assert "rejected: 10" in result.output
+    lines = [line.replace("\xa0", " ") for line in rejected_lines(result.output)]
+    expected = [
+        ("line 7:", "UAI", UNKNOWN_UAI),
+        ("line 8:", "Classe", "Salle 404"),
+        ("line 9:", "Catégorie", "grille-pain"),
+        ("line 10:", "MAC", "00:11:22:33:44"),
+        ("line 11:", "IP", "300.1.2.3"),
+        ("line 12:", "Date d'achat", "31/02/2024"),
+        ("line 13:", "Prix HT", "12,3,4"),
+        ("line 14:", "Prix TTC", "TTC"),
+        ("line 15:", "N° de série", "SN0002"),
+        ("line 16:", "Statut", "CRE-X-1"),
+    ]
+    assert len(lines) == len(expected), result.output
+    for line, (start, column, value) in zip(lines, expected, strict=True):
+        assert line.startswith(start), line
+        assert f"«{column}»" in line or f"« {column} »" in line, line
+        assert value in line, line
+    assert lines[8].rstrip(".").endswith(" 4")  # the line it repeats
+    assert ("commandé" in lines[9] and "en service" in lines[9]) or (
+        "ordered" in lines[9] and "in service" in lines[9]
+    )
+    assert count(db_session, Asset) == 6
+    assert db_session.scalar(select(Asset).filter_by(tag="CRE-X-1")).status is (
+        AssetStatus.IN_SERVICE
+    )
+
+
+def test_a_change_updates_the_item_through_its_lifecycle(app, registry, db_session, tmp_path):
+    rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=3)
+    path = write(tmp_path, "a.csv", to_csv(list(HEADERS), rows))
+    run_cli(app, "assets", "import", path)
+    changed = [list(r) for r in rows]
+    changed[1][KEYS.index("statut")] = "en réparation"
+    changed[1][KEYS.index("fournisseur")] = "Manutan"
+    path = write(tmp_path, "b.csv", to_csv(list(HEADERS), changed))
+    result = run_cli(app, "assets", "import", path)
+    assert "created: 0  updated: 1  unchanged: 2" in result.output, result.output
+    asset = db_session.scalar(select(Asset).filter_by(serial="SN0001"))
+    assert asset.status is AssetStatus.UNDER_REPAIR and asset.supplier == "Manutan"
+    steps = db_session.scalars(select(StatusChange).filter_by(asset_id=asset.id)).all()
+    assert [s.to_status for s in steps] == [AssetStatus.IN_SERVICE, AssetStatus.UNDER_REPAIR]
+    updates = db_session.scalars(
+        select(AuditRecord).filter_by(object_type="assets", action="update")
+    ).all()
+    assert len(updates) == 1
+    assert updates[0].changes["supplier"] == ["UGAP", "Manutan"]
+    assert updates[0].changes["status"] == ["in_service", "under_repair"]
+
+
+def test_storage_rows_need_a_collectivite(app, registry, db_session, tmp_path):
+    rows = [item(categorie="tni", fabricant="Speechi", modele="ST 75", numero_serie="R1")]
+    path = write(tmp_path, "a.csv", to_csv(list(HEADERS), rows))
+    refused = run_cli(app, "assets", "import", path)
+    assert "rejected: 1" in refused.output and "UAI" in refused.output
+    coll_id = registry["collectivites"]["Créteil"]
+    result = run_cli(app, "assets", "import", path, "--collectivite", str(coll_id))
+    assert "created: 1" in result.output, result.output
+    asset = db_session.scalar(select(Asset))
+    assert asset.placement is Placement.STORAGE and asset.collectivite_id == coll_id
+    assert asset.ecole_id is None
+
+
+def test_a_file_without_the_key_columns_is_refused_clearly(app, registry, tmp_path):
+    path = write(tmp_path, "a.csv", b"Nom;Ville\r\nA;B\r\n")
+    result = run_cli(app, "assets", "import", path)
+    assert result.exit_code != 0
+    assert "numero_inventaire" in result.output
+
+
+# -- the upload page -------------------------------------------------------------------------
+def test_xlsx_upload_by_a_technician_then_again(login_as, registry, db_session):
+    client = login_as("technicien", [("collectivite", registry["collectivites"]["Créteil"])])
+    assert client.get("/equipements/import").status_code == 200
+    rows = sample_items(rooms_of(db_session, registry, "Créteil"))
+    for r in rows[:5]:  # what Excel gives: real dates and numbers
+        r[KEYS.index("date_achat")] = datetime(2024, 9, 2)
+        r[KEYS.index("prix_ht")] = 1000.5
+        r[KEYS.index("prix_ttc")] = 1200.6
+    data = to_xlsx(HEADERS, rows)
+    page = upload(client, data, "equipements.xlsx")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<strong>20</strong>" in html
+    assert count(db_session, Asset) == 20
+    assert asset_log(db_session) == 20
+    first = db_session.scalar(select(Asset).filter_by(serial="SN0000"))
+    assert first.purchase_date == date(2024, 9, 2) and first.price_ttc_cents == 120060
+    logged = count(db_session, AuditRecord)
+    again = upload(client, data, "equipements.xlsx").get_data(as_text=True)
+    assert count(db_session, AuditRecord) == logged
+    assert "<strong>20</strong>" in again  # unchanged
+    assert count(db_session, Asset) == 20
+
+
+def test_a_school_out_of_scope_is_unknown(login_as, registry, db_session):
+    client = login_as("technicien", [("collectivite", registry["collectivites"]["Fresnes"])])
+    creteil = sample_items(rooms_of(db_session, registry, "Créteil"), n=3)
+    creteil.append(item(uai=UNKNOWN_UAI, categorie="tni", fabricant="S", modele="M"))
+    page = upload(client, to_csv(list(HEADERS), creteil), "e.csv")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for row in creteil:
+        uai = row[KEYS.index("uai")]
+        assert f"«{uai}»" in html or f"«\xa0{uai}\xa0»" in html or f"« {uai} »" in html
+    assert count(db_session, Asset) == 0
+    # The same words for a school that exists elsewhere as for one that does not.
+    reasons = [
+        line.replace(row[KEYS.index("uai")], "X")
+        for line, row in zip(_reasons(html), creteil, strict=True)
+    ]
+    assert len(set(reasons)) == 1
+
+
+def _reasons(html):
+    """The reasons of the report's table of rejected rows."""
+    return re.findall(r'<td class="num">\d+</td><td><code>[^<]*</code></td><td>([^<]*)</td>', html)
+
+
+def test_a_broken_upload_is_refused(login_as, registry):
+    client = login_as("admin")
+    page = upload(client, b"\x89PNG...", "photo.png")
+    assert page.status_code == 422
+
+
+# -- exports and round trip ------------------------------------------------------------------
+def _import_mixed(app, registry, db_session, tmp_path):
+    rooms = rooms_of(db_session, registry, "Créteil")
+    rows = sample_items(rooms)
+    rows[0][KEYS.index("notes")] = '=HYPERLINK("http://x")'
+    rows[1][KEYS.index("notes")] = "-- à vérifier\nligne 2"
+    rows[3][KEYS.index("classe")] = ""  # shared by the school
+    rows.append(
+        item(
+            categorie="borne_wifi",
+            fabricant="Aruba",
+            modele="AP 22",
+            numero_serie="W1",
+            statut="ordered",
+        )
+    )  # storage
+    fresnes = sample_items(rooms_of(db_session, registry, "Fresnes"), n=3, prefix="FR")
+    path = write(tmp_path, "mixed.csv", to_csv(list(HEADERS), rows + fresnes))
+    coll = str(registry["collectivites"]["Créteil"])
+    result = run_cli(app, "assets", "import", path, "--collectivite", coll)
+    assert "created: 24" in result.output, result.output
+    # A note that itself starts with an apostrophe then '=' (typed in a form).
+    db_session.execute(
+        update(Asset).where(Asset.serial == "SN0002").values(notes="'=pas une formule")
+    )
+    db_session.commit()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_then_import_changes_nothing(fmt, app, registry, login_as, db_session, tmp_path):
+    _import_mixed(app, registry, db_session, tmp_path)
+    client = login_as("admin")
+    response = client.get(f"/equipements/export.{fmt}")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="equipements-' in disposition and disposition.endswith(f'.{fmt}"')
+    data = response.data
+    if fmt == "csv":
+        assert response.mimetype == "text/csv"
+        text = data.decode("utf-8-sig")
+        assert "'=HYPERLINK" in text and "'-- à vérifier" in text and "''=pas" in text
+        assert text.splitlines()[0].startswith(";".join(HEADERS))
+    else:
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        cells = [row[18] for row in book.worksheets[0].iter_rows(values_only=True)]
+        assert '=HYPERLINK("http://x")' in cells
+        book.close()
+    logged = count(db_session, AuditRecord)
+    path = write(tmp_path, f"export.{fmt}", data)
+    result = run_cli(app, "assets", "import", path)
+    assert "created: 0  updated: 0  unchanged: 24  skipped: 0  rejected: 0" in result.output, (
+        result.output
+    )
+    assert count(db_session, AuditRecord) == logged
+    notes = dict(db_session.execute(select(Asset.serial, Asset.notes)).all())
+    assert notes["SN0000"] == '=HYPERLINK("http://x")'
+    assert notes["SN0001"] == "-- à vérifier\nligne 2"
+    assert notes["SN0002"] == "'=pas une formule"
+
+
+def test_exports_hold_only_what_the_user_may_see(app, registry, login_as, db_session, tmp_path):
+    _import_mixed(app, registry, db_session, tmp_path)
+    client = login_as("technicien", [("collectivite", registry["collectivites"]["Fresnes"])])
+    text = client.get("/equipements/export.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert len(rows) == 1 + 3
+    assert {r[KEYS.index("numero_serie")] for r in rows[1:]} == {"FR0000", "FR0001", "FR0002"}
+    assert "Créteil" not in text
+
+
+def test_an_auditor_exports_but_cannot_import(app, registry, login_as, db_session, tmp_path):
+    _import_mixed(app, registry, db_session, tmp_path)
+    ecole_id = registry["schools"][rooms_of(db_session, registry, "Créteil")[0][0]][0]
+    acad = db_session.get(Ecole, ecole_id).departement.academie_id
+    client = login_as("auditeur", [("academie", acad)])
+    response = client.get("/equipements/export.xlsx")
+    assert response.status_code == 200
+    table = read_table(response.data, COLUMNS)
+    assert len(table.rows) == 24
+    assert client.get("/equipements/import").status_code == 404
+    assert upload(client, b"x", "a.csv").status_code == 404
+    assert client.get("/equipements/import/modele.csv").status_code == 404
+
+
+def test_export_follows_the_list_filters(app, registry, login_as, db_session, tmp_path):
+    _import_mixed(app, registry, db_session, tmp_path)
+    client = login_as("admin")
+    ordered = client.get("/equipements/export.csv?status=ordered").data
+    table = read_table(ordered, COLUMNS)
+    assert [r["numero_serie"] for _, r in table.rows] == ["W1"]
+    # The list's own parameter names: warranty (days), missing_serial.
+    warranty = read_table(client.get("/equipements/export.csv?warranty=3650").data, COLUMNS)
+    assert len(warranty.rows) == 23  # all but the storage item, which has no warranty
+    assert (
+        read_table(client.get("/equipements/export.csv?missing_serial=1").data, COLUMNS).rows == []
+    )
+    uai = rooms_of(db_session, registry, "Créteil")[0][0]
+    school = client.get(f"/equipements/export.csv?ecole={registry['schools'][uai][0]}").data
+    assert {r["uai"] for _, r in read_table(school, COLUMNS).rows} == {uai}
+
+
+def test_cli_export(app, registry, db_session, tmp_path):
+    _import_mixed(app, registry, db_session, tmp_path)
+    for name in ("all.csv", "all.xlsx"):
+        result = run_cli(app, "assets", "export", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        assert "24 items" in result.output
+        table = read_table((tmp_path / name).read_bytes(), COLUMNS, name)
+        assert len(table.rows) == 24
+    bad = run_cli(app, "assets", "export", str(tmp_path / "all.pdf"))
+    assert bad.exit_code != 0
+
+
+# -- the template ----------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_template_parses_back_with_every_column(fmt, login_as, registry):
+    client = login_as("technicien", [("collectivite", registry["collectivites"]["Créteil"])])
+    response = client.get(f"/equipements/import/modele.{fmt}")
+    assert response.status_code == 200
+    table = read_table(response.data, COLUMNS, f"modele.{fmt}")
+    assert [h for h in table.header] == list(HEADERS)
+    assert len(table.rows) == 1
+    assert set(table.rows[0][1]) == set(KEYS)
+    if fmt == "xlsx":
+        book = load_workbook(io.BytesIO(response.data), read_only=True)
+        assert book.sheetnames[1] == "Aide"
+        text = " ".join(
+            str(v) for row in book["Aide"].iter_rows(values_only=True) for v in row if v
+        )
+        book.close()
+        for key in [*KEYS, "tni", "borne_wifi", *(s.value for s in AssetStatus)]:
+            assert key in text
