@@ -1,0 +1,123 @@
+"""The aid computation in plain words: every kind of step becomes a sentence that a finance
+officer can check with a calculator."""
+
+from __future__ import annotations
+
+import pytest
+
+from inventory.grants import services
+from inventory.grants.aid import SchemeRules, SchoolFacts, Spending, compute_aid
+from inventory.grants.presets import LABEL_ECOLES_NUMERIQUES_2020, SNEE_2021
+
+E = 100
+NBSP = "\u00a0"
+
+
+def eur(text):
+    return f"{text}{NBSP}€"
+
+
+@pytest.fixture
+def english(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        yield
+
+
+def lines(rules_data, schools, spending, convention_max=None):
+    rules = SchemeRules.from_data(rules_data)
+    result = compute_aid(rules, schools, spending, convention_max)
+    names = {s.ecole_id: s.name for s in schools} | {9: "Outside"}
+    return [line.text for line in services.explain(result, rules, schools, names)]
+
+
+def test_two_tiers_minimum_and_convention_maximum(english):
+    """80 classes spending 300,000 €: capped at 280,000 €; 70 % of the first 200,000 € and
+    50 % of the next 80,000 € make 180,000 €, cut to the convention's 150,000 €. A second
+    school spending 2,000 € is under the 3,500 € minimum."""
+    schools = [SchoolFacts(1, "Big", 80, 2000), SchoolFacts(2, "Small", 1, 20)]
+    spending = [
+        Spending("equipement", 1, 25_000_000, 30_000_000),
+        Spending("equipement", 2, 166_667, 200_000),
+    ]
+    text = lines(SNEE_2021["rules"], schools, spending, convention_max=150_000 * E)
+    assert text == [
+        "Équipement (matériel et travaux de réseau)",
+        f"Big: spending {eur('300,000.00')} capped at {eur('280,000.00')} "
+        f"(80 classes × {eur('3,500.00')})",
+        f"Small: spending {eur('2,000.00')}, below the minimum of {eur('3,500.00')} per school: "
+        "not eligible",
+        f"Eligible spending: {eur('280,000.00')}",
+        f"70% of {eur('200,000.00')} (the part from {eur('0.00')} to {eur('200,000.00')}) = "
+        f"{eur('140,000.00')}",
+        f"50% of {eur('80,000.00')} (the part from {eur('200,000.00')} to {eur('280,000.00')}) = "
+        f"{eur('40,000.00')}",
+        f"Aid for this volet: {eur('180,000.00')}",
+        f"Convention maximum: {eur('150,000.00')} (the computed aid was {eur('180,000.00')})",
+        f"State aid: {eur('150,000.00')}",
+    ]
+
+
+def test_per_pupil_aid_cap_flat_cap_and_uncovered_school(english):
+    """Services: 50 % of 7,000 € is 3,500 €; One's share (6/7, 3,000 €) is above its cap of
+    120 × 20 € = 2,400 €, Two takes the rest. Alone, One is capped as a whole."""
+    schools = [SchoolFacts(1, "One", 5, 120), SchoolFacts(2, "Two", 20, 1000)]
+    spending = [Spending("services", 1, 500_000, 600_000), Spending("services", 2, 0, 100_000)]
+    text = lines(SNEE_2021["rules"], schools, spending)
+    assert f"One: aid limited to {eur('2,400.00')} (120 pupils × {eur('20.00')})" in text
+    assert text[-1] == f"State aid: {eur('3,500.00')}"
+    schools = schools[:1]
+    text = lines(SNEE_2021["rules"], schools, spending[:1])
+    assert f"Aid limited to {eur('2,400.00')} by the cap of {eur('20.00')} per pupil" in text
+    text = lines(
+        LABEL_ECOLES_NUMERIQUES_2020["rules"],
+        schools,
+        [Spending("equipement", 1, 1_666_667, 2_000_000), Spending("equipement", 9, 0, 500_000)],
+    )
+    assert (
+        f"One: spending {eur('20,000.00')} capped at {eur('14,000.00')} "
+        f"({eur('14,000.00')} per school)"
+    ) in text
+    assert any(t.startswith("Outside: spending") and "does not cover" in t for t in text)
+    assert text[-1] == f"State aid: {eur('7,000.00')}"
+
+
+def test_rules_are_checked_before_they_are_saved():
+    good = services.check_rules(SNEE_2021["rules"])
+    assert good is SNEE_2021["rules"]
+    for bad in (
+        {},
+        {"volets": []},
+        {"volets": [{"code": "x"}]},
+        {"volets": [{"code": "x", "tiers": [{"rate": "1.5"}]}]},
+        {"volets": [{"code": "x", "tiers": [{"rate": "0.5", "up_to_cents": "lots"}]}]},
+        {"volets": [{"code": "x", "tiers": [{"rate": "0.5"}, {"rate": "0.4", "up_to_cents": 10}]}]},
+        {"volets": [{"code": "x", "tiers": [{"rate": "0.5"}]}] * 2},
+        {"volets": [{"code": "X Y", "tiers": [{"rate": "0.5"}]}]},
+    ):
+        with pytest.raises(services.GrantError) as err:
+            services.check_rules(bad)
+        assert err.value.field == "rules"
+    with pytest.raises(services.GrantError):
+        services.parse_rules("{not json")
+
+
+def test_file_types_are_told_by_their_content():
+    assert services.sniff(b"%PDF-1.7 ...") == "application/pdf"
+    assert services.sniff(b"\xff\xd8\xff\xe0....") == "image/jpeg"
+    assert services.sniff(b"\x89PNG\r\n\x1a\n....") == "image/png"
+    assert services.sniff(b"GIF89a") is None
+    assert services.sniff(b"<html>%PDF-") is None
+
+
+def test_uploads_are_pdf_jpeg_or_png_of_10_mb_at_most():
+    big = services.Upload("big.pdf", b"%PDF-" + bytes(services.MAX_FILE_BYTES))
+    for upload, message in (
+        (big, "10 MB"),
+        (services.Upload("x.gif", b"GIF89a"), "PDF, JPEG or PNG"),
+        (services.Upload("empty.pdf", b""), "Choose a file"),
+    ):
+        with pytest.raises(services.GrantError) as err:
+            services._check_upload(upload, "file")
+        assert message in str(err.value.message)
+    ok = services.Upload("ok.pdf", b"%PDF-" + bytes(services.MAX_FILE_BYTES - 5))
+    assert services._check_upload(ok, "file") == "application/pdf"
