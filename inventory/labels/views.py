@@ -1,4 +1,5 @@
-"""Printing labels, the print log, single-label downloads and the public scan URL."""
+"""Printing labels, the print log and single-label downloads. The URL a label carries
+(``/q/<token>``) is served by the helpdesk, whose public page it opens."""
 
 from __future__ import annotations
 
@@ -231,25 +232,3 @@ def renew(asset_id: int) -> Response:
         "success",
     )
     return redirect(url_for("labels.print_page", ids=str(asset.id)))
-
-
-# -- the URL a QR code carries -------------------------------------------------------------
-@bp.get("/q/<token>")
-@bp.get("/Q/<token>")
-@allow(None)
-def scan(token: str) -> Any:
-    found = services.scan_target(db.session, token)
-    if found is None:
-        return render_template("labels/scan_unknown.html"), 404
-    if found.revoked_at is not None:
-        return render_template("labels/scan_replaced.html"), 410
-    item = found.asset or found.classroom
-    if (
-        current_user.is_authenticated
-        and item is not None
-        and policy.can(current_user, Action.READ, item, db.session)
-    ):
-        if found.asset is not None:
-            return redirect(url_for("assets.detail", asset_id=found.asset_id))
-        return redirect(url_for("orgs.classroom", classroom_id=found.classroom_id))
-    return render_template("labels/scan.html", token=found)
