@@ -1,0 +1,1 @@
+"""National-scale benchmarks, run by ``scripts/bench`` (never collected by pytest)."""
