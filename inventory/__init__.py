@@ -23,6 +23,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from inventory.config import load_config
 
     load_config(app, config)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Without this, rate limits and the change log would see the proxy's address only.
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     configure_database(app)
     configure_extensions(app)
     configure_blueprints(app)
@@ -61,17 +67,17 @@ def configure_database(app: Flask) -> None:
     import inventory.assets.access
     import inventory.assets.models
     import inventory.auth.models
+    import inventory.core.mail
     import inventory.grants.access
     import inventory.grants.models
     import inventory.helpdesk.access
     import inventory.helpdesk.models
     import inventory.labels.access
     import inventory.labels.models
-    import inventory.core.mail
     import inventory.orgs.access
+    import inventory.orgs.models
     import inventory.training.access
-    import inventory.training.models
-    import inventory.orgs.models  # noqa: F401
+    import inventory.training.models  # noqa: F401
 
 
 def configure_extensions(app: Flask) -> None:
@@ -92,8 +98,12 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.assets.views import bp as assets_bp
     from inventory.auth.views import bp as auth_bp
     from inventory.changelog.views import bp as changelog_bp
+    from inventory.grants.views import bp as grants_bp
+    from inventory.helpdesk.views import bp as helpdesk_bp
     from inventory.labels.views import bp as labels_bp
     from inventory.orgs.views import bp as orgs_bp
+    from inventory.reports.views import bp as reports_bp
+    from inventory.training.views import bp as training_bp
     from inventory.web import bp as web_bp
 
     app.register_blueprint(web_bp)
@@ -103,6 +113,10 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(assets_bp)
     app.register_blueprint(assets_io_bp)
     app.register_blueprint(labels_bp)
+    app.register_blueprint(helpdesk_bp)
+    app.register_blueprint(training_bp)
+    app.register_blueprint(grants_bp)
+    app.register_blueprint(reports_bp)
 
 
 def configure_web(app: Flask) -> None:

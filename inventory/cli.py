@@ -224,6 +224,126 @@ def load_demo_cmd(annuaire: Path | None) -> None:
         click.echo(line)
 
 
+assets = AppGroup("assets", help="Equipment: spreadsheet import and export.")
+
+
+def _collectivite_id(ref: str) -> int:
+    """A collectivité given by SIREN (9 digits) or id."""
+    from inventory.orgs.models import Collectivite
+
+    ref = ref.strip()
+    coll = None
+    if len(ref) == 9 and ref.isdigit():
+        coll = db.session.scalar(select(Collectivite).filter_by(siren=ref))
+    if coll is None and ref.isdigit():
+        coll = db.session.get(Collectivite, int(ref))
+    if coll is None:
+        raise click.ClickException(f"Unknown collectivité {ref}.")
+    return coll.id
+
+
+@assets.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--collectivite",
+    help="SIREN or id of the collectivité whose storage receives new items without a UAI.",
+)
+def import_assets_cmd(path: Path, collectivite: str | None) -> None:
+    """Import an equipment CSV or XLSX file (idempotent); same columns as the template."""
+    from inventory.assets.importers import import_assets
+
+    _as_console()
+    coll_id = _collectivite_id(collectivite) if collectivite else None
+    try:
+        report = import_assets(
+            db.session, CONSOLE, path.read_bytes(), path.name, collectivite=coll_id
+        )
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    print_report(report)
+
+
+@assets.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--collectivite", help="Only the items of this collectivité (SIREN or id).")
+def export_assets_cmd(path: Path, collectivite: str | None) -> None:
+    """Write every item to FILE.csv or FILE.xlsx, in the import columns."""
+    from zoneinfo import ZoneInfo
+
+    from inventory.assets.importers import export_headers, export_rows
+    from inventory.assets.services import AssetFilters
+    from inventory.core.exporting import FORMATS, file_bytes
+
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise click.BadParameter("the file name must end in .csv or .xlsx", param_hint="PATH")
+    filters = AssetFilters(collectivite=_collectivite_id(collectivite) if collectivite else None)
+    count = 0
+
+    def counted(rows):  # type: ignore[no-untyped-def]
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    rows = export_rows(db.session, CONSOLE, filters, tz=tz)
+    path.write_bytes(file_bytes(fmt, export_headers(), counted(rows)))
+    click.echo(f"{count} items written to {path}.")
+
+
+grants = AppGroup("grants", help="Grants: funding schemes and the aid of dossiers.")
+
+
+@grants.command("install-presets")
+def install_presets_cmd() -> None:
+    """Install the shipped funding schemes (SNEE 2021, Label écoles numériques 2020);
+    schemes already there, matched by code, are left as they are."""
+    from inventory.grants.services import install_presets
+
+    _as_console()
+    created = install_presets(db.session)
+    if created:
+        click.echo("Installed: " + ", ".join(created))
+    else:
+        click.echo("No change: the shipped schemes were already installed.")
+
+
+@grants.command("compute")
+@click.argument("dossier_id", type=int)
+def compute_cmd(dossier_id: int) -> None:
+    """Print the aid of dossier DOSSIER_ID, step by step."""
+    from werkzeug.exceptions import NotFound
+
+    from inventory.grants.services import dossier_detail, dossier_summary, money
+
+    try:
+        dossier = dossier_detail(db.session, CONSOLE, dossier_id)
+    except NotFound as exc:
+        raise click.ClickException(f"No dossier {dossier_id}.") from exc
+    summary = dossier_summary(dossier)
+    click.echo(f"{dossier.collectivite.name} – {dossier.reference or '-'} – {dossier.title}")
+    click.echo(f"{dossier.scheme.name} (rules version {dossier.scheme_version})")
+    for line in summary.lines:
+        indent = "" if line.kind in {"heading", "total", "convention_max"} else "  "
+        click.echo(indent + line.text)
+    click.echo(f"Received: {money(summary.received_cents)}")
+    click.echo(f"Left to claim: {money(summary.left_to_claim_cents)}")
+
+
+helpdesk = AppGroup("helpdesk", help="Helpdesk: notifications of the reported problems.")
+
+
+@helpdesk.command("digest")
+def helpdesk_digest_cmd() -> None:
+    """Mail the daily digest of new reports to the staff who chose it (run once a day)."""
+    from inventory.helpdesk.services import send_digests
+
+    _as_console()
+    sent = send_digests(db.session, current_app.config)
+    click.echo(f"{sent} digest(s) sent.")
+
+
 def register(app: Flask) -> None:
-    for group in (schools, users, demo):
+    for group in (schools, users, demo, assets, grants, helpdesk):
         app.cli.add_command(group)
