@@ -57,6 +57,7 @@ from inventory.grants.models import (
     DossierSchool,
     Expense,
     ExpenseAllocation,
+    FundingLink,
     Payment,
 )
 from inventory.helpdesk.models import OPEN_STATUSES, Ticket
@@ -1073,13 +1074,30 @@ def compute_dashboard(
 # -- the cache of computed dashboards ------------------------------------------------------
 def data_stamp(session: Session) -> tuple[Any, ...]:
     """Moves with any change to business data: every audited change writes a change-log
-    record in its own transaction; status steps and session schools are counted apart."""
+    record in its own transaction. The last id of each source table (a primary-key lookup)
+    and the schools of sessions are read too, so that rows written in bulk without the
+    change log (imports, benchmarks) also show."""
+    last_ids = [
+        select(func.max(model.id)).scalar_subquery()
+        for model in (
+            StatusChange,
+            Asset,
+            Ticket,
+            Classroom,
+            Ecole,
+            Dossier,
+            Expense,
+            Payment,
+            FundingLink,
+            TrainingSession,
+        )
+    ]
     row = session.execute(
         select(
             select(func.max(AuditRecord.id)).scalar_subquery(),
             select(func.max(AuditRecord.at)).scalar_subquery(),
-            select(func.max(StatusChange.id)).scalar_subquery(),
             select(func.count()).select_from(session_schools).scalar_subquery(),
+            *last_ids,
         )
     ).one()
     return tuple(row)
