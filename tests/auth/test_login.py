@@ -114,6 +114,7 @@ def test_lockout_is_shared_between_workers_through_redis(database_url, make_user
     import redis
 
     from inventory import create_app
+    from inventory.extensions import db
 
     url = os.environ["TEST_REDIS_URL"]
     redis.Redis.from_url(url).flushdb()
@@ -127,10 +128,16 @@ def test_lockout_is_shared_between_workers_through_redis(database_url, make_user
     worker_a, worker_b = create_app(config), create_app(config)
     email = make_user("admin")
     a, b = worker_a.test_client(), worker_b.test_client()
-    for i in range(5):
-        assert a.post("/login", data={"email": email, "password": f"bad{i}"}).status_code == 200
-    assert b.post("/login", data={"email": email, "password": PASSWORD}).status_code == 429
-    redis.Redis.from_url(url).flushdb()
+    try:
+        for i in range(5):
+            response = a.post("/login", data={"email": email, "password": f"bad{i}"})
+            assert response.status_code == 200
+        assert b.post("/login", data={"email": email, "password": PASSWORD}).status_code == 429
+    finally:
+        redis.Redis.from_url(url).flushdb()
+        for worker in (worker_a, worker_b):
+            with worker.app_context():
+                db.engine.dispose()
 
 
 def test_a_session_moved_to_another_address_ends(client, make_user):
