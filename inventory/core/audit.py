@@ -14,6 +14,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, inspect
@@ -124,8 +125,11 @@ _KEYS: dict[type, tuple[str, ...]] = {}
 def _audited_keys(obj: Audited) -> tuple[str, ...]:
     cls = type(obj)
     if cls not in _KEYS:
-        _KEYS[cls] = tuple(a.key for a in inspect(cls).column_attrs
-                           if a.key not in obj.__audit_exclude__ and a.key != "id")
+        _KEYS[cls] = tuple(
+            a.key
+            for a in inspect(cls).column_attrs
+            if a.key not in obj.__audit_exclude__ and a.key != "id"
+        )
     return _KEYS[cls]
 
 
@@ -168,6 +172,36 @@ def _record(obj: Audited, action: AuditAction, actor: Actor) -> dict[str, Any] |
         "object_type": obj.__tablename__,  # type: ignore[attr-defined]
         "object_id": obj.id,  # type: ignore[attr-defined]
         "object_label": obj.audit_label,
+        "ecole_id": ecole_id,
+        "collectivite_id": collectivite_id,
+        "changes": changes,
+    }
+
+
+def created_record(
+    model: type[Audited], object_id: int | None, values: dict[str, Any], actor: Actor
+) -> dict[str, Any]:
+    """The record of a row inserted without the ORM (see core.bulk), from its values.
+
+    The model's ``audit_scope`` and ``audit_label`` are read off the values, so a model
+    whose properties follow relationships cannot be inserted that way."""
+    row = SimpleNamespace(**values, id=object_id)
+    excluded = model.__audit_exclude__
+    changes = {
+        key: [None, _plain(value)]
+        for key, value in values.items()
+        if key not in excluded and key != "id" and value is not None
+    }
+    ecole_id, collectivite_id = model.audit_scope.fget(row)  # type: ignore[attr-defined]
+    return {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "ip": actor.ip,
+        "action": AuditAction.CREATE.value,
+        "object_type": model.__tablename__,  # type: ignore[attr-defined]
+        "object_id": object_id,
+        "object_label": model.audit_label.fget(row),  # type: ignore[attr-defined]
         "ecole_id": ecole_id,
         "collectivite_id": collectivite_id,
         "changes": changes,

@@ -10,6 +10,8 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 def fold(value: str) -> str:
     """Lower-case, accent-free form used for search ('École Émile' → 'ecole emile')."""
+    if value.isascii():  # most names and codes: no accent to take off
+        return value.lower()
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inventory.core.bulk import BulkInsert, Staged
 from inventory.core.importing import (
     Column,
     Importer,
@@ -33,6 +34,7 @@ from inventory.orgs.models import (
     Ownership,
     SchoolNature,
     SchoolStatus,
+    collectivite_members,
 )
 from inventory.orgs.services import levels_for_classes, school_search_text
 
@@ -86,6 +88,9 @@ class AnnuaireImporter(Importer):
     def __init__(self, session: Session, *, all_types: bool = False) -> None:
         self.session = session
         self.all_types = all_types
+        # New rows are written in bulk: lookups below hold ORM objects for the rows that
+        # existed before the import and Staged rows for the ones it creates.
+        self.bulk = BulkInsert(session)
 
     # -- lookups, loaded once ------------------------------------------------------------
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
@@ -124,7 +129,21 @@ class AnnuaireImporter(Importer):
             return Outcome.SKIPPED
         return self._import_school(uai, name, row)
 
-    def _place(self, row: Row, uai: str) -> tuple[Departement, Commune]:
+    def _editable(self, ref: Any, model: type[Any]) -> Any:
+        """An object to change: staged values while unwritten, else the ORM object."""
+        if isinstance(ref, Staged) and ref.id is not None:
+            return self.session.get_one(model, ref.id)
+        return ref
+
+    def _id(self, ref: Any) -> int | None:
+        """The id of an existing or staged row, writing the staged rows if need be."""
+        if ref is None:
+            return None
+        if ref.id is None:
+            self.bulk.flush()
+        return ref.id
+
+    def _place(self, row: Row, uai: str) -> tuple[Departement | Staged, Commune | Staged]:
         dept_raw = row.get("code_departement", "") or uai[:3]
         dept_code = ids.normalize_departement(dept_raw)
         if dept_code is None:
@@ -139,23 +158,25 @@ class AnnuaireImporter(Importer):
         dept = self.departements.get(dept_code)
         if dept is None:
             acad = self._academie(acad_code.zfill(2), row.get("libelle_academie", ""))
-            dept = Departement(
-                code=dept_code, name=row.get("libelle_departement") or dept_code, academie=acad
+            dept = self.bulk.add(
+                Departement,
+                code=dept_code,
+                name=row.get("libelle_departement") or dept_code,
+                academie_id=acad,
             )
-            self.session.add(dept)
             self.departements[dept_code] = dept
         commune = self.communes.get(insee)
         if commune is None:
-            commune = Commune(insee=insee, name=row.get("nom_commune") or insee, departement=dept)
-            self.session.add(commune)
+            commune = self.bulk.add(
+                Commune, insee=insee, name=row.get("nom_commune") or insee, departement_id=dept
+            )
             self.communes[insee] = commune
         return dept, commune
 
-    def _academie(self, code: str, label: str) -> Academie:
+    def _academie(self, code: str, label: str) -> Academie | Staged:
         acad = self.academies.get(code)
         if acad is None:
-            acad = Academie(code=code, name=label or code)
-            self.session.add(acad)
+            acad = self.bulk.add(Academie, code=code, name=label or code)
             self.academies[code] = acad
         return acad
 
@@ -167,21 +188,23 @@ class AnnuaireImporter(Importer):
             return Outcome.CREATED
         if (circo.uai, circo.name) == (uai, name):
             return Outcome.UNCHANGED
+        circo = self._editable(circo, Circonscription)
         circo.uai, circo.name = uai, name
         self.circos_by_uai[uai] = circo
         return Outcome.UPDATED
 
     def _new_circonscription(
-        self, uai: str | None, name: str, dept: Departement
-    ) -> Circonscription:
-        circo = Circonscription(uai=uai, name=name, departement=dept)
-        self.session.add(circo)
+        self, uai: str | None, name: str, dept: Departement | Staged
+    ) -> Circonscription | Staged:
+        circo = self.bulk.add(Circonscription, uai=uai, name=name, departement_id=dept)
         if uai:
             self.circos_by_uai[uai] = circo
         self.circos_by_name[(dept.code, fold(name))] = circo
         return circo
 
-    def _circonscription_of(self, row: Row, dept: Departement) -> Circonscription | None:
+    def _circonscription_of(
+        self, row: Row, dept: Departement | Staged
+    ) -> Circonscription | Staged | None:
         code = ids.normalize_uai(row.get("code_circonscription", ""))
         name = row.get("nom_circonscription", "").strip()
         if code and ids.is_valid_uai(code):
@@ -238,28 +261,44 @@ class AnnuaireImporter(Importer):
         values["search_text"] = school_search_text(uai, name, commune.name, values["postal_code"])
         ecole = self.ecoles.get(uai)
         if ecole is None:
-            ecole = Ecole(
-                uai=uai, commune=commune, departement=dept, circonscription=circo, **values
+            owner = None if values["is_private"] else self._owner(row, commune, dept)
+            ecole = self.bulk.add(
+                Ecole,
+                uai=uai,
+                commune_id=commune,
+                departement_id=dept,
+                circonscription_id=circo,
+                collectivite_id=owner,
+                **values,
             )
-            if not values["is_private"]:
-                owner = self._owner(row, commune, dept)
-                ecole.collectivite = owner
-                ecole.ownerships.append(Ownership(collectivite=owner, since=None))
-            self.session.add(ecole)
+            if owner is not None:
+                self.bulk.add(Ownership, ecole_id=ecole, collectivite_id=owner, since=None)
             self.ecoles[uai] = ecole
             return Outcome.CREATED
+        if isinstance(ecole, Staged):
+            # The same UAI twice in one file: the later row updates the earlier one.
+            if ecole.id is None:
+                self.bulk.flush()
+            ecole = self.ecoles[uai] = self.session.get_one(Ecole, ecole.id)
         changed = False
         for key, value in values.items():
             if getattr(ecole, key) != value:
                 setattr(ecole, key, value)
                 changed = True
-        for attr, obj in (("commune", commune), ("departement", dept), ("circonscription", circo)):
-            if getattr(ecole, attr) is not obj:
-                setattr(ecole, attr, obj)
+        for attr, ref in (
+            ("commune_id", commune),
+            ("departement_id", dept),
+            ("circonscription_id", circo),
+        ):
+            ref_id = self._id(ref)
+            if getattr(ecole, attr) != ref_id:
+                setattr(ecole, attr, ref_id)
                 changed = True
         return Outcome.UPDATED if changed else Outcome.UNCHANGED
 
-    def _owner(self, row: Row, commune: Commune, dept: Departement) -> Collectivite:
+    def _owner(
+        self, row: Row, commune: Commune | Staged, dept: Departement | Staged
+    ) -> Collectivite | Staged:
         """The commune collectivité, found by the SIREN of the school's SIRET when present.
 
         The owner is only set when a school is created: later moves (a commune joining
@@ -269,14 +308,15 @@ class AnnuaireImporter(Importer):
         if siren and siren in self.coll_by_siren:
             return self.coll_by_siren[siren]
         if siren and not siren.startswith("21"):
-            coll = Collectivite(
+            coll = self.bulk.add(
+                Collectivite,
                 kind=CollectiviteKind.EPCI,
                 name=f"SIREN {siren}",
                 siren=siren,
-                departement=dept,
-                members=[commune],
+                commune_id=None,
+                departement_id=dept,
             )
-            self.session.add(coll)
+            self.bulk.add(collectivite_members, collectivite_id=coll, commune_id=commune)
             self.coll_by_siren[siren] = coll
             return coll
         owning = commune
@@ -285,22 +325,24 @@ class AnnuaireImporter(Importer):
             owning = self.communes.get(siren[2:4] + siren[5:8], commune)
         coll = self.coll_by_insee.get(owning.insee)
         if coll is None:
-            coll = Collectivite(
+            coll = self.bulk.add(
+                Collectivite,
                 kind=CollectiviteKind.COMMUNE,
                 name=owning.name,
                 siren=siren,
-                commune=owning,
-                departement=dept,
+                commune_id=owning,
+                departement_id=dept,
             )
-            self.session.add(coll)
             self.coll_by_insee[owning.insee] = coll
         elif siren and coll.siren is None:
+            coll = self._editable(coll, Collectivite)
             coll.siren = siren
         if siren:
             self.coll_by_siren[siren] = coll
         return coll
 
     def finish_batch(self) -> None:
+        self.bulk.flush()
         self.session.flush()
 
 

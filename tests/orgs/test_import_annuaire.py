@@ -282,3 +282,27 @@ def test_upload_of_a_non_csv_file_is_refused(login_as):
     data = {"kind": "annuaire", "file": (io.BytesIO(b"\x89PNG..."), "photo.png")}
     page = client.post("/admin/import", data=data, content_type="multipart/form-data")
     assert page.status_code == 422
+
+
+def test_a_uai_twice_in_one_file_is_created_then_updated(app, db_session, tmp_path):
+    """The later row wins, whether the first one is still staged or already written."""
+    header, rows = annuaire_rows(("Fresnes",))
+    uai_col, name_col = (
+        header.index("Identifiant_de_l_etablissement"),
+        header.index("Nom_etablissement"),
+    )
+    again = list(rows[0])
+    again[name_col] = "Ecole renommée"
+    path = tmp_path / "twice.csv"
+    path.write_bytes(to_csv(header, [*rows, again]))
+    result = run_cli(app, "schools", "import-annuaire", str(path))
+    assert result.exit_code == 0, result.output
+    assert f"created: {len(rows)}  updated: 1" in result.output
+    ecole = db_session.scalar(select(Ecole).filter_by(uai=rows[0][uai_col]))
+    assert ecole.name == "Ecole renommée"
+    actions = db_session.scalars(
+        select(AuditRecord.action)
+        .where(AuditRecord.object_type == "ecoles", AuditRecord.object_id == ecole.id)
+        .order_by(AuditRecord.id)
+    ).all()
+    assert actions == ["create", "update"]
