@@ -9,6 +9,7 @@ from typing import Any
 from alembic import context
 from flask import current_app
 
+from inventory.core import search
 from inventory.core.db import UTCDateTime
 
 config = context.config
@@ -30,6 +31,7 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
+        include_name=search.compared,  # the search indexes are raw DDL
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,

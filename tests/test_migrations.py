@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from inventory.core import search
 from inventory.extensions import db
 
 
@@ -13,7 +14,9 @@ def test_upgrade_from_empty_matches_the_models(app, database_url):
     # The session fixture built this database with `flask db upgrade` from nothing.
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": search.compared}
+        )
         with app.app_context():
             diff = compare_metadata(context, db.metadata)
         tables = set(inspect(conn).get_table_names())

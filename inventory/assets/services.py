@@ -36,7 +36,7 @@ from inventory.assets.models import (
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.assets.socle import Coverage, PlaceStatus
-from inventory.core import audit, policy
+from inventory.core import audit, policy, search
 from inventory.core.db import utcnow
 from inventory.core.errors import DomainError
 from inventory.core.pagination import Page, paginate
@@ -913,8 +913,7 @@ def place_choices(
     stmt = select(Ecole).options(selectinload(Ecole.commune)).order_by(Ecole.name, Ecole.id)
     if collectivite:
         stmt = stmt.where(Ecole.collectivite_id == collectivite)
-    for word in fold(q).split():
-        stmt = stmt.where(Ecole.search_text.contains(word, autoescape=True))
+    stmt = stmt.where(*search.matches(session, Ecole, q))
     schools = list(session.scalars(policy.visible(user, stmt, Ecole).limit(limit + 1)))
     more = len(schools) > limit
     schools = schools[:limit]

@@ -25,11 +25,15 @@ class Staged:
     Stands for the row wherever a foreign key is expected, like an ORM object would."""
 
     __slots__ = ("id", "model", "values")
+    id: int | None
+    model: type[Base] | Table
+    values: dict[str, Any]
 
     def __init__(self, model: type[Base] | Table, values: dict[str, Any]) -> None:
-        self.model = model
-        self.values = values
-        self.id: int | None = None
+        set_slot = object.__setattr__
+        set_slot(self, "model", model)
+        set_slot(self, "values", values)
+        set_slot(self, "id", None)
 
     def __getattr__(self, name: str) -> Any:
         # Reached for a column name only (slots are found first): read like an ORM object.
@@ -47,8 +51,13 @@ class Staged:
             self.values[name] = value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _key(value: Any) -> Any:
     """A foreign-key value: an id, or the id of a staged row or an ORM object."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Staged | Base):
         if value.id is None:
             raise RuntimeError("a staged row references a row that is not written yet")
@@ -89,7 +98,7 @@ class BulkInsert:
         # One INSERT per set of keys: an executemany binds the same columns in every row.
         by_keys: dict[tuple[str, ...], list[Staged]] = {}
         for row in rows:
-            row.values = {k: _key(v) for k, v in row.values.items()}
+            object.__setattr__(row, "values", {k: _key(v) for k, v in row.values.items()})
             by_keys.setdefault(tuple(row.values), []).append(row)
         has_id = "id" in table.c
         for group in by_keys.values():

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.core import policy
+from inventory.core import policy, search
 from inventory.core.errors import DomainError
 from inventory.core.importing import ImportReport, run_import
 from inventory.core.pagination import Page, paginate
@@ -56,10 +56,9 @@ class SchoolFilters:
     # Only schools with a target classroom missing the socle numérique (needs a session).
     missing_socle: bool = False
 
-    def apply(self, stmt: Select[Any], session: Session | None = None) -> Select[Any]:
+    def apply(self, stmt: Select[Any], session: Session) -> Select[Any]:
         if self.q:
-            for word in fold(self.q).split():
-                stmt = stmt.where(Ecole.search_text.contains(word, autoescape=True))
+            stmt = stmt.where(*search.matches(session, Ecole, self.q))
         if self.academie:
             stmt = stmt.where(
                 Ecole.departement_id.in_(
@@ -79,8 +78,13 @@ class SchoolFilters:
             # because equipment builds on the registry, not the other way round).
             from inventory.assets.models import ClassroomSocle
 
-            stmt = stmt.where(Ecole.id.in_(select(ClassroomSocle.ecole_id).where(
-                ClassroomSocle.is_target.is_(True), ClassroomSocle.meets.is_(False))))
+            stmt = stmt.where(
+                Ecole.id.in_(
+                    select(ClassroomSocle.ecole_id).where(
+                        ClassroomSocle.is_target.is_(True), ClassroomSocle.meets.is_(False)
+                    )
+                )
+            )
         return stmt
 
 
@@ -133,17 +137,21 @@ def filter_choices(
         narrow = [Departement.academie_id == filters.academie]
     depts = select(Departement.id).where(*narrow)
     places = []
-    for model, selected in ((Circonscription, filters.circonscription),
-                            (Collectivite, filters.collectivite)):
-        found = rows(model, model.name, model.departement_id.in_(depts),
-                     limit=CHOICES_LIMIT + 1)
+    for model, selected in (
+        (Circonscription, filters.circonscription),
+        (Collectivite, filters.collectivite),
+    ):
+        found = rows(model, model.name, model.departement_id.in_(depts), limit=CHOICES_LIMIT + 1)
         if len(found) > CHOICES_LIMIT:
             found = rows(model, model.name, model.id == selected) if selected else []
         places.append(found)
     return FilterChoices(
         academies=rows(Academie, Academie.name),
-        departements=rows(Departement, Departement.code, *narrow[-1:] if filters.academie
-                          and not filters.departement else ()),
+        departements=rows(
+            Departement,
+            Departement.code,
+            *narrow[-1:] if filters.academie and not filters.departement else (),
+        ),
         circonscriptions=places[0],
         collectivites=places[1],
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, select
 
+from inventory.core.text import fold
 from inventory.extensions import db
 from inventory.orgs.models import Classroom, Ecole
+from inventory.orgs.services import school_search_text
 
 
 def school_links(html: str) -> list[str]:
@@ -155,3 +158,34 @@ def test_moving_a_school_keeps_its_classrooms_and_history(app, registry, db_sess
         ("Fresnes", False),
         ("Créteil", True),
     ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["oisnea", "ecole ferry", "de", "jean de", 'a"b', "zzz", "du 94"],
+)
+def test_search_finds_what_a_substring_match_finds(login_as, registry, db_session, query):
+    """The search index (trigrams) and the plain scan agree, short words and quotes too."""
+    words = fold(query).split()
+    expected = {
+        str(e.id)
+        for e in db_session.scalars(select(Ecole))
+        if all(w in e.search_text for w in words)
+    }
+    client = login_as("admin")
+    client.application.config["PAGE_SIZE"] = 1000
+    html = client.get("/ecoles", query_string={"q": query}).get_data(as_text=True)
+    assert set(school_links(html)) == expected
+
+
+def test_a_renamed_school_is_found_by_its_new_name(login_as, registry, db_session):
+    client = login_as("admin")
+    ecole = db_session.scalar(select(Ecole).order_by(Ecole.id))
+    ecole.name = "Ecole Zéphyrin Quenouille"
+    ecole.search_text = school_search_text(ecole.uai, ecole.name, "Fresnes", None)
+    db_session.commit()
+    html = client.get("/ecoles?q=zephyrin quenou").get_data(as_text=True)
+    assert school_links(html) == [str(ecole.id)]
+    ecole.search_text = school_search_text(ecole.uai, "Ecole Victor Hugo", "Fresnes", None)
+    db_session.commit()
+    assert school_links(client.get("/ecoles?q=zephyrin").get_data(as_text=True)) == []
