@@ -5,25 +5,28 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     g,
     has_request_context,
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -213,6 +216,42 @@ def _when(value: datetime | None, fmt: str = "medium") -> str:
     return "" if value is None else format_datetime(value, fmt)
 
 
+def _day(value: date | None) -> str:
+    return "" if value is None else format_date(value, "medium")
+
+
+# -- helpers for the views -----------------------------------------------------------------
+def int_arg(name: str) -> int | None:
+    """A positive integer query argument; anything else (text, huge numbers) is None."""
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def upload_dir(area: str) -> Path:
+    """Where the files uploaded to one domain are kept, outside the static folder."""
+    root = current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
+    return Path(root) / area
+
+
+def send_private(
+    path: Path | None, mimetype: str, download_name: str, *, as_attachment: bool = False
+) -> Response:
+    """A stored file to a user the route has authorised: never cached by a proxy, never
+    sniffed into another type; 404 when the file is gone."""
+    if path is None:
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=as_attachment,
+        download_name=download_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 def install(app: Flask) -> None:
     app.after_request(_security_headers)
     app.before_request(_bind_actor)
@@ -220,7 +259,7 @@ def install(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, _error)
     app.register_error_handler(500, _internal_error)
-    app.jinja_env.filters.update(money=_money, number=_number, when=_when)
+    app.jinja_env.filters.update(money=_money, number=_number, when=_when, day=_day)
     app.jinja_env.globals.update(
         can=lambda action: policy.allowed(current_user, Action(action)),
         Action=Action,

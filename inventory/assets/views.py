@@ -17,10 +17,9 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -70,7 +69,7 @@ from inventory.core.money import AmountError, parse_amount
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.orgs.models import Classroom, Collectivite, Ecole
-from inventory.web import allow, safe_next
+from inventory.web import allow, int_arg, safe_next, send_private, upload_dir
 
 bp = Blueprint("assets", __name__)
 
@@ -88,19 +87,9 @@ def _labels() -> dict[str, Any]:
     }
 
 
-@bp.app_template_filter("day")
-def _day(value: date | None) -> str:
-    return "" if value is None else format_date(value, "medium")
-
-
 # -- helpers -----------------------------------------------------------------------------
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def _page() -> int:
-    return _int_arg("page") or 1
+    return int_arg("page") or 1
 
 
 def _per_page() -> int:
@@ -112,8 +101,7 @@ def _locale() -> str:
 
 
 def _upload_dir() -> Path:
-    root = current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
-    return Path(root) / "assets"
+    return upload_dir("assets")
 
 
 def _attach(
@@ -202,14 +190,14 @@ class Place:
 
 def _place_from_args(storage: bool = True) -> Place | None:
     """The place named in the URL, loaded through the policy for editing (404 otherwise)."""
-    if room_id := _int_arg("classroom"):
+    if room_id := int_arg("classroom"):
         room = policy.load_or_404(current_user, Classroom, room_id, db.session, Action.EDIT)
         return Place(ecole=room.ecole, classroom=room)
-    if ecole_id := _int_arg("ecole"):
+    if ecole_id := int_arg("ecole"):
         return Place(
             ecole=policy.load_or_404(current_user, Ecole, ecole_id, db.session, Action.EDIT)
         )
-    if storage and (coll_id := _int_arg("stockage")):
+    if storage and (coll_id := int_arg("stockage")):
         coll = policy.load_or_404(current_user, Collectivite, coll_id, db.session, Action.EDIT)
         return Place(storage=coll)
     return None
@@ -284,10 +272,10 @@ def _asset_filters() -> services.AssetFilters:
     warranty = request.args.get("warranty", "")
     return services.AssetFilters(
         q=(request.args.get("q") or "")[:100],
-        collectivite=_int_arg("collectivite"),
-        ecole=_int_arg("ecole"),
-        classroom=_int_arg("classroom"),
-        category=_int_arg("category"),
+        collectivite=int_arg("collectivite"),
+        ecole=int_arg("ecole"),
+        classroom=int_arg("classroom"),
+        category=int_arg("category"),
         status=AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
         warranty_days=min(int(warranty), 3650)
         if warranty.isdigit() and len(warranty) < 6
@@ -661,12 +649,7 @@ def upload_photo(asset_id: int) -> Response | tuple[str, int]:
 def photo(photo_id: int) -> Response:
     item = policy.load_or_404(current_user, AssetPhoto, photo_id, db.session)
     path = services.photo_path(_upload_dir(), item)
-    if path is None:
-        abort(404)
-    response = send_file(path, mimetype=item.content_type, max_age=0, download_name=path.name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_private(path, item.content_type, path.name if path else "")
 
 
 @bp.post("/equipements/photos/<int:photo_id>/supprimer")
@@ -686,8 +669,8 @@ def delete_photo(photo_id: int) -> Response:
 def works() -> str:
     kind, status = request.args.get("kind", ""), request.args.get("status", "")
     filters = services.WorkFilters(
-        ecole=_int_arg("ecole"),
-        collectivite=_int_arg("collectivite"),
+        ecole=int_arg("ecole"),
+        collectivite=int_arg("collectivite"),
         kind=WorkKind(kind) if kind in WorkKind._value2member_map_ else None,
         status=WorkStatus(status) if status in WorkStatus._value2member_map_ else None,
     )
@@ -840,7 +823,7 @@ def work(work_id: int) -> str | Response | tuple[str, int]:
 @bp.get("/socle/classes-manquantes")
 @allow(Action.READ)
 def missing_socle() -> str:
-    collectivite, ecole = _int_arg("collectivite"), _int_arg("ecole")
+    collectivite, ecole = int_arg("collectivite"), int_arg("ecole")
     form = PlaceFilterForm(request.args)
     choices = services.place_choices(
         db.session, current_user, collectivite=collectivite, include=ecole

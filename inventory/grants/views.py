@@ -4,7 +4,6 @@ reconciliation, and the schemes' administration."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,8 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -61,7 +58,7 @@ from inventory.grants.services import (
     GrantError,
 )
 from inventory.orgs.models import Collectivite, SchoolNature
-from inventory.web import allow
+from inventory.web import allow, int_arg, send_private, upload_dir
 
 bp = Blueprint("grants", __name__, url_prefix="/subventions")
 # The dossier page holds several forms: prefixes keep their fields' names and ids apart.
@@ -77,19 +74,8 @@ def _labels() -> dict[str, Any]:
     }
 
 
-@bp.app_template_filter("on_date")
-def _on_date(value: date | None) -> str:
-    return "" if value is None else format_date(value, "medium")
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def _upload_dir() -> Path:
-    root = current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
-    return Path(root) / "grants"
+    return upload_dir("grants")
 
 
 def _attach(
@@ -104,18 +90,9 @@ def _attach(
 
 
 def _send_stored(path: Path | None, content_type: str, filename: str) -> Response:
-    if path is None:
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=content_type,
-        as_attachment=content_type == "application/pdf",
-        download_name=filename,
-        max_age=0,
+    return send_private(
+        path, content_type, filename, as_attachment=content_type == "application/pdf"
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 # -- list ----------------------------------------------------------------------------------
@@ -131,10 +108,10 @@ def dossiers() -> str:
     status = request.args.get("status", "")
     filters = services.DossierFilters(
         status=DossierStatus(status) if status in DossierStatus._value2member_map_ else None,
-        collectivite=_int_arg("collectivite"),
+        collectivite=int_arg("collectivite"),
     )
     page = services.list_dossiers(
-        db.session, current_user, filters, _int_arg("page") or 1, current_app.config["PAGE_SIZE"]
+        db.session, current_user, filters, int_arg("page") or 1, current_app.config["PAGE_SIZE"]
     )
     figures = {}
     for d in page.items:
@@ -210,8 +187,8 @@ def _covers(form: DossierForm) -> list[services.SchoolCover]:
 def new_dossier() -> str | Response | tuple[str, int]:
     colls = services.finance_collectivites(db.session, current_user)
     schemes = services.schemes(db.session, active_only=True)
-    coll_id = _int_arg("collectivite") or (colls[0].id if len(colls) == 1 else None)
-    scheme_id = _int_arg("scheme") or (schemes[0].id if len(schemes) == 1 else None)
+    coll_id = int_arg("collectivite") or (colls[0].id if len(colls) == 1 else None)
+    scheme_id = int_arg("scheme") or (schemes[0].id if len(schemes) == 1 else None)
     scheme = next((s for s in schemes if s.id == scheme_id), None)
     if coll_id is None or scheme is None:
         start = DossierStartForm(request.args)
@@ -803,9 +780,7 @@ def reconciliation() -> str:
         )
     )
     form.collectivite.choices = options([(0, _("All")), *((c.id, c.name) for c in colls)])
-    report = services.reconciliation(
-        db.session, current_user, collectivite=_int_arg("collectivite")
-    )
+    report = services.reconciliation(db.session, current_user, collectivite=int_arg("collectivite"))
     return render_template(
         "grants/reconciliation.html",
         form=form,

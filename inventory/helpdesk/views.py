@@ -8,14 +8,12 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import format_timedelta, get_locale
@@ -58,7 +56,7 @@ from inventory.helpdesk.models import (
 from inventory.helpdesk.services import TICKET_STATUS_LABELS
 from inventory.labels import tokens
 from inventory.orgs.models import Ecole
-from inventory.web import allow
+from inventory.web import allow, int_arg, send_private
 
 bp = Blueprint("helpdesk", __name__)
 
@@ -90,11 +88,6 @@ def _duration(value: Any) -> str:
 
 
 # -- helpers -----------------------------------------------------------------------------
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def _locale() -> str:
     return str(get_locale())
 
@@ -181,7 +174,7 @@ def scan(token: str) -> Any:
     form = _report_form(target)
     if request.method == "POST":
         return _submit(target, form)
-    wanted = _int_arg("probleme")
+    wanted = int_arg("probleme")
     if wanted and any(c[0] == wanted for c in form.problem.choices):
         form.problem.data = wanted
     return _scan_page(target, form)
@@ -285,15 +278,15 @@ def _queue_filters() -> tuple[services.TicketFilters, TicketFilterForm]:
     status = args.get("status", "open")
     if status not in ("open", "all") and status not in TicketStatus._value2member_map_:
         status = "open"
-    older = _int_arg("older_than")
+    older = int_arg("older_than")
     filters = services.TicketFilters(
         status=status,
-        ecole=_int_arg("ecole"),
-        problem_type=_int_arg("problem_type"),
+        ecole=int_arg("ecole"),
+        problem_type=int_arg("problem_type"),
         older_than=older if older in services.AGE_CHOICES else None,
         assignee=args.get("assignee", "")[:12],
-        asset=_int_arg("asset"),
-        classroom=_int_arg("classroom"),
+        asset=int_arg("asset"),
+        classroom=int_arg("classroom"),
     )
     form = TicketFilterForm(args)
     choices = services.queue_choices(db.session, current_user)
@@ -339,7 +332,7 @@ def queue() -> str:
         db.session,
         current_user,
         filters,
-        _int_arg("page") or 1,
+        int_arg("page") or 1,
         current_app.config["PAGE_SIZE"],
     )
     return render_template(
@@ -356,7 +349,7 @@ def queue() -> str:
 @bp.get("/tickets/chiffres")
 @allow(Action.READ)
 def figures() -> str:
-    collectivite = _int_arg("collectivite")
+    collectivite = int_arg("collectivite")
     return render_template(
         "helpdesk/figures.html",
         figures=services.service_figures(db.session, current_user),
@@ -543,11 +536,7 @@ def message(ticket_id: int) -> Any:
 def photo(photo_id: int) -> Response:
     item = policy.load_or_404(current_user, TicketPhoto, photo_id, db.session)
     path = photos.path_of(_photo_dir(), item.stored_name)
-    if path is None:
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0, download_name=path.name)
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_private(path, "image/jpeg", path.name if path else "")
 
 
 # -- inventory campaigns -------------------------------------------------------------------
@@ -566,7 +555,7 @@ def campaigns() -> str:
 def new_campaign() -> Any:
     form = CampaignStartForm()
     q = request.args.get("q", "")[:100]
-    preset = _int_arg("ecole")
+    preset = int_arg("ecole")
     choices = assets.place_choices(db.session, current_user, q=q, include=preset)
     form.ecole.choices = options(
         [(0, _("Choose a school"))]
@@ -603,7 +592,7 @@ def _campaign(campaign_id: int, action: Action = Action.READ) -> InventoryCampai
 def campaign(campaign_id: int) -> str:
     item = _campaign(campaign_id)
     results = services.campaign_results(db.session, current_user, item)
-    wanted = _int_arg("salle")
+    wanted = int_arg("salle")
     room = next((p.room for p in results.rooms if p.room.id == wanted), None)
     room_form = RoomForm(formdata=None)
     room_form.classroom.choices = options((p.room.id, p.room.name) for p in results.rooms)

@@ -141,9 +141,14 @@ def filter_choices(
         (Circonscription, filters.circonscription),
         (Collectivite, filters.collectivite),
     ):
-        found = rows(model, model.name, model.departement_id.in_(depts), limit=CHOICES_LIMIT + 1)
-        if len(found) > CHOICES_LIMIT:
+        within = model.departement_id.in_(depts)
+        # Counting up to the limit on the index is cheap; loading rows only to drop them
+        # (a national scope, a large département) is not.
+        probe = policy.visible(user, select(model.id).where(within), model).limit(CHOICES_LIMIT + 1)
+        if len(session.scalars(probe).all()) > CHOICES_LIMIT:
             found = rows(model, model.name, model.id == selected) if selected else []
+        else:
+            found = rows(model, model.name, within)
         places.append(found)
     return FilterChoices(
         academies=rows(Academie, Academie.name),

@@ -20,14 +20,9 @@ from inventory.orgs import services
 from inventory.orgs.forms import NATURE_LABELS, ClassroomForm, ImportForm, SchoolFilterForm
 from inventory.orgs.models import Circonscription, Classroom, Collectivite, Ecole, SchoolNature
 from inventory.training import services as training
-from inventory.web import allow
+from inventory.web import allow, int_arg
 
 bp = Blueprint("orgs", __name__)
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 @bp.get("/ecoles")
@@ -36,10 +31,10 @@ def schools() -> str:
     nature = request.args.get("nature", "")
     filters = services.SchoolFilters(
         q=(request.args.get("q") or "")[:100],
-        academie=_int_arg("academie"),
-        departement=_int_arg("departement"),
-        circonscription=_int_arg("circonscription"),
-        collectivite=_int_arg("collectivite"),
+        academie=int_arg("academie"),
+        departement=int_arg("departement"),
+        circonscription=int_arg("circonscription"),
+        collectivite=int_arg("collectivite"),
         nature=SchoolNature(nature) if nature in SchoolNature._value2member_map_ else None,
         missing_socle=request.args.get("missing_socle", "") in {"y", "1", "on", "true"},
     )
@@ -55,7 +50,7 @@ def schools() -> str:
     )
     form.collectivite.choices = options(every + [(c.id, c.name) for c in choices.collectivites])
     page = services.list_schools(
-        db.session, current_user, filters, _int_arg("page") or 1, current_app.config["PAGE_SIZE"]
+        db.session, current_user, filters, int_arg("page") or 1, current_app.config["PAGE_SIZE"]
     )
     counts = services.classroom_counts(db.session, [e.id for e in page.items])
     args = {k: v for k, v in request.args.items() if k != "page" and v}

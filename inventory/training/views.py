@@ -9,13 +9,11 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -50,7 +48,7 @@ from inventory.training.models import (
     TrainingSession,
 )
 from inventory.training.services import ConflictError, TrainingError
-from inventory.web import allow
+from inventory.web import allow, int_arg, send_private, upload_dir
 
 bp = Blueprint("training", __name__)
 
@@ -71,18 +69,12 @@ def _labels() -> dict[str, Any]:
 
 
 # -- helpers -----------------------------------------------------------------------------
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def _locale() -> str:
     return str(get_locale())
 
 
 def _upload_dir() -> Path:
-    root = current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
-    return Path(root) / "training"
+    return upload_dir("training")
 
 
 def _version(form: Any) -> int:
@@ -117,8 +109,8 @@ def sessions() -> str:
     # A date that does not parse is left out (DateField keeps None for it).
     filters = services.SessionFilters(
         status=request.args.get("status", "")[:20],
-        ecole=_int_arg("ecole"),
-        trainer=_int_arg("trainer"),
+        ecole=int_arg("ecole"),
+        trainer=int_arg("trainer"),
         since=form.since.data,
         until=form.until.data,
     )
@@ -127,7 +119,7 @@ def sessions() -> str:
         db.session,
         current_user,
         filters,
-        _int_arg("page") or 1,
+        int_arg("page") or 1,
         current_app.config["PAGE_SIZE"],
         now,
     )
@@ -541,19 +533,12 @@ def upload(session_id: int) -> str | Response | tuple[str, int]:
 @allow(Action.READ, on=(TrainingDocument, "document_id"))
 def document(document_id: int) -> Response:
     doc = policy.load_or_404(current_user, TrainingDocument, document_id, db.session)
-    path = services.document_path(_upload_dir(), doc)
-    if path is None:
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=doc.content_type,
+    return send_private(
+        services.document_path(_upload_dir(), doc),
+        doc.content_type,
+        doc.filename,
         as_attachment=doc.content_type not in services.INLINE_TYPES,
-        download_name=doc.filename,
-        max_age=0,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 @bp.post("/accompagnement/documents/<int:document_id>/supprimer")
@@ -569,7 +554,7 @@ def delete_document(document_id: int) -> Response:
 
 # -- calendar --------------------------------------------------------------------------------
 def _calendar_response(user: Any, *, attachment: bool) -> Response:
-    ecole, trainer = _int_arg("ecole"), _int_arg("formateur")
+    ecole, trainer = int_arg("ecole"), int_arg("formateur")
     found = services.calendar_sessions(db.session, user, ecole=ecole, trainer=trainer)
     base = current_app.config["BASE_URL"].rstrip("/")
     host = urlsplit(base).hostname or "socle"
@@ -638,8 +623,8 @@ def coverage() -> str:
     sort = request.args.get("sort", "waiting")
     filters = services.CoverageFilters(
         days=days,
-        circonscription=_int_arg("circonscription"),
-        collectivite=_int_arg("collectivite"),
+        circonscription=int_arg("circonscription"),
+        collectivite=int_arg("collectivite"),
         show=show if show in services.COVERAGE_SHOW else "overdue",
         sort=sort if sort in services.COVERAGE_SORTS else "waiting",
     )
@@ -648,7 +633,7 @@ def coverage() -> str:
         db.session,
         current_user,
         filters,
-        _int_arg("page") or 1,
+        int_arg("page") or 1,
         current_app.config["PAGE_SIZE"],
     )
     args = {k: v for k, v in request.args.items() if k not in {"page", "sort"} and v}
