@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -522,6 +522,31 @@ class AssetFilters:
     warranty_days: int | None = None
     missing_serial: bool = False
     ids: tuple[int, ...] = ()
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> AssetFilters:
+        """The filters of a query string (the list's, or a link carrying them); a value
+        that makes no sense is ignored, never an error."""
+
+        def number(name: str) -> int | None:
+            value = args.get(name, "")
+            return int(value) if value.isdigit() and len(value) < 10 else None
+
+        status = args.get("status", "")
+        warranty = number("warranty")
+        return cls(
+            q=args.get("q", "")[:100],
+            collectivite=number("collectivite"),
+            ecole=number("ecole"),
+            classroom=number("classroom"),
+            category=number("category"),
+            status=AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
+            warranty_days=min(warranty, 3650) if warranty is not None else None,
+            missing_serial=args.get("missing_serial", "") in {"y", "1", "on", "true"},
+            ids=tuple(
+                int(i) for i in args.get("ids", "").split(",") if i.isdigit() and len(i) < 10
+            ),
+        )
 
     def apply(self, stmt: Select[Any], today: date | None = None) -> Select[Any]:
         if self.q:

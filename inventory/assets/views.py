@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -268,20 +268,8 @@ def _destinations(
 
 # -- equipment list and bulk actions -------------------------------------------------------
 def _asset_filters() -> services.AssetFilters:
-    status = request.args.get("status", "")
-    warranty = request.args.get("warranty", "")
-    return services.AssetFilters(
-        q=(request.args.get("q") or "")[:100],
-        collectivite=int_arg("collectivite"),
-        ecole=int_arg("ecole"),
-        classroom=int_arg("classroom"),
-        category=int_arg("category"),
-        status=AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
-        warranty_days=min(int(warranty), 3650)
-        if warranty.isdigit() and len(warranty) < 6
-        else None,
-        missing_serial=request.args.get("missing_serial", "") in {"y", "1", "on", "true"},
-    )
+    # The list shows what its form can choose: a list of ids only comes from a link.
+    return replace(services.AssetFilters.from_args(request.args), ids=())
 
 
 @bp.get("/equipements")

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from inventory.assets import services as assets
-from inventory.assets.models import Asset, AssetStatus
+from inventory.assets.models import Asset
 from inventory.core import policy
 from inventory.core.forms import options
 from inventory.core.policy import Action
@@ -36,7 +36,20 @@ from inventory.web import allow
 
 bp = Blueprint("labels", __name__)
 
-FILTER_KEYS = ("q", "collectivite", "ecole", "classroom", "category", "status", "ids", "salles")
+# The equipment list's filters (its "print the labels" link carries them), plus a list of
+# ids and a school's rooms.
+FILTER_KEYS = (
+    "q",
+    "collectivite",
+    "ecole",
+    "classroom",
+    "category",
+    "status",
+    "warranty",
+    "missing_serial",
+    "ids",
+    "salles",
+)
 
 
 def _int(value: str | None) -> int | None:
@@ -44,17 +57,8 @@ def _int(value: str | None) -> int | None:
 
 
 def _filters(args: Any) -> assets.AssetFilters:
-    status = args.get("status", "")
-    ids = tuple(int(i) for i in args.get("ids", "").split(",") if i.isdigit())
-    return assets.AssetFilters(
-        q=args.get("q", "")[:60],
-        collectivite=_int(args.get("collectivite")),
-        ecole=_int(args.get("ecole")),
-        classroom=_int(args.get("classroom")),
-        category=_int(args.get("category")),
-        status=AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
-        ids=ids,
-    )
+    # Read as the equipment list reads them, so that the labels are those of its items.
+    return assets.AssetFilters.from_args(args)
 
 
 def _selection(args: Any) -> dict[str, str]:

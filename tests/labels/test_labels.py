@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
@@ -341,3 +342,26 @@ def test_out_of_scope_technician_prints_nothing(login_as, items, registry):
     assert response.status_code == 422  # nothing to print: those items are not theirs
     asset = items["assets"][0]
     assert client.get(f"/equipements/{asset.id}/etiquette.png").status_code == 404
+
+
+def test_labels_of_a_filtered_list_are_those_of_its_items(login_as, items, db_session):
+    """The equipment list's "print the labels" link carries every filter it shows."""
+    client = login_as("technicien", [("collectivite", items["coll"])])
+    no_serial = items["assets"][0]
+    no_serial.serial = None
+    db_session.commit()
+    listed = client.get(f"/equipements?ecole={items['ecole'].id}&missing_serial=y")
+    html = listed.get_data(as_text=True)
+    link = re.search(r'href="(/etiquettes\?[^"]+)"', html)
+    assert link and "missing_serial=y" in link.group(1)
+    response = client.post(
+        link.group(1).replace("&amp;", "&"),
+        data={"format": "avery-l7160", "start": 1, "action": "print"},
+    )
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    token = db_session.scalar(
+        select(ScanToken.token).where(
+            ScanToken.asset_id == no_serial.id, ScanToken.revoked_at.is_(None)
+        )
+    )
+    assert [u.rsplit("/", 1)[1] for u in decode_page(response.data)] == [token]
