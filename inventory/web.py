@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from babel.numbers import parse_pattern
 from flask import (
     Blueprint,
     Flask,
@@ -200,12 +201,16 @@ def _internal_error(error: Exception) -> tuple[str, int]:
     return render_template("errors/error.html", code=500, title=_("Something went wrong")), 500
 
 
+# Parsed once: a dossier page formats a thousand amounts.
+_MONEY = parse_pattern("#,##0.00")
+
+
 def _money(value: Decimal | int | float | None, cents: bool = False) -> str:
     if value is None:
         return ""
     if cents:
         value = Decimal(int(value)) / 100
-    return format_decimal(value, format="#,##0.00") + "\u00a0€"
+    return _MONEY.apply(value, get_locale()) + "\u00a0€"
 
 
 def _number(value: int | float | None) -> str:

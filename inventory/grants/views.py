@@ -268,7 +268,6 @@ def _dossier_page(
         summary=summary,
         preview=services.dossier_summary(dossier, dossier.scheme.rules) if changed else None,
         scheme_changed=changed,
-        items=services.item_rows(dossier),
         may_finance=may_finance,
         may_export=policy.allowed(current_user, Action.EXPORT),
         status_form=status_form,
