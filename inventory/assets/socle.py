@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Select,
     and_,
+    case,
     cast,
     event,
     exists,
@@ -218,27 +221,75 @@ def total(coverages: dict[int, Coverage]) -> Coverage:
 
 
 # -- the summary table -------------------------------------------------------------------
+def _summary_rows(
+    reqs: list[SocleRequirement], cat_ids: dict[str, int], chunk: list[int] | None
+) -> Select[Any]:
+    """(classroom, school, is target, meets) for the classrooms of ``chunk`` (all: None).
+
+    The counts come from one grouped pass over the items in service and one over the
+    finished works, joined to the classrooms: a count per classroom in a correlated
+    subquery would be planned once for every row, and badly when the planner's statistics
+    lag behind a large import."""
+    item_counts, work_flags = [], []
+    for i, req in enumerate(reqs):
+        ids = [cat_ids[c] for c in req.categories if c in cat_ids]
+        if ids:
+            hit = case((Asset.category_id.in_(ids), 1), else_=0)
+            item_counts.append((i, func.sum(hit).label(f"items_{i}")))
+        if req.kinds:
+            hit = case((NetworkWork.kind.in_(req.kinds), 1), else_=0)
+            work_flags.append((i, func.max(hit).label(f"works_{i}")))
+    items = select(Asset.classroom_id, *(c for _, c in item_counts)).where(
+        Asset.status == AssetStatus.IN_SERVICE, Asset.classroom_id.is_not(None)
+    )
+    works = (
+        select(work_classrooms.c.classroom_id, *(c for _, c in work_flags))
+        .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
+        .where(NetworkWork.status.in_(DONE))
+    )
+    rows = select(Classroom.id, Classroom.ecole_id, target_clause())
+    if chunk is not None:
+        items = items.where(Asset.classroom_id.in_(chunk))
+        works = works.where(work_classrooms.c.classroom_id.in_(chunk))
+        rows = rows.where(Classroom.id.in_(chunk))
+    item_sq = items.group_by(Asset.classroom_id).subquery()
+    work_sq = works.group_by(work_classrooms.c.classroom_id).subquery()
+    options: dict[int, list[ColumnElement[bool]]] = defaultdict(list)
+    for i, col in item_counts:
+        options[i].append(func.coalesce(item_sq.c[col.name], 0) >= reqs[i].minimum)
+    for i, col in work_flags:
+        options[i].append(func.coalesce(work_sq.c[col.name], 0) == 1)
+    parts = [or_(*options[i]) if options[i] else false() for i in range(len(reqs))]
+    meets = and_(*parts) if parts else true()
+    return (
+        rows.add_columns(meets)
+        .outerjoin(item_sq, item_sq.c.classroom_id == Classroom.id)
+        .outerjoin(work_sq, work_sq.c.classroom_id == Classroom.id)
+    )
+
+
 def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) -> None:
     """Recompute ``classroom_socle`` for these classrooms (all when None), in SQL."""
     session = Session(bind=connection)
-    meets = classroom_meets_clause(session)
+    reqs = requirements(session, RequirementLevel.CLASSROOM)
+    cat_ids = _category_ids(session)
+    session.close()
     table = ClassroomSocle.__table__
-    select_rows = select(Classroom.id, Classroom.ecole_id, target_clause(), meets)
     ids = None if classroom_ids is None else sorted(set(classroom_ids))
     chunks = [None] if ids is None else _chunks(ids)
     for chunk in chunks:
         if chunk is not None and not chunk:
             continue
         delete = table.delete()
-        rows = select_rows
         if chunk is not None:
             delete = delete.where(table.c.classroom_id.in_(chunk))
-            rows = rows.where(Classroom.id.in_(chunk))
         connection.execute(delete)
         connection.execute(
-            table.insert().from_select(["classroom_id", "ecole_id", "is_target", "meets"], rows)
+            table.insert().from_select(
+                ["classroom_id", "ecole_id", "is_target", "meets"],
+                _summary_rows(reqs, cat_ids, chunk),
+            )
         )
-    session.close()
 
 
 def _touched_classrooms(session: Session) -> set[int]:

@@ -305,6 +305,18 @@ def test_the_summary_table_follows_every_change(db_session, room):
     other.levels = "PS,MS"  # a nursery class is not a target
     db_session.commit()
     assert summary()[other.id][0] is False and summary() == direct()
+    # A changed requirement recomputes every classroom, in the same single pass.
+    from inventory.assets.models import SocleRequirement
+
+    display = db_session.scalars(
+        select(SocleRequirement).where(SocleRequirement.level == "classroom")
+    ).first()
+    display.minimum = 2
+    db_session.commit()
+    assert summary() == direct()
+    display.minimum = 1
+    db_session.commit()
+    assert summary() == direct()
 
 
 def test_collectivites_sharing_a_prefix_never_share_a_tag(db_session, room, registry):
