@@ -930,17 +930,32 @@ def place_choices(
     include: int | None = None,
     limit: int = 300,
 ) -> PlaceChoices:
+    # A national scope holds 35,000 collectivités: offer the first ones, and the chosen one.
     colls = list(
         session.scalars(
-            policy.visible(user, select(Collectivite).order_by(Collectivite.name), Collectivite)
+            policy.visible(
+                user,
+                select(Collectivite).order_by(Collectivite.name, Collectivite.id),
+                Collectivite,
+            ).limit(limit + 1)
         )
     )
+    cut = len(colls) > limit
+    colls = colls[:limit]
+    if collectivite and all(c.id != collectivite for c in colls):
+        chosen = session.scalar(
+            policy.visible(
+                user, select(Collectivite).where(Collectivite.id == collectivite), Collectivite
+            )
+        )
+        if chosen is not None:
+            colls.insert(0, chosen)
     stmt = select(Ecole).options(selectinload(Ecole.commune)).order_by(Ecole.name, Ecole.id)
     if collectivite:
         stmt = stmt.where(Ecole.collectivite_id == collectivite)
     stmt = stmt.where(*search.matches(session, Ecole, q))
     schools = list(session.scalars(policy.visible(user, stmt, Ecole).limit(limit + 1)))
-    more = len(schools) > limit
+    more = cut or len(schools) > limit
     schools = schools[:limit]
     if include and all(e.id != include for e in schools):
         extra = session.scalar(

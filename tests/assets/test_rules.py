@@ -328,3 +328,16 @@ def test_collectivites_sharing_a_prefix_never_share_a_tag(db_session, room, regi
     db_session.commit()
     first = new_asset(db_session, room, purchase_date=date(2021, 3, 1))
     assert services.next_tag(db_session, other, 2021) != first.tag
+
+
+def test_place_choices_cut_long_lists_but_keep_the_chosen_one(db_session, registry):
+    from inventory.orgs.models import Collectivite
+
+    names = list(db_session.scalars(select(Collectivite.name).order_by(Collectivite.name)))
+    assert len(names) >= 3
+    last = db_session.scalar(select(Collectivite).order_by(Collectivite.name.desc()))
+    choices = services.place_choices(db_session, ADMIN, collectivite=last.id, limit=2)
+    assert [c.name for c in choices.collectivites] == [last.name, *names[:2]]
+    assert choices.more
+    everything = services.place_choices(db_session, ADMIN, limit=len(names))
+    assert [c.name for c in everything.collectivites] == names
