@@ -886,7 +886,51 @@ class AssetImporter(Importer):
                     self.by_tag[tag] = asset
                 if len(free) < len(assets):
                     left[group] = assets[len(free) :]
+                    self._skip_taken(self.collectivites[group[0]], group[1], block[-1])
             groups = left
+
+    def _skip_taken(self, coll: Collectivite, year: int, last_tag: str) -> None:
+        """Move the counter past the numbers taken after ``last_tag`` (another collectivité
+        of the same prefix numbered them, or they were imported as they were)."""
+        prefix, _, number = last_tag.rpartition("-")
+        if not number.isdigit():
+            return
+        last = self._end_of_run(f"{prefix}-", int(number))
+        self.session.execute(
+            update(TagCounter)
+            .where(
+                TagCounter.collectivite_id == coll.id,
+                TagCounter.year == year,
+                TagCounter.last < last,
+            )
+            .values(last=last)
+            .execution_options(synchronize_session=False)
+        )
+
+    def _end_of_run(self, prefix: str, number: int) -> int:
+        """The last number of the run of tags taken from ``number`` on: a galloping then
+        binary search of exact tags (the unique index serves them on any collation), so a
+        run of thousands costs a few dozen lookups."""
+
+        def taken(n: int) -> bool:
+            tag = f"{prefix}{n:05d}"
+            return (
+                tag in self.by_tag
+                or tag in self.file_tags
+                or self.session.scalar(select(Asset.id).where(Asset.tag == tag)) is not None
+            )
+
+        low, step = number, 1
+        while taken(low + step):
+            low, step = low + step, step * 2
+        high = low + step
+        while high - low > 1:
+            middle = (low + high) // 2
+            if taken(middle):
+                low = middle
+            else:
+                high = middle
+        return low
 
     def _give_ids(self, assets: list[Asset]) -> None:
         """SQLite cannot tell which id each row of a multi-row INSERT … RETURNING got, so
@@ -918,11 +962,9 @@ class AssetImporter(Importer):
         )
         last = s.execute(bump).scalar()
         if last is None:
-            taken = s.scalars(select(Asset.tag).where(Asset.tag.startswith(prefix))).all()
-            start = max(
-                (int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()), default=0
-            )
-            last = start + count
+            # The first number of this collectivité and year: after the tags already
+            # numbered in its pattern, if any (the later check skips any other).
+            last = self._end_of_run(prefix, 0) + count
             s.execute(insert(TagCounter).values(collectivite_id=coll.id, year=year, last=last))
         return [f"{prefix}{n:05d}" for n in range(last - count + 1, last + 1)]
 

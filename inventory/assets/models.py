@@ -108,6 +108,8 @@ class Asset(Audited, Base):
         Index("ix_assets_ecole_id_id", "ecole_id", "id"),
         Index("ix_assets_classroom_id_status", "classroom_id", "status"),
         Index("ix_assets_category_status", "category_id", "status"),
+        # Imports find items by serial number whatever their model.
+        Index("ix_assets_serial", "serial"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     tag: Mapped[str] = mapped_column(String(40), unique=True)

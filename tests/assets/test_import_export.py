@@ -508,3 +508,34 @@ def test_template_parses_back_with_every_column(fmt, login_as, registry):
         book.close()
         for key in [*KEYS, "tni", "borne_wifi", *(s.value for s in AssetStatus)]:
             assert key in text
+
+
+def test_numbering_skips_a_run_of_tags_already_given(app, registry, db_session, tmp_path):
+    """Tags imported as they were (or numbered by another collectivité of the same prefix)
+    in the collectivité's own pattern: new items get the numbers after the run, found
+    with a few lookups, and the counter moves past it."""
+    from inventory.assets.models import TagCounter
+    from inventory.assets.services import tag_prefix
+    from inventory.orgs.models import Collectivite
+
+    rooms = rooms_of(db_session, registry, "Créteil")
+    coll = db_session.get(Collectivite, registry["collectivites"]["Créteil"])
+    pattern = f"{tag_prefix(coll)}-2024-"
+    given = sample_items(rooms, n=37, prefix="OLD")
+    tag_col = KEYS.index("numero_inventaire")
+    for n, row in enumerate(given, start=1):
+        row[tag_col] = f"{pattern}{n:05d}"
+    path = write(tmp_path, "tagged.csv", to_csv(list(HEADERS), given))
+    assert "created: 37" in run_cli(app, "assets", "import", path).output
+    fresh = sample_items(rooms, n=4, prefix="NEW")
+    path = write(tmp_path, "untagged.csv", to_csv(list(HEADERS), fresh))
+    result = run_cli(app, "assets", "import", path)
+    assert "created: 4" in result.output, result.output
+    tags = sorted(db_session.scalars(select(Asset.tag).where(Asset.serial.like("NEW%"))).all())
+    assert tags == [f"{pattern}{n:05d}" for n in range(38, 42)]
+    counter = db_session.scalar(
+        select(TagCounter.last).where(
+            TagCounter.collectivite_id == coll.id, TagCounter.year == 2024
+        )
+    )
+    assert counter == 41
