@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from inventory.assets.models import Asset, EquipmentModel
 from inventory.assets.services import AssetFilters
@@ -253,23 +253,23 @@ def render_preview(fmt: LabelFormat, batch: LabelBatch, skip: int) -> bytes:
 
 def scan_target(session: Session, value: str) -> ScanToken | None:
     """The token of a scanned URL, with what a public page may show of its item."""
-    token = tokens.find(session, value)
-    if token is None:
+    value = tokens.normalize_token(value)
+    if not tokens.well_formed(value):
         return None
-    session.scalars(
+    # One query for the page's whole chain of many-to-one links: the public page is the
+    # most requested one, and each extra round trip shows in its latency.
+    asset = joinedload(ScanToken.asset)
+    return session.scalar(
         select(ScanToken)
-        .where(ScanToken.id == token.id)
+        .where(ScanToken.token == value)
         .options(
-            selectinload(ScanToken.asset)
-            .selectinload(Asset.model)
-            .selectinload(EquipmentModel.manufacturer),
-            selectinload(ScanToken.asset).selectinload(Asset.category),
-            selectinload(ScanToken.asset).selectinload(Asset.ecole),
-            selectinload(ScanToken.asset).selectinload(Asset.classroom),
-            selectinload(ScanToken.classroom).selectinload(Classroom.ecole),
+            asset.joinedload(Asset.model).joinedload(EquipmentModel.manufacturer),
+            asset.joinedload(Asset.category),
+            asset.joinedload(Asset.ecole),
+            asset.joinedload(Asset.classroom),
+            joinedload(ScanToken.classroom).joinedload(Classroom.ecole),
         )
-    ).all()
-    return token
+    )
 
 
 def selection_count(

@@ -86,9 +86,14 @@ def reissue(session: Session, token: ScanToken) -> ScanToken:
     return fresh
 
 
+def well_formed(value: str) -> bool:
+    """Whether a normalised value can be a token at all (no query for the others)."""
+    return len(value) == TOKEN_LENGTH and all(c in ALPHABET for c in value)
+
+
 def find(session: Session, value: str) -> ScanToken | None:
     value = normalize_token(value)
-    if len(value) != TOKEN_LENGTH or any(c not in ALPHABET for c in value):
+    if not well_formed(value):
         return None
     return session.scalar(select(ScanToken).where(ScanToken.token == value))
 
