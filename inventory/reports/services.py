@@ -374,16 +374,19 @@ def held_school_ids(ctx: Context) -> Select[Any]:
 
 
 def first_held_session(session: Session, ctx: Context, schools: Schools) -> dict[int, Any]:
+    # The status is tested inside the aggregate, not in WHERE: with only the schools to
+    # filter on, every engine starts from the schools' index. (SQLite, which keeps no
+    # statistics, would otherwise start from the status index and probe every held session
+    # once per school: minutes at national scale.)
+    held = func.min(case((TrainingSession.status == SessionStatus.HELD, TrainingSession.starts_at)))
     stmt = policy.visible(
         ctx.user,
-        select(session_schools.c.ecole_id, func.min(TrainingSession.starts_at))
+        select(session_schools.c.ecole_id, held)
         .select_from(session_schools)
         .join(TrainingSession, TrainingSession.id == session_schools.c.session_id)
-        .where(
-            TrainingSession.status == SessionStatus.HELD,
-            session_schools.c.ecole_id.in_(schools),
-        )
-        .group_by(session_schools.c.ecole_id),
+        .where(session_schools.c.ecole_id.in_(schools))
+        .group_by(session_schools.c.ecole_id)
+        .having(held.is_not(None)),
         TrainingSession,
     )
     return dict(session.execute(stmt).all())  # type: ignore[arg-type]
@@ -1030,6 +1033,7 @@ def compute_dashboard(
     rows = schools_of(session, schools)
     classroom_id = obj.id if level is Level.CLASSROOM else None
     points: list[MapPoint] = []
+    too_many = False
     if level in (Level.ECOLE, Level.CLASSROOM):
         facts = grouped_facts(session, ctx, schools, rows, Grain.CLASSROOM)
         if level is Level.ECOLE:
@@ -1048,8 +1052,10 @@ def compute_dashboard(
             for child in children_levels(level, user)
         ]
         grain = Grain.SCHOOL
-        points = _points(rows, facts)
-    too_many = len(points) > ind.MAP_MAX_POINTS
+        # Beyond the limit the map is not drawn: count the points before building them.
+        located = sum(r.latitude is not None and r.longitude is not None for r in rows.values())
+        too_many = located > ind.MAP_MAX_POINTS
+        points = [] if too_many else _points(rows, facts)
     return Dashboard(
         level=level,
         object_id=getattr(obj, "id", None),
@@ -1061,7 +1067,7 @@ def compute_dashboard(
             totals.paid_by_month if grain is Grain.SCHOOL else {},
         ),
         models=failure_by_model(session, ctx, schools, classroom_id),
-        points=[] if too_many else points,
+        points=points,
         schools_without_position=sum(
             1 for r in rows.values() if r.latitude is None or r.longitude is None
         )
