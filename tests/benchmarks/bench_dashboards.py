@@ -1,0 +1,351 @@
+"""The dashboards and the open-data export of the conventions at national scale.
+
+Builds the whole national data (tests/benchmarks/national.py: 50,000 schools, 300,000
+classrooms, 2,000,000 assets with their first lifecycle step, network works, 7,000 grant
+dossiers with 100,000 expense lines, 100,000 tickets, 30,000 training sessions), signs
+in an administrator (national scope) and times, through the test client (server time,
+the body read to its end):
+
+- ``GET /tableau-de-bord/academie/<id>``, the académie with the most schools;
+- ``GET /tableau-de-bord``, the national dashboard of the administrator's scope;
+- ``GET /tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-collectivites``, the CSV of every
+  convention (one row per awarded dossier), its rows counted against the database; and,
+  for information, the per-school file ``fr-en-aap-snee-ecoles``.
+
+The app keeps computed dashboards per process (keyed on a data stamp) and each dossier's
+aid (keyed on the dossier's own stamp). Each page is therefore timed three ways:
+
+- *first computation*: ``services.clear_caches()`` before each run, so that nothing
+  computed is reused (the first request of a new worker, or after a restart). The targets
+  apply to this figure;
+- *after a data change*: only the dashboards are forgotten and the dossiers' aid is still
+  known, as after an edit anywhere (the data stamp moves, the dossiers' stamps do not);
+- *cached*: the data has not moved since the last computation.
+
+The database's own caches (SQLite's pages in the OS cache, PostgreSQL's shared buffers)
+are warm in every case: one untimed request precedes the timed ones, its time given in
+the details.
+
+Run with every benchmark by ``scripts/bench``, or alone with
+``python -m tests.benchmarks.bench_dashboards [--postgres URL] [--scale 0.1]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import exists, func, select
+
+from tests.benchmarks import national
+from tests.benchmarks.common import (
+    Admin,
+    Backend,
+    Result,
+    Stats,
+    Target,
+    bench_app,
+    load_average,
+    log,
+    signed_in_admin,
+)
+
+NAME = "dashboards"
+ACADEMIE_TARGET = Target("<", 300, "ms")
+NATIONAL_TARGET = Target("<", 1000, "ms")
+OPENDATA_TARGET = Target("<", 5000, "ms")  # 5 s, in ms for the precision of the table
+# A first computation runs queries over millions of rows: few runs, each capped by a
+# budget so that a slow engine does not hold the whole run for long.
+COLD_RUNS = 5
+COLD_BUDGET = 60.0
+CACHED_RUNS = 30
+CACHED_BUDGET = 10.0
+OPENDATA = "/tableau-de-bord/donnees-ouvertes"
+CONVENTIONS = "fr-en-aap-snee-collectivites"
+SCHOOLS_FILE = "fr-en-aap-snee-ecoles"
+
+
+# -- timing ----------------------------------------------------------------------------------
+def fetch(client: FlaskClient, url: str) -> bytes:
+    """GET ``url``, its body read to the end: the CSV exports stream their rows while the
+    body is read, which is part of the time to serve them."""
+    response = client.get(url)
+    try:
+        if response.status_code != 200:
+            raise AssertionError(f"GET {url} answered {response.status_code}, not 200")
+        return response.get_data()
+    finally:
+        response.close()
+
+
+def timed(
+    client: FlaskClient,
+    url: str,
+    *,
+    before: Callable[[], None] | None = None,
+    runs: int,
+    budget: float,
+) -> Stats:
+    """``runs`` timed GETs (fewer once ``budget`` seconds are spent: a single one when it
+    takes minutes), each preceded, untimed, by ``before`` (which forgets what the app has
+    cached)."""
+    samples: list[float] = []
+    started = time.perf_counter()
+    while len(samples) < runs:
+        if before is not None:
+            before()
+        gc.collect()  # the garbage of the previous run is not this one's
+        start = time.perf_counter()
+        fetch(client, url)
+        samples.append((time.perf_counter() - start) * 1000)
+        if time.perf_counter() - started > budget:
+            break
+    return Stats(tuple(samples))
+
+
+def forget_everything() -> None:
+    """The computed dashboards and every dossier's aid: as in a new worker."""
+    from inventory.reports import services
+
+    services.clear_caches()
+
+
+def forget_dashboards() -> None:
+    """The computed dashboards only, as when the data stamp moves after an edit: the aid of
+    the dossiers, whose own stamps did not move, is still reused. The services have no
+    function for this alone (an edit does it by moving the stamp)."""
+    from inventory.reports import services
+
+    with services._dashboards_lock:
+        services._dashboards.clear()
+
+
+@dataclass
+class PageTimes:
+    url: str
+    first_ever: float  # ms, the very first request: templates compiled, database caches cold
+    cold: Stats
+    after_change: Stats
+    cached: Stats
+
+
+def time_page(client: FlaskClient, url: str, label: str) -> PageTimes:
+    forget_everything()
+    gc.collect()
+    start = time.perf_counter()
+    fetch(client, url)
+    first = (time.perf_counter() - start) * 1000
+    log(f"  {label}: first request {first:,.0f} ms (load {load_average()})")
+    cold = timed(client, url, before=forget_everything, runs=COLD_RUNS, budget=COLD_BUDGET)
+    log(f"  {label}: caches cleared, median {cold.median:,.0f} ms, worst {cold.worst:,.0f} ms")
+    changed = timed(client, url, before=forget_dashboards, runs=COLD_RUNS, budget=COLD_BUDGET)
+    log(f"  {label}: dashboards forgotten, median {changed.median:,.0f} ms")
+    cached = timed(client, url, runs=CACHED_RUNS, budget=CACHED_BUDGET)
+    log(f"  {label}: cached, median {cached.median:.1f} ms, p95 {cached.p95:.1f} ms")
+    return PageTimes(url, first, cold, changed, cached)
+
+
+# -- what the pages should show --------------------------------------------------------------
+@dataclass(frozen=True)
+class Academie:
+    id: int
+    name: str
+    schools: int
+
+
+def biggest_academie(app: Flask) -> Academie:
+    from inventory.extensions import db
+    from inventory.orgs.models import Academie as Model
+    from inventory.orgs.models import Departement, Ecole
+
+    with app.app_context():
+        row = db.session.execute(
+            select(Model.id, Model.name, func.count(Ecole.id))
+            .join(Departement, Departement.academie_id == Model.id)
+            .join(Ecole, Ecole.departement_id == Departement.id)
+            .group_by(Model.id, Model.name)
+            .order_by(func.count(Ecole.id).desc(), Model.id)
+            .limit(1)
+        ).one()
+        db.session.remove()
+    return Academie(row[0], row[1], row[2])
+
+
+def expected_conventions(app: Flask) -> int:
+    """The rows of the conventions' file for a national reader: the awarded dossiers that
+    cover at least one school."""
+    from inventory.extensions import db
+    from inventory.grants.models import Dossier, DossierSchool
+    from inventory.reports.indicators import AWARDED
+
+    with app.app_context():
+        n = db.session.scalar(
+            select(func.count(Dossier.id)).where(
+                Dossier.status.in_(AWARDED),
+                exists().where(DossierSchool.dossier_id == Dossier.id),
+            )
+        )
+        db.session.remove()
+    return int(n or 0)
+
+
+def national_aid_cents(app: Flask) -> int:
+    """The aid of the national dashboard, which the conventions' file must add up to."""
+    from inventory.extensions import db
+    from inventory.reports import services
+
+    with app.app_context():
+        board = services.dashboard(db.session, Admin(), services.Level.SCOPE)
+        aid = board.totals["aid_cents"]
+        db.session.remove()
+    return int(aid)
+
+
+def read_csv(body: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+
+
+def check_conventions(client: FlaskClient, url: str, expected: int, aid_cents: int) -> str:
+    """The file is not empty, holds one row per convention, and adds up to the dashboard's
+    aid; returns what was checked, for the details."""
+    from inventory.reports.opendata import COLLECTIVITES_COLUMNS
+
+    rows = read_csv(fetch(client, url))
+    if not rows or tuple(rows[0]) != COLLECTIVITES_COLUMNS:
+        raise AssertionError(f"GET {url}: not the conventions' columns: {rows[:1]}")
+    if len(rows) - 1 != expected or expected == 0:
+        raise AssertionError(f"GET {url}: {len(rows) - 1} conventions, {expected} expected")
+    aid = COLLECTIVITES_COLUMNS.index("montant_de_la_subvention")
+    total = sum(Decimal(r[aid]) for r in rows[1:])
+    if total != Decimal(aid_cents) / 100:
+        raise AssertionError(
+            f"GET {url}: the conventions add up to {total} €, the dashboard to "
+            f"{Decimal(aid_cents) / 100} €"
+        )
+    return f"{expected:,} conventions (awarded dossiers), aid adding up to the dashboard's"
+
+
+# -- the benchmark ---------------------------------------------------------------------------
+def runs(samples: tuple[float, ...]) -> str:
+    return f"{len(samples)} run{'s' if len(samples) != 1 else ''}"
+
+
+def _cold_detail(t: PageTimes, what: str) -> str:
+    s = t.cold.samples
+    return (
+        f"GET {t.url}, {what}; {runs(s)}, each after services.clear_caches() "
+        f"(computed dashboards and dossier aid forgotten): median {t.cold.median:,.0f} ms, "
+        f"min {min(s):,.0f}, max {max(s):,.0f}; very first request (templates compiled, "
+        f"database caches cold) {t.first_ever:,.0f} ms"
+    )
+
+
+def page_results(label: str, t: PageTimes, target: Target, what: str) -> list[Result]:
+    return [
+        Result(
+            f"{label}, first computation: median",
+            t.cold.median,
+            "ms",
+            target,
+            _cold_detail(t, what),
+        ),
+        Result(
+            f"  {label}, after a data change: median",
+            t.after_change.median,
+            "ms",
+            detail=f"{runs(t.after_change.samples)}, computed dashboards forgotten, "
+            "the dossiers' aid reused",
+        ),
+        Result(
+            f"  {label}, cached: p95",
+            t.cached.p95,
+            "ms",
+            detail=f"{runs(t.cached.samples)}, median {t.cached.median:.1f} ms",
+        ),
+    ]
+
+
+def run(backend: Backend, *, scale: float = 1.0) -> list[Result]:
+    log(f"{backend.name}: dashboards and open data at national scale (scale {scale:g})")
+    with bench_app(backend) as app:
+        nat = national.build(app, scale=scale, grants=True, tickets=True, training=True)
+        academie = biggest_academie(app)
+        expected = expected_conventions(app)
+        client = signed_in_admin(app)
+        log(f"  académie {academie.name} ({academie.schools:,} schools); load {load_average()}")
+        acad = time_page(client, f"/tableau-de-bord/academie/{academie.id}", "académie")
+        whole = time_page(client, "/tableau-de-bord", "national")
+        conventions_url = f"{OPENDATA}/{CONVENTIONS}"
+        checked = check_conventions(client, conventions_url, expected, national_aid_cents(app))
+        log(f"  {conventions_url}: {checked}")
+        conv_cold = timed(
+            client, conventions_url, before=forget_everything, runs=COLD_RUNS, budget=COLD_BUDGET
+        )
+        conv_warm = timed(client, conventions_url, runs=COLD_RUNS, budget=COLD_BUDGET)
+        log(
+            f"  conventions' CSV: median {conv_cold.median:,.0f} ms with the caches cleared, "
+            f"{conv_warm.median:,.0f} ms with the dossiers' aid known"
+        )
+        schools_url = f"{OPENDATA}/{SCHOOLS_FILE}"
+        schools_rows = len(read_csv(fetch(client, schools_url))) - 1
+        schools_cold = timed(
+            client, schools_url, before=forget_everything, runs=COLD_RUNS, budget=COLD_BUDGET
+        )
+        log(f"  schools' CSV: median {schools_cold.median:,.0f} ms with the caches cleared")
+    return [
+        Result("national data build (dashboards)", nat.total_seconds, "s", detail=nat.summary()),
+        *page_results(
+            "académie dashboard",
+            acad,
+            ACADEMIE_TARGET,
+            f"académie {academie.name}, the one with the most schools ({academie.schools:,}), "
+            "admin of national scope",
+        ),
+        *page_results(
+            "national dashboard",
+            whole,
+            NATIONAL_TARGET,
+            f"{nat.schools:,} schools, admin of national scope",
+        ),
+        Result(
+            "open data, conventions CSV, first computation: median",
+            conv_cold.median,
+            "ms",
+            OPENDATA_TARGET,
+            f"GET {conventions_url}: {checked}; {runs(conv_cold.samples)}, each after "
+            f"services.clear_caches(), body read to the end: min {min(conv_cold.samples):,.0f} "
+            f"ms, max {max(conv_cold.samples):,.0f} ms",
+        ),
+        Result(
+            "  open data, conventions CSV, dossier aid cached: median",
+            conv_warm.median,
+            "ms",
+            detail=f"{runs(conv_warm.samples)} (the export itself is never cached)",
+        ),
+        Result(
+            "  open data, schools CSV, first computation: median",
+            schools_cold.median,
+            "ms",
+            detail=f"GET {schools_url}: {schools_rows:,} schools covered by a convention, "
+            f"{runs(schools_cold.samples)} after services.clear_caches()",
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Only this benchmark; takes the options of ``tests.benchmarks.run``."""
+    from tests.benchmarks.run import main as run_main
+
+    return run_main(["--only", NAME, *(argv if argv is not None else sys.argv[1:])])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
