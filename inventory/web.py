@@ -226,6 +226,17 @@ def _day(value: date | None) -> str:
 
 
 # -- helpers for the views -----------------------------------------------------------------
+def attach_error(form: Any, exc: Any, fallback: str, aliases: dict[str, str] | None = None) -> None:
+    """Show a service's refusal (a DomainError) on the form field it names, or on
+    ``fallback``; ``aliases`` maps the service's field names to the form's."""
+    name = (aliases or {}).get(exc.field or "", exc.field or "")
+    target = getattr(form, name, None) if name else None
+    if target is None:
+        target = getattr(form, fallback)
+    kept = [e for e in (target.errors or []) if isinstance(e, str)]
+    target.errors = [*kept, str(exc.message)]
+
+
 def int_arg(name: str) -> int | None:
     """A positive integer query argument; anything else (text, huge numbers) is None."""
     value = request.args.get(name, "")

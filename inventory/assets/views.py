@@ -69,7 +69,7 @@ from inventory.core.money import AmountError, parse_amount
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.orgs.models import Classroom, Collectivite, Ecole
-from inventory.web import allow, int_arg, safe_next, send_private, upload_dir
+from inventory.web import allow, attach_error, int_arg, safe_next, send_private, upload_dir
 
 bp = Blueprint("assets", __name__)
 
@@ -102,15 +102,6 @@ def _locale() -> str:
 
 def _upload_dir() -> Path:
     return upload_dir("assets")
-
-
-def _attach(
-    form: FlaskForm, exc: Any, fallback: str, aliases: dict[str, str] | None = None
-) -> None:
-    """Show a service's error on the field it names (or on ``fallback``)."""
-    name = (aliases or {}).get(exc.field or "", exc.field or "")
-    target: Field = getattr(form, name, None) or getattr(form, fallback)
-    target.errors = [*target.errors, str(exc.message)]
 
 
 def _amount(field: Field) -> int | None:
@@ -396,7 +387,7 @@ def new() -> str | Response | tuple[str, int]:
             )
         except AssetError as exc:
             db.session.rollback()
-            _attach(form, exc, "model")
+            attach_error(form, exc, "model")
         else:
             flash(_("Item %(tag)s added.", tag=asset.tag), "success")
             return redirect(url_for("assets.detail", asset_id=asset.id))
@@ -444,7 +435,7 @@ def quick_add() -> str | tuple[str, int]:
             )
         except AssetError as exc:
             db.session.rollback()
-            _attach(form, exc, "serials", {"serial": "serials"})
+            attach_error(form, exc, "serials", {"serial": "serials"})
     status = 422 if form.errors else 200
     return render_template("assets/quick_add.html", form=form, place=place, created=created), status
 
@@ -575,7 +566,7 @@ def edit(asset_id: int) -> str | Response | tuple[str, int]:
             status = 409
         except AssetError as exc:
             db.session.rollback()
-            _attach(form, exc, "model")
+            attach_error(form, exc, "model")
             status = 422
         else:
             flash(_("Item %(tag)s saved.", tag=asset.tag), "success")
@@ -748,7 +739,7 @@ def new_work() -> str | Response | tuple[str, int]:
             )
         except (AssetError, ConflictError) as exc:
             db.session.rollback()
-            _attach(form, exc, "title")
+            attach_error(form, exc, "title")
         else:
             flash(_("Works «%(title)s» recorded.", title=work.title), "success")
             return redirect(url_for("assets.work", work_id=work.id))
@@ -790,7 +781,7 @@ def work(work_id: int) -> str | Response | tuple[str, int]:
             status = 409
         except AssetError as exc:
             db.session.rollback()
-            _attach(form, exc, "title")
+            attach_error(form, exc, "title")
             status = 422
         else:
             flash(_("Works saved."), "success")

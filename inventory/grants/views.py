@@ -58,7 +58,7 @@ from inventory.grants.services import (
     GrantError,
 )
 from inventory.orgs.models import Collectivite, SchoolNature
-from inventory.web import allow, int_arg, send_private, upload_dir
+from inventory.web import allow, attach_error, int_arg, send_private, upload_dir
 
 bp = Blueprint("grants", __name__, url_prefix="/subventions")
 # The dossier page holds several forms: prefixes keep their fields' names and ids apart.
@@ -76,17 +76,6 @@ def _labels() -> dict[str, Any]:
 
 def _upload_dir() -> Path:
     return upload_dir("grants")
-
-
-def _attach(
-    form: Any, exc: GrantError, fallback: str, aliases: dict[str, str] | None = None
-) -> None:
-    """Show a service's error on the field it names (or on ``fallback``)."""
-    name = (aliases or {}).get(exc.field or "", exc.field or "")
-    target = getattr(form, name, None) if name else None
-    if target is None:
-        target = getattr(form, fallback)
-    target.errors = [*(target.errors or []), str(exc.message)]
 
 
 def _send_stored(path: Path | None, content_type: str, filename: str) -> Response:
@@ -222,7 +211,7 @@ def new_dossier() -> str | Response | tuple[str, int]:
             )
         except GrantError as exc:
             db.session.rollback()
-            _attach(form, exc, "title", {"schools": "schools", "scheme": "title"})
+            attach_error(form, exc, "title", {"schools": "schools", "scheme": "title"})
             status = 422
         else:
             flash(_("Dossier «%(title)s» created.", title=dossier.title), "success")
@@ -335,7 +324,7 @@ def edit_dossier(dossier_id: int) -> str | Response | tuple[str, int]:
             status = 409
         except GrantError as exc:
             db.session.rollback()
-            _attach(form, exc, "title", {"schools": "schools"})
+            attach_error(form, exc, "title", {"schools": "schools"})
             status = 422
         else:
             flash(_("Dossier saved."), "success")
@@ -510,7 +499,7 @@ def new_expense(dossier_id: int) -> str | Response | tuple[str, int]:
             dossier = _load_finance(dossier_id)
             if exc.field is None:
                 return _expense_form_page(form, dossier, None, 422, str(exc.message))
-            _attach(form, exc, "supplier")
+            attach_error(form, exc, "supplier")
         else:
             flash(_("Invoice %(number)s recorded.", number=expense.invoice_number), "success")
             return redirect(url_for("grants.dossier", dossier_id=dossier.id) + "#depenses")
@@ -556,7 +545,7 @@ def edit_expense(expense_id: int) -> str | Response | tuple[str, int]:
             expense = services.expense_detail(db.session, current_user, expense_id, Action.FINANCE)
             if exc.field is None:
                 return _expense_form_page(form, expense.dossier, expense, 422, str(exc.message))
-            _attach(form, exc, "supplier")
+            attach_error(form, exc, "supplier")
         else:
             flash(_("Invoice %(number)s saved.", number=expense.invoice_number), "success")
             return redirect(url_for("grants.dossier", dossier_id=dossier.id) + "#depenses")
@@ -622,7 +611,7 @@ def add_payment(dossier_id: int) -> Response | tuple[str, int]:
             services.record_payment(db.session, current_user, dossier, _payment_fields(form))
         except GrantError as exc:
             db.session.rollback()
-            _attach(form, exc, "kind")
+            attach_error(form, exc, "kind")
         else:
             flash(_("Payment recorded."), "success")
             return redirect(url_for("grants.dossier", dossier_id=dossier.id) + "#versements")
@@ -648,7 +637,7 @@ def edit_payment(payment_id: int) -> str | Response | tuple[str, int]:
             services.update_payment(db.session, current_user, payment, _payment_fields(form))
         except GrantError as exc:
             db.session.rollback()
-            _attach(form, exc, "kind")
+            attach_error(form, exc, "kind")
             status = 422
         else:
             flash(_("Payment saved."), "success")
@@ -695,7 +684,7 @@ def add_document(dossier_id: int) -> Response | tuple[str, int]:
             )
         except GrantError as exc:
             db.session.rollback()
-            _attach(form, exc, "file")
+            attach_error(form, exc, "file")
         else:
             flash(_("Document added."), "success")
             return redirect(url_for("grants.dossier", dossier_id=dossier.id) + "#documents")
@@ -869,7 +858,7 @@ def _scheme_view(scheme: FundingScheme | None) -> str | Response | tuple[str, in
             saved = _save_scheme(form, scheme)
         except GrantError as exc:
             db.session.rollback()
-            _attach(form, exc, "rules")
+            attach_error(form, exc, "rules")
         else:
             if before is not None and saved.version != before:
                 flash(

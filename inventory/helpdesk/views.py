@@ -23,7 +23,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
-from wtforms import Field
 
 from inventory.assets import services as assets
 from inventory.changelog.services import history_of
@@ -56,7 +55,7 @@ from inventory.helpdesk.models import (
 from inventory.helpdesk.services import TICKET_STATUS_LABELS
 from inventory.labels import tokens
 from inventory.orgs.models import Ecole
-from inventory.web import allow, int_arg, send_private
+from inventory.web import allow, attach_error, int_arg, send_private
 
 bp = Blueprint("helpdesk", __name__)
 
@@ -94,12 +93,6 @@ def _locale() -> str:
 
 def _photo_dir() -> Any:
     return services.photo_dir(current_app.instance_path, current_app.config.get("UPLOAD_FOLDER"))
-
-
-def _attach(form: FlaskForm, exc: DomainError, fallback: str) -> None:
-    """Show a service's error on the field it names (or on ``fallback``)."""
-    target: Field = getattr(form, exc.field or "", None) or getattr(form, fallback)
-    target.errors = [*target.errors, str(exc.message)]
 
 
 def _report_limits() -> tuple[str, str]:
@@ -216,7 +209,7 @@ def _submit(target: services.Target, form: ReportForm) -> Any:
         return _scan_page(target, form, duplicate=dup.ticket, photo_dropped=bool(data))
     except DomainError as exc:
         db.session.rollback()
-        _attach(form, exc, "description")
+        attach_error(form, exc, "description")
         return _scan_page(target, form, status=422)
     g.helpdesk_report_counted = True
     ticket = outcome.ticket
@@ -370,7 +363,7 @@ def notifications() -> Any:
             services.set_subscription(db.session, current_user, form.mode.data or "")
         except DomainError as exc:
             db.session.rollback()
-            _attach(form, exc, "mode")
+            attach_error(form, exc, "mode")
         else:
             flash(_("Your choice is saved."), "success")
             return redirect(url_for("helpdesk.notifications"))
@@ -443,7 +436,7 @@ def _work(ticket_id: int, key: str, form: FlaskForm, fallback: str, action: Any,
         return _ticket_page(ticket_id, forms={key: form}, status=409, alert=str(exc.message))
     except DomainError as exc:
         db.session.rollback()
-        _attach(form, exc, fallback)
+        attach_error(form, exc, fallback)
         return _ticket_page(ticket_id, forms={key: form}, status=422)
     flash(done, "success")
     return redirect(url_for("helpdesk.ticket", ticket_id=ticket_id))
@@ -574,7 +567,7 @@ def new_campaign() -> Any:
                 campaign = services.start_campaign(db.session, current_user, ecole)
             except DomainError as exc:
                 db.session.rollback()
-                _attach(form, exc, "ecole")
+                attach_error(form, exc, "ecole")
             else:
                 return redirect(url_for("helpdesk.campaign", campaign_id=campaign.id))
     status = 422 if form.errors else 200

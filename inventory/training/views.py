@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import Field, SelectChoice
+from wtforms import SelectChoice
 
 from inventory.changelog.services import history_of
 from inventory.core import policy
@@ -48,7 +48,7 @@ from inventory.training.models import (
     TrainingSession,
 )
 from inventory.training.services import ConflictError, TrainingError
-from inventory.web import allow, int_arg, send_private, upload_dir
+from inventory.web import allow, attach_error, int_arg, send_private, upload_dir
 
 bp = Blueprint("training", __name__)
 
@@ -80,12 +80,6 @@ def _upload_dir() -> Path:
 def _version(form: Any) -> int:
     value = form.version.data or ""
     return int(value) if value.isdigit() and len(value) < 10 else -1
-
-
-def _attach(form: FlaskForm, exc: TrainingError, fallback: str) -> None:
-    """Show a service's error on the field it names (or on ``fallback``)."""
-    target: Field = getattr(form, exc.field or "", None) or getattr(form, fallback)
-    target.errors = [*(e for e in target.errors if isinstance(e, str)), str(exc.message)]
 
 
 def _school_label(ecole: Any) -> str:
@@ -260,7 +254,7 @@ def new() -> str | Response | tuple[str, int]:
             ts = services.plan_session(db.session, current_user, _session_fields(form))
         except TrainingError as exc:
             db.session.rollback()
-            _attach(form, exc, "title")
+            attach_error(form, exc, "title")
             status = 422
         else:
             flash(_("Session «%(title)s» planned.", title=ts.title), "success")
@@ -299,7 +293,7 @@ def edit(session_id: int) -> str | Response | tuple[str, int]:
         except TrainingError as exc:
             db.session.rollback()
             ts = _ts_detail(session_id, Action.TRAIN)
-            _attach(form, exc, "title")
+            attach_error(form, exc, "title")
             status = 422
         else:
             flash(_("Session «%(title)s» saved.", title=ts.title), "success")
@@ -489,7 +483,7 @@ def record(session_id: int) -> str | Response | tuple[str, int]:
         except TrainingError as exc:
             db.session.rollback()
             ts = _ts_detail(session_id, Action.TRAIN)
-            _attach(form, exc, "teachers")
+            attach_error(form, exc, "teachers")
             status = 422
         else:
             flash(_("Record of «%(title)s» saved.", title=ts.title), "success")
@@ -522,7 +516,7 @@ def upload(session_id: int) -> str | Response | tuple[str, int]:
         except TrainingError as exc:
             db.session.rollback()
             ts = _ts_detail(session_id, Action.TRAIN)
-            _attach(form, exc, "file")
+            attach_error(form, exc, "file")
         else:
             flash(_("Document added."), "success")
             return redirect(url_for("training.detail", session_id=ts.id, _anchor="documents"))
