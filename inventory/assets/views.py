@@ -219,6 +219,16 @@ def _chosen_room(form: FlaskForm, place: Place) -> int | None:
     return place.classroom.id if place.classroom is not None else None
 
 
+def _placed_model(form: FlaskForm, cats: Any, place: Place) -> tuple[Where, Any]:
+    """Where the new items go and their catalogue model (created when new), from the form."""
+    category = _category(cats, form.category.data)
+    where = _where_for(place, _chosen_room(form, place))
+    model = services.get_or_create_model(
+        db.session, form.manufacturer.data or "", form.model.data or "", category
+    )
+    return where, model
+
+
 def _choose_place(endpoint: str, title: str, storage: bool = True) -> str:
     q = (request.args.get("q") or "")[:100]
     choices = services.place_choices(db.session, current_user, q=q)
@@ -371,11 +381,7 @@ def new() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             fields = _asset_fields(form)
-            category = _category(cats, form.category.data)
-            where = _where_for(place, _chosen_room(form, place))
-            model = services.get_or_create_model(
-                db.session, form.manufacturer.data or "", form.model.data or "", category
-            )
+            where, model = _placed_model(form, cats, place)
             asset = services.create_asset(
                 db.session,
                 current_user,
@@ -419,11 +425,7 @@ def quick_add() -> str | tuple[str, int]:
                 price_ttc_cents=_amount(form.price_ttc),
                 warranty_end=form.warranty_end.data,
             )
-            category = _category(cats, form.category.data)
-            where = _where_for(place, _chosen_room(form, place))
-            model = services.get_or_create_model(
-                db.session, form.manufacturer.data or "", form.model.data or "", category
-            )
+            where, model = _placed_model(form, cats, place)
             created = services.quick_add(
                 db.session,
                 current_user,

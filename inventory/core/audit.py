@@ -105,11 +105,12 @@ class AuditRecord(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+# Values stored as they are (checked by exact type: the common case, made fast).
+SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    if type(value) in _SCALARS:  # most values: checked first, an import logs millions
+    if type(value) in SCALAR_TYPES:  # most values: checked first, an import logs millions
         return value
     if value is NO_VALUE:
         return None

@@ -51,12 +51,9 @@ class Staged:
             self.values[name] = value
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
 def _key(value: Any) -> Any:
     """A foreign-key value: an id, or the id of a staged row or an ORM object."""
-    if type(value) in _PLAIN:
+    if type(value) in audit.SCALAR_TYPES:
         return value
     if isinstance(value, Staged | Base):
         if value.id is None:

@@ -324,7 +324,7 @@ def edit_dossier(dossier_id: int) -> str | Response | tuple[str, int]:
             status = 409
         except GrantError as exc:
             db.session.rollback()
-            attach_error(form, exc, "title", {"schools": "schools"})
+            attach_error(form, exc, "title")
             status = 422
         else:
             flash(_("Dossier saved."), "success")
