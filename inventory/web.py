@@ -27,9 +27,11 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -146,18 +148,31 @@ CSP = (
 )
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def _security_headers(response: Response) -> Response:
+    # Every answer passes here: the names a view set are read once, rather than searched
+    # for each header (Headers.setdefault scans the whole list every time).
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Referrer-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
-        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if "text/html" in (response.content_type or ""):
-        h.setdefault("Cache-Control", "no-store")
+    present = {name.lower() for name, _value in h.items()}
+    for name, value in SECURITY_HEADERS:
+        if name.lower() not in present:
+            h.add(name, value)
+    if (request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE")) and (
+        "strict-transport-security" not in present
+    ):
+        h.add(*HSTS)
+    if "cache-control" not in present and "text/html" in (response.content_type or ""):
+        h.add("Cache-Control", "no-store")
     return response
 
 
@@ -268,7 +283,28 @@ def send_private(
     return response
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signer built once per key rather than on
+    every request (twice when the session changes): building one serialises a probe
+    value, and every page with a form opens and saves a session."""
+
+    def __init__(self) -> None:
+        self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signer = self._signers.get(key)
+        if signer is None:
+            signer = super().get_signing_serializer(app)
+            if signer is not None:
+                self._signers[key] = signer
+        return signer
+
+
 def install(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
     app.after_request(_security_headers)
     app.before_request(_bind_actor)
     app.teardown_request(_unbind_actor)

@@ -22,12 +22,19 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, bindparam, case, func, or_, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from inventory.assets import services as assets
-from inventory.assets.models import Asset, AssetStatus, EquipmentModel
+from inventory.assets.models import (
+    Asset,
+    AssetStatus,
+    EquipmentCategory,
+    EquipmentModel,
+    Manufacturer,
+)
 from inventory.auth.models import User, UserScope
 from inventory.core import audit, policy
 from inventory.core.db import utcnow
@@ -167,11 +174,8 @@ def problem_types_for(session: Session, target: Target) -> list[ProblemType]:
         .where(ProblemType.active.is_(True), ProblemType.for_rooms.is_(target.is_room))
         .order_by(ProblemType.position, ProblemType.id)
     )
-    types = list(session.scalars(stmt))
-    if target.asset is not None:
-        code = target.asset.category.code
-        types = [t for t in types if not t.category_codes or code in t.category_codes.split(",")]
-    return types
+    code = target.asset.category.code if target.asset is not None else None
+    return _offered(list(session.scalars(stmt)), target.is_room, code)
 
 
 def _on_target(target: Target) -> Any:
@@ -202,6 +206,222 @@ def find_duplicate(session: Session, target: Target, problem_type_id: int) -> Ti
         .limit(1)
     )
     return session.scalar(stmt)
+
+
+# -- what the public page shows, as plain values ------------------------------------------
+# The page's content is read as plain rows rather than ORM objects: it is the most
+# requested page, and it is cached (in the view) under exactly this content, so that a
+# change to anything it shows (a new or closed ticket, a renamed room, a problem type)
+# gives another key. The statements are built once: building a select and its cache key
+# costs several times the indexed lookups themselves.
+@dataclass(frozen=True)
+class OpenProblem:
+    """An open ticket as the public page shows it: its kind, date, status and count only."""
+
+    label_fr: str
+    label_en: str
+    created_at: datetime
+    status: TicketStatus
+    reports: int
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" else self.label_fr
+
+
+@dataclass(frozen=True)
+class ProblemChoice:
+    """A problem a reporter may pick on the public page."""
+
+    id: int
+    label_fr: str
+    label_en: str
+    category_codes: str
+    for_rooms: bool
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" else self.label_fr
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    """What the public page of a scanned label may say, and nothing else: never a serial,
+    an address, a price or a person's name. Hashable: it is the page cache's key."""
+
+    token: str
+    revoked: bool
+    asset_tag: str | None  # None: a room's label
+    category_code: str | None
+    category_fr: str | None
+    category_en: str | None
+    model_name: str | None
+    classroom: str | None
+    school: str | None
+    open_problems: tuple[OpenProblem, ...]
+    choices: tuple[ProblemChoice, ...]
+
+    @property
+    def is_room(self) -> bool:
+        return self.asset_tag is None
+
+    @property
+    def name(self) -> str:
+        """The item's tag, or the room's name."""
+        return (self.classroom if self.asset_tag is None else self.asset_tag) or ""
+
+    def category(self, locale: str) -> str:
+        return (self.category_en if locale == "en" else self.category_fr) or ""
+
+
+def _offered(types: Sequence[Any], for_room: bool, category_code: str | None) -> list[Any]:
+    """The active problem types (ProblemType or ProblemChoice, already ordered) offered for
+    a room, or for an item of ``category_code``: a type without categories fits every item."""
+    return [
+        t
+        for t in types
+        if t.for_rooms == for_room
+        and (for_room or not t.category_codes or category_code in t.category_codes.split(","))
+    ]
+
+
+def _open(ticket: Any) -> Any:
+    # Equalities rather than IN: an expanding IN is re-rendered on every execution.
+    return or_(*(ticket.status == status for status in OPEN_STATUSES))
+
+
+_ItemTicket, _RoomTicket = aliased(Ticket), aliased(Ticket)
+# The item, its place and its open problems (one row each, or one row without any), in
+# one round trip.
+_PAGE = (
+    select(
+        ScanToken.token,
+        ScanToken.revoked_at,
+        ScanToken.asset_id,
+        ScanToken.classroom_id,
+        Asset.tag,
+        EquipmentCategory.code,
+        EquipmentCategory.name_fr,
+        EquipmentCategory.name_en,
+        Manufacturer.name,
+        EquipmentModel.name,
+        Classroom.name,
+        Ecole.name,
+        ProblemType.label_fr,
+        ProblemType.label_en,
+        func.coalesce(_ItemTicket.created_at, _RoomTicket.created_at),
+        func.coalesce(_ItemTicket.status, _RoomTicket.status),
+        func.coalesce(_ItemTicket.reports, _RoomTicket.reports),
+    )
+    .select_from(ScanToken)
+    .outerjoin(Asset, Asset.id == ScanToken.asset_id)
+    .outerjoin(EquipmentModel, EquipmentModel.id == Asset.model_id)
+    .outerjoin(Manufacturer, Manufacturer.id == EquipmentModel.manufacturer_id)
+    .outerjoin(EquipmentCategory, EquipmentCategory.id == Asset.category_id)
+    # An item's room and school are its own; a room label's are the room's.
+    .outerjoin(
+        Classroom,
+        Classroom.id
+        == case((ScanToken.asset_id.is_(None), ScanToken.classroom_id), else_=Asset.classroom_id),
+    )
+    .outerjoin(
+        Ecole,
+        Ecole.id == case((ScanToken.asset_id.is_(None), Classroom.ecole_id), else_=Asset.ecole_id),
+    )
+    # An item's tickets, or a room's own (not those of the items in it): at most one of
+    # the two joins finds rows.
+    .outerjoin(_ItemTicket, (_ItemTicket.asset_id == ScanToken.asset_id) & _open(_ItemTicket))
+    .outerjoin(
+        _RoomTicket,
+        ScanToken.asset_id.is_(None)
+        & (_RoomTicket.classroom_id == ScanToken.classroom_id)
+        & _RoomTicket.asset_id.is_(None)
+        & _open(_RoomTicket),
+    )
+    .outerjoin(
+        ProblemType,
+        ProblemType.id == func.coalesce(_ItemTicket.problem_type_id, _RoomTicket.problem_type_id),
+    )
+    .where(ScanToken.token == bindparam("token"))
+    .order_by(
+        func.coalesce(_ItemTicket.created_at, _RoomTicket.created_at).desc(),
+        func.coalesce(_ItemTicket.id, _RoomTicket.id).desc(),
+    )
+)
+_PAGE_CHOICES = (
+    select(
+        ProblemType.id,
+        ProblemType.label_fr,
+        ProblemType.label_en,
+        ProblemType.category_codes,
+        ProblemType.for_rooms,
+    )
+    .where(ProblemType.active.is_(True))
+    .order_by(ProblemType.position, ProblemType.id)
+)
+
+
+class _ChoicesMemo:
+    """The active problem types as last read, with what each kind of item is offered of
+    them: read on every page (a handful of rows, exact whichever way they changed), turned
+    into choices again only when they differ."""
+
+    def __init__(self) -> None:
+        # One tuple, replaced whole, so that a concurrent reader sees a consistent state.
+        self.state: tuple[tuple[Any, ...], dict[Any, tuple[ProblemChoice, ...]]] = ((), {})
+
+    def offered(
+        self, conn: Connection, is_room: bool, category_code: str | None
+    ) -> tuple[ProblemChoice, ...]:
+        rows = tuple(tuple(r) for r in conn.execute(_PAGE_CHOICES))
+        seen, by_kind = self.state
+        if rows != seen:
+            by_kind = {}
+            self.state = (rows, by_kind)
+        key = (is_room, category_code)
+        choices = by_kind.get(key)
+        if choices is None:
+            offered = _offered([ProblemChoice(*r) for r in rows], is_room, category_code)
+            choices = by_kind[key] = tuple(offered)
+        return choices
+
+
+_CHOICES = _ChoicesMemo()
+
+
+def public_page(engine: Engine, value: str) -> PublicPage | None:
+    """The public page's content for a scanned token; None for an unknown token, or one
+    whose item is gone. Two indexed queries, no ORM object.
+
+    It reads on a connection of its own rather than through a session: the page writes
+    nothing, and a session's setup and teardown would cost more than the reads."""
+    value = tokens.normalize_token(value)
+    if not tokens.well_formed(value):
+        return None
+    with engine.connect() as conn:
+        rows = conn.execute(_PAGE, {"token": value}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        token, revoked_at, asset_id, classroom_id, tag, code, cat_fr, cat_en = first[:8]
+        maker, model, room, school = first[8:12]
+        if asset_id is None and classroom_id is None:
+            return None
+        if revoked_at is not None:
+            return PublicPage(token, True, tag, None, None, None, None, None, None, (), ())
+        is_room = asset_id is None
+        choices = _CHOICES.offered(conn, is_room, code)
+    return PublicPage(
+        token=token,
+        revoked=False,
+        asset_tag=tag,
+        category_code=code,
+        category_fr=cat_fr,
+        category_en=cat_en,
+        model_name=None if is_room else f"{maker} {model}",
+        classroom=room,
+        school=school,
+        open_problems=tuple(OpenProblem(*r[12:]) for r in rows if r[12] is not None),
+        choices=choices,
+    )
 
 
 @dataclass

@@ -3,6 +3,7 @@ staff queue and tickets, service figures, notification choices and inventory cam
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import format_timedelta, get_locale
@@ -22,6 +24,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from inventory.assets import services as assets
@@ -31,7 +34,7 @@ from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db, limiter
-from inventory.helpdesk import photos, services
+from inventory.helpdesk import page_cache, photos, services
 from inventory.helpdesk.forms import (
     AssignForm,
     CampaignStartForm,
@@ -52,6 +55,7 @@ from inventory.helpdesk.models import (
     TicketPhoto,
     TicketStatus,
 )
+from inventory.helpdesk.page_cache import PageCache
 from inventory.helpdesk.services import TICKET_STATUS_LABELS
 from inventory.labels import tokens
 from inventory.orgs.models import Ecole
@@ -62,6 +66,11 @@ bp = Blueprint("helpdesk", __name__)
 # Per address, then per label: generous for a school, tight for a robot.
 REPORT_LIMITS = ("5 per minute", "10 per hour")
 PUBLIC_HEADERS = {"X-Robots-Tag": "noindex, nofollow"}
+# The public page's parts kept per worker, rendered with slots for what differs from one
+# label to the next: frames, one per language and list of problems (a few dozen), and the
+# item's parts, one per language, kind and list of open problems (under 1 kB each).
+ITEM_CACHE_ENTRIES = 4096
+FRAME_CACHE_ENTRIES = 256
 
 
 @bp.app_context_processor
@@ -109,17 +118,26 @@ def _counted(_response: Response) -> bool:
 
 
 # -- the public scan page ------------------------------------------------------------------
-def _report_form(target: services.Target) -> ReportForm:
+@bp.record_once
+def _install_page_caches(state: Any) -> None:
+    entries = state.app.config.get("HELPDESK_ITEM_CACHE_ENTRIES", ITEM_CACHE_ENTRIES)
+    state.app.extensions["helpdesk_item_cache"] = PageCache(entries)
+    state.app.extensions["helpdesk_frame_cache"] = PageCache(FRAME_CACHE_ENTRIES)
+
+
+def _page_cache(kind: str) -> PageCache:
+    return current_app.extensions[f"helpdesk_{kind}_cache"]  # type: ignore[no-any-return]
+
+
+def _report_form(page: services.PublicPage) -> ReportForm:
     form = ReportForm()
     locale = _locale()
-    form.problem.choices = options(
-        (t.id, t.label(locale)) for t in services.problem_types_for(db.session, target)
-    )
+    form.problem.choices = options((c.id, c.label(locale)) for c in page.choices)
     return form
 
 
 def _scan_page(
-    target: services.Target,
+    page: services.PublicPage,
     form: ReportForm,
     *,
     status: int = 200,
@@ -129,9 +147,8 @@ def _scan_page(
 ) -> tuple[str, int, dict[str, str]]:
     html = render_template(
         "helpdesk/scan.html",
-        target=target,
+        page=page,
         form=form,
-        open_tickets=services.open_tickets_on(db.session, target),
         duplicate=duplicate,
         notice=notice,
         photo_dropped=photo_dropped,
@@ -140,37 +157,114 @@ def _scan_page(
     return html, status, PUBLIC_HEADERS
 
 
-@bp.route("/Q/<token>", methods=["GET", "POST"])  # upper case: the compact QR code mode
-@bp.route("/q/<token>", methods=["GET", "POST"])  # registered first: the URL links are built to
+# What the item's part prints of a page as it is: rendered once with slots in their place.
+ITEM_TEXTS = ("asset_tag", "model_name", "classroom", "school", "category_fr", "category_en")
+ITEM_SLOTS = {name: page_cache.new_slot(name) for name in ITEM_TEXTS}
+
+
+def _item_part(page: services.PublicPage, locale: str) -> str:
+    """The item's facts and open problems. Rendered once per language, open problems and
+    set of texts present, with slots for the texts, which are filled in here: a label's
+    first scan in a worker costs no rendering either."""
+    texts = {name: getattr(page, name) for name in ITEM_TEXTS}
+
+    def render() -> str:
+        slotted = dataclasses.replace(
+            page, **{name: ITEM_SLOTS[name] if text else text for name, text in texts.items()}
+        )
+        return render_template("helpdesk/_item.html", page=slotted, locale=locale)
+
+    # An empty text is printed as the template prints it ("—" for no school): in the key.
+    key = (locale, page.open_problems, tuple(bool(text) for text in texts.values()))
+    html = _page_cache("item").get_or_render(key, render)
+    for name, text in texts.items():
+        if text:
+            html = html.replace(ITEM_SLOTS[name], escape(text))
+    return html
+
+
+def _shared_page(page: services.PublicPage) -> tuple[str, int, dict[str, str]]:
+    """The page with a fresh form, as every anonymous visitor sees it: its frame, the same
+    for every item offered the same problems, and the item's part, both rendered once with
+    slots for what differs (helpdesk.page_cache)."""
+    locale = _locale()
+
+    def render_frame() -> str:
+        return render_template(
+            "helpdesk/scan.html",
+            form=_report_form(page),
+            duplicate=None,
+            notice=None,
+            locale=locale,
+            **page_cache.slots(),
+        )
+
+    frame = _page_cache("frame").get_or_render(
+        (locale, request.script_root, page.choices), lambda: page_cache.render_frame(render_frame)
+    )
+    html = page_cache.fill(
+        frame,
+        title=page.name,
+        action=url_for("helpdesk.scan", token=page.token),
+        next_path=request.full_path.rstrip("?"),
+        item=_item_part(page, locale),
+    )
+    return html, 200, PUBLIC_HEADERS
+
+
+def _label_page(token: str) -> services.PublicPage | tuple[str, int, dict[str, str]]:
+    """What a scanned token's page shows, or the answer for a token that shows nothing."""
+    page = services.public_page(db.engine, token)
+    if page is None:
+        return render_template("helpdesk/scan_unknown.html"), 404, PUBLIC_HEADERS
+    if page.revoked:
+        return render_template("helpdesk/scan_replaced.html"), 410, PUBLIC_HEADERS
+    return page
+
+
+# Reading the page and sending a report are two views, so that the rate limits (on reports
+# only) cost nothing to the page, the most requested one.
+@bp.get("/Q/<token>")  # upper case: the compact QR code mode
+@bp.get("/q/<token>")  # registered first: the URL links are built to it
 @allow(None)
-@limiter.limit(lambda: _report_limits()[0], methods=["POST"], deduct_when=_counted)
-@limiter.limit(
-    lambda: _report_limits()[1], key_func=_token_key, methods=["POST"], deduct_when=_counted
-)
 def scan(token: str) -> Any:
     """The URL a label's QR code carries: what the item is and a form to report a problem;
     staff in scope land on the item's own page."""
-    target = services.find_target(db.session, token)
-    if target is None:
-        return render_template("helpdesk/scan_unknown.html"), 404, PUBLIC_HEADERS
-    if target.revoked:
-        return render_template("helpdesk/scan_replaced.html"), 410, PUBLIC_HEADERS
-    if (
-        request.method == "GET"
-        and current_user.is_authenticated
-        and target.item is not None
-        and policy.can(current_user, Action.READ, target.item, db.session)
-    ):
-        if target.asset is not None:
-            return redirect(url_for("assets.detail", asset_id=target.asset.id))
-        return redirect(url_for("orgs.classroom", classroom_id=target.classroom.id))  # type: ignore[union-attr]
-    form = _report_form(target)
-    if request.method == "POST":
-        return _submit(target, form)
+    page = _label_page(token)
+    if not isinstance(page, services.PublicPage):
+        return page
+    if current_user.is_authenticated:
+        target = services.find_target(db.session, token)
+        item = target.item if target is not None else None
+        if item is not None and policy.can(current_user, Action.READ, item, db.session):
+            if target.asset is not None:  # type: ignore[union-attr]
+                return redirect(url_for("assets.detail", asset_id=item.id))
+            return redirect(url_for("orgs.classroom", classroom_id=item.id))
+    # A signed-in visitor's page has their menu, a flashed message is someone's own, and a
+    # query may preselect a problem: only the plain anonymous page is shared.
+    if not request.args and not current_user.is_authenticated and "_flashes" not in session:
+        return _shared_page(page)
+    form = _report_form(page)
     wanted = int_arg("probleme")
     if wanted and any(c[0] == wanted for c in form.problem.choices):
         form.problem.data = wanted
-    return _scan_page(target, form)
+    return _scan_page(page, form)
+
+
+@bp.post("/Q/<token>")
+@bp.post("/q/<token>")
+@allow(None)
+@limiter.limit(lambda: _report_limits()[0], deduct_when=_counted)
+@limiter.limit(lambda: _report_limits()[1], key_func=_token_key, deduct_when=_counted)
+def report(token: str) -> Any:
+    """A report sent from a label's page."""
+    page = _label_page(token)
+    if not isinstance(page, services.PublicPage):
+        return page
+    target = services.find_target(db.session, token)
+    if target is None or target.revoked:  # replaced or removed since the read above
+        return render_template("helpdesk/scan_replaced.html"), 410, PUBLIC_HEADERS
+    return _submit(target, page, _report_form(page))
 
 
 def _reported(target: services.Target, follow_token: str, **context: Any) -> Any:
@@ -179,13 +273,13 @@ def _reported(target: services.Target, follow_token: str, **context: Any) -> Any
     return html, 200, PUBLIC_HEADERS
 
 
-def _submit(target: services.Target, form: ReportForm) -> Any:
+def _submit(target: services.Target, page: services.PublicPage, form: ReportForm) -> Any:
     if form.website.data:
         # The trap field, invisible to people, was filled: answer as if all went well.
         g.helpdesk_report_counted = True
         return _reported(target, services.new_follow_token(), joined=False, ticket=None)
     if not form.validate_on_submit():
-        return _scan_page(target, form, status=422)
+        return _scan_page(page, form, status=422)
     upload = request.files.get(form.photo.name)
     data = upload.read(photos.MAX_BYTES + 1) if upload is not None and upload.filename else None
     report = services.Report(
@@ -206,11 +300,11 @@ def _submit(target: services.Target, form: ReportForm) -> Any:
         )
     except services.DuplicateReport as dup:
         form.join.data = "1"
-        return _scan_page(target, form, duplicate=dup.ticket, photo_dropped=bool(data))
+        return _scan_page(page, form, duplicate=dup.ticket, photo_dropped=bool(data))
     except DomainError as exc:
         db.session.rollback()
         attach_error(form, exc, "description")
-        return _scan_page(target, form, status=422)
+        return _scan_page(page, form, status=422)
     g.helpdesk_report_counted = True
     ticket = outcome.ticket
     return _reported(target, ticket.follow_token, joined=outcome.joined, ticket=ticket)
@@ -219,10 +313,10 @@ def _submit(target: services.Target, form: ReportForm) -> Any:
 def _refused_report(status: int, notice: str) -> Any:
     """The report form again, with what was typed, when a limit or an expired form
     refused it: nothing the reporter wrote is lost."""
-    if request.endpoint == "helpdesk.scan" and request.method == "POST":
-        target = services.find_target(db.session, (request.view_args or {}).get("token", ""))
-        if target is not None and not target.revoked:
-            return _scan_page(target, _report_form(target), status=status, notice=notice)
+    if request.endpoint == "helpdesk.report":
+        page = services.public_page(db.engine, (request.view_args or {}).get("token", ""))
+        if page is not None and not page.revoked:
+            return _scan_page(page, _report_form(page), status=status, notice=notice)
     return None
 
 

@@ -5,7 +5,7 @@ Builds the national data with the helpdesk's tickets (tests/benchmarks/national.
 
 - times ``GET /q/<token>`` through the test client, anonymous as a teacher scanning a
   label, each run on another token (nine in ten of items, one in ten of rooms); and the
-  page's queries alone (find_target, problem_types_for, open_tickets_on);
+  page's reads alone (helpdesk.services.public_page);
 - serves tests/benchmarks/wsgi_bench.py with gunicorn (2 sync workers, the worker class of
   the production setup in the README) on a free port, and loads it in turns with the
   scan page (over the same tokens) and ``/bench-hello``, a bare Flask app in the same
@@ -111,11 +111,7 @@ def time_scan(app: Flask, tokens: list[str]) -> tuple[Stats, Stats]:
 
     def queries() -> None:
         token = tokens[next(turn) % len(tokens)]
-        target = services.find_target(db.session, token)
-        assert target is not None
-        services.problem_types_for(db.session, target)
-        services.open_tickets_on(db.session, target)
-        db.session.remove()
+        assert services.public_page(db.engine, token) is not None
 
     with app.app_context():
         alone = time_calls(queries, runs=RUNS, warmup=WARMUP, budget=BUDGET)
