@@ -26,7 +26,7 @@ from inventory.assets.services import (
     WORK_KIND_LABELS,
     WORK_STATUS_LABELS,
 )
-from inventory.core.forms import options
+from inventory.core.forms import QuickSelect, options
 from inventory.orgs.forms import MultiCheckboxField
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -52,8 +52,11 @@ class AssetFilterForm(FlaskForm):
         validators=[Optional(), Length(max=100)],
         description=_l("Asset tag or serial number"),
     )
-    collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
-    ecole = SelectField(_l("School"), coerce=int, validate_choice=False)
+    # The equipment list's page shows a hundred places in each of these.
+    collectivite = SelectField(
+        _l("Collectivité"), coerce=int, validate_choice=False, widget=QuickSelect()
+    )
+    ecole = SelectField(_l("School"), coerce=int, validate_choice=False, widget=QuickSelect())
     classroom = SelectField(_l("Classroom"), coerce=int, validate_choice=False)
     category = SelectField(_l("Category"), coerce=int, validate_choice=False)
     status = SelectField(
@@ -167,7 +170,7 @@ class BulkForm(FlaskForm):
     """The selection comes as ``ids``; ``action`` is the button pressed."""
 
     new_status = SelectField(_l("New status"), choices=status_options(), validate_choice=False)
-    destination = SelectField(_l("Move to"), validate_choice=False)
+    destination = SelectField(_l("Move to"), validate_choice=False, widget=QuickSelect())
 
 
 class WorkFilterForm(FlaskForm):

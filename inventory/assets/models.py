@@ -16,11 +16,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import inspect as inspect_state
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
+from inventory.core.text import fold
 from inventory.orgs.models import Classroom, Collectivite, Ecole
 
 
@@ -107,7 +110,9 @@ class Asset(Audited, Base):
         Index("ix_assets_collectivite_id_id", "collectivite_id", "id"),
         Index("ix_assets_ecole_id_id", "ecole_id", "id"),
         Index("ix_assets_classroom_id_status", "classroom_id", "status"),
-        Index("ix_assets_category_status", "category_id", "status"),
+        # The id last: a category (and status) list pages newest first along the index,
+        # on PostgreSQL as on SQLite (whose indexes end with the rowid anyway).
+        Index("ix_assets_category_status_id", "category_id", "status", "id"),
         # Imports find items by serial number whatever their model.
         Index("ix_assets_serial", "serial"),
     )
@@ -136,6 +141,9 @@ class Asset(Audited, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # What the list's text search reads (inventory.core.search): tag, serial, maker and
+    # model, folded; kept current on every write by the mapper hook below.
+    search_text: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     model: Mapped[EquipmentModel] = relationship()
     category: Mapped[EquipmentCategory] = relationship()
@@ -158,6 +166,34 @@ class Asset(Audited, Base):
     @property
     def audit_label(self) -> str:
         return self.tag
+
+
+def asset_search_text(tag: str | None, serial: str | None, maker: str, model: str) -> str:
+    """The folded words an item is found by in the equipment list's text search."""
+    return fold(" ".join(p for p in (tag, serial, maker, model) if p))[:300]
+
+
+_SEARCHED = ("tag", "serial", "model_id", "model")
+
+
+@event.listens_for(Asset, "before_insert")
+@event.listens_for(Asset, "before_update")
+def _refresh_search_text(mapper: Mapper[Asset], connection: object, target: Asset) -> None:
+    # A mapper hook rather than calls in each service, so that every write path (forms,
+    # quick add, the spreadsheet import) keeps the text current; an update that leaves
+    # the searched fields alone costs nothing.
+    state = inspect_state(target)
+    if state.persistent and not any(state.attrs[a].history.has_changes() for a in _SEARCHED):
+        return
+    model = target.model
+    text = asset_search_text(
+        target.tag,
+        target.serial,
+        model.manufacturer.name if model is not None else "",
+        model.name if model is not None else "",
+    )
+    if target.search_text != text:
+        target.search_text = text
 
 
 class StatusChange(Base):

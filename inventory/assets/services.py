@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import True_
 
 from inventory.assets import socle
 from inventory.assets.models import (
@@ -39,10 +40,10 @@ from inventory.assets.socle import Coverage, PlaceStatus
 from inventory.core import audit, policy, search
 from inventory.core.db import utcnow
 from inventory.core.errors import DomainError
-from inventory.core.pagination import Page, paginate
+from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
 from inventory.core.policy import Action, Subject
 from inventory.core.text import fold
-from inventory.orgs.models import Classroom, Collectivite, Ecole
+from inventory.orgs.models import Classroom, Collectivite, Commune, Ecole
 
 
 class AssetError(DomainError):
@@ -548,20 +549,30 @@ class AssetFilters:
             ),
         )
 
+    @property
+    def placed(self) -> bool:
+        return bool(self.ecole or self.classroom or self.collectivite)
+
+    @property
+    def search_too_short(self) -> bool:
+        """A text of short words alone, over every place: its search would read the text
+        of every item (two million nationally), and the list asks for more instead."""
+        return bool(self.q.strip()) and not self.placed and not search.indexed(self.q)
+
     def apply(self, stmt: Select[Any], today: date | None = None) -> Select[Any]:
-        if self.q:
-            word = self.q.strip().upper()
-            stmt = stmt.where(
-                or_(
-                    Asset.tag.contains(word, autoescape=True),
-                    Asset.serial.contains(word, autoescape=True),
-                )
-            )
+        placed = self.placed
+        if self.q.strip():
+            stmt = stmt.where(search.condition(Asset, self.q, lead=not placed))
+        # With a place chosen, its index must lead: a place holds a few thousand items
+        # at most, a category and status hundreds of thousands. SQLite, without
+        # statistics, would take the category index for its two equalities; "+ 0"
+        # keeps the category out of any index choice.
+        category = Asset.category_id + 0 if placed else Asset.category_id
         for column, value in (
             (Asset.ecole_id, self.ecole),
             (Asset.classroom_id, self.classroom),
             (Asset.collectivite_id, self.collectivite),
-            (Asset.category_id, self.category),
+            (category, self.category),
             (Asset.status, self.status),
         ):
             if value:
@@ -588,16 +599,67 @@ def _list_options() -> list[Any]:
     ]
 
 
+# Beyond this many items a list says "more than" instead of counting them all, and its
+# deep pages are reached next to a key instead of by number: both then cost the same at
+# any depth of two million items.
+LIST_COUNT_CAP = 10_000
+# A text search reads up to this many ids of its items in one pass, and pages through
+# them: its index is costly to run (tens of ms for a word found in thousands of items),
+# and a count, a page and the seeks of deep pages would run it up to four times.
+LIST_SEARCH_WINDOW = 20_000
+
+
 def list_assets(
-    session: Session, user: Subject, filters: AssetFilters, page: int, per_page: int
-) -> Page[Asset]:
-    stmt = (
-        policy.visible(user, filters.apply(select(Asset)), Asset)
-        .options(*_list_options())
-        .order_by(Asset.id.desc())
+    session: Session,
+    user: Subject,
+    filters: AssetFilters,
+    page: int,
+    per_page: int,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+) -> KeyedPage[Asset]:
+    """One page of the items matching ``filters``, newest first; ``after``/``before``:
+    the page next to that item's id (``before=0``: the last page). No item when the
+    search text is too short to be looked up (``filters.search_too_short``)."""
+    if filters.search_too_short:
+        return KeyedPage(
+            items=[],
+            total=0,
+            capped=False,
+            per_page=per_page,
+            first_index=0,
+            has_prev=False,
+            has_next=False,
+        )
+    keys: Select[Any] = policy.visible(user, filters.apply(select(Asset.id)), Asset)
+    key: Any = Asset.id
+    from_index = False
+    text_only = replace(filters, q="") == AssetFilters()
+    if text_only and isinstance(policy.condition(user, Asset), True_):
+        # Every item visible and no other filter: the search index gives the ids alone.
+        found = search.index_keys(session.get_bind().dialect.name, Asset, filters.q)
+        if found is not None:
+            (keys, key), from_index = found, True
+    # The page names its items' categories from the list of all of them (its filter's).
+    rows = select(Asset).options(
+        selectinload(Asset.model).selectinload(EquipmentModel.manufacturer),
+        selectinload(Asset.ecole),
+        selectinload(Asset.classroom),
     )
-    keys = policy.visible(user, filters.apply(select(Asset.id)), Asset).order_by(Asset.id.desc())
-    return paginate(session, stmt, page, per_page, key_stmt=keys)
+    return paginate_by_key(
+        session,
+        rows,
+        keys,
+        key,
+        per_page=per_page,
+        cap=LIST_COUNT_CAP,
+        page=page,
+        after=after,
+        before=before,
+        window=LIST_SEARCH_WINDOW if filters.q.strip() else None,
+        unordered=from_index,
+    )
 
 
 def all_assets(session: Session, user: Subject, filters: AssetFilters) -> Iterable[Asset]:
@@ -968,6 +1030,82 @@ def place_choices(
         if extra is not None:
             schools.insert(0, extra)
     return PlaceChoices(colls, schools, more)
+
+
+@dataclass
+class FilterChoices:
+    """The collectivités and schools a list's filters offer, as (id, label) pairs;
+    ``more``: the lists were cut."""
+
+    collectivites: list[tuple[int, str]]
+    schools: list[tuple[int, str]]
+    more: bool = False
+
+
+def filter_choices(
+    session: Session,
+    user: Subject,
+    *,
+    collectivite: int | None = None,
+    ecole: int | None = None,
+    limit: int = 100,
+) -> FilterChoices:
+    """What :func:`place_choices` offers, for the filters of a list: ids and labels read
+    as rows. A list is shown far more often than a form, and building a few hundred
+    objects here cost more than its page of items."""
+    colls = [
+        (i, name)
+        for i, name in session.execute(
+            policy.visible(
+                user,
+                select(Collectivite.id, Collectivite.name)
+                .order_by(Collectivite.name, Collectivite.id)
+                .limit(limit + 1),
+                Collectivite,
+            )
+        )
+    ]
+    cut = len(colls) > limit
+    colls = colls[:limit]
+    if collectivite and all(i != collectivite for i, _name in colls):
+        chosen = session.execute(
+            policy.visible(
+                user,
+                select(Collectivite.id, Collectivite.name).where(Collectivite.id == collectivite),
+                Collectivite,
+            )
+        ).first()
+        if chosen is not None:
+            colls.insert(0, (chosen[0], chosen[1]))
+
+    stmt = select(Ecole.id, Ecole.name, Commune.name).join(Commune, Commune.id == Ecole.commune_id)
+    if collectivite:
+        stmt = stmt.where(Ecole.collectivite_id == collectivite)
+    rows = session.execute(
+        policy.visible(user, stmt.order_by(Ecole.name, Ecole.id).limit(limit + 1), Ecole)
+    )
+    found = [(i, f"{name} ({commune})") for i, name, commune in rows]
+    more = cut or len(found) > limit
+    found = found[:limit]
+    if ecole and all(i != ecole for i, _label in found):
+        extra = session.execute(policy.visible(user, stmt.where(Ecole.id == ecole), Ecole)).first()
+        if extra is not None:
+            found.insert(0, (extra[0], f"{extra[1]} ({extra[2]})"))
+    return FilterChoices(colls, found, more)
+
+
+def collectivites_by_id(session: Session, user: Subject, ids: Iterable[int]) -> list[Collectivite]:
+    """The collectivités of these ids that ``user`` may see, by name."""
+    stmt = select(Collectivite).where(Collectivite.id.in_(list(ids)))
+    return list(
+        session.scalars(policy.visible(user, stmt, Collectivite).order_by(Collectivite.name))
+    )
+
+
+def visible_school(session: Session, user: Subject, ecole_id: int) -> Ecole | None:
+    """The school of that id, with its commune, when ``user`` may see it."""
+    stmt = select(Ecole).where(Ecole.id == ecole_id).options(selectinload(Ecole.commune))
+    return session.scalar(policy.visible(user, stmt, Ecole))
 
 
 def classrooms_of(session: Session, user: Subject, ecole_id: int) -> list[Classroom]:

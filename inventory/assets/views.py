@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice
@@ -74,6 +75,10 @@ from inventory.web import allow, attach_error, int_arg, safe_next, send_private,
 bp = Blueprint("assets", __name__)
 
 WARRANTY_SOON_DAYS = 60
+PAGING_ARGS = frozenset({"page", "after", "before"})
+# Schools and collectivités offered by the list's filters: a national scope holds tens of
+# thousands, and each option costs rendering time; the hint asks to narrow the list.
+LIST_CHOICES = 100
 
 
 @bp.app_context_processor
@@ -278,42 +283,67 @@ def _asset_filters() -> services.AssetFilters:
 def index() -> str:
     filters = _asset_filters()
     form = AssetFilterForm(request.args)
-    choices = services.place_choices(
-        db.session, current_user, collectivite=filters.collectivite, include=filters.ecole
+    choices = services.filter_choices(
+        db.session,
+        current_user,
+        collectivite=filters.collectivite,
+        ecole=filters.ecole,
+        limit=LIST_CHOICES,
     )
     every = _("All")
-    form.collectivite.choices = options(
-        [(0, every)] + [(c.id, c.name) for c in choices.collectivites]
-    )
-    form.ecole.choices = _school_choices(choices, every)
+    form.collectivite.choices = options([(0, every), *choices.collectivites])
+    form.ecole.choices = options([(0, every), *choices.schools])
     rooms = services.classrooms_of(db.session, current_user, filters.ecole) if filters.ecole else []
     form.classroom.choices = options([(0, every)] + [(r.id, r.name) for r in rooms])
     cats = services.categories(db.session)
     form.category.choices = _category_choices(cats, every)
-    page = services.list_assets(db.session, current_user, filters, _page(), _per_page())
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = services.list_assets(
+        db.session,
+        current_user,
+        filters,
+        _page(),
+        _per_page(),
+        after=int_arg("after"),
+        before=int_arg("before"),
+    )
+    # The filters alone: what the pager, the export and the labels carry on.
+    args = {k: v for k, v in request.args.items() if k not in PAGING_ARGS and v}
     may_edit = policy.allowed(current_user, Action.EDIT)
     bulk = BulkForm()
     if may_edit:
-        wanted = {a.collectivite_id for a in page.items} | {filters.collectivite}
-        filtered = next((e for e in choices.schools if e.id == filters.ecole), None)
+        wanted = {a.collectivite_id for a in page.items}
+        if filters.collectivite:
+            wanted.add(filters.collectivite)
+        filtered = (
+            services.visible_school(db.session, current_user, filters.ecole)
+            if filters.ecole
+            else None
+        )
         bulk.destination.choices = _destinations(
             [a.ecole for a in page.items if a.ecole is not None],
-            [c for c in choices.collectivites if c.id in wanted],
+            services.collectivites_by_id(db.session, current_user, wanted),
             filtered,
         )
+    locale = _locale()
     return render_template(
         "assets/list.html",
         form=form,
         page=page,
         args=args,
         more_schools=choices.more,
+        search_too_short=filters.search_too_short,
         may_edit=may_edit,
         bulk=bulk,
         export_csv=_export_url("csv", args),
         export_xlsx=_export_url("xlsx", args),
         today=date.today(),
         soon=date.today() + timedelta(days=WARRANTY_SOON_DAYS),
+        # Each row's words, translated once per page rather than once per row.
+        category_names={c.id: c.label(locale) for c in cats},
+        status_names={s: str(label) for s, label in STATUS_LABELS.items()},
+        placement_names={p: str(label) for p, label in PLACEMENT_LABELS.items()},
+        # Formatted per row by the template (Markup: the tag is escaped into it).
+        select_label=escape(_("Select %(tag)s")),
     )
 
 

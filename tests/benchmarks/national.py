@@ -406,6 +406,7 @@ class _Model:
     serial_prefix: str
     oui: str
     networked: bool
+    words: str = ""  # maker and model, as the list's text search reads them
 
 
 def _catalogue(conn: Connection) -> dict[str, list[_Model]]:
@@ -447,6 +448,7 @@ def _catalogue(conn: Connection) -> dict[str, list[_Model]]:
                 prefix,
                 oui,
                 cats[code][1],
+                f"{maker} {name}",
             )
             for maker, name, price, prefix, oui in models
         ]
@@ -536,6 +538,8 @@ def _asset_rows(
 ) -> Iterator[dict[str, Any]]:
     """Every asset row, school after school; ``counters`` receives the last tag number
     used per (collectivité, year)."""
+    from inventory.assets.models import asset_search_text
+
     numbers: dict[tuple[str, int], int] = defaultdict(int)  # per (prefix, year)
     serial_seq = 0
     year_start = {y: date(y, 1, 1).toordinal() for y in YEARS}
@@ -587,14 +591,19 @@ def _asset_rows(
                 host += 1
                 ip = f"10.{school.dept}.{school.id % 250}.{host % 250 + 2}"
             warranty_years = 5 if code in ("eni", "vpi", "tni") else 3
+            tag = f"{prefix}-{year}-{numbers[key]:05d}"
+            serial = (
+                None
+                if rng.random() < 0.04
+                else f"{model.serial_prefix}{year % 100:02d}{serial_seq:08d}"
+            )
             yield {
                 "id": asset_id,
-                "tag": f"{prefix}-{year}-{numbers[key]:05d}",
+                "tag": tag,
                 "model_id": model.id,
                 "category_id": model.category_id,
-                "serial": None
-                if rng.random() < 0.04
-                else f"{model.serial_prefix}{year % 100:02d}{serial_seq:08d}",
+                "serial": serial,
+                "search_text": asset_search_text(tag, serial, model.words, ""),
                 "collectivite_id": school.collectivite_id,
                 "ecole_id": ecole_id,
                 "classroom_id": classroom_id,
