@@ -344,6 +344,23 @@ def helpdesk_digest_cmd() -> None:
     click.echo(f"{sent} digest(s) sent.")
 
 
+reports = AppGroup("reports", help="Dashboards: the summaries behind their figures.")
+
+
+@reports.command("refresh")
+def refresh_summaries_cmd() -> None:
+    """Bring the dashboards' summaries up to date with the change log (after a bulk load,
+    so that the first dashboard request need not compute them)."""
+    from inventory.reports.summary import bring_up_to_date
+
+    _as_console()
+    refreshed = bring_up_to_date(db.session)
+    if refreshed is None:
+        click.echo("Summaries already up to date.")
+    else:
+        click.echo(f"Summaries refreshed: {refreshed} school(s).")
+
+
 def register(app: Flask) -> None:
-    for group in (schools, users, demo, assets, grants, helpdesk):
+    for group in (schools, users, demo, assets, grants, helpdesk, reports):
         app.cli.add_command(group)

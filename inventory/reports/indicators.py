@@ -104,6 +104,14 @@ CLASSROOM_FACTS = (
     "open_tickets",
     "resolved_tickets",
 )
+MONEY_FACTS = (
+    "spending_cents",
+    "eligible_cents",
+    "aid_cents",
+    "approved_cents",
+    "paid_cents",
+    "left_to_claim_cents",
+)
 SCHOOL_FACTS = (
     "schools",
     "pupils",
@@ -111,12 +119,7 @@ SCHOOL_FACTS = (
     "accompanied",
     "not_accompanied",
     "equipped_not_accompanied",
-    "spending_cents",
-    "eligible_cents",
-    "aid_cents",
-    "approved_cents",
-    "paid_cents",
-    "left_to_claim_cents",
+    *MONEY_FACTS,
 )
 FACTS = CLASSROOM_FACTS + SCHOOL_FACTS
 
@@ -597,18 +600,31 @@ LISTING_BY_CODE = {lst.code: lst for lst in LISTINGS}
 # -- the conditions, in SQL: the same for a count and for its list ---------------------------
 @dataclass(frozen=True)
 class Context:
-    """What the conditions need to know: the reader and the category ids."""
+    """What the conditions need to know: the reader and the category ids.
+
+    ``school_view``: the reader sees everything at the schools of their scope (the
+    académie side and the administrators), so a school's facts are the same for every
+    such reader and can be kept per school (reports.summary). Municipal staff see what
+    their collectivité owns, which may differ at a school that changed hands: their
+    figures go through each model's policy."""
 
     user: policy.Subject
     pupil_computer_ids: tuple[int, ...]
     display_ids: tuple[int, ...]
+    school_view: bool = False
+
+    def condition(self, model: type) -> ColumnElement[bool]:
+        """The policy's condition on ``model``, unless the school is the unit of visibility
+        (the schools themselves are then narrowed by the policy, by every caller)."""
+        return true() if self.school_view else policy.condition(self.user, model)
+
+    def visible(self, stmt: Select[Any], model: type) -> Select[Any]:
+        return stmt if self.school_view else policy.visible(self.user, stmt, model)
 
     def funded_asset_ids(self) -> Select[Any]:
         """Items some invoice paid for, as the reader may see the links."""
-        return policy.visible(
-            self.user,
-            select(FundingLink.asset_id).where(FundingLink.asset_id.isnot(None)),
-            FundingLink,
+        return self.visible(
+            select(FundingLink.asset_id).where(FundingLink.asset_id.isnot(None)), FundingLink
         )
 
 
@@ -617,7 +633,7 @@ def asset_population(ctx: Context) -> ColumnElement[bool]:
     return and_(
         Asset.ecole_id.isnot(None),
         Asset.status.notin_(GONE),
-        policy.condition(ctx.user, Asset),
+        ctx.condition(Asset),
     )
 
 
@@ -643,14 +659,14 @@ def asset_conditions(
 
 
 def classroom_population(ctx: Context) -> ColumnElement[bool]:
-    return policy.condition(ctx.user, ClassroomSocle)
+    return ctx.condition(ClassroomSocle)
 
 
 def classroom_conditions(ctx: Context) -> dict[str, ColumnElement[bool]]:
     has_item = exists().where(
         Asset.classroom_id == ClassroomSocle.classroom_id,
         Asset.status.notin_(GONE),
-        policy.condition(ctx.user, Asset),
+        ctx.condition(Asset),
     )
     return {
         "classrooms": true(),
@@ -662,7 +678,7 @@ def classroom_conditions(ctx: Context) -> dict[str, ColumnElement[bool]]:
 
 
 def ticket_population(ctx: Context) -> ColumnElement[bool]:
-    return policy.condition(ctx.user, Ticket)
+    return ctx.condition(Ticket)
 
 
 def ticket_conditions(ctx: Context) -> dict[str, ColumnElement[bool]]:

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Select,
     case,
     func,
+    or_,
     select,
     text,
     true,
@@ -72,6 +73,7 @@ from inventory.orgs.models import (
     Ecole,
 )
 from inventory.reports import indicators as ind
+from inventory.reports import summary
 from inventory.reports.indicators import (
     AWARDED,
     Context,
@@ -171,7 +173,13 @@ def context(session: Session, user: policy.Subject) -> Context:
         user=user,
         pupil_computer_ids=tuple(codes[c] for c in ind.PUPIL_COMPUTER_CATEGORIES if c in codes),
         display_ids=tuple(codes[c] for c in ind.COLLECTIVE_DISPLAY_CATEGORIES if c in codes),
+        school_view=sees_whole_schools(user),
     )
+
+
+def sees_whole_schools(user: policy.Subject) -> bool:
+    """Whether the reader sees everything at the schools of their scope (see Context)."""
+    return not user.scope.of(policy.ScopeKind.COLLECTIVITE)
 
 
 def count_if(cond: ColumnElement[bool]) -> Any:
@@ -276,8 +284,33 @@ def grouped_facts(
 ) -> dict[int | None, Facts]:
     """The facts of the schools ``schools`` (whose rows are ``rows``), keyed per school, or
     per classroom (``grain`` CLASSROOM: the school facts then sit under the key None)."""
+    out = counted_facts(session, ctx, schools, grain)
+
+    # School facts: pupils, accompaniment, money.
+    in_service: dict[int, int] = defaultdict(int)
+    if grain is Grain.SCHOOL:
+        for key, f in out.items():
+            in_service[key] = f["in_service"]  # type: ignore[index]
+    else:
+        for only in rows:  # one school
+            in_service[only] = sum(f["in_service"] for f in out.values())
+    per_school = school_facts(session, ctx, schools, rows, in_service)
+    if grain is Grain.SCHOOL:
+        for ecole_id, f in per_school.items():
+            out[ecole_id].add(f)
+    else:
+        for f in per_school.values():
+            out[None].add(f)
+    return dict(out)
+
+
+def counted_facts(
+    session: Session, ctx: Context, schools: Schools, grain: Grain
+) -> defaultdict[int | None, Facts]:
+    """The classroom facts (classrooms, items, tickets) of ``schools``, per school or per
+    classroom: what the sources count, before the school facts are added."""
     keys = _keys(grain)
-    out: dict[int | None, Facts] = defaultdict(Facts)
+    out: defaultdict[int | None, Facts] = defaultdict(Facts)
 
     # Classrooms and the socle, from the per-classroom summary.
     conds = ind.classroom_conditions(ctx)
@@ -290,7 +323,13 @@ def grouped_facts(
         out[key].set_many(conds, values)
 
     # Items. The funded ones are joined once (the same set as the lists' IN condition).
-    funded = ctx.funded_asset_ids().distinct().subquery()
+    funded_ids = ctx.funded_asset_ids()
+    if not isinstance(schools, Select):
+        # A few schools: their items' links only, not every link of the country.
+        funded_ids = funded_ids.where(
+            FundingLink.asset_id.in_(select(Asset.id).where(Asset.ecole_id.in_(schools)))
+        )
+    funded = funded_ids.distinct().subquery()
     conds = ind.asset_conditions(ctx, funded.c.asset_id.isnot(None))
     stmt = (
         select(keys["asset"], *(count_if(c) for c in conds.values()))
@@ -312,23 +351,7 @@ def grouped_facts(
     stmt = select(keys["ticket"], seconds).where(*base, conds["resolved_tickets"])
     for key, value in session.execute(stmt):
         out[key].resolution_seconds.append(max(0.0, float(value or 0)))
-
-    # School facts: pupils, accompaniment, money.
-    in_service: dict[int, int] = defaultdict(int)
-    if grain is Grain.SCHOOL:
-        for key, f in out.items():
-            in_service[key] = f["in_service"]  # type: ignore[index]
-    else:
-        for only in rows:  # one school
-            in_service[only] = sum(f["in_service"] for f in out.values())
-    per_school = school_facts(session, ctx, schools, rows, in_service)
-    if grain is Grain.SCHOOL:
-        for ecole_id, f in per_school.items():
-            out[ecole_id].add(f)
-    else:
-        for f in per_school.values():
-            out[None].add(f)
-    return dict(out)
+    return out
 
 
 def school_facts(
@@ -337,14 +360,20 @@ def school_facts(
     schools: Schools,
     rows: Mapping[int, SchoolRow],
     in_service: Mapping[int, int],
+    first_service: Mapping[int, Any] | None = None,
+    money: Mapping[int, Facts] | None = None,
 ) -> dict[int, Facts]:
-    """The facts that exist per school only: pupils, accompaniment and money."""
+    """The facts that exist per school only: pupils, accompaniment and money.
+
+    ``first_service`` and ``money``, when given, come from the summaries (reports.summary)
+    instead of being computed from the sources."""
     out = {ecole_id: Facts() for ecole_id in rows}
     for ecole_id, row in rows.items():
         out[ecole_id]["schools"] = 1
         out[ecole_id]["pupils"] = row.pupils
     first_session = first_held_session(session, ctx, schools)
-    first_service = first_in_service(session, ctx, schools, held_school_ids(ctx))
+    if first_service is None:
+        first_service = first_in_service(session, ctx, schools, held_school_ids(ctx))
     for ecole_id, f in out.items():
         equipped = in_service.get(ecole_id, 0) > 0
         held = first_session.get(ecole_id)
@@ -356,15 +385,17 @@ def school_facts(
         started = first_service.get(ecole_id)
         if held is not None and started is not None:
             f.delay_days.append(max(0, (held - started).days))
-    for ecole_id, money in money_facts(session, ctx, schools, set(rows)).items():
-        out[ecole_id].add(money)
+    if money is None:
+        money = money_facts(session, ctx, schools, set(rows))
+    for ecole_id, f in money.items():
+        if ecole_id in out:
+            out[ecole_id].add(f)
     return out
 
 
 def held_school_ids(ctx: Context) -> Select[Any]:
     """Schools with at least one session held, as the reader may see the sessions."""
-    return policy.visible(
-        ctx.user,
+    return ctx.visible(
         select(session_schools.c.ecole_id)
         .select_from(session_schools)
         .join(TrainingSession, TrainingSession.id == session_schools.c.session_id)
@@ -374,14 +405,18 @@ def held_school_ids(ctx: Context) -> Select[Any]:
 
 
 def first_held_session(session: Session, ctx: Context, schools: Schools) -> dict[int, Any]:
+    return dict(session.execute(first_held_stmt(ctx, schools)).all())  # type: ignore[arg-type]
+
+
+def first_held_stmt(ctx: Context, schools: Schools) -> Select[Any]:
+    """(school id, its first session held), for the accompanied schools of ``schools``."""
     # The status is tested inside the aggregate, not in WHERE: with only the schools to
     # filter on, every engine starts from the schools' index. (SQLite, which keeps no
     # statistics, would otherwise start from the status index and probe every held session
     # once per school: minutes at national scale.)
     held = func.min(case((TrainingSession.status == SessionStatus.HELD, TrainingSession.starts_at)))
-    stmt = policy.visible(
-        ctx.user,
-        select(session_schools.c.ecole_id, held)
+    return ctx.visible(
+        select(session_schools.c.ecole_id, held.label("held"))
         .select_from(session_schools)
         .join(TrainingSession, TrainingSession.id == session_schools.c.session_id)
         .where(session_schools.c.ecole_id.in_(schools))
@@ -389,7 +424,6 @@ def first_held_session(session: Session, ctx: Context, schools: Schools) -> dict
         .having(held.is_not(None)),
         TrainingSession,
     )
-    return dict(session.execute(stmt).all())  # type: ignore[arg-type]
 
 
 def first_in_service(
@@ -403,7 +437,7 @@ def first_in_service(
         .where(
             ind.installation_event(),
             Asset.ecole_id.in_(schools),
-            policy.condition(ctx.user, Asset),
+            ctx.condition(Asset),
         )
         .group_by(Asset.ecole_id)
     )
@@ -451,8 +485,7 @@ DOSSIER_CACHE_MAX = 200_000
 
 def awarded_dossier_ids(ctx: Context, schools: Schools) -> Select[Any]:
     """Awarded dossiers the reader may see that cover at least one of ``schools``."""
-    return policy.visible(
-        ctx.user,
+    return ctx.visible(
         select(Dossier.id).where(
             Dossier.status.in_(AWARDED),
             Dossier.id.in_(
@@ -657,8 +690,7 @@ def received_payments(
     session: Session, ctx: Context, wanted: Select[Any]
 ) -> dict[int, dict[str, int]]:
     """Per dossier, the money received per month (YYYY-MM)."""
-    stmt = policy.visible(
-        ctx.user,
+    stmt = ctx.visible(
         select(Payment.dossier_id, Payment.received_on, Payment.received_cents).where(
             Payment.dossier_id.in_(wanted),
             Payment.received_cents.isnot(None),
@@ -737,20 +769,39 @@ class MonthRow:
 def installations_by_month(
     session: Session, ctx: Context, schools: Schools, classroom_id: int | None = None
 ) -> dict[str, int]:
+    counts = installations(session, ctx, schools, classroom_id)
+    return {month: n for (month,), n in counts.items()}
+
+
+def installations(
+    session: Session,
+    ctx: Context,
+    schools: Schools,
+    classroom_id: int | None = None,
+    *,
+    per_school: bool = False,
+) -> dict[tuple[Any, ...], int]:
+    """Items put in service for the first time, per month ('YYYY-MM'), or per (school,
+    month) with ``per_school``."""
     month = month_of(session, StatusChange.at)
+    keys = (Asset.ecole_id, month) if per_school else (month,)
     stmt = (
-        select(month, func.count())
+        select(*keys, func.count())
         .join(Asset, Asset.id == StatusChange.asset_id)
         .where(
             ind.installation_event(),
             Asset.ecole_id.in_(schools),
-            policy.condition(ctx.user, Asset),
+            ctx.condition(Asset),
         )
-        .group_by(month)
+        .group_by(*keys)
     )
     if classroom_id is not None:
         stmt = stmt.where(Asset.classroom_id == classroom_id)
-    return {month_text(m): n for m, n in session.execute(stmt) if m}
+    out = {}
+    for *key, n in session.execute(stmt):
+        if key[-1]:
+            out[(*key[:-1], month_text(key[-1]))] = n
+    return out
 
 
 def month_range(first: str, last: str) -> list[str]:
@@ -792,27 +843,53 @@ class ModelRow:
         return self.category_en if locale == "en" else self.category_fr
 
 
+ModelCounts = dict[Any, tuple[int, int, int]]
+
+
 def failure_by_model(
     session: Session, ctx: Context, schools: Schools, classroom_id: int | None = None
 ) -> list[ModelRow]:
-    """Per model: its items at the schools (any status), the tickets reported on them."""
+    return model_rows(session, model_counts(session, ctx, schools, classroom_id))
+
+
+def model_counts(
+    session: Session,
+    ctx: Context,
+    schools: Schools,
+    classroom_id: int | None = None,
+    *,
+    per_school: bool = False,
+) -> ModelCounts:
+    """Per model (or per (school, model) with ``per_school``): its items at the schools
+    (any status), the tickets reported on them and the open ones among these."""
+    item_keys = (Asset.ecole_id, Asset.model_id) if per_school else (Asset.model_id,)
+    ticket_keys = (Ticket.ecole_id, Asset.model_id) if per_school else (Asset.model_id,)
     items_stmt = (
-        select(Asset.model_id, func.count())
-        .where(Asset.ecole_id.in_(schools), policy.condition(ctx.user, Asset))
-        .group_by(Asset.model_id)
+        select(*item_keys, func.count())
+        .where(Asset.ecole_id.in_(schools), ctx.condition(Asset))
+        .group_by(*item_keys)
     )
     tickets_stmt = (
-        select(Asset.model_id, func.count(Ticket.id), count_if(Ticket.status.in_(OPEN_STATUSES)))
+        select(*ticket_keys, func.count(Ticket.id), count_if(Ticket.status.in_(OPEN_STATUSES)))
         .join(Asset, Asset.id == Ticket.asset_id)
         .where(Ticket.ecole_id.in_(schools), ind.ticket_population(ctx))
-        .group_by(Asset.model_id)
+        .group_by(*ticket_keys)
     )
     if classroom_id is not None:
         items_stmt = items_stmt.where(Asset.classroom_id == classroom_id)
         tickets_stmt = tickets_stmt.where(Ticket.classroom_id == classroom_id)
-    items = dict(session.execute(items_stmt).all())
-    tickets = {m: (n, int(o)) for m, n, o in session.execute(tickets_stmt)}
-    ids = sorted(set(items) | set(tickets))
+    out: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for *key, n in session.execute(items_stmt):
+        out[tuple(key) if per_school else key[0]][0] = n
+    for *key, n, open_ in session.execute(tickets_stmt):
+        counts = out[tuple(key) if per_school else key[0]]
+        counts[1], counts[2] = n, int(open_)
+    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+
+
+def model_rows(session: Session, counts: ModelCounts) -> list[ModelRow]:
+    """The failure table: each model's counts with its names, the most failing first."""
+    ids = sorted(counts)
     if not ids:
         return []
     names = {
@@ -830,11 +907,7 @@ def failure_by_model(
             .where(EquipmentModel.id.in_(ids))
         )
     }
-    rows = [
-        ModelRow(m, *names[m], items.get(m, 0), *tickets.get(m, (0, 0)))  # type: ignore[misc]
-        for m in ids
-        if m in names
-    ]
+    rows = [ModelRow(m, *names[m], *counts[m]) for m in ids if m in names]  # type: ignore[misc]
     rows.sort(key=lambda r: (-(r.rate or 0), r.manufacturer, r.name))
     return rows
 
@@ -1029,6 +1102,12 @@ def compute_dashboard(
     """The dashboard of ``level`` (``obj`` its object, None for the whole scope), uncached."""
     without_jit(session)
     ctx = context(session, user)
+    if ctx.school_view and level not in (Level.ECOLE, Level.CLASSROOM):
+        summary.bring_up_to_date(session)
+        depts = whole_departements(session, user, level, obj)
+        if depts is not None and set(children_levels(level, user)) <= ROLLED_UP:
+            return _departements_dashboard(session, ctx, level, obj, depts)
+        return _schools_dashboard(session, ctx, level, obj)
     schools = school_set(session, user, level, obj)
     rows = schools_of(session, schools)
     classroom_id = obj.id if level is Level.CLASSROOM else None
@@ -1074,6 +1153,189 @@ def compute_dashboard(
         if grain is Grain.SCHOOL and level is not Level.ECOLE
         else 0,
         too_many_points=too_many,
+    )
+
+
+# -- dashboards from the summaries ---------------------------------------------------------
+# The child levels whose rows are sums of département summaries.
+ROLLED_UP = frozenset({Level.ACADEMIE, Level.DEPARTEMENT})
+
+
+def whole_departements(
+    session: Session, user: policy.Subject, level: Level, obj: Any
+) -> list[int] | None:
+    """The départements a level covers when the reader sees each of them whole, else None."""
+    scope, kinds = user.scope, policy.ScopeKind
+    if level is Level.SCOPE:
+        if scope.everything:
+            return list(session.scalars(select(Departement.id)))
+        if scope.of(kinds.CIRCONSCRIPTION) or scope.of(kinds.COLLECTIVITE):
+            return None
+        stmt = select(Departement.id).where(
+            or_(
+                Departement.id.in_(scope.of(kinds.DEPARTEMENT)),
+                Departement.academie_id.in_(scope.of(kinds.ACADEMIE)),
+            )
+        )
+        return list(session.scalars(stmt))
+    if level is Level.ACADEMIE:
+        depts = list(
+            session.scalars(select(Departement.id).where(Departement.academie_id == obj.id))
+        )
+        whole = (
+            scope.everything
+            or obj.id in scope.of(kinds.ACADEMIE)
+            or set(depts) <= scope.of(kinds.DEPARTEMENT)
+        )
+        return depts if whole else None
+    return None
+
+
+def _dashboard(
+    level: Level,
+    obj: Any,
+    totals: Facts,
+    tables: list[ChildTable],
+    installs: Mapping[str, int],
+    models: list[ModelRow],
+    points: list[MapPoint],
+    *,
+    schools: int,
+    located: int,
+) -> Dashboard:
+    too_many = located > ind.MAP_MAX_POINTS
+    return Dashboard(
+        level=level,
+        object_id=getattr(obj, "id", None),
+        grain=Grain.SCHOOL,
+        totals=totals,
+        tables=tables,
+        months=months(installs, totals.paid_by_month),
+        models=models,
+        points=[] if too_many else points,
+        schools_without_position=schools - located,
+        too_many_points=too_many,
+    )
+
+
+def _merged(datas: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    total = summary.empty()
+    for data in datas:
+        summary.add(total, data)
+    return total
+
+
+def _schools_dashboard(session: Session, ctx: Context, level: Level, obj: Any) -> Dashboard:
+    """A level's dashboard from its schools' summaries, with the accompaniment counted."""
+    user = ctx.user
+    schools = school_set(session, user, level, obj)
+    rows = schools_of(session, schools)
+    kept = summary.school_data(session, schools)
+    facts: dict[int | None, Facts] = {}
+    for ecole_id in rows:
+        facts[ecole_id] = summary.facts_of(kept[ecole_id][2]) if ecole_id in kept else Facts()
+    per_school = school_facts(
+        session,
+        ctx,
+        schools,
+        rows,
+        {e: k[0] for e, k in kept.items()},
+        first_service={e: k[1] for e, k in kept.items() if k[1] is not None},
+        money={},
+    )
+    for ecole_id, f in per_school.items():
+        facts[ecole_id].add(f)  # type: ignore[union-attr]
+    merged = _merged(k[2] for k in kept.values())
+    located = sum(r.latitude is not None and r.longitude is not None for r in rows.values())
+    return _dashboard(
+        level,
+        obj,
+        Facts.total(facts.values()),
+        [_school_table(session, user, c, rows, facts) for c in children_levels(level, user)],
+        {m: v[0] for m, v in merged["months"].items() if v[0]},
+        model_rows(session, {int(m): tuple(v) for m, v in merged["models"].items()}),  # type: ignore[misc]
+        [] if located > ind.MAP_MAX_POINTS else _points(rows, facts),
+        schools=len(rows),
+        located=located,
+    )
+
+
+def _departements_dashboard(
+    session: Session, ctx: Context, level: Level, obj: Any, depts: Sequence[int]
+) -> Dashboard:
+    """The dashboard of whole départements (the nation, an académie) from their sums."""
+    user = ctx.user
+    kept = summary.departement_data(session, depts)
+    academies = dict(
+        session.execute(
+            select(Departement.id, Departement.academie_id).where(Departement.id.in_(depts))
+        ).all()  # type: ignore[arg-type]
+    )
+    per_dept: dict[int, Facts] = {}
+    for dept, data in kept.items():
+        f = summary.facts_of(data)
+        for name in summary.DEPARTEMENT_COUNTS:
+            if name in ind.FACT_INDEX:
+                f[name] = data["counts"].get(name, 0)
+        per_dept[dept] = f
+    # The accompaniment: the accompanied schools, each with its items' first installation.
+    schools = school_ids(user, level, obj)
+    held = first_held_stmt(ctx, schools).subquery()
+    # The delay in seconds, computed by the database: tens of thousands of timestamps
+    # would otherwise be converted one by one.
+    started = summary.SchoolSummary.first_in_service
+    stmt = (
+        select(
+            Ecole.departement_id,
+            summary.SchoolSummary.in_service,
+            seconds_between(session, started, held.c.held),
+        )
+        .select_from(held)
+        .join(Ecole, Ecole.id == held.c.ecole_id)
+        .outerjoin(summary.SchoolSummary, summary.SchoolSummary.ecole_id == Ecole.id)
+    )
+    equipped_held: dict[int, int] = defaultdict(int)
+    for dept, in_service, seconds in session.execute(stmt):
+        f = per_dept.setdefault(dept, Facts())
+        f["accompanied"] += 1
+        if in_service:
+            equipped_held[dept] += 1
+        if seconds is not None:
+            # Whole days, as timedelta.days counts them (the floor).
+            f.delay_days.append(max(0, int(round(float(seconds)) // 86400)))
+    for dept, f in per_dept.items():
+        f["not_accompanied"] = f["schools"] - f["accompanied"]
+        f["equipped_not_accompanied"] = f["equipped"] - equipped_held[dept]
+    (child,) = children_levels(level, user)
+    groups: dict[int, Facts] = defaultdict(Facts)
+    for dept, f in per_dept.items():
+        groups[academies[dept] if child is Level.ACADEMIE else dept].add(f)
+    names = _names(session, user, child, groups)
+    table = [Row(child, k, *names.get(k, (None, "")), f) for k, f in groups.items()]
+    table.sort(key=lambda r: (r.name or "").casefold())
+    merged = _merged(kept.values())
+    counts = merged["counts"]
+    located = counts.get("located", 0)
+    points: list[MapPoint] = []
+    if located <= ind.MAP_MAX_POINTS:
+        rows = schools_of(session, school_set(session, user, level, obj))
+        points = _points(
+            rows,
+            {
+                e: summary.facts_of(k[2])
+                for e, k in summary.school_data(session, list(rows)).items()
+            },
+        )
+    return _dashboard(
+        level,
+        obj,
+        Facts.total(per_dept.values()),
+        [ChildTable(child, Grain.SCHOOL, table)],
+        {m: v[0] for m, v in merged["months"].items() if v[0]},
+        model_rows(session, {int(m): tuple(v) for m, v in merged["models"].items()}),  # type: ignore[misc]
+        points,
+        schools=counts.get("schools", 0),
+        located=located,
     )
 
 
@@ -1262,7 +1524,7 @@ def listing_stmt(
         )
         if "asset" in extra:
             stmt = stmt.where(extra["asset"])
-        return policy.visible(user, stmt, Asset)
+        return ctx.visible(stmt, Asset)
     if listing.kind is ListKind.TICKET:
         cond = ind.ticket_conditions(ctx)[listing.code]
         stmt = (
@@ -1282,7 +1544,7 @@ def listing_stmt(
             stmt = stmt.where(
                 Ticket.asset_id.in_(select(Asset.id).where(Asset.model_id == model_id))
             )
-        return policy.visible(user, stmt, Ticket)
+        return ctx.visible(stmt, Ticket)
     if listing.kind is ListKind.SCHOOL:
         cond = ind.school_conditions(ctx, held_school_ids(ctx))[listing.code]
         stmt = (
@@ -1298,7 +1560,7 @@ def listing_stmt(
         .options(selectinload(Dossier.collectivite))
         .order_by(Dossier.id)
     )
-    return policy.visible(user, stmt, Dossier)
+    return ctx.visible(stmt, Dossier)
 
 
 @dataclass
