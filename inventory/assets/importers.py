@@ -3,8 +3,10 @@
 One column set serves the template, the importer and the exports, so that an export
 imported again changes nothing. The importer runs on the shared framework
 (:mod:`inventory.core.importing`): lookups are loaded once in :meth:`AssetImporter.prepare`,
-every row is validated in full before anything is written, and created items are plain
-ORM objects flushed with the batch (the change log hook records them in the same flush).
+every row is validated in full before anything is written, and created items are staged
+rows written in bulk with the batch (:mod:`inventory.core.bulk`: their change-log records
+in the same transaction), while changed items stay ORM objects (the session's hooks log
+them and refresh the socle summary).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, func, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from inventory.assets import services
+from inventory.assets import services, socle
 from inventory.assets.models import (
     TRANSITIONS,
     Asset,
@@ -34,9 +36,11 @@ from inventory.assets.models import (
     Placement,
     StatusChange,
     TagCounter,
+    asset_search_text,
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.core import audit, policy
+from inventory.core.bulk import BulkInsert, Staged
 from inventory.core.db import utcnow
 from inventory.core.exporting import Cell, restore
 from inventory.core.importing import (
@@ -242,7 +246,20 @@ MAX_CENTS = 2**31 - 1
 _TAG = re.compile(r"[A-Z0-9][A-Z0-9._/-]{1,39}")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
 _FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_PLAIN_AMOUNT = re.compile(r"(\d{1,12})(?:[.,](\d{1,2}))?")
 _CHUNK = 500
+# The optional columns of a new item, all written (None when the file leaves them out).
+_NO_VALUES: dict[str, Any] = dict.fromkeys(
+    (
+        "serial",
+        *(attr for attr, _ in TEXT_FIELDS.values()),
+        *DATE_FIELDS.values(),
+        *AMOUNT_FIELDS.values(),
+        *ADDRESS_FIELDS.values(),
+        "ip",
+        "notes",
+    )
+)
 
 
 def _chunks(values: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
@@ -293,10 +310,18 @@ def _parse_date(key: str, raw: str) -> date | None:
 
 
 def _parse_amount(key: str, raw: str) -> int | None:
-    try:
-        cents = parse_amount(raw)
-    except AmountError:
-        cents = -1
+    plain = _PLAIN_AMOUNT.fullmatch(
+        raw.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    )
+    if plain:
+        # What spreadsheets and exports write (2490.00, 2 490,00): integer arithmetic gives
+        # what parse_amount's Decimal would, without it (two amounts a row, in the hot loop).
+        cents: int | None = int(plain[1]) * 100 + int((plain[2] or "").ljust(2, "0"))
+    else:
+        try:
+            cents = parse_amount(raw)
+        except AmountError:
+            cents = -1
     if cents is not None and not 0 <= cents <= MAX_CENTS:
         raise _reject(key, _l("«%(value)s» is not an amount in euros.", value=_shown(raw)))
     return cents
@@ -329,6 +354,12 @@ class AssetImporter(Importer):
             collectivite.id if isinstance(collectivite, Collectivite) else collectivite
         )
         self.line = 0
+        # The moment of the batch's new items (created, in their first status): one per
+        # batch, as they are written together; converted once for the database.
+        self.batch_time = utcnow()
+        # New items are staged rows (written with the batch); the lookups below hold ORM
+        # objects for the items that existed before the import and Staged rows for these.
+        self.bulk = BulkInsert(session)
 
     # -- lookups, loaded once --------------------------------------------------------------
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
@@ -383,8 +414,8 @@ class AssetImporter(Importer):
                 stmt = select(Asset.id).where(Asset.id.in_(chunk))
                 editable.update(s.scalars(policy.visible(user, stmt, Asset)))
         self.mine = {id(a) for a in found.values() if a.id in editable}
-        self.by_tag = {a.tag: a for a in found.values()}
-        self.by_serial: dict[tuple[ModelKey, str], Asset] = {
+        self.by_tag: dict[str, Asset | Staged] = {a.tag: a for a in found.values()}
+        self.by_serial: dict[tuple[ModelKey, str], Asset | Staged] = {
             (self.model_keys[a.model_id], a.serial): a for a in found.values() if a.serial
         }
 
@@ -400,9 +431,15 @@ class AssetImporter(Importer):
 
         self.seen_tags: dict[str, int] = {}
         self.seen_serials: dict[tuple[ModelKey, str], int] = {}
-        self.untagged: list[tuple[Asset, int, int]] = []
-        self.created: list[Asset] = []
-        self.steps: list[tuple[Asset, AssetStatus | None, AssetStatus, Any]] = []
+        self.untagged: list[tuple[Staged, int, int]] = []
+        self.created: list[tuple[Staged, EquipmentModel]] = []
+        self.taken_tags: set[str] = set()  # tags the numbering found in the database
+        self.free_tags: set[str] = set()  # and the ones it found free (for one batch)
+        # Per tag pattern, the runs of numbers found taken, (first, last): collectivités
+        # sharing a prefix meet the same runs, batch after batch.
+        self.runs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.in_service_rooms: set[int] = set()
+        self.steps: list[tuple[Asset | Staged, AssetStatus | None, AssetStatus, Any]] = []
         self.new_models: list[tuple[ModelKey, EquipmentModel]] = []
         return self._numbered(rows)
 
@@ -746,31 +783,32 @@ class AssetImporter(Importer):
         status: AssetStatus,
         values: dict[str, Any],
     ) -> None:
-        now = utcnow()
-        given = {k: v for k, v in values.items() if v is not None}
-        if model.id is None:
-            given["model"] = model
-        else:
-            given["model_id"] = model.id
-        if place.ecole_id is not None:
-            given["ecole_id"] = place.ecole_id
-        if place.classroom_id is not None:
-            given["classroom_id"] = place.classroom_id
-        asset = Asset(
+        now = self.batch_time
+        # Every column, in one order: the rows of a batch then share one multi-row INSERT
+        # (core.bulk groups rows by their set of columns). The defaults are the ORM's.
+        asset = self.bulk.add(
+            Asset,
             tag=tag,
+            # A model created by this import is written (by the ORM) before the items.
+            model_id=model if model.id is None else model.id,
             category_id=model.category_id,
             collectivite_id=place.collectivite_id,
+            ecole_id=place.ecole_id,
+            classroom_id=place.classroom_id,
             placement=place.placement,
             status=status,
             status_since=now,
-            **given,
+            **{**_NO_VALUES, **values},
+            created_at=now,
+            version=1,
         )
-        self.session.add(asset)
         self.mine.add(id(asset))
-        # Its first lifecycle step, as services.create_asset records it (written after
-        # the flush that gives the item its id).
-        self.created.append(asset)
+        self.created.append((asset, model))
+        # Its first lifecycle step, as services.create_asset records it (staged with the
+        # batch's other steps).
         self.steps.append((asset, None, status, now))
+        if status is AssetStatus.IN_SERVICE and place.classroom_id is not None:
+            self.in_service_rooms.add(place.classroom_id)
         if tag:
             self.by_tag[tag] = asset
         else:
@@ -828,146 +866,221 @@ class AssetImporter(Importer):
         return Outcome.UPDATED if changed else Outcome.UNCHANGED
 
     def finish_batch(self) -> None:
-        """Number the new items of the batch (one counter bump per collectivité and year),
-        then flush: the change log records every created item in this flush."""
+        """Number the batch's new items, then write: first through the ORM (new models,
+        changed items: the session's hooks log them and refresh their classrooms' socle
+        summary), then in bulk the new items with their change-log records and the
+        batch's lifecycle steps, and last the socle summary of the classrooms that new
+        items enter in service (no ORM event fires for rows written in bulk)."""
         s = self.session
-        with s.no_autoflush:
-            if self.untagged:
+        if self.untagged:
+            with s.no_autoflush:
                 self._number(self.untagged)
-                self.untagged = []
-            if self.created and s.get_bind().dialect.name == "sqlite":
-                self._give_ids(self.created)
+            self.untagged = []
+        for asset, model in self.created:
+            # What the mapper hook on Asset computes for an item written by the ORM.
+            asset.search_text = asset_search_text(
+                asset.tag, asset.serial, model.manufacturer.name, model.name
+            )
         self.created = []
         s.flush()
         for key, model in self.new_models:
             self.models_by_id[model.id] = model
             self.model_keys[model.id] = key
         self.new_models = []
-        if self.steps:
-            actor_id, label = self.actor.user_id, self.actor.label
-            s.execute(
-                insert(StatusChange),
-                [
-                    {
-                        "asset_id": asset.id,
-                        "from_status": before,
-                        "to_status": after,
-                        "at": at,
-                        "actor_id": actor_id,
-                        "actor_label": label,
-                    }
-                    for asset, before, after, at in self.steps
-                ],
+        actor_id, label = self.actor.user_id, self.actor.label
+        for asset, before, after, at in self.steps:
+            self.bulk.add(
+                StatusChange,
+                asset_id=asset,
+                from_status=before,
+                to_status=after,
+                at=at,
+                actor_id=actor_id,
+                actor_label=label,
+                note=None,
             )
-            self.steps = []
+        self.steps = []
+        self.bulk.flush()
+        if self.in_service_rooms:
+            # Only items in service count in the summary: other new items change nothing.
+            socle.refresh(s.connection(), self.in_service_rooms)
+            self.in_service_rooms = set()
+        self.batch_time = utcnow()
 
-    def _number(self, untagged: list[tuple[Asset, int, int]]) -> None:
-        """Tags for the batch's new items: one atomic counter bump per collectivité and
-        year reserves a block, then one query checks the whole batch for numbers taken."""
-        groups: dict[tuple[int, int], list[Asset]] = defaultdict(list)
+    # -- tag numbering ---------------------------------------------------------------------
+    def _number(self, untagged: list[tuple[Staged, int, int]]) -> None:
+        """Tags for the batch's new items, by the rule of services.next_tag: each
+        collectivité and year numbers its items in turn from its counter, skipping only
+        the numbers already taken (by another collectivité of the same prefix, or imported
+        as they were), so that no number is lost.
+
+        In few statements whatever the number of collectivités: one bump of all their
+        counters reserves a block each, one lookup finds the numbers of the blocks already
+        taken; the collectivités left short look up the run of taken numbers after their
+        block (all at once), and one more bump moves their counters past it."""
+        self.free_tags = set()
+        groups: dict[tuple[int, int], list[Staged]] = defaultdict(list)
         for asset, coll_id, year in untagged:
             groups[(coll_id, year)].append(asset)
+        prefixes = {
+            (coll_id, year): f"{services.tag_prefix(self.collectivites[coll_id])}-{year}-"
+            for coll_id, year in groups
+        }
+        last = self._reserve({group: len(assets) for group, assets in groups.items()}, prefixes)
         while groups:
             blocks = {
-                group: self._reserve(self.collectivites[group[0]], group[1], len(assets))
-                for group, assets in groups.items()
+                group: [
+                    f"{prefixes[group]}{n:05d}"
+                    for n in range(last[group] - len(a) + 1, last[group] + 1)
+                ]
+                for group, a in groups.items()
             }
-            candidates = [t for block in blocks.values() for t in block]
-            used = {t for t in candidates if t in self.file_tags or t in self.by_tag}
-            for chunk in _chunks(candidates):
-                used.update(self.session.scalars(select(Asset.tag).where(Asset.tag.in_(chunk))))
-            left: dict[tuple[int, int], list[Asset]] = {}
-            for group, block in blocks.items():
-                # Two collectivités may share a prefix: numbers already given are skipped.
-                free = [t for t in block if t not in used and t not in self.by_tag]
-                assets = groups[group]
+            self._look_up(t for block in blocks.values() for t in block)
+            short: dict[tuple[int, int], list[Staged]] = {}
+            for group, assets in groups.items():
+                free = [t for t in blocks[group] if not self._taken(t)]
                 for asset, tag in zip(assets, free, strict=False):
                     asset.tag = tag
                     self.by_tag[tag] = asset
                 if len(free) < len(assets):
-                    left[group] = assets[len(free) :]
-                    self._skip_taken(self.collectivites[group[0]], group[1], block[-1])
-            groups = left
+                    short[group] = assets[len(free) :]
+            if not short:
+                return
+            ends = self._ends_of_runs({g: (prefixes[g], last[g]) for g in short})
+            # Each counter stands at the end of its block: past the run, a block for the
+            # rest. Collectivités of one prefix meet the same run: each block then starts
+            # after the blocks claimed before it, rather than in one more round.
+            claimed: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            moves = {}
+            for group, assets in short.items():
+                end = ends[group]
+                before = claimed[prefixes[group]]
+                while met := next((b for b in before if b[0] <= end + 1 <= b[1]), None):
+                    end = met[1]
+                before.append((end + 1, end + len(assets)))
+                moves[group] = end - last[group] + len(assets)
+            last = self._bump(moves)
+            groups = short
 
-    def _skip_taken(self, coll: Collectivite, year: int, last_tag: str) -> None:
-        """Move the counter past the numbers taken after ``last_tag`` (another collectivité
-        of the same prefix numbered them, or they were imported as they were)."""
-        prefix, _, number = last_tag.rpartition("-")
-        if not number.isdigit():
-            return
-        last = self._end_of_run(f"{prefix}-", int(number))
-        self.session.execute(
-            update(TagCounter)
-            .where(
-                TagCounter.collectivite_id == coll.id,
-                TagCounter.year == year,
-                TagCounter.last < last,
+    def _reserve(
+        self, counts: dict[tuple[int, int], int], prefixes: dict[tuple[int, int], str]
+    ) -> dict[tuple[int, int], int]:
+        """Reserve ``count`` numbers per (collectivité, year): the last number of each
+        block. A collectivité's first number of the year follows the numbers already
+        given in its pattern, if any (the later check skips any other)."""
+        last = self._bump(counts)
+        missing = {g: (prefixes[g], 0) for g in counts if g not in last}
+        if missing:
+            starts = self._ends_of_runs(missing)
+            rows = [
+                {"collectivite_id": g[0], "year": g[1], "last": starts[g] + counts[g]}
+                for g in missing
+            ]
+            self.session.execute(insert(TagCounter), rows)
+            last.update({(r["collectivite_id"], r["year"]): r["last"] for r in rows})
+        return last
+
+    def _bump(self, moves: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
+        """Add ``moves`` to the counters, in one atomic UPDATE … RETURNING per chunk (as
+        services.next_tag does for one): their new values, for the counters that exist.
+
+        The bump holds the counters until the commit (PostgreSQL locks the rows, SQLite
+        the whole database), so that the lookups that follow see every number taken.
+        Written as SQL joining a VALUES list (both engines name its columns column1…):
+        the statement built by expressions, a CASE branch per counter, cost more to
+        compile than to run."""
+        out: dict[tuple[int, int], int] = {}
+        connection = self.session.connection()
+        for chunk in _chunks(moves.items(), 500):
+            # Integers only, written in the statement: nothing to quote.
+            values = ", ".join(f"({int(c)}, {int(y)}, {int(n)})" for (c, y), n in chunk)
+            sql = (
+                f"UPDATE {_COUNTERS} SET last = {_COUNTERS}.last + v.column3 "
+                f"FROM (VALUES {values}) AS v WHERE {_COUNTERS}.collectivite_id = v.column1 "
+                f"AND {_COUNTERS}.year = v.column2 "
+                f"RETURNING {_COUNTERS}.collectivite_id, {_COUNTERS}.year, {_COUNTERS}.last"
             )
-            .values(last=last)
-            .execution_options(synchronize_session=False)
-        )
+            out.update(((c, y), n) for c, y, n in connection.exec_driver_sql(sql))
+        return out
 
-    def _end_of_run(self, prefix: str, number: int) -> int:
-        """The last number of the run of tags taken from ``number`` on: a galloping then
-        binary search of exact tags (the unique index serves them on any collation), so a
-        run of thousands costs a few dozen lookups."""
-
-        def taken(n: int) -> bool:
-            tag = f"{prefix}{n:05d}"
-            return (
-                tag in self.by_tag
-                or tag in self.file_tags
-                or self.session.scalar(select(Asset.id).where(Asset.tag == tag)) is not None
+    def _ends_of_runs(self, starts: dict[Any, tuple[str, int]]) -> dict[Any, int]:
+        """For each (prefix, number): the last number of the run of tags taken from
+        ``number`` on (``number`` itself when the next one is free). A galloping then
+        narrowing search of exact tags (the unique index serves them on any collation),
+        several probes per key a step, the probes of every key in one lookup: a run of
+        thousands costs a handful of lookups whatever the number of keys."""
+        ends: dict[Any, int] = {}
+        # key → (prefix, last number known taken, first number known free or None), the
+        # search starting past the runs an earlier search found.
+        pending: dict[Any, tuple[str, int, int | None]] = {
+            key: (prefix, self._past_runs(prefix, number), None)
+            for key, (prefix, number) in starts.items()
+        }
+        while pending:
+            probes = {key: _probes(low, high) for key, (_, low, high) in pending.items()}
+            self._look_up(
+                f"{pending[key][0]}{n:05d}" for key, numbers in probes.items() for n in numbers
             )
+            left = {}
+            for key, (prefix, low, high) in pending.items():
+                # The run ends before the first probe found free (the numbers between
+                # two taken probes are taken: a run, as the counters leave them).
+                for n in probes[key]:
+                    if not self._taken(f"{prefix}{n:05d}"):
+                        high = n
+                        break
+                    low = n
+                if high is None or high - low > 1:
+                    left[key] = (prefix, low, high)
+                else:
+                    ends[key] = low
+                    if low > starts[key][1]:
+                        self.runs[prefix].append((starts[key][1] + 1, low))
+            pending = left
+        return ends
 
-        low, step = number, 1
-        while taken(low + step):
-            low, step = low + step, step * 2
-        high = low + step
-        while high - low > 1:
-            middle = (low + high) // 2
-            if taken(middle):
-                low = middle
-            else:
-                high = middle
-        return low
+    def _past_runs(self, prefix: str, number: int) -> int:
+        """``number``, or the end of the known run of taken numbers that follows it."""
+        runs = self.runs.get(prefix, ())
+        while run := next((r for r in runs if r[0] <= number + 1 <= r[1]), None):
+            number = run[1]
+        return number
 
-    def _give_ids(self, assets: list[Asset]) -> None:
-        """SQLite cannot tell which id each row of a multi-row INSERT … RETURNING got, so
-        the ORM would insert the items one by one. Give them their ids instead: after a
-        write that holds SQLite's single write lock until the commit, ids above the
-        largest one are free."""
-        s = self.session
-        s.execute(
-            update(TagCounter)
-            .where(false())
-            .values(last=TagCounter.last)
-            .execution_options(synchronize_session=False)
-        )
-        top = s.scalar(select(func.max(Asset.id))) or 0
-        for number, asset in enumerate(assets, start=top + 1):
-            asset.id = number
+    def _taken(self, tag: str) -> bool:
+        return tag in self.by_tag or tag in self.file_tags or tag in self.taken_tags
 
-    def _reserve(self, coll: Collectivite, year: int, count: int) -> list[str]:
-        """``count`` numbers of the collectivité's pattern, reserved with one atomic bump
-        of its counter (as services.next_tag does for one)."""
-        s = self.session
-        prefix = f"{services.tag_prefix(coll)}-{year}-"
-        bump = (
-            update(TagCounter)
-            .where(TagCounter.collectivite_id == coll.id, TagCounter.year == year)
-            .values(last=TagCounter.last + count)
-            .returning(TagCounter.last)
-            .execution_options(synchronize_session=False)
-        )
-        last = s.execute(bump).scalar()
-        if last is None:
-            # The first number of this collectivité and year: after the tags already
-            # numbered in its pattern, if any (the later check skips any other).
-            last = self._end_of_run(prefix, 0) + count
-            s.execute(insert(TagCounter).values(collectivite_id=coll.id, year=year, last=last))
-        return [f"{prefix}{n:05d}" for n in range(last - count + 1, last + 1)]
+    def _look_up(self, tags: Iterable[str]) -> None:
+        """Note which of these tags the database holds (a taken tag stays taken; a free
+        one is asked again by the next batch only: the numbering of another transaction
+        may take it then)."""
+        unknown = {t for t in tags if t not in self.free_tags and not self._taken(t)}
+        connection = self.session.connection()
+        # The driver's own placeholders: an expanding IN of hundreds of values costs
+        # SQLAlchemy more to render than the database to answer.
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        for chunk in _chunks(unknown):
+            sql = f"SELECT tag FROM {_ASSETS} WHERE tag IN ({', '.join([mark] * len(chunk))})"
+            found = {tag for (tag,) in connection.exec_driver_sql(sql, tuple(chunk))}
+            self.taken_tags.update(found)
+            self.free_tags.update(t for t in chunk if t not in found)
 
+
+_PROBES = 16  # per key and lookup: 16 numbers narrow a run 17 times a step
+
+
+def _probes(low: int, high: int | None) -> list[int]:
+    """The numbers to look up after ``low`` (taken): up to ``high`` (free) evenly spaced,
+    or galloping when no free number is known yet (1, 2, 4 … 32,768 further)."""
+    if high is None:
+        return [low + (1 << i) for i in range(_PROBES)]
+    gap = high - low
+    if gap <= _PROBES + 1:
+        return list(range(low + 1, high))
+    return sorted({low + gap * i // (_PROBES + 1) for i in range(1, _PROBES + 1)})
+
+
+_ASSETS = Asset.__tablename__
+_COUNTERS = TagCounter.__tablename__
 
 _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
 _IPV4 = re.compile(

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import itemgetter
 from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
@@ -218,16 +219,25 @@ def read_table(data: bytes, columns: tuple[Column, ...], filename: str = "") -> 
     if missing:
         raise ImportFileError(_l("Missing columns: %(columns)s.", columns=", ".join(missing)))
     rows = []
+    names, places = list(positions), list(positions.values())
+    # A national file has tens of thousands of rows: a full row takes its fields with one
+    # C-level getter; only a short one (trailing cells left out) is read field by field.
+    width = max(places, default=-1) + 1
+    pick = itemgetter(*places) if len(places) > 1 else None
+    strip = str.strip
     for line, values in raw_rows:
-        rows.append(
-            (
-                line,
-                {
-                    name: (values[i].strip() if i < len(values) else "")
-                    for name, i in positions.items()
-                },
+        if pick is not None and len(values) >= width:
+            rows.append((line, dict(zip(names, map(strip, pick(values)), strict=True))))
+        else:
+            rows.append(
+                (
+                    line,
+                    {
+                        name: (values[i].strip() if i < len(values) else "")
+                        for name, i in positions.items()
+                    },
+                )
             )
-        )
     return Table(rows=rows, header=header)
 
 

@@ -539,3 +539,232 @@ def test_numbering_skips_a_run_of_tags_already_given(app, registry, db_session, 
         )
     )
     assert counter == 41
+
+
+def test_an_import_logs_steps_and_refreshes_the_socle_of_each_new_item(
+    app, registry, db_session, tmp_path
+):
+    """New items are written in bulk: each still gets its change-log record and its first
+    lifecycle step, and the socle summary of the classrooms counts those put in service."""
+    from inventory.assets import socle
+    from inventory.assets.models import ClassroomSocle, EquipmentModel, asset_search_text
+
+    rooms = rooms_of(db_session, registry, "Créteil")
+    equipped = rooms[:3]
+    kit = [
+        ("tni", "Speechi", "SpeechiTouch 75"),
+        ("poste_enseignant", "Dell", "Latitude 3540"),
+        ("borne_wifi", "Ubiquiti", "U6 Lite"),  # a model the import adds to the catalogue
+    ]
+    rows = [
+        item(
+            uai=uai,
+            classe=room,
+            categorie=category,
+            fabricant=maker,
+            modele=model,
+            numero_serie=f"KIT{n}{i}",
+            statut="en service",
+            date_achat="2024-09-02",
+        )
+        for n, (uai, room) in enumerate(equipped)
+        for i, (category, maker, model) in enumerate(kit)
+    ]
+    # A delivered kit counts for nothing yet.
+    uai, room = rooms[3]
+    rows += [
+        item(
+            uai=uai,
+            classe=room,
+            categorie=category,
+            fabricant=maker,
+            modele=model,
+            numero_serie=f"BOX{i}",
+            statut="livré",
+        )
+        for i, (category, maker, model) in enumerate(kit)
+    ]
+    rows += sample_items(rooms, n=30)
+    ids = dict(db_session.execute(select(Ecole.uai, Ecole.id)).all())
+    room_ids = {
+        (uai, name): db_session.scalar(select(Classroom.id).filter_by(ecole_id=ids[uai], name=name))
+        for uai, name in rooms[:4]
+    }
+
+    def meets() -> dict[tuple[str, str], bool]:
+        db_session.expire_all()
+        return {
+            key: db_session.get(ClassroomSocle, room_id).meets for key, room_id in room_ids.items()
+        }
+
+    assert not any(meets().values())
+    path = write(tmp_path, "kits.csv", to_csv(list(HEADERS), rows))
+    result = run_cli(app, "assets", "import", path)
+    assert f"created: {len(rows)}" in result.output, result.output
+
+    assert count(db_session, Asset) == len(rows)
+    created = db_session.scalars(
+        select(AuditRecord).filter_by(object_type="assets", action="create")
+    ).all()
+    assets = {a.id: a for a in db_session.scalars(select(Asset))}
+    assert sorted(r.object_id for r in created) == sorted(assets)
+    for record in created:
+        asset = assets[record.object_id]
+        assert record.object_label == asset.tag and record.actor_label.startswith("cli:")
+        assert (record.ecole_id, record.collectivite_id) == (
+            asset.ecole_id,
+            asset.collectivite_id,
+        )
+        assert record.changes["tag"] == [None, asset.tag]
+        assert record.changes["status"] == [None, asset.status.value]
+        assert "search_text" not in record.changes
+        model = asset.model
+        assert asset.search_text == asset_search_text(
+            asset.tag, asset.serial, model.manufacturer.name, model.name
+        )
+        assert asset.version == 1 and asset.created_at is not None
+    steps = db_session.execute(select(StatusChange.asset_id, StatusChange.from_status)).all()
+    assert sorted(steps) == sorted((a.id, None) for a in assets.values())
+    # The models the file adds to the catalogue are logged too (written by the ORM).
+    models = count(db_session, AuditRecord, AuditRecord.object_type == "equipment_models")
+    assert models == count(db_session, EquipmentModel) > 0
+
+    assert meets() == {key: key in equipped for key in room_ids}
+    # The summary is what a full recomputation gives.
+    summary = {
+        room_id: met
+        for room_id, met in db_session.execute(
+            select(ClassroomSocle.classroom_id, ClassroomSocle.meets)
+        )
+    }
+    status = socle.classroom_status(db_session, list(summary))
+    assert summary == {room_id: s.complete for room_id, s in status.items()}
+
+
+def test_numbering_two_collectivites_of_one_prefix_in_one_batch(
+    app, registry, db_session, tmp_path
+):
+    """Two collectivités numbering in one pattern in the same batch, after tags imported as
+    they were: every number is used once, none is skipped, each counter at its last."""
+    from inventory.assets.models import TagCounter
+    from inventory.assets.services import tag_prefix
+    from inventory.orgs.models import Collectivite
+
+    colls = registry["collectivites"]
+    creteil = db_session.get(Collectivite, colls["Créteil"])
+    fresnes = db_session.get(Collectivite, colls["Fresnes"])
+    fresnes.asset_tag_prefix = tag_prefix(creteil)
+    db_session.commit()
+    pattern = f"{tag_prefix(creteil)}-2024-"
+    given = sample_items(rooms_of(db_session, registry, "Créteil"), n=12, prefix="OLD")
+    tag_col = KEYS.index("numero_inventaire")
+    for n, row in enumerate(given, start=1):
+        row[tag_col] = f"{pattern}{n:05d}"
+    path = write(tmp_path, "tagged.csv", to_csv(list(HEADERS), given))
+    assert "created: 12" in run_cli(app, "assets", "import", path).output
+
+    fresh = [
+        *sample_items(rooms_of(db_session, registry, "Créteil"), n=7, prefix="CRE"),
+        *sample_items(rooms_of(db_session, registry, "Fresnes"), n=9, prefix="FRE"),
+        *sample_items(rooms_of(db_session, registry, "Créteil"), n=3, prefix="CRF"),
+    ]
+    path = write(tmp_path, "untagged.csv", to_csv(list(HEADERS), fresh))
+    result = run_cli(app, "assets", "import", path)
+    assert "created: 19" in result.output, result.output
+    tags = db_session.execute(
+        select(Asset.tag, Asset.collectivite_id).where(~Asset.serial.like("OLD%"))
+    ).all()
+    numbers = sorted(int(t.removeprefix(pattern)) for t, _ in tags)
+    assert numbers == list(range(13, 32)), "unique and without gaps"
+    counters = dict(
+        db_session.execute(
+            select(TagCounter.collectivite_id, TagCounter.last).where(TagCounter.year == 2024)
+        ).all()
+    )
+    for coll_id in (creteil.id, fresnes.id):
+        own = [int(t.removeprefix(pattern)) for t, c in tags if c == coll_id]
+        assert counters[coll_id] == max(own)
+
+
+def test_numbering_over_several_batches_skips_a_long_run_once_found(
+    app, registry, db_session, tmp_path, monkeypatch
+):
+    """Batch after batch, two collectivités of one prefix meet the same long run of taken
+    numbers (past the first search's first probes): each new item still gets the next
+    free number, none skipped, none twice, and each counter ends at its last."""
+    from inventory.assets.importers import AssetImporter
+    from inventory.assets.models import TagCounter
+    from inventory.assets.services import tag_prefix
+    from inventory.orgs.models import Collectivite
+
+    colls = registry["collectivites"]
+    creteil = db_session.get(Collectivite, colls["Créteil"])
+    fresnes = db_session.get(Collectivite, colls["Fresnes"])
+    fresnes.asset_tag_prefix = tag_prefix(creteil)
+    db_session.commit()
+    pattern = f"{tag_prefix(creteil)}-2024-"
+    given = sample_items(rooms_of(db_session, registry, "Créteil"), n=240, prefix="OLD")
+    tag_col = KEYS.index("numero_inventaire")
+    for n, row in enumerate(given, start=1):
+        row[tag_col] = f"{pattern}{n:05d}"
+    path = write(tmp_path, "tagged.csv", to_csv(list(HEADERS), given))
+    assert "created: 240" in run_cli(app, "assets", "import", path).output
+
+    monkeypatch.setattr(AssetImporter, "batch_size", 4)
+    creteil_rooms = rooms_of(db_session, registry, "Créteil")
+    fresnes_rooms = rooms_of(db_session, registry, "Fresnes")
+    fresh = []
+    for n in range(6):  # the two collectivités in turn, several batches each
+        fresh += sample_items(creteil_rooms, n=3, prefix=f"C{n}X")
+        fresh += sample_items(fresnes_rooms, n=2, prefix=f"F{n}X")
+    path = write(tmp_path, "untagged.csv", to_csv(list(HEADERS), fresh))
+    result = run_cli(app, "assets", "import", path)
+    assert f"created: {len(fresh)}" in result.output, result.output
+    tags = db_session.execute(
+        select(Asset.tag, Asset.collectivite_id).where(~Asset.serial.like("OLD%"))
+    ).all()
+    numbers = sorted(int(t.removeprefix(pattern)) for t, _ in tags)
+    assert numbers == list(range(241, 241 + len(fresh))), "unique and without gaps"
+    counters = dict(
+        db_session.execute(
+            select(TagCounter.collectivite_id, TagCounter.last).where(TagCounter.year == 2024)
+        ).all()
+    )
+    for coll_id in (creteil.id, fresnes.id):
+        own = [int(t.removeprefix(pattern)) for t, c in tags if c == coll_id]
+        assert counters[coll_id] == max(own)
+
+
+def test_bulk_change_log_records_are_those_of_one_row(app, registry, db_session, tmp_path):
+    """The records written for an import's new items (serialised in bulk) hold what the
+    one-row form gives for the same values: same fields, same JSON."""
+    import json
+
+    from inventory.core import audit
+
+    rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=5)
+    path = write(tmp_path, "items.csv", to_csv(list(HEADERS), rows))
+    assert "created: 5" in run_cli(app, "assets", "import", path).output
+    actor = audit.Actor(None, "cli:test")
+    for record in db_session.scalars(select(AuditRecord).filter_by(object_type="assets")):
+        asset = db_session.get(Asset, record.object_id)
+        values = {
+            c.key: getattr(asset, c.key)
+            for c in Asset.__table__.c
+            if c.key not in ("id", "search_text")
+        }
+        one = audit.created_record(Asset, asset.id, values, actor)
+        assert record.changes == one["changes"]
+        assert (record.object_label, record.ecole_id, record.collectivite_id) == (
+            one["object_label"],
+            one["ecole_id"],
+            one["collectivite_id"],
+        )
+
+        class Row:
+            id = asset.id
+
+        Row.values = {**values, "id": asset.id}  # as core.bulk stages them, once written
+        (many,) = audit.created_records(Asset, [Row], actor)
+        assert json.loads(many["changes"]) == one["changes"]
+        assert many["changes"] == json.dumps(one["changes"])

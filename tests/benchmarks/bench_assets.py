@@ -4,7 +4,9 @@ Builds the national data (tests/benchmarks/national.py: 50,000 schools, 300,000
 classrooms, 2,000,000 assets), then times, signed in as a national administrator:
 
 - ``/equipements`` with the filters a technician combines (a collectivité, a category, a
-  status, a search text), at page 1 and at a deep page; and the list query alone
+  status, a search text), at page 1 and at a deep page (through the link the pager
+  offers at that depth: a page number within the count cap, else the link next to the
+  items above it, or the last-page link); and the list query alone
   (``services.list_assets``), to tell the database from the page around it;
 - the socle status of a collectivité owning 50 schools: its page ``/collectivites/<id>``
   (coverage per school), its dashboard ``/tableau-de-bord/collectivite/<id>`` computed
@@ -16,13 +18,15 @@ classrooms, 2,000,000 assets), then times, signed in as a national administrator
   again (every row unchanged).
 
 Run with every benchmark by ``scripts/bench``, or alone with
-``python -m tests.benchmarks.bench_assets [--postgres URL] [--scale 0.1]``.
+``python -m tests.benchmarks.bench_assets [--postgres URL] [--scale 0.1]``; with
+``BENCH_ASSETS_ONLY=import`` in the environment, only the import is timed.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import sys
 from dataclasses import dataclass
@@ -155,6 +159,52 @@ def list_ids(app: Flask, nat: national.National) -> dict[str, Any]:
     }
 
 
+def _depth_url(
+    app: Flask, sc: ListScenario, per_page: int
+) -> tuple[str, int, int, int, dict[str, int]]:
+    """The URL of the scenario's page, its number, the number of pages and of items (an
+    exact count, untimed) and the paging arguments of ``services.list_assets``.
+
+    A list within the count cap is paged by number (``page=N``), as its pager links; so
+    is a search whose items all fit in its window of ids (it counts them exactly). Past
+    the cap the pager links the last page (``before=0``) and the next page of any page
+    (``after=<last id shown>``): the deep page is the one at the same depth, reached
+    through the link that leads to it (the item just above it, found here by offset)."""
+    from inventory.assets import services
+    from inventory.assets.models import Asset
+    from inventory.extensions import db
+
+    filters = _filters(sc.args)
+    admin = Admin()
+    with app.app_context():
+        keys = policy_visible(admin, filters.apply(select(Asset.id)))
+        total = db.session.scalar(select(func.count()).select_from(keys.subquery())) or 0
+        pages = max(1, -(-total // per_page))
+        page = {"last": pages, "90%": max(1, round(pages * 0.9))}.get(sc.deep or "", 1)
+        paging: dict[str, int] = {"page": 1}
+        counted = services.LIST_SEARCH_WINDOW if sc.args.get("q") else services.LIST_COUNT_CAP
+        if page > 1 and total > max(counted, services.LIST_COUNT_CAP):
+            if sc.deep == "last":
+                paging = {"before": 0}
+            else:
+                above = db.session.scalar(
+                    keys.order_by(Asset.id.desc()).offset((page - 1) * per_page - 1).limit(1)
+                )
+                paging = {"after": above}
+        elif page > 1:
+            paging = {"page": page}
+        db.session.remove()
+    shown = {k: v for k, v in paging.items() if k != "page" or v > 1}
+    return f"/equipements?{urlencode({**sc.args, **shown})}", page, pages, total, paging
+
+
+def policy_visible(admin: Any, stmt: Any) -> Any:
+    from inventory.assets.models import Asset
+    from inventory.core import policy
+
+    return policy.visible(admin, stmt, Asset)
+
+
 def time_lists(
     app: Flask, client: FlaskClient, nat: national.National, runs: int = RUNS
 ) -> list[ListTiming]:
@@ -166,18 +216,20 @@ def time_lists(
     out = []
     for sc in scenarios(list_ids(app, nat)):
         filters = _filters(sc.args)
-        with app.app_context():
-            first = services.list_assets(db.session, admin, filters, 1, per_page)
-            pages, total = first.pages, first.total
-            db.session.remove()
-        page = {"last": pages, "90%": max(1, round(pages * 0.9))}.get(sc.deep or "", 1)
-        args = {**sc.args, **({"page": page} if page > 1 else {})}
-        url = f"/equipements?{urlencode(args)}"
+        url, page, pages, total, paging = _depth_url(app, sc, per_page)
         request = time_requests(client, url, runs=runs, warmup=WARMUP, budget=BUDGET)
         html_bytes = len(client.get(url).data)
 
-        def query(filters: Any = filters, page: int = page) -> None:
-            services.list_assets(db.session, admin, filters, page, per_page)
+        def query(filters: Any = filters, paging: dict[str, int] = paging) -> None:
+            services.list_assets(
+                db.session,
+                admin,
+                filters,
+                paging.get("page", 1),
+                per_page,
+                after=paging.get("after"),
+                before=paging.get("before"),
+            )
             db.session.remove()
 
         with app.app_context():
@@ -460,10 +512,18 @@ def run(backend: Backend, *, scale: float = 1.0, runs: int = RUNS) -> list[Resul
     # Rate limits never apply to these pages (signed-in GETs), and are off for the bench.
     with bench_app(backend, RATELIMIT_ENABLED=False) as app:
         nat = national.build(app, scale=scale)
-        client = signed_in_admin(app)
-        lists = time_lists(app, client, nat, runs)
-        socle = time_socle(app, client, nat, runs)
-        imported = time_import(app, max(5_000, round(IMPORT_ROWS * scale)))
+        lists: list[ListTiming] = []
+        socle: list[SocleTiming] = []
+        # BENCH_ASSETS_ONLY=import times the import alone, while working on it.
+        if os.environ.get("BENCH_ASSETS_ONLY") != "import":
+            client = signed_in_admin(app)
+            lists = time_lists(app, client, nat, runs)
+            socle = time_socle(app, client, nat, runs)
+        imported = (
+            time_import(app, max(5_000, round(IMPORT_ROWS * scale)))
+            if os.environ.get("BENCH_ASSETS_IMPORT", "1") != "0"
+            else []
+        )
     size = f"{nat.assets / 1e6:g}M" if nat.assets >= 1e6 else f"{nat.assets // 1000}k"
     results = [
         Result(
