@@ -234,13 +234,20 @@ def world(app, registry, make_user, db_session, tmp_path):
         helpdesk_objects(inside, asset_in),
         helpdesk_objects(outside, asset_out),
     )
+
     def print_job(ecole, asset_id):
         folder = Path(app.instance_path) / "labels"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"job-{asset_id}.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
-        job = PrintJob(actor_label="fixture", format_code="avery-l7160", count=1,
-                       asset_ids=[asset_id], collectivite_id=ecole.collectivite_id,
-                       state="done", file_name=f"job-{asset_id}.pdf")
+        job = PrintJob(
+            actor_label="fixture",
+            format_code="avery-l7160",
+            count=1,
+            asset_ids=[asset_id],
+            collectivite_id=ecole.collectivite_id,
+            state="done",
+            file_name=f"job-{asset_id}.pdf",
+        )
         db_session.add(job)
         db_session.commit()
         return job.id

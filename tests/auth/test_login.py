@@ -28,6 +28,7 @@ def test_wrong_password_and_unknown_email_answer_the_same(client, make_user):
     wrong = client.post("/login", data={"email": email, "password": "not the password"})
     unknown = client.post("/login", data={"email": "nobody@example.org", "password": "x"})
     assert wrong.status_code == unknown.status_code == 200
+
     def strip(response):
         html = response.get_data(as_text=True).replace(email, "")
         html = html.replace("nobody@example.org", "")
