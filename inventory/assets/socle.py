@@ -86,7 +86,10 @@ def classroom_meets_clause(session: Session) -> ColumnElement[bool]:
                 .where(
                     Asset.classroom_id == Classroom.id,
                     Asset.status == AssetStatus.IN_SERVICE,
-                    Asset.category_id.in_(ids),
+                    # "+ 0": probed once per classroom, this count must start from the
+                    # classroom's index; SQLite, which keeps no statistics, would
+                    # otherwise scan the (category, status) index for every classroom.
+                    (Asset.category_id + 0).in_(ids),
                 )
                 .scalar_subquery()
             )
