@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -1192,18 +1192,22 @@ def whole_departements(
 
 
 def _dashboard(
+    session: Session,
     level: Level,
     obj: Any,
     totals: Facts,
     tables: list[ChildTable],
-    installs: Mapping[str, int],
-    models: list[ModelRow],
-    points: list[MapPoint],
+    merged: dict[str, Any],
+    points: Callable[[], list[MapPoint]],
     *,
     schools: int,
     located: int,
 ) -> Dashboard:
+    """A dashboard of schools from the summaries ``merged`` (their months and models);
+    the map's points are built only when the map is drawn."""
     too_many = located > ind.MAP_MAX_POINTS
+    installs = {m: v[0] for m, v in merged["months"].items() if v[0]}
+    models = {int(m): (v[0], v[1], v[2]) for m, v in merged["models"].items()}
     return Dashboard(
         level=level,
         object_id=getattr(obj, "id", None),
@@ -1211,8 +1215,8 @@ def _dashboard(
         totals=totals,
         tables=tables,
         months=months(installs, totals.paid_by_month),
-        models=models,
-        points=[] if too_many else points,
+        models=model_rows(session, models),
+        points=[] if too_many else points(),
         schools_without_position=schools - located,
         too_many_points=too_many,
     )
@@ -1245,18 +1249,16 @@ def _schools_dashboard(session: Session, ctx: Context, level: Level, obj: Any) -
     )
     for ecole_id, f in per_school.items():
         facts[ecole_id].add(f)  # type: ignore[union-attr]
-    merged = _merged(k[2] for k in kept.values())
-    located = sum(r.latitude is not None and r.longitude is not None for r in rows.values())
     return _dashboard(
+        session,
         level,
         obj,
         Facts.total(facts.values()),
         [_school_table(session, user, c, rows, facts) for c in children_levels(level, user)],
-        {m: v[0] for m, v in merged["months"].items() if v[0]},
-        model_rows(session, {int(m): tuple(v) for m, v in merged["models"].items()}),  # type: ignore[misc]
-        [] if located > ind.MAP_MAX_POINTS else _points(rows, facts),
+        _merged(k[2] for k in kept.values()),
+        lambda: _points(rows, facts),
         schools=len(rows),
-        located=located,
+        located=sum(r.latitude is not None and r.longitude is not None for r in rows.values()),
     )
 
 
@@ -1274,9 +1276,8 @@ def _departements_dashboard(
     per_dept: dict[int, Facts] = {}
     for dept, data in kept.items():
         f = summary.facts_of(data)
-        for name in summary.DEPARTEMENT_COUNTS:
-            if name in ind.FACT_INDEX:
-                f[name] = data["counts"].get(name, 0)
+        for name in summary.DEPARTEMENT_FACTS:
+            f[name] = data["counts"].get(name, 0)
         per_dept[dept] = f
     # The accompaniment: the accompanied schools, each with its items' first installation.
     schools = school_ids(user, level, obj)
@@ -1313,29 +1314,23 @@ def _departements_dashboard(
     names = _names(session, user, child, groups)
     table = [Row(child, k, *names.get(k, (None, "")), f) for k, f in groups.items()]
     table.sort(key=lambda r: (r.name or "").casefold())
-    merged = _merged(kept.values())
-    counts = merged["counts"]
-    located = counts.get("located", 0)
-    points: list[MapPoint] = []
-    if located <= ind.MAP_MAX_POINTS:
+
+    def points() -> list[MapPoint]:
         rows = schools_of(session, school_set(session, user, level, obj))
-        points = _points(
-            rows,
-            {
-                e: summary.facts_of(k[2])
-                for e, k in summary.school_data(session, list(rows)).items()
-            },
-        )
+        kept_rows = summary.school_data(session, list(rows))
+        return _points(rows, {e: summary.facts_of(k[2]) for e, k in kept_rows.items()})
+
+    merged = _merged(kept.values())
     return _dashboard(
+        session,
         level,
         obj,
         Facts.total(per_dept.values()),
         [ChildTable(child, Grain.SCHOOL, table)],
-        {m: v[0] for m, v in merged["months"].items() if v[0]},
-        model_rows(session, {int(m): tuple(v) for m, v in merged["models"].items()}),  # type: ignore[misc]
+        merged,
         points,
-        schools=counts.get("schools", 0),
-        located=located,
+        schools=merged["counts"].get("schools", 0),
+        located=merged["counts"].get("located", 0),
     )
 
 

@@ -48,8 +48,8 @@ from inventory.reports.indicators import Facts, Grain
 
 # The counters a summary keeps: the classroom facts and the money.
 KEPT = ind.CLASSROOM_FACTS + ind.MONEY_FACTS
-# A département's row also counts its schools.
-DEPARTEMENT_COUNTS = ("schools", "pupils", "equipped", "located")
+# A département's row also counts its schools (and those with a position, for the map).
+DEPARTEMENT_FACTS = ("schools", "pupils", "equipped")
 
 # Change-log records of these tables change facts beyond their own school.
 GRANT_TABLES = frozenset(
@@ -59,8 +59,10 @@ GRANT_TABLES = frozenset(
 # A change to these (not a creation) can alter every school's facts.
 EVERYWHERE = frozenset({"socle_requirements", "equipment_models"})
 # Rows written without the change log show as a last id that no record names.
-SOURCES = (Asset, Ticket, Classroom, Ecole, NetworkWork, *(Dossier, DossierSchool, Expense))
-SOURCES += (ExpenseAllocation, FundingLink, Payment)
+SOURCES = (
+    *(Asset, Ticket, Classroom, Ecole, NetworkWork),
+    *(Dossier, DossierSchool, Expense, ExpenseAllocation, FundingLink, Payment),
+)
 # A change-log id missing when the summaries were refreshed may belong to a transaction
 # that committed after a later one: it is looked for again, this long.
 GAP_WAIT = timedelta(minutes=10)
@@ -243,10 +245,6 @@ def _gaps_filled(session: Session, gaps: Sequence[Sequence[Any]]) -> bool:
 
 
 # -- computing the rows ----------------------------------------------------------------------
-def everyone() -> policy.Subject:
-    return _Everyone()
-
-
 class _Everyone:
     """The reader the summaries are computed for: every school, all of each."""
 
@@ -255,10 +253,13 @@ class _Everyone:
     id = None
 
 
+EVERYONE = _Everyone()
+
+
 def _school_rows(session: Session, ecole_ids: Sequence[int] | None) -> list[dict[str, Any]]:
     from inventory.reports import services as sv
 
-    ctx = sv.context(session, everyone())
+    ctx = sv.context(session, EVERYONE)
     registry = select(Ecole.id, Ecole.departement_id, Ecole.pupils, Ecole.latitude, Ecole.longitude)
     if ecole_ids is not None:
         registry = registry.where(Ecole.id.in_(ecole_ids))

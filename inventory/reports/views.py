@@ -576,17 +576,7 @@ def _list_rows(
                 line.dossier.title,
                 line.dossier.collectivite.name,
                 line.dossier.status.value,
-                *(
-                    services.euros(line.facts[k])
-                    for k in (
-                        "spending_cents",
-                        "eligible_cents",
-                        "aid_cents",
-                        "approved_cents",
-                        "paid_cents",
-                        "left_to_claim_cents",
-                    )
-                ),
+                *(services.euros(line.facts[k]) for k in ind.MONEY_FACTS),
             )
             for line in items
         ],
