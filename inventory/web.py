@@ -37,6 +37,7 @@ from werkzeug.wrappers import Response
 
 from inventory.core import audit, policy
 from inventory.core.policy import Action
+from inventory.core.signing import KeptSerializer
 
 bp = Blueprint("web", __name__)
 
@@ -92,13 +93,28 @@ def check_access_rules(app: Flask) -> None:
         raise RuntimeError(f"routes without an access rule: {', '.join(sorted(missing))}")
 
 
+# Browsers send few distinct Accept-Language headers; parsing one costs more than the
+# public scan page's other work on the request, so each header's answer is kept.
+_LOCALE_BY_HEADER: dict[tuple[str, tuple[str, ...]], str] = {}
+_LOCALE_HEADERS_KEPT = 512
+
+
 def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages = current_app.config["LANGUAGES"]
     wanted = session.get("lang")
-    if wanted in current_app.config["LANGUAGES"]:
+    if wanted in languages:
         return wanted
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "fr"
+    key = (request.headers.get("Accept-Language", ""), tuple(languages))
+    found = _LOCALE_BY_HEADER.get(key)
+    if found is None:
+        found = request.accept_languages.best_match(languages) or "fr"
+        if len(key[0]) <= 200:  # a real browser's; no visitor fills the memory
+            if len(_LOCALE_BY_HEADER) >= _LOCALE_HEADERS_KEPT:
+                _LOCALE_BY_HEADER.clear()
+            _LOCALE_BY_HEADER[key] = found
+    return found
 
 
 def select_timezone() -> str:
@@ -284,9 +300,9 @@ def send_private(
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, with its signer built once per key rather than on
-    every request (twice when the session changes): building one serialises a probe
-    value, and every page with a form opens and saves a session."""
+    """Flask's signed-cookie session, with its serializer built once per key rather than
+    on every request (twice when the session changes), and signing as core.signing does:
+    every page with a form opens and saves a session."""
 
     def __init__(self) -> None:
         self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
@@ -294,12 +310,20 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
-        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        fallbacks = tuple(app.config["SECRET_KEY_FALLBACKS"] or ())
+        key = (app.secret_key, fallbacks)
         signer = self._signers.get(key)
         if signer is None:
-            signer = super().get_signing_serializer(app)
-            if signer is not None:
-                self._signers[key] = signer
+            # As Flask builds it: the current key last.
+            signer = self._signers[key] = KeptSerializer(
+                [*fallbacks, app.secret_key],
+                salt=self.salt,
+                serializer=self.serializer,
+                signer_kwargs={
+                    "key_derivation": self.key_derivation,
+                    "digest_method": self.digest_method,
+                },
+            )
         return signer
 
 

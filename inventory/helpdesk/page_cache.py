@@ -24,8 +24,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import current_app, g
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
+
+from inventory.core.signing import csrf_token
 
 
 def new_slot(name: str) -> str:
@@ -95,7 +96,7 @@ def fill(frame: str, *, title: str, action: str, next_path: str, item: str) -> s
         frame.replace(TITLE_SLOT, escape(title))
         .replace(ACTION_SLOT, escape(action))
         .replace(NEXT_SLOT, escape(next_path))
-        .replace(CSRF_SLOT, generate_csrf())
+        .replace(CSRF_SLOT, csrf_token())
     )
     # Last: what the item's HTML holds is never taken for a slot.
     return html.replace(ITEM_SLOT, item)

@@ -23,7 +23,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, case, func, or_, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -37,7 +37,7 @@ from inventory.assets.models import (
 )
 from inventory.auth.models import User, UserScope
 from inventory.core import audit, policy
-from inventory.core.db import utcnow
+from inventory.core.db import DriverQuery, driver_cursor, utcnow
 from inventory.core.errors import DomainError
 from inventory.core.mail import send_mail
 from inventory.core.pagination import Page, paginate
@@ -359,6 +359,10 @@ _PAGE_CHOICES = (
 )
 
 
+_PAGE_QUERY = DriverQuery(_PAGE, "token")
+_CHOICES_QUERY = DriverQuery(_PAGE_CHOICES)
+
+
 class _ChoicesMemo:
     """The active problem types as last read, with what each kind of item is offered of
     them: read on every page (a handful of rows, exact whichever way they changed), turned
@@ -366,12 +370,11 @@ class _ChoicesMemo:
 
     def __init__(self) -> None:
         # One tuple, replaced whole, so that a concurrent reader sees a consistent state.
-        self.state: tuple[tuple[Any, ...], dict[Any, tuple[ProblemChoice, ...]]] = ((), {})
+        self.state: tuple[list[tuple[Any, ...]], dict[Any, tuple[ProblemChoice, ...]]] = ([], {})
 
     def offered(
-        self, conn: Connection, is_room: bool, category_code: str | None
+        self, rows: list[tuple[Any, ...]], is_room: bool, category_code: str | None
     ) -> tuple[ProblemChoice, ...]:
-        rows = tuple(tuple(r) for r in conn.execute(_PAGE_CHOICES))
         seen, by_kind = self.state
         if rows != seen:
             by_kind = {}
@@ -391,13 +394,15 @@ def public_page(engine: Engine, value: str) -> PublicPage | None:
     """The public page's content for a scanned token; None for an unknown token, or one
     whose item is gone. Two indexed queries, no ORM object.
 
-    It reads on a connection of its own rather than through a session: the page writes
-    nothing, and a session's setup and teardown would cost more than the reads."""
+    It reads on the driver's cursor (core.db.DriverQuery) rather than through a session:
+    the page writes nothing, and a session's setup and teardown, or even SQLAlchemy's
+    execution of a statement, would cost more than the reads."""
     value = tokens.normalize_token(value)
     if not tokens.well_formed(value):
         return None
-    with engine.connect() as conn:
-        rows = conn.execute(_PAGE, {"token": value}).all()
+    dialect = engine.dialect
+    with driver_cursor(engine) as cursor:
+        rows = _PAGE_QUERY.rows(cursor, dialect, value)
         if not rows:
             return None
         first = rows[0]
@@ -408,7 +413,7 @@ def public_page(engine: Engine, value: str) -> PublicPage | None:
         if revoked_at is not None:
             return PublicPage(token, True, tag, None, None, None, None, None, None, (), ())
         is_room = asset_id is None
-        choices = _CHOICES.offered(conn, is_room, code)
+        choices = _CHOICES.offered(_CHOICES_QUERY.rows(cursor, dialect), is_room, code)
     return PublicPage(
         token=token,
         revoked=False,
