@@ -344,6 +344,9 @@ class AssetImporter(Importer):
     or left unchanged, identified by asset tag, else by (model, serial number)."""
 
     columns = COLUMNS
+    # Rows per transaction: each commit writes the full-text index's new terms as a
+    # segment that later merges rewrite, and ends a write of every table's indexes.
+    batch_size = 10_000
 
     def __init__(
         self, session: Session, user: Subject, collectivite: Collectivite | int | None = None
