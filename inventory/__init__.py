@@ -23,17 +23,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from inventory.config import load_config
 
     load_config(app, config)
+    configure_database(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_web(app)
+    configure_cli(app)
+    from inventory.helpdesk import first_scan
+
+    first_scan.install(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # Without this, rate limits and the change log would see the proxy's address only.
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-    configure_database(app)
-    configure_extensions(app)
-    configure_blueprints(app)
-    configure_web(app)
-    configure_cli(app)
     from inventory.web import check_access_rules
 
     check_access_rules(app)

@@ -32,7 +32,9 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.datastructures import Headers, LanguageAccept
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
 from inventory.core import audit, policy
@@ -99,6 +101,19 @@ _LOCALE_BY_HEADER: dict[tuple[str, tuple[str, ...]], str] = {}
 _LOCALE_HEADERS_KEPT = 512
 
 
+def locale_for_header(header: str, languages: tuple[str, ...]) -> str:
+    """The language of ``languages`` an Accept-Language header prefers; French else."""
+    key = (header, languages)
+    found = _LOCALE_BY_HEADER.get(key)
+    if found is None:
+        found = parse_accept_header(header, LanguageAccept).best_match(languages) or "fr"
+        if len(header) <= 200:  # a real browser's; no visitor fills the memory
+            if len(_LOCALE_BY_HEADER) >= _LOCALE_HEADERS_KEPT:
+                _LOCALE_BY_HEADER.clear()
+            _LOCALE_BY_HEADER[key] = found
+    return found
+
+
 def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -106,15 +121,7 @@ def select_locale() -> str:
     wanted = session.get("lang")
     if wanted in languages:
         return wanted
-    key = (request.headers.get("Accept-Language", ""), tuple(languages))
-    found = _LOCALE_BY_HEADER.get(key)
-    if found is None:
-        found = request.accept_languages.best_match(languages) or "fr"
-        if len(key[0]) <= 200:  # a real browser's; no visitor fills the memory
-            if len(_LOCALE_BY_HEADER) >= _LOCALE_HEADERS_KEPT:
-                _LOCALE_BY_HEADER.clear()
-            _LOCALE_BY_HEADER[key] = found
-    return found
+    return locale_for_header(request.headers.get("Accept-Language", ""), tuple(languages))
 
 
 def select_timezone() -> str:
@@ -175,20 +182,24 @@ SECURITY_HEADERS = (
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
-def _security_headers(response: Response) -> Response:
-    # Every answer passes here: the names a view set are read once, rather than searched
-    # for each header (Headers.setdefault scans the whole list every time).
-    h = response.headers
+def add_security_headers(h: Headers, secure: bool) -> None:
+    """The headers every answer carries, those a view set left as they are; ``secure``:
+    served over HTTPS, or with cookies for HTTPS only."""
+    # The names a view set are read once, rather than searched for each header
+    # (Headers.setdefault scans the whole list every time).
     present = {name.lower() for name, _value in h.items()}
     for name, value in SECURITY_HEADERS:
         if name.lower() not in present:
             h.add(name, value)
-    if (request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE")) and (
-        "strict-transport-security" not in present
-    ):
+    if secure and "strict-transport-security" not in present:
         h.add(*HSTS)
-    if "cache-control" not in present and "text/html" in (response.content_type or ""):
+    if "cache-control" not in present and "text/html" in (h.get("Content-Type") or ""):
         h.add("Cache-Control", "no-store")
+
+
+def _security_headers(response: Response) -> Response:
+    secure = request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    add_security_headers(response.headers, secure)
     return response
 
 

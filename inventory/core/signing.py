@@ -58,6 +58,23 @@ _CSRF_SALT = "wtf-csrf-token"  # Flask-WTF's
 _csrf_serializers: dict[Any, KeptSerializer] = {}
 
 
+def sign_csrf(raw: str, secret: str | bytes) -> str:
+    """The CSRF token of a session's random value, as Flask-WTF signs it (with the time)."""
+    serializer = _csrf_serializers.get(secret)
+    if serializer is None:
+        serializer = _csrf_serializers[secret] = KeptSerializer(secret, salt=_CSRF_SALT)
+    return serializer.dumps(raw)
+
+
+def new_csrf_value() -> str:
+    """A session's random value behind its CSRF tokens: 40 hex digits, as Flask-WTF's."""
+    return secrets.token_hex(20)
+
+
+def csrf_secret(config: Any, secret_key: Any) -> Any:
+    return config.get("WTF_CSRF_SECRET_KEY") or secret_key
+
+
 def csrf_token() -> str:
     """The request's CSRF token, as ``flask_wtf.csrf.generate_csrf`` gives it: the session
     keeps a random value, the token is that value signed with the time."""
@@ -66,13 +83,9 @@ def csrf_token() -> str:
     token = g.get(name)
     if token is not None:
         return str(token)
-    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    serializer = _csrf_serializers.get(secret)
-    if serializer is None:
-        serializer = _csrf_serializers[secret] = KeptSerializer(secret, salt=_CSRF_SALT)
     raw = session.get(name)
     if not isinstance(raw, str):
-        raw = session[name] = secrets.token_hex(20)  # 40 hex digits, as Flask-WTF's
-    token = serializer.dumps(raw)
+        raw = session[name] = new_csrf_value()
+    token = sign_csrf(raw, csrf_secret(config, current_app.secret_key))
     setattr(g, name, token)
     return token

@@ -26,8 +26,6 @@ from collections.abc import Callable, Hashable
 from flask import current_app, g
 from markupsafe import Markup, escape
 
-from inventory.core.signing import csrf_token
-
 
 def new_slot(name: str) -> str:
     """A slot for a text printed in a kept page, to be replaced by its escaped value."""
@@ -52,6 +50,14 @@ class PageCache:
 
     def __len__(self) -> int:
         return len(self._pages)
+
+    def get(self, key: Hashable) -> str | None:
+        """What is kept under ``key``, if anything."""
+        with self._lock:
+            html = self._pages.get(key)
+            if html is not None:
+                self._pages.move_to_end(key)
+            return html
 
     def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
         """What is kept under ``key``, else what ``render()`` gives, kept from now on."""
@@ -88,15 +94,15 @@ def render_frame(render: Callable[[], str]) -> str:
             setattr(g, name, kept)
 
 
-def fill(frame: str, *, title: str, action: str, next_path: str, item: str) -> str:
+def fill(frame: str, *, title: str, action: str, next_path: str, item: str, csrf: str) -> str:
     """A frame of :func:`render_frame` with its slots filled: plain text for ``title``,
-    ``action`` and ``next_path``, rendered HTML for ``item``; and the visitor's CSRF
-    token, which opens their session as a rendered form would."""
+    ``action`` and ``next_path``, rendered HTML for ``item``, and the visitor's CSRF
+    token."""
     html = (
         frame.replace(TITLE_SLOT, escape(title))
         .replace(ACTION_SLOT, escape(action))
         .replace(NEXT_SLOT, escape(next_path))
-        .replace(CSRF_SLOT, csrf_token())
+        .replace(CSRF_SLOT, csrf)
     )
     # Last: what the item's HTML holds is never taken for a slot.
     return html.replace(ITEM_SLOT, item)

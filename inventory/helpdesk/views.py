@@ -33,6 +33,7 @@ from inventory.core import exporting, policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.policy import Action
+from inventory.core.signing import csrf_token
 from inventory.extensions import db, limiter
 from inventory.helpdesk import page_cache, photos, services
 from inventory.helpdesk.forms import (
@@ -162,11 +163,27 @@ ITEM_TEXTS = ("asset_tag", "model_name", "classroom", "school", "category_fr", "
 ITEM_SLOTS = {name: page_cache.new_slot(name) for name in ITEM_TEXTS}
 
 
+def _item_texts(page: services.PublicPage) -> dict[str, str | None]:
+    return {name: getattr(page, name) for name in ITEM_TEXTS}
+
+
+def _item_key(locale: str, page: services.PublicPage, texts: dict[str, str | None]) -> Any:
+    # An empty text is printed as the template prints it ("—" for no school): in the key.
+    return (locale, page.open_problems, tuple(bool(text) for text in texts.values()))
+
+
+def _fill_item(html: str, texts: dict[str, str | None]) -> str:
+    for name, text in texts.items():
+        if text:
+            html = html.replace(ITEM_SLOTS[name], escape(text))
+    return html
+
+
 def _item_part(page: services.PublicPage, locale: str) -> str:
     """The item's facts and open problems. Rendered once per language, open problems and
     set of texts present, with slots for the texts, which are filled in here: a label's
     first scan in a worker costs no rendering either."""
-    texts = {name: getattr(page, name) for name in ITEM_TEXTS}
+    texts = _item_texts(page)
 
     def render() -> str:
         slotted = dataclasses.replace(
@@ -174,13 +191,33 @@ def _item_part(page: services.PublicPage, locale: str) -> str:
         )
         return render_template("helpdesk/_item.html", page=slotted, locale=locale)
 
-    # An empty text is printed as the template prints it ("—" for no school): in the key.
-    key = (locale, page.open_problems, tuple(bool(text) for text in texts.values()))
-    html = _page_cache("item").get_or_render(key, render)
-    for name, text in texts.items():
-        if text:
-            html = html.replace(ITEM_SLOTS[name], escape(text))
-    return html
+    html = _page_cache("item").get_or_render(_item_key(locale, page, texts), render)
+    return _fill_item(html, texts)
+
+
+def kept_page(
+    app: Any, page: services.PublicPage, locale: str, script_root: str, path: str, csrf: str
+) -> str | None:
+    """The shared page of :func:`_shared_page` from kept parts only, outside any request
+    (helpdesk.first_scan); None when a part is not kept yet."""
+    frames, items = (app.extensions[f"helpdesk_{kind}_cache"] for kind in ("frame", "item"))
+    frame = frames.get(_frame_key(locale, script_root, page))
+    texts = _item_texts(page)
+    item = items.get(_item_key(locale, page, texts))
+    if frame is None or item is None:
+        return None
+    return page_cache.fill(
+        frame,
+        title=page.name,
+        action=f"{script_root}/q/{page.token}",
+        next_path=path,
+        item=_fill_item(item, texts),
+        csrf=csrf,
+    )
+
+
+def _frame_key(locale: str, script_root: str, page: services.PublicPage) -> Any:
+    return (locale, script_root, page.choices)
 
 
 def _shared_page(page: services.PublicPage) -> tuple[str, int, dict[str, str]]:
@@ -200,7 +237,8 @@ def _shared_page(page: services.PublicPage) -> tuple[str, int, dict[str, str]]:
         )
 
     frame = _page_cache("frame").get_or_render(
-        (locale, request.script_root, page.choices), lambda: page_cache.render_frame(render_frame)
+        _frame_key(locale, request.script_root, page),
+        lambda: page_cache.render_frame(render_frame),
     )
     html = page_cache.fill(
         frame,
@@ -208,6 +246,7 @@ def _shared_page(page: services.PublicPage) -> tuple[str, int, dict[str, str]]:
         action=url_for("helpdesk.scan", token=page.token),
         next_path=request.full_path.rstrip("?"),
         item=_item_part(page, locale),
+        csrf=csrf_token(),
     )
     return html, 200, PUBLIC_HEADERS
 
@@ -246,7 +285,7 @@ def scan(token: str) -> Any:
         return _shared_page(page)
     form = _report_form(page)
     wanted = int_arg("probleme")
-    if wanted and any(c[0] == wanted for c in form.problem.choices):
+    if wanted and any(c.value == wanted for c in form.problem.choices):
         form.problem.data = wanted
     return _scan_page(page, form)
 
