@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from flask_babel import force_locale
@@ -40,7 +40,7 @@ from inventory.assets.models import (
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.core import audit, policy
-from inventory.core.bulk import BulkInsert, Staged
+from inventory.core.bulk import BackgroundWrites, BulkInsert, Staged
 from inventory.core.db import utcnow
 from inventory.core.exporting import Cell, restore
 from inventory.core.importing import (
@@ -345,8 +345,11 @@ class AssetImporter(Importer):
 
     columns = COLUMNS
     # Rows per transaction: each commit writes the full-text index's new terms as a
-    # segment that later merges rewrite, and ends a write of every table's indexes.
-    batch_size = 10_000
+    # segment that later merges rewrite, and ends a write of every table's indexes. The
+    # first batch is smaller, so that the writes start early (they run in the background
+    # while the next rows are validated).
+    batch_size = 2_000
+    later_batch_size = 10_000
 
     def __init__(
         self, session: Session, user: Subject, collectivite: Collectivite | int | None = None
@@ -362,7 +365,10 @@ class AssetImporter(Importer):
         self.batch_time = utcnow()
         # New items are staged rows (written with the batch); the lookups below hold ORM
         # objects for the items that existed before the import and Staged rows for these.
-        self.bulk = BulkInsert(session)
+        # A batch's rows are written, and committed, in the background while the next
+        # batch is validated: the writes hold the connection until finish_batch waits.
+        self.writes = BackgroundWrites()
+        self.bulk = BulkInsert(session, self.writes)
 
     # -- lookups, loaded once --------------------------------------------------------------
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
@@ -873,8 +879,11 @@ class AssetImporter(Importer):
         changed items: the session's hooks log them and refresh their classrooms' socle
         summary), then in bulk the new items with their change-log records and the
         batch's lifecycle steps, and last the socle summary of the classrooms that new
-        items enter in service (no ORM event fires for rows written in bulk)."""
+        items enter in service (no ORM event fires for rows written in bulk). The writes
+        in bulk, the summary and the commit (:meth:`commit`) run in the background."""
         s = self.session
+        self.writes.wait()  # the last batch's: the connection is free again
+        self.batch_size = max(self.batch_size, self.later_batch_size)
         if self.untagged:
             with s.no_autoflush:
                 self._number(self.untagged)
@@ -892,7 +901,7 @@ class AssetImporter(Importer):
         self.new_models = []
         actor_id, label = self.actor.user_id, self.actor.label
         for asset, before, after, at in self.steps:
-            self.bulk.add(
+            self.bulk.add_unreferenced(
                 StatusChange,
                 asset_id=asset,
                 from_status=before,
@@ -906,9 +915,19 @@ class AssetImporter(Importer):
         self.bulk.flush()
         if self.in_service_rooms:
             # Only items in service count in the summary: other new items change nothing.
-            socle.refresh(s.connection(), self.in_service_rooms)
+            self.writes.submit(partial(socle.refresh, s.connection(), self.in_service_rooms))
             self.in_service_rooms = set()
         self.batch_time = utcnow()
+
+    def commit(self, session: Any) -> None:
+        # The batch's transaction ends once its writes are done, on the driver's
+        # connection, behind the session, which the next batch's validation keeps using
+        # (it reads nothing from the database). The session's own commit, after the last
+        # batch, ends the last transaction.
+        self.writes.submit(session.connection().connection.driver_connection.commit)
+
+    def close(self, *, failed: bool = False) -> None:
+        self.writes.close(discard=failed)
 
     # -- tag numbering ---------------------------------------------------------------------
     def _number(self, untagged: list[tuple[Staged, int, int]]) -> None:

@@ -217,6 +217,11 @@ def created_record(
 
 
 _PLAIN_BY_TYPE: dict[type, Any] = {}
+_UNSEEN = object()
+_REPEATED = (date, enum.Enum)  # datetime included
+# json.dumps's text (the JSON column's), without its check for circular references: a
+# change log's values hold none.
+_ENCODE = json.JSONEncoder(check_circular=False).encode
 
 
 def _plain_of(kind: type) -> Any:
@@ -266,7 +271,9 @@ def created_records(
     label = model.audit_label.fget  # type: ignore[attr-defined]
     scalar = SCALAR_TYPES
     plain_of = _plain_of
-    dumps = json.dumps
+    encode = _ENCODE
+    # Dates, moments and enum members repeat from row to row: each converted once.
+    converted: dict[Any, Any] = {}
     at = utcnow()
     common = {
         "at": at,
@@ -279,11 +286,22 @@ def created_records(
     records = []
     for row in rows:
         values = row.values
-        changes = {
-            key: [None, value if type(value) in scalar else plain_of(type(value))(value)]
-            for key, value in values.items()
-            if value is not None and key not in excluded
-        }
+        changes = {}
+        for key, value in values.items():
+            if value is None or key in excluded:
+                continue
+            kind = type(value)
+            if kind in scalar:
+                changes[key] = [None, value]
+            elif issubclass(kind, _REPEATED):
+                # Equal values of one type (and time zone) print alike.
+                seen = (value, kind, getattr(value, "tzinfo", None))
+                plain = converted.get(seen, _UNSEEN)
+                if plain is _UNSEEN:
+                    plain = converted[seen] = plain_of(kind)(value)
+                changes[key] = [None, plain]
+            else:
+                changes[key] = [None, plain_of(kind)(value)]
         view = _Row(row.id, values)
         ecole_id, collectivite_id = scope(view)
         records.append(
@@ -293,7 +311,7 @@ def created_records(
                 "object_label": label(view),
                 "ecole_id": ecole_id,
                 "collectivite_id": collectivite_id,
-                "changes": dumps(changes),
+                "changes": encode(changes),
             }
         )
     return records

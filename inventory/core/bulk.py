@@ -11,9 +11,15 @@ audited model has its change-log record in the same transaction.
 
 from __future__ import annotations
 
+import contextvars
 import enum
+import sys
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
 from datetime import date
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -79,37 +85,143 @@ def _foreign_keys(table: Table) -> tuple[str, ...]:
     return _FOREIGN_KEYS[table]
 
 
-class BulkInsert:
-    """Stage rows with :meth:`add`, write them all with :meth:`flush` (parents first)."""
+Write = Callable[[], None]
 
-    def __init__(self, session: Session) -> None:
+
+def _now(write: Write) -> None:
+    write()
+
+
+# While writes run in the background, the interpreter is handed between threads every
+# millisecond rather than every five: a write taking the interpreter back after each
+# statement would otherwise wait for the busy caller, statement after statement.
+_SWITCH_INTERVAL = 0.001
+_switching = threading.Lock()
+_switch_users = 0
+_switch_before = 0.0
+
+
+def _fine_switching(on: bool) -> None:
+    global _switch_users, _switch_before
+    with _switching:
+        if on:
+            if _switch_users == 0:
+                _switch_before = sys.getswitchinterval()
+                sys.setswitchinterval(min(_switch_before, _SWITCH_INTERVAL))
+            _switch_users += 1
+        else:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_before)
+
+
+class BackgroundWrites:
+    """A connection's writes run in turn on a thread of their own, while the caller
+    prepares the next ones: the drivers let go of the interpreter while the database
+    works, so that an import validates its next rows as the last ones are written.
+
+    The caller gives the connection to the writes only: it :meth:`wait` s for them before
+    it uses the connection itself, and :meth:`close` s them in the end. After a failed
+    write, the writes still queued are skipped and :meth:`wait` raises the error."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writes")
+        self._pending: list[Future[None]] = []
+        self._stopped = False
+        self._closed = False
+        _fine_switching(True)
+
+    def submit(self, write: Write) -> None:
+        # The change log's actor and the like live in context variables: the thread runs
+        # each write in a copy of the caller's context.
+        self._pending.append(self._thread.submit(self._run, contextvars.copy_context(), write))
+
+    def _run(self, context: contextvars.Context, write: Write) -> None:
+        if self._stopped:
+            return
+        try:
+            context.run(write)
+        except BaseException:
+            self._stopped = True
+            raise
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self, *, discard: bool = False) -> None:
+        """Wait for the queued writes (raising the first error), or with ``discard``,
+        skip those not started (the caller is failing and will roll back)."""
+        try:
+            if discard:
+                self._stopped = True
+                wait_all(self._pending)
+                self._pending = []
+            else:
+                self.wait()
+        finally:
+            self._thread.shutdown(wait=True)
+            if not self._closed:
+                self._closed = True
+                _fine_switching(False)
+
+
+class BulkInsert:
+    """Stage rows with :meth:`add` (or :meth:`add_unreferenced`), write them all with
+    :meth:`flush` (parents first); with ``writes``, the writes that return nothing run
+    in the background (:class:`BackgroundWrites`)."""
+
+    def __init__(self, session: Session, writes: BackgroundWrites | None = None) -> None:
         self.session = session
+        self.writes = writes
         self.staged: dict[Table, list[Staged]] = {}
+        self.unreferenced: dict[Table, list[Staged]] = {}
 
     def add(self, model: type[Base] | Table, **values: Any) -> Staged:
+        return self._stage(self.staged, model, values)
+
+    def add_unreferenced(self, model: type[Base] | Table, **values: Any) -> Staged:
+        """A row no other row references and whose id is not wanted: written without
+        reading its id back, hence without waiting for the writes before it."""
+        return self._stage(self.unreferenced, model, values)
+
+    @staticmethod
+    def _stage(
+        into: dict[Table, list[Staged]], model: type[Base] | Table, values: dict[str, Any]
+    ) -> Staged:
         row = Staged(model, values)
         table = model if isinstance(model, Table) else model.__table__
-        self.staged.setdefault(table, []).append(row)  # type: ignore[arg-type]
+        into.setdefault(table, []).append(row)  # type: ignore[arg-type]
         return row
 
     def __len__(self) -> int:
-        return sum(len(rows) for rows in self.staged.values())
+        return sum(len(rows) for d in (self.staged, self.unreferenced) for rows in d.values())
 
     def flush(self) -> None:
-        if not self.staged:
+        if not self.staged and not self.unreferenced:
             return
         connection = self.session.connection()
         actor = audit.current_actor()
         # sorted_tables puts every table after the tables its foreign keys point to.
-        for table in Base.metadata.sorted_tables:
-            rows = self.staged.pop(table, None)
-            if rows:
-                self._write(connection, table, rows, actor)
-        if self.staged:  # a table outside the metadata: a programming error
-            raise RuntimeError(f"unknown tables staged: {list(self.staged)}")
+        for staged, with_ids in ((self.staged, True), (self.unreferenced, False)):
+            for table in Base.metadata.sorted_tables:
+                rows = staged.pop(table, None)
+                if rows:
+                    self._write(connection, table, rows, actor, with_ids)
+            if staged:  # a table outside the metadata: a programming error
+                raise RuntimeError(f"unknown tables staged: {list(staged)}")
+
+    def _run(self, write: Write) -> None:
+        (self.writes.submit if self.writes is not None else _now)(write)
 
     def _write(
-        self, connection: Connection, table: Table, rows: list[Staged], actor: audit.Actor
+        self,
+        connection: Connection,
+        table: Table,
+        rows: list[Staged],
+        actor: audit.Actor,
+        with_ids: bool,
     ) -> None:
         # One write per set of keys: every row of a write binds the same columns.
         by_keys: dict[tuple[str, ...], list[Staged]] = {}
@@ -117,17 +229,18 @@ class BulkInsert:
         for row in rows:
             _resolve_references(row.values, references)
             by_keys.setdefault(tuple(row.values), []).append(row)
-        has_id = "id" in table.c
         for group in by_keys.values():
             params = [row.values for row in group]
-            if has_id:
+            if with_ids and "id" in table.c:
                 ids = self._insert_returning_ids(connection, table, params)
                 for row, new_id in zip(group, ids, strict=True):
                     row.id = new_id
             else:
-                _insert_many(connection, table, params)
+                _insert_many(connection, table, params, run=self._run)
         model = rows[0].model
         if isinstance(model, type) and issubclass(model, audit.Audited):
+            if not with_ids:
+                raise RuntimeError("an audited row's change-log record needs its id")
             records = audit.created_records(model, rows, actor)
             # Their changes come serialised (as the JSON column would): no second pass.
             _insert_many(
@@ -135,16 +248,20 @@ class BulkInsert:
                 audit.AuditRecord.__table__,  # type: ignore[arg-type]
                 records,
                 serialised=("changes",),
+                run=self._run,
             )
 
-    @staticmethod
     def _insert_returning_ids(
-        connection: Connection, table: Table, params: list[dict[str, Any]]
+        self, connection: Connection, table: Table, params: list[dict[str, Any]]
     ) -> list[int]:
         """The new ids, in the order of ``params``."""
         if "id" in params[0]:
-            _insert_many(connection, table, params)
+            _insert_many(connection, table, params, run=self._run)
             return [p["id"] for p in params]
+        # What follows reads from the connection: the writes before must be done (on
+        # SQLite, the largest id is only known once every earlier row is in).
+        if self.writes is not None:
+            self.writes.wait()
         dialect = connection.dialect.name
         if dialect == "postgresql" and (
             sequence := connection.scalar(
@@ -171,7 +288,7 @@ class BulkInsert:
         given = ids[len(ids) - len(params) :]
         for p, i in zip(params, given, strict=True):
             p["id"] = i  # the staged row's own values: its id is known from here on
-        _insert_many(connection, table, params)
+        _insert_many(connection, table, params, run=self._run)
         return ids
 
 
@@ -180,6 +297,7 @@ def _insert_many(
     table: Table,
     params: list[dict[str, Any]],
     serialised: Sequence[str] = (),
+    run: Callable[[Write], None] = _now,
 ) -> None:
     """Rows (all with the keys of the first) written without RETURNING, in bulk.
 
@@ -190,7 +308,10 @@ def _insert_many(
     converts each distinct date, timestamp or enum member once: an import's rows share
     them. PostgreSQL receives the rows by COPY. SQLite gets multi-row INSERTs rather than
     the driver's executemany (one statement per row): a full-text index kept by a
-    trigger writes its pending terms at the end of every statement."""
+    trigger writes its pending terms at the end of every statement.
+
+    The statements and their values are prepared here; ``run`` executes them (now, or in
+    the background: :class:`BackgroundWrites`)."""
     if not params:
         return
     dialect = connection.dialect
@@ -201,7 +322,7 @@ def _insert_many(
         # A default computed in Python for a column not given: SQLAlchemy computes it.
         or any(c.default is not None and c.key not in params[0] for c in table.c)
     ):
-        connection.execute(insert(table), params)
+        run(partial(connection.execute, insert(table), params))
         return
     columns = [table.c[key] for key in keys]
     converted = [
@@ -217,9 +338,7 @@ def _insert_many(
     if dialect.name == "postgresql":
         copy_sql = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
         driver = connection.connection.driver_connection  # in this transaction
-        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
-            for row in zip(*converted, strict=True):
-                copy.write_row(row)
+        run(partial(_copy, driver, copy_sql, converted))
         return
     head = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES "
     one_row = f"({', '.join('?' * len(keys))})"
@@ -230,12 +349,30 @@ def _insert_many(
         ),
     )
     full = head + ", ".join([one_row] * per_statement)
+    statements = []
     for start in range(0, len(params), per_statement):
         end = start + per_statement
         values = tuple(chain.from_iterable(zip(*(c[start:end] for c in converted), strict=True)))
         n = min(end, len(params)) - start
         sql = full if n == per_statement else head + ", ".join([one_row] * n)
-        connection.exec_driver_sql(sql, values)
+        statements.append((sql, values))
+    run(partial(_execute_all, connection.connection.driver_connection, statements))
+
+
+def _copy(driver: Any, copy_sql: str, columns: list[list[Any]]) -> None:
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
+
+
+def _execute_all(driver: Any, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    # On the driver's cursor: the statements and their values are final.
+    cursor = driver.cursor()
+    try:
+        for sql, values in statements:
+            cursor.execute(sql, values)
+    finally:
+        cursor.close()
 
 
 _MISSING = object()

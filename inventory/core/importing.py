@@ -136,6 +136,14 @@ class Importer(ABC):
     def finish_batch(self) -> None:  # noqa: B027 - an optional hook
         """Called before each commit."""
 
+    def commit(self, session: Any) -> None:
+        """End a batch's transaction (an importer writing in the background ends it there)."""
+        session.commit()
+
+    def close(self, *, failed: bool = False) -> None:  # noqa: B027 - an optional hook
+        """Called once the rows are done, before the last commit (or, ``failed``, before
+        the caller rolls back)."""
+
 
 def _decode(data: bytes) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
@@ -276,11 +284,15 @@ def run_import(
             pending += 1
             if pending >= importer.batch_size:
                 importer.finish_batch()
-                session.commit()
+                importer.commit(session)
                 pending = 0
                 if progress:
                     progress(report.rows)
         importer.finish_batch()
+        importer.close()
+    except BaseException:
+        importer.close(failed=True)
+        raise
     finally:
         plain.expire_on_commit = expire_on_commit
         if collecting:

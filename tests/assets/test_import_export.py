@@ -711,6 +711,7 @@ def test_numbering_over_several_batches_skips_a_long_run_once_found(
     assert "created: 240" in run_cli(app, "assets", "import", path).output
 
     monkeypatch.setattr(AssetImporter, "batch_size", 4)
+    monkeypatch.setattr(AssetImporter, "later_batch_size", 4)
     creteil_rooms = rooms_of(db_session, registry, "Créteil")
     fresnes_rooms = rooms_of(db_session, registry, "Fresnes")
     fresh = []
@@ -768,3 +769,39 @@ def test_bulk_change_log_records_are_those_of_one_row(app, registry, db_session,
         (many,) = audit.created_records(Asset, [Row], actor)
         assert json.loads(many["changes"]) == one["changes"]
         assert many["changes"] == json.dumps(one["changes"])
+
+
+def test_a_failure_in_a_later_batch_keeps_the_batches_before_whole(
+    app, registry, db_session, tmp_path, monkeypatch
+):
+    """Batches are written in the background while the next rows are validated: a write
+    that fails stops the import, the batches committed before stay whole (each item with
+    its change-log record and first status step), the failing one leaves nothing."""
+    from inventory.assets import importers, socle
+    from inventory.assets.importers import AssetImporter
+
+    monkeypatch.setattr(AssetImporter, "batch_size", 4)
+    monkeypatch.setattr(AssetImporter, "later_batch_size", 4)
+    real_refresh, calls = socle.refresh, []
+
+    def failing_refresh(connection, classroom_ids=None):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        real_refresh(connection, classroom_ids)
+
+    monkeypatch.setattr(importers.socle, "refresh", failing_refresh)
+    rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=12)
+    status_col = KEYS.index("statut")
+    for row in rows:
+        row[status_col] = "en service"  # every batch refreshes its rooms' socle
+    path = write(tmp_path, "items.csv", to_csv(list(HEADERS), rows))
+    result = app.test_cli_runner().invoke(args=["assets", "import", path])
+    assert result.exception is not None and "disk full" in str(result.exception)
+    assert count(db_session, Asset) == 4  # the first batch, committed
+    assert count(db_session, AuditRecord, AuditRecord.object_type == "assets") == 4
+    assert count(db_session, StatusChange) == 4
+    # The connection is usable again, and the same file brings the rest.
+    monkeypatch.setattr(importers.socle, "refresh", real_refresh)
+    assert "created: 8" in run_cli(app, "assets", "import", path).output
+    assert count(db_session, Asset) == 12
