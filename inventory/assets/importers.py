@@ -389,7 +389,6 @@ class AssetImporter(Importer):
         self.file_tags = {
             r["numero_inventaire"].upper() for _, r in rows if r.get("numero_inventaire")
         }
-        serials = {r["numero_serie"].upper() for _, r in rows if r.get("numero_serie")}
 
         # Schools the user may edit, by UAI; any other UAI is answered as unknown.
         self.ecoles: dict[str, tuple[int, int | None]] = {}
@@ -411,12 +410,15 @@ class AssetImporter(Importer):
 
         self.storage_id = self._storage_collectivite(report)
 
-        # Existing items named by the file: by tag, and by serial number (any model).
+        # Existing items named by the file: by tag, and by model and serial number.
         found: dict[int, Asset] = {}
-        for column, values in ((Asset.tag, self.file_tags), (Asset.serial, serials)):
-            for chunk in _chunks(values):
-                for asset in s.scalars(select(Asset).where(column.in_(chunk))):
-                    found[asset.id] = asset
+        for chunk in _chunks(self.file_tags):
+            for asset in s.scalars(select(Asset).where(Asset.tag.in_(chunk))):
+                found[asset.id] = asset
+        for model_id, chunk in self._serials_by_model(rows, found.values()):
+            stmt = select(Asset).where(Asset.model_id == model_id, Asset.serial.in_(chunk))
+            for asset in s.scalars(stmt):
+                found[asset.id] = asset
         editable: set[int] = set()
         if self.editing:
             for chunk in _chunks(found):
@@ -451,6 +453,30 @@ class AssetImporter(Importer):
         self.steps: list[tuple[Asset | Staged, AssetStatus | None, AssetStatus, Any]] = []
         self.new_models: list[tuple[ModelKey, EquipmentModel]] = []
         return self._numbered(rows)
+
+    def _serials_by_model(
+        self, rows: list[tuple[int, Row]], tagged: Iterable[Asset]
+    ) -> Iterator[tuple[int, list[str]]]:
+        """The serial numbers of the file by catalogue model (the row's, else that of the
+        item its tag names), in chunks: what the unique (model, serial) index finds. A
+        model the catalogue lacks has no item yet."""
+        model_of_tag = {a.tag: a.model_id for a in tagged}
+        serials: dict[int, set[str]] = defaultdict(set)
+        for _, r in rows:
+            serial = r.get("numero_serie", "").upper()
+            if not serial:
+                continue
+            maker, name = _words(r.get("fabricant", "")), _words(r.get("modele", ""))
+            if maker and name:
+                model = self.models.get((_key(maker), _key(name)))
+                model_id = model.id if model is not None else None
+            else:
+                model_id = model_of_tag.get(r.get("numero_inventaire", "").upper())
+            if model_id is not None:
+                serials[model_id].add(serial)
+        for model_id, values in serials.items():
+            for chunk in _chunks(values):
+                yield model_id, chunk
 
     def _numbered(self, rows: list[tuple[int, Row]]) -> Iterator[tuple[int, Row]]:
         for line, row in rows:

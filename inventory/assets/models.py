@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy import inspect as inspect_state
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
@@ -113,12 +114,22 @@ class Asset(Audited, Base):
         # The id last: a category (and status) list pages newest first along the index,
         # on PostgreSQL as on SQLite (whose indexes end with the rowid anyway).
         Index("ix_assets_category_status_id", "category_id", "status", "id"),
-        # Imports find items by serial number whatever their model.
-        Index("ix_assets_serial", "serial"),
+        # Addresses are looked up by equality only, and many items have none: the
+        # indexes leave the empty ones out (an import writes fewer entries).
+        *(
+            Index(
+                f"ix_assets_{name}",
+                name,
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in ("mac", "mac_wifi", "ip")
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     tag: Mapped[str] = mapped_column(String(40), unique=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("equipment_models.id"), index=True)
+    # Found by model through the unique (model, serial) index.
+    model_id: Mapped[int] = mapped_column(ForeignKey("equipment_models.id"))
     # Copied from the model so that lists and the socle check filter without a join.
     category_id: Mapped[int] = mapped_column(ForeignKey("equipment_categories.id"))
     serial: Mapped[str | None] = mapped_column(String(100))
@@ -135,9 +146,9 @@ class Asset(Audited, Base):
     price_ht_cents: Mapped[int | None] = mapped_column(Integer)
     price_ttc_cents: Mapped[int | None] = mapped_column(Integer)
     warranty_end: Mapped[date | None] = mapped_column(Date, index=True)
-    mac: Mapped[str | None] = mapped_column(String(17), index=True)
-    mac_wifi: Mapped[str | None] = mapped_column(String(17), index=True)
-    ip: Mapped[str | None] = mapped_column(String(45), index=True)
+    mac: Mapped[str | None] = mapped_column(String(17))
+    mac_wifi: Mapped[str | None] = mapped_column(String(17))
+    ip: Mapped[str | None] = mapped_column(String(45))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
