@@ -363,12 +363,7 @@ class AssetImporter(Importer):
         # The moment of the batch's new items (created, in their first status): one per
         # batch, as they are written together; converted once for the database.
         self.batch_time = utcnow()
-        # New items are staged rows (written with the batch); the lookups below hold ORM
-        # objects for the items that existed before the import and Staged rows for these.
-        # A batch's rows are written, and committed, in the background while the next
-        # batch is validated: the writes hold the connection until finish_batch waits.
-        self.writes = BackgroundWrites()
-        self.bulk = BulkInsert(session, self.writes)
+        self.writes: BackgroundWrites | None = None
 
     # -- lookups, loaded once --------------------------------------------------------------
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
@@ -379,6 +374,12 @@ class AssetImporter(Importer):
             missing = [k for k in ("numero_inventaire", "fabricant", "modele") if k not in present]
             raise ImportFileError(_l("Missing columns: %(columns)s.", columns=", ".join(missing)))
         s, user = self.session, self.user
+        # New items are staged rows (written with the batch); the lookups below hold ORM
+        # objects for the items that existed before the import and Staged rows for these.
+        # A batch's rows are written, and committed, in the background while the next
+        # batch is validated: the writes hold the connection until finish_batch waits.
+        self.writes = BackgroundWrites()
+        self.bulk = BulkInsert(s, self.writes)
         self.editing = policy.allowed(user, Action.EDIT)
         self.actor = audit.current_actor()
         self._load_catalogue()
@@ -907,8 +908,9 @@ class AssetImporter(Importer):
         batch's lifecycle steps, and last the socle summary of the classrooms that new
         items enter in service (no ORM event fires for rows written in bulk). The writes
         in bulk, the summary and the commit (:meth:`commit`) run in the background."""
-        s = self.session
-        self.writes.wait()  # the last batch's: the connection is free again
+        s, writes = self.session, self.writes
+        assert writes is not None, "prepare() first"
+        writes.wait()  # the last batch's: the connection is free again
         self.batch_size = max(self.batch_size, self.later_batch_size)
         if self.untagged:
             with s.no_autoflush:
@@ -941,7 +943,7 @@ class AssetImporter(Importer):
         self.bulk.flush()
         if self.in_service_rooms:
             # Only items in service count in the summary: other new items change nothing.
-            self.writes.submit(partial(socle.refresh, s.connection(), self.in_service_rooms))
+            writes.submit(partial(socle.refresh, s.connection(), self.in_service_rooms))
             self.in_service_rooms = set()
         self.batch_time = utcnow()
 
@@ -950,10 +952,14 @@ class AssetImporter(Importer):
         # connection, behind the session, which the next batch's validation keeps using
         # (it reads nothing from the database). The session's own commit, after the last
         # batch, ends the last transaction.
+        if self.writes is None:
+            session.commit()
+            return
         self.writes.submit(session.connection().connection.driver_connection.commit)
 
     def close(self, *, failed: bool = False) -> None:
-        self.writes.close(discard=failed)
+        if self.writes is not None:
+            self.writes.close(discard=failed)
 
     # -- tag numbering ---------------------------------------------------------------------
     def _number(self, untagged: list[tuple[Staged, int, int]]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
+import threading
 from datetime import date, datetime
 
 import pytest
@@ -782,6 +784,7 @@ def test_a_failure_in_a_later_batch_keeps_the_batches_before_whole(
 
     monkeypatch.setattr(AssetImporter, "batch_size", 4)
     monkeypatch.setattr(AssetImporter, "later_batch_size", 4)
+    switching = sys.getswitchinterval()
     real_refresh, calls = socle.refresh, []
 
     def failing_refresh(connection, classroom_ids=None):
@@ -805,3 +808,6 @@ def test_a_failure_in_a_later_batch_keeps_the_batches_before_whole(
     monkeypatch.setattr(importers.socle, "refresh", real_refresh)
     assert "created: 8" in run_cli(app, "assets", "import", path).output
     assert count(db_session, Asset) == 12
+    # The writes' thread is gone, and the interpreter's switching back as it was.
+    assert sys.getswitchinterval() == switching
+    assert not [t for t in threading.enumerate() if t.name.startswith("bulk-writes")]
