@@ -121,14 +121,25 @@ class DriverQuery:
 
 @contextmanager
 def driver_cursor(engine: Engine) -> Iterator[Any]:
-    """A cursor of a pooled connection, given back to the pool (and its transaction ended)
-    on exit."""
+    """A cursor of a pooled connection for reads, given back to the pool on exit.
+
+    On PostgreSQL the reads run outside a transaction: a transaction would cost a BEGIN
+    and a ROLLBACK, and the driver forgets its prepared statements at every rollback, so
+    that a statement read again and again would be planned again every time."""
     connection = engine.raw_connection()
+    driver = connection.driver_connection
+    autocommit = engine.dialect.name == "postgresql" and not driver.autocommit  # type: ignore[union-attr]
     try:
+        if autocommit:
+            driver.autocommit = True  # type: ignore[union-attr]
         cursor = connection.cursor()
         try:
             yield cursor
         finally:
             cursor.close()
     finally:
-        connection.close()
+        try:
+            if autocommit:
+                driver.autocommit = False  # type: ignore[union-attr]
+        finally:
+            connection.close()

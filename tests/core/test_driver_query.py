@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import bindparam, func, literal, select
 
 from inventory.core import audit
 from inventory.core.db import DriverQuery, driver_cursor
@@ -91,3 +91,20 @@ def test_the_parameter_must_be_in_the_statement_once(app):
 
         with driver_cursor(db.engine) as cursor, pytest.raises(ValueError):
             query.rows(cursor, db.engine.dialect, "x")
+
+
+def test_the_connection_goes_back_to_the_pool_as_it_came(app):
+    # The reads run outside a transaction on PostgreSQL: the connection handed out next
+    # must be transactional again, or a rollback would no longer undo anything.
+    query = DriverQuery(select(ProblemType.code).order_by(ProblemType.id))
+    with app.app_context():
+        from inventory.extensions import db
+
+        engine = db.engine
+        for _ in range(8):  # past the driver's threshold for preparing a statement
+            with driver_cursor(engine) as cursor:
+                assert query.rows(cursor, engine.dialect)
+        with engine.connect() as conn:
+            conn.execute(ProblemType.__table__.delete())
+            conn.rollback()
+            assert conn.execute(select(func.count()).select_from(ProblemType)).scalar() > 0
