@@ -643,12 +643,9 @@ def test_an_import_logs_steps_and_refreshes_the_socle_of_each_new_item(
     assert summary == {room_id: s.complete for room_id, s in status.items()}
 
 
-def test_numbering_two_collectivites_of_one_prefix_in_one_batch(
-    app, registry, db_session, tmp_path
-):
-    """Two collectivités numbering in one pattern in the same batch, after tags imported as
-    they were: every number is used once, none is skipped, each counter at its last."""
-    from inventory.assets.models import TagCounter
+def shared_pattern_with_tags_taken(app, registry, db_session, tmp_path, taken: int):
+    """Fresnes numbering in Créteil's pattern, whose first ``taken`` numbers of 2024 were
+    imported as they were: the pattern and the two collectivités' ids."""
     from inventory.assets.services import tag_prefix
     from inventory.orgs.models import Collectivite
 
@@ -658,12 +655,41 @@ def test_numbering_two_collectivites_of_one_prefix_in_one_batch(
     fresnes.asset_tag_prefix = tag_prefix(creteil)
     db_session.commit()
     pattern = f"{tag_prefix(creteil)}-2024-"
-    given = sample_items(rooms_of(db_session, registry, "Créteil"), n=12, prefix="OLD")
+    given = sample_items(rooms_of(db_session, registry, "Créteil"), n=taken, prefix="OLD")
     tag_col = KEYS.index("numero_inventaire")
     for n, row in enumerate(given, start=1):
         row[tag_col] = f"{pattern}{n:05d}"
     path = write(tmp_path, "tagged.csv", to_csv(list(HEADERS), given))
-    assert "created: 12" in run_cli(app, "assets", "import", path).output
+    assert f"created: {taken}" in run_cli(app, "assets", "import", path).output
+    return pattern, (creteil.id, fresnes.id)
+
+
+def assert_numbered_in_turn(db_session, pattern: str, colls, expected) -> None:
+    """The new items (not the imported "OLD" ones) hold the ``expected`` numbers, each
+    once, and each collectivité's counter stands at its last."""
+    from inventory.assets.models import TagCounter
+
+    tags = db_session.execute(
+        select(Asset.tag, Asset.collectivite_id).where(~Asset.serial.like("OLD%"))
+    ).all()
+    numbers = sorted(int(t.removeprefix(pattern)) for t, _ in tags)
+    assert numbers == list(expected), "unique and without gaps"
+    counters = dict(
+        db_session.execute(
+            select(TagCounter.collectivite_id, TagCounter.last).where(TagCounter.year == 2024)
+        ).all()
+    )
+    for coll_id in colls:
+        own = [int(t.removeprefix(pattern)) for t, c in tags if c == coll_id]
+        assert counters[coll_id] == max(own)
+
+
+def test_numbering_two_collectivites_of_one_prefix_in_one_batch(
+    app, registry, db_session, tmp_path
+):
+    """Two collectivités numbering in one pattern in the same batch, after tags imported as
+    they were: every number is used once, none is skipped, each counter at its last."""
+    pattern, colls = shared_pattern_with_tags_taken(app, registry, db_session, tmp_path, 12)
 
     fresh = [
         *sample_items(rooms_of(db_session, registry, "Créteil"), n=7, prefix="CRE"),
@@ -673,19 +699,7 @@ def test_numbering_two_collectivites_of_one_prefix_in_one_batch(
     path = write(tmp_path, "untagged.csv", to_csv(list(HEADERS), fresh))
     result = run_cli(app, "assets", "import", path)
     assert "created: 19" in result.output, result.output
-    tags = db_session.execute(
-        select(Asset.tag, Asset.collectivite_id).where(~Asset.serial.like("OLD%"))
-    ).all()
-    numbers = sorted(int(t.removeprefix(pattern)) for t, _ in tags)
-    assert numbers == list(range(13, 32)), "unique and without gaps"
-    counters = dict(
-        db_session.execute(
-            select(TagCounter.collectivite_id, TagCounter.last).where(TagCounter.year == 2024)
-        ).all()
-    )
-    for coll_id in (creteil.id, fresnes.id):
-        own = [int(t.removeprefix(pattern)) for t, c in tags if c == coll_id]
-        assert counters[coll_id] == max(own)
+    assert_numbered_in_turn(db_session, pattern, colls, range(13, 32))
 
 
 def test_numbering_over_several_batches_skips_a_long_run_once_found(
@@ -695,22 +709,8 @@ def test_numbering_over_several_batches_skips_a_long_run_once_found(
     numbers (past the first search's first probes): each new item still gets the next
     free number, none skipped, none twice, and each counter ends at its last."""
     from inventory.assets.importers import AssetImporter
-    from inventory.assets.models import TagCounter
-    from inventory.assets.services import tag_prefix
-    from inventory.orgs.models import Collectivite
 
-    colls = registry["collectivites"]
-    creteil = db_session.get(Collectivite, colls["Créteil"])
-    fresnes = db_session.get(Collectivite, colls["Fresnes"])
-    fresnes.asset_tag_prefix = tag_prefix(creteil)
-    db_session.commit()
-    pattern = f"{tag_prefix(creteil)}-2024-"
-    given = sample_items(rooms_of(db_session, registry, "Créteil"), n=240, prefix="OLD")
-    tag_col = KEYS.index("numero_inventaire")
-    for n, row in enumerate(given, start=1):
-        row[tag_col] = f"{pattern}{n:05d}"
-    path = write(tmp_path, "tagged.csv", to_csv(list(HEADERS), given))
-    assert "created: 240" in run_cli(app, "assets", "import", path).output
+    pattern, colls = shared_pattern_with_tags_taken(app, registry, db_session, tmp_path, 240)
 
     monkeypatch.setattr(AssetImporter, "batch_size", 4)
     monkeypatch.setattr(AssetImporter, "later_batch_size", 4)
@@ -723,19 +723,7 @@ def test_numbering_over_several_batches_skips_a_long_run_once_found(
     path = write(tmp_path, "untagged.csv", to_csv(list(HEADERS), fresh))
     result = run_cli(app, "assets", "import", path)
     assert f"created: {len(fresh)}" in result.output, result.output
-    tags = db_session.execute(
-        select(Asset.tag, Asset.collectivite_id).where(~Asset.serial.like("OLD%"))
-    ).all()
-    numbers = sorted(int(t.removeprefix(pattern)) for t, _ in tags)
-    assert numbers == list(range(241, 241 + len(fresh))), "unique and without gaps"
-    counters = dict(
-        db_session.execute(
-            select(TagCounter.collectivite_id, TagCounter.last).where(TagCounter.year == 2024)
-        ).all()
-    )
-    for coll_id in (creteil.id, fresnes.id):
-        own = [int(t.removeprefix(pattern)) for t, c in tags if c == coll_id]
-        assert counters[coll_id] == max(own)
+    assert_numbered_in_turn(db_session, pattern, colls, range(241, 241 + len(fresh)))
 
 
 def test_bulk_change_log_records_are_those_of_one_row(app, registry, db_session, tmp_path):
