@@ -100,6 +100,8 @@ class Collectivite(Audited, Base):
     """A body that owns and equips schools: a commune, an RPI or an EPCI."""
 
     __tablename__ = "collectivites"
+    # Lists and pickers offer the first collectivités by name.
+    __table_args__ = (Index("ix_collectivites_name_id", "name", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[CollectiviteKind] = mapped_column(str_enum(CollectiviteKind, "collectivite_kind"))
     name: Mapped[str] = mapped_column(String(200))

@@ -162,6 +162,9 @@ def test_search_by_exact_tag_partial_serial_and_model(tech, seven, cats, creteil
     assert found(tag) == {tag}
     assert found(tag.lower()) == {tag}
     assert len(found("0003-li")) == 1  # a piece of one serial number
+    assert len(found("sn-0003")) == 1
+    # Both runs of letters and digits are in every serial ("sn-0003-list"), the word is not.
+    assert found("list-0003") == set()
     assert len(found("board alpha")) == 3  # items 1, 3 and 5
     assert len(found("speechi board")) == 7  # maker and model
     assert found("no such thing") == set()
