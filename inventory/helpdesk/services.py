@@ -22,7 +22,18 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, case, func, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -289,10 +300,20 @@ def _open(ticket: Any) -> Any:
 
 
 _ItemTicket, _RoomTicket = aliased(Ticket), aliased(Ticket)
-# The item, its place and its open problems (one row each, or one row without any), in
-# one round trip.
-_PAGE = (
+_CHOICE_COLUMNS = (
+    ProblemType.id,
+    ProblemType.label_fr,
+    ProblemType.label_en,
+    ProblemType.category_codes,
+    ProblemType.for_rooms,
+)
+_opened = func.coalesce(_ItemTicket.created_at, _RoomTicket.created_at)
+# The page's read, in one round trip: first the item, its place and its open problems
+# (one row each, or one row without any), then the active problem types. Each part
+# leaves the other's columns empty.
+_PAGE_ROWS = (
     select(
+        literal(0).label("part"),
         ScanToken.token,
         ScanToken.revoked_at,
         ScanToken.asset_id,
@@ -307,9 +328,13 @@ _PAGE = (
         Ecole.name,
         ProblemType.label_fr,
         ProblemType.label_en,
-        func.coalesce(_ItemTicket.created_at, _RoomTicket.created_at),
+        _opened.label("opened"),
         func.coalesce(_ItemTicket.status, _RoomTicket.status),
         func.coalesce(_ItemTicket.reports, _RoomTicket.reports),
+        func.coalesce(_ItemTicket.id, _RoomTicket.id).label("ticket"),
+        literal(None, Integer).label("choice"),
+        *(literal(None, c.type) for c in _CHOICE_COLUMNS[1:]),
+        literal(None, Integer).label("position"),
     )
     .select_from(ScanToken)
     .outerjoin(Asset, Asset.id == ScanToken.asset_id)
@@ -341,26 +366,22 @@ _PAGE = (
         ProblemType.id == func.coalesce(_ItemTicket.problem_type_id, _RoomTicket.problem_type_id),
     )
     .where(ScanToken.token == bindparam("token"))
-    .order_by(
-        func.coalesce(_ItemTicket.created_at, _RoomTicket.created_at).desc(),
-        func.coalesce(_ItemTicket.id, _RoomTicket.id).desc(),
-    )
 )
-_PAGE_CHOICES = (
-    select(
-        ProblemType.id,
-        ProblemType.label_fr,
-        ProblemType.label_en,
-        ProblemType.category_codes,
-        ProblemType.for_rooms,
-    )
-    .where(ProblemType.active.is_(True))
-    .order_by(ProblemType.position, ProblemType.id)
+_PAGE_COLUMNS = len(_PAGE_ROWS.selected_columns) - len(_CHOICE_COLUMNS) - 1
+_CHOICE_ROWS = select(
+    literal(1),
+    *(literal(None, c.type) for c in list(_PAGE_ROWS.selected_columns)[1:_PAGE_COLUMNS]),
+    *_CHOICE_COLUMNS,
+    ProblemType.position,
+).where(ProblemType.active.is_(True))
+_PAGE = union_all(_PAGE_ROWS, _CHOICE_ROWS).order_by(
+    literal_column("part"),
+    literal_column("opened").desc(),
+    literal_column("ticket").desc(),
+    literal_column("position"),
+    literal_column("choice"),
 )
-
-
 _PAGE_QUERY = DriverQuery(_PAGE, "token")
-_CHOICES_QUERY = DriverQuery(_PAGE_CHOICES)
 
 
 class _ChoicesMemo:
@@ -392,7 +413,7 @@ _CHOICES = _ChoicesMemo()
 
 def public_page(engine: Engine, value: str) -> PublicPage | None:
     """The public page's content for a scanned token; None for an unknown token, or one
-    whose item is gone. Two indexed queries, no ORM object.
+    whose item is gone. One round trip of indexed reads, no ORM object.
 
     It reads on the driver's cursor (core.db.DriverQuery) rather than through a session:
     the page writes nothing, and a session's setup and teardown, or even SQLAlchemy's
@@ -400,20 +421,20 @@ def public_page(engine: Engine, value: str) -> PublicPage | None:
     value = tokens.normalize_token(value)
     if not tokens.well_formed(value):
         return None
-    dialect = engine.dialect
     with driver_cursor(engine) as cursor:
-        rows = _PAGE_QUERY.rows(cursor, dialect, value)
-        if not rows:
-            return None
-        first = rows[0]
-        token, revoked_at, asset_id, classroom_id, tag, code, cat_fr, cat_en = first[:8]
-        maker, model, room, school = first[8:12]
-        if asset_id is None and classroom_id is None:
-            return None
-        if revoked_at is not None:
-            return PublicPage(token, True, tag, None, None, None, None, None, None, (), ())
-        is_room = asset_id is None
-        choices = _CHOICES.offered(_CHOICES_QUERY.rows(cursor, dialect), is_room, code)
+        rows = _PAGE_QUERY.rows(cursor, engine.dialect, value)
+    page = [r[1:_PAGE_COLUMNS] for r in rows if r[0] == 0]
+    if not page:
+        return None
+    first = page[0]
+    token, revoked_at, asset_id, classroom_id, tag, code, cat_fr, cat_en = first[:8]
+    maker, model, room, school = first[8:12]
+    if asset_id is None and classroom_id is None:
+        return None
+    if revoked_at is not None:
+        return PublicPage(token, True, tag, None, None, None, None, None, None, (), ())
+    is_room = asset_id is None
+    types = [r[_PAGE_COLUMNS:-1] for r in rows if r[0] == 1]
     return PublicPage(
         token=token,
         revoked=False,
@@ -424,8 +445,8 @@ def public_page(engine: Engine, value: str) -> PublicPage | None:
         model_name=None if is_room else f"{maker} {model}",
         classroom=room,
         school=school,
-        open_problems=tuple(OpenProblem(*r[12:]) for r in rows if r[12] is not None),
-        choices=choices,
+        open_problems=tuple(OpenProblem(*r[12:17]) for r in page if r[12] is not None),
+        choices=_CHOICES.offered(types, is_room, code),
     )
 
 
