@@ -5,8 +5,10 @@ phone's first visit: no cookie, no query. For those, once the page's parts are k
 (helpdesk.page_cache), the answer is the kept page with the visitor's new session and
 CSRF token; what Flask would add on the way (the signed-in user, the locale, the session,
 the change log's actor, the security headers) is either absent for such a visitor or
-made here by the same functions. Flask's request cycle, its hooks and extensions cost
-more than the page itself: this answers in a fraction of it.
+made here by the same functions. The headers, the same for every such answer but the
+session cookie's value and the length, are made once per scheme by Flask's own code and
+kept. Flask's request cycle, its hooks and extensions cost more than the page itself:
+this answers in a fraction of it.
 
 Anything else (a cookie, a query, a POST, an unknown or replaced label, a part not kept
 yet, an error) goes through Flask as usual, and the tests compare both answers.
@@ -20,6 +22,7 @@ from typing import Any
 
 from flask import Flask
 from flask.wrappers import Response
+from itsdangerous import BadData
 
 from inventory.core.signing import csrf_secret, new_csrf_value, sign_csrf
 from inventory.helpdesk import services
@@ -31,6 +34,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _PATH = re.compile(r"/[qQ]/([0-9A-Za-z]{1,64})")
 
 
+_COOKIE_SLOT = "first-scan-cookie-slot"
+Headers = list[tuple[str, str]]
+
+
 class FirstScan:
     """WSGI middleware answering a cookie-less ``GET /q/<token>`` from the kept page."""
 
@@ -38,6 +45,9 @@ class FirstScan:
         self.app = app
         self.wsgi_app = wsgi_app
         self.engine: Any = None
+        # Per scheme: the answer's headers but its length, and its session cookie with a
+        # slot for the value; None when they cannot be kept.
+        self._headers: dict[bool, tuple[Headers, str] | None] = {}
         self.answered = 0  # how many requests it answered (tests, benchmarks)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -49,16 +59,19 @@ class FirstScan:
             match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match is not None:
                 try:
-                    response = self.answer(environ, match.group(1))
+                    answer = self.answer(environ, match.group(1))
                 except Exception:  # Flask answers it, with its error handling
                     self.app.logger.exception("first scan of %s", match.group(1))
-                    response = None
-                if response is not None:
+                    answer = None
+                if answer is not None:
                     self.answered += 1
-                    return response(environ, start_response)
+                    headers, body = answer
+                    start_response("200 OK", headers)
+                    return [body]
         return self.wsgi_app(environ, start_response)
 
-    def answer(self, environ: dict[str, Any], token: str) -> Response | None:
+    def answer(self, environ: dict[str, Any], token: str) -> tuple[Headers, bytes] | None:
+        """The answer's headers and body, or None for Flask to answer."""
         app = self.app
         if self.engine is None:
             from inventory.extensions import db
@@ -69,6 +82,14 @@ class FirstScan:
         if page is None or page.revoked:
             return None
         config = app.config
+        secure = environ.get("wsgi.url_scheme") == "https" or bool(
+            config.get("SESSION_COOKIE_SECURE")
+        )
+        kept = self._headers.get(secure, False)
+        if kept is False:
+            kept = self._headers[secure] = self._answer_headers(secure)
+        if kept is None:
+            return None
         locale = locale_for_header(
             environ.get("HTTP_ACCEPT_LANGUAGE", ""), tuple(config["LANGUAGES"])
         )
@@ -83,18 +104,49 @@ class FirstScan:
         )
         if html is None:
             return None
-        response = Response(html, headers=PUBLIC_HEADERS, mimetype="text/html")
-        # The visitor's new session, holding what their token is checked against, saved
-        # by Flask's own session interface.
+        body = html.encode()
+        headers, cookie = kept
+        # The visitor's new session holds what their token is checked against, signed by
+        # the serializer of Flask's session interface.
+        serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        value = serializer.dumps({self._csrf_field(): raw})
+        return [
+            *headers,
+            ("Content-Length", str(len(body))),
+            ("Set-Cookie", cookie.replace(_COOKIE_SLOT, value)),
+        ], body
+
+    def _csrf_field(self) -> str:
+        return str(self.app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+
+    def _answer_headers(self, secure: bool) -> tuple[Headers, str] | None:
+        """The headers Flask's path gives a new visitor's page: made once per scheme by
+        the same code (a response with the page's headers, a new session saved by Flask's
+        own ``save_session``, the security headers), with a slot for the cookie's value.
+        None when the cookie holds more than its value (an expiry date, a quoted value):
+        Flask then answers every first scan."""
+        app = self.app
         interface = app.session_interface
         session = interface.session_class()
-        session[config.get("WTF_CSRF_FIELD_NAME", "csrf_token")] = raw
+        session[self._csrf_field()] = new_csrf_value()
+        response = Response(b"", headers=PUBLIC_HEADERS, mimetype="text/html")
         interface.save_session(app, session, response)
-        secure = environ.get("wsgi.url_scheme") == "https" or bool(
-            config.get("SESSION_COOKIE_SECURE")
-        )
         add_security_headers(response.headers, secure)
-        return response
+        headers = [(k, v) for k, v in response.headers.to_wsgi_list() if k != "Content-Length"]
+        cookies = [v for k, v in headers if k == "Set-Cookie"]
+        if len(cookies) != 1 or any(a in cookies[0].lower() for a in ("expires=", "max-age=")):
+            return None
+        name, _, rest = cookies[0].partition("=")
+        value, sep, attributes = rest.partition(";")
+        serializer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        try:
+            plain = name == app.config["SESSION_COOKIE_NAME"] and serializer.loads(value) == session
+        except BadData:
+            plain = False
+        if not plain:
+            return None
+        others = [(k, v) for k, v in headers if k != "Set-Cookie"]
+        return others, f"{name}={_COOKIE_SLOT}{sep}{attributes}"
 
 
 def install(app: Flask) -> None:
