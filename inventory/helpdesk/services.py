@@ -307,7 +307,6 @@ _CHOICE_COLUMNS = (
     ProblemType.category_codes,
     ProblemType.for_rooms,
 )
-_opened = func.coalesce(_ItemTicket.created_at, _RoomTicket.created_at)
 # The page's read, in one round trip: first the item, its place and its open problems
 # (one row each, or one row without any), then the active problem types. Each part
 # leaves the other's columns empty.
@@ -328,7 +327,7 @@ _PAGE_ROWS = (
         Ecole.name,
         ProblemType.label_fr,
         ProblemType.label_en,
-        _opened.label("opened"),
+        func.coalesce(_ItemTicket.created_at, _RoomTicket.created_at).label("opened"),
         func.coalesce(_ItemTicket.status, _RoomTicket.status),
         func.coalesce(_ItemTicket.reports, _RoomTicket.reports),
         func.coalesce(_ItemTicket.id, _RoomTicket.id).label("ticket"),

@@ -22,6 +22,7 @@ from tests.benchmarks.common import (
     PostgresBackend,
     Result,
     backend_for,
+    cpu_reference,
     load_average,
     log,
     machine,
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     backends: list[Backend] = [backend_for(args.database_url)]
     if args.postgres and not isinstance(backends[0], PostgresBackend):
         backends.append(PostgresBackend(args.postgres))
-    load_at_start = load_average()
+    load_at_start, speed_at_start = load_average(), cpu_reference()
     header = [machine()]
     for b in backends:
         try:
@@ -93,9 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     by_engine: dict[str, list[Result]] = {}
     for backend in backends:
         for module in found:
+            log(f"CPU reference (5,000,000 Python additions): {cpu_reference()}")
             by_engine.setdefault(backend.name, []).extend(module.run(backend, scale=args.scale))
     text, ok = results_table(by_engine)
     header.append(f"load average (1 min) at start {load_at_start}, at end {load_average()}")
+    header.append(
+        "CPU reference (5,000,000 Python additions, best of 3; lower is faster): "
+        f"{speed_at_start} at start, {cpu_reference()} at end"
+    )
     print()
     print("\n".join(header))
     print()
