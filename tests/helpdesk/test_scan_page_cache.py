@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from inventory import create_app
 from inventory.extensions import db
@@ -125,6 +125,22 @@ def test_changes_made_elsewhere_show_on_the_next_page(app, world, db_session, da
     room_page = client.get(f"/q/{world['room_token']}").get_data(as_text=True)
     assert "<h1>Salle des Tilleuls</h1>" in room_page
     assert "Aucun son ne sort" not in room_page  # an item's problem, not a room's
+
+    # Problem types changed by hand in SQL: the next page offers what they are now.
+    db_session.execute(
+        text("UPDATE problem_types SET active = :no WHERE id = :id"),
+        {"no": False, "id": world["types"]["son"]},
+    )
+    db_session.commit()
+    html = client.get(f"/q/{world['token']}").get_data(as_text=True)
+    assert f'value="{world["types"]["son"]}"' not in html
+    db_session.execute(
+        text("UPDATE problem_types SET active = :yes, label_en = :label WHERE id = :id"),
+        {"yes": True, "label": "Silent", "id": world["types"]["son"]},
+    )
+    db_session.commit()
+    english = client.get(f"/q/{world['token']}", headers={"Accept-Language": "en"})
+    assert "Silent" in english.get_data(as_text=True)
 
     # And from another app (another worker) on the same database.
     other = create_app(
