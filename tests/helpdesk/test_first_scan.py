@@ -13,7 +13,7 @@ from inventory.helpdesk.models import Ticket
 from inventory.labels import tokens
 from inventory.labels.models import ScanToken
 from tests.helpdesk.test_reports import build_world, count
-from tests.helpdesk.test_scan_page_cache import comparable, csrf_tokens
+from tests.helpdesk.test_scan_page_cache import comparable, csrf_tokens, post_report
 
 
 @pytest.fixture
@@ -80,11 +80,7 @@ def test_its_form_sends_a_report_and_the_report_shows_at_once(app, world, db_ses
     assert first_scan.answered == before + 1
     assert "Aucun problème n'est en cours de traitement" in html
     (csrf,) = csrf_tokens(html)
-    sent = visitor.post(
-        f"/q/{world['token']}",
-        data={"problem": str(world["types"]["son"]), "description": "Muet", "csrf_token": csrf},
-        content_type="multipart/form-data",
-    )
+    sent = post_report(visitor, world["token"], world["types"]["son"], csrf, "Muet")
     assert sent.status_code == 200 and "/suivi/" in sent.get_data(as_text=True)
     assert count(db_session, Ticket) == 1
     # Another new visitor sees the problem at once (its open problems are another key).
@@ -92,11 +88,7 @@ def test_its_form_sends_a_report_and_the_report_shows_at_once(app, world, db_ses
     assert "Pas de son" in answer.get_data(as_text=True)
     # A token of no session is refused, and so is none.
     stranger = app.test_client()
-    refused = stranger.post(
-        f"/q/{world['token']}",
-        data={"problem": str(world["types"]["son"]), "description": "x", "csrf_token": csrf},
-        content_type="multipart/form-data",
-    )
+    refused = post_report(stranger, world["token"], world["types"]["son"], csrf, "x")
     assert refused.status_code == 400
     assert count(db_session, Ticket) == 1
 

@@ -32,11 +32,16 @@ def csrf_tokens(html: str) -> set[str]:
     return set(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', html))
 
 
+def post_report(client, token: str, problem: int, csrf: str, description: str, **extra: Any):
+    """A report sent from the page of ``token`` with this CSRF token."""
+    data = {"problem": str(problem), "description": description, "csrf_token": csrf, **extra}
+    return client.post(f"/q/{token}", data=data, content_type="multipart/form-data")
+
+
 def send(client, token: str, problem: int, description: str = "Plus de son.", **extra: Any):
     html = client.get(f"/q/{token}").get_data(as_text=True)
     (csrf,) = csrf_tokens(html)
-    data = {"problem": str(problem), "description": description, "csrf_token": csrf, **extra}
-    return client.post(f"/q/{token}", data=data, content_type="multipart/form-data")
+    return post_report(client, token, problem, csrf, description, **extra)
 
 
 def comparable(html: str) -> str:
@@ -168,11 +173,7 @@ def test_a_replaced_label_is_refused_even_once_its_page_was_served(app, world, d
     tokens.reissue(db_session, db_session.scalar(select(ScanToken).filter_by(token=world["token"])))
     db_session.commit()
     assert client.get(f"/q/{world['token']}").status_code == 410
-    sent = client.post(
-        f"/q/{world['token']}",
-        data={"problem": str(world["types"]["son"]), "description": "x", "csrf_token": csrf},
-        content_type="multipart/form-data",
-    )
+    sent = post_report(client, world["token"], world["types"]["son"], csrf, "x")
     assert sent.status_code == 410
     assert count(db_session, Ticket) == 0
 
