@@ -15,6 +15,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
@@ -217,11 +218,11 @@ def created_record(
 
 
 _PLAIN_BY_TYPE: dict[type, Any] = {}
-_UNSEEN = object()
-_REPEATED = (date, enum.Enum)  # datetime included
 # json.dumps's text (the JSON column's), without its check for circular references: a
 # change log's values hold none.
 _ENCODE = json.JSONEncoder(check_circular=False).encode
+# What it writes for a string (ensure_ascii, as json.dumps).
+_encode_text = encode_basestring_ascii
 
 
 def _plain_of(kind: type) -> Any:
@@ -263,46 +264,24 @@ def created_records(
     """:func:`created_record` for many rows of one model written in bulk (each with ``id``
     and ``values``), their ``changes`` already serialised as the JSON column does it.
 
-    The same records, made for an import's tens of thousands of rows: the fields are
-    converted by a function chosen once per type, the row's scope and label read off its
-    values, and the records share the moment of their write."""
-    excluded = model.__audit_exclude__ | {"id"}
+    The same records, made for an import's tens of thousands of rows: the changes are
+    written column by column (:func:`_changes_texts`), the row's scope and label read off
+    its values, and the records share the moment of their write."""
+    rows = list(rows)
     scope = model.audit_scope.fget  # type: ignore[attr-defined]
     label = model.audit_label.fget  # type: ignore[attr-defined]
-    scalar = SCALAR_TYPES
-    plain_of = _plain_of
-    encode = _ENCODE
-    # Dates, moments and enum members repeat from row to row: each converted once.
-    converted: dict[Any, Any] = {}
-    at = utcnow()
     common = {
-        "at": at,
+        "at": utcnow(),
         "actor_id": actor.user_id,
         "actor_label": actor.label,
         "ip": actor.ip,
         "action": AuditAction.CREATE.value,
         "object_type": model.__tablename__,  # type: ignore[attr-defined]
     }
+    texts = _changes_texts([row.values for row in rows], model.__audit_exclude__ | {"id"})
     records = []
-    for row in rows:
-        values = row.values
-        changes = {}
-        for key, value in values.items():
-            if value is None or key in excluded:
-                continue
-            kind = type(value)
-            if kind in scalar:
-                changes[key] = [None, value]
-            elif issubclass(kind, _REPEATED):
-                # Equal values of one type (and time zone) print alike.
-                seen = (value, kind, getattr(value, "tzinfo", None))
-                plain = converted.get(seen, _UNSEEN)
-                if plain is _UNSEEN:
-                    plain = converted[seen] = plain_of(kind)(value)
-                changes[key] = [None, plain]
-            else:
-                changes[key] = [None, plain_of(kind)(value)]
-        view = _Row(row.id, values)
+    for row, changes in zip(rows, texts, strict=True):
+        view = _Row(row.id, row.values)
         ecole_id, collectivite_id = scope(view)
         records.append(
             {
@@ -311,10 +290,63 @@ def created_records(
                 "object_label": label(view),
                 "ecole_id": ecole_id,
                 "collectivite_id": collectivite_id,
-                "changes": encode(changes),
+                "changes": changes,
             }
         )
     return records
+
+
+def _changes_texts(rows: list[dict[str, Any]], excluded: frozenset[str]) -> list[str]:
+    """For each row, the JSON text of its changes as created (``{key: [null, value]}`` for
+    each value not None, outside ``excluded``), exactly as json.dumps writes them.
+
+    Written column by column: a column's members are written as ``"key": [null, value]``
+    in one pass, each distinct date, moment or enum member once (an import's rows share
+    them), then each row joins its members."""
+    texts = [""] * len(rows)
+    by_keys: dict[tuple[str, ...], list[int]] = {}
+    for i, values in enumerate(rows):
+        by_keys.setdefault(tuple(values), []).append(i)
+    for keys, positions in by_keys.items():
+        members = [
+            _members(_ENCODE(key) + ": [null, ", [rows[i][key] for i in positions])
+            for key in keys
+            if key not in excluded
+        ]
+        for i, row_members in zip(positions, zip(*members, strict=True), strict=True):
+            texts[i] = "{" + ", ".join([m for m in row_members if m is not None]) + "}"
+    return texts
+
+
+def _members(head: str, values: list[Any]) -> list[str | None]:
+    """``head`` + the JSON of each value + ``]``; None for a value None."""
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds <= {str} or kinds <= {int}:
+        write = _encode_text if kinds == {str} else int.__repr__
+        return [None if v is None else head + write(v) + "]" for v in values]
+    written: dict[Any, str] = {}
+    if len(kinds) == 1:
+        (kind,) = kinds
+        convert = _plain_of(kind)
+        # One kind (and one time zone): equal values print alike.
+        if not issubclass(kind, datetime) or len({v.tzinfo for v in values if v}) == 1:
+            return [
+                None
+                if v is None
+                else (written.get(v) or written.setdefault(v, head + _ENCODE(convert(v)) + "]"))
+                for v in values
+            ]
+    out: list[str | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        seen = (v, type(v), getattr(v, "tzinfo", None))
+        member = written.get(seen)
+        if member is None:
+            member = written[seen] = head + _ENCODE(_plain_of(type(v))(v)) + "]"
+        out.append(member)
+    return out
 
 
 @event.listens_for(Session, "after_flush")

@@ -88,3 +88,61 @@ def test_journal_is_searchable_and_scoped(login_as, registry, db_session):
     everything = client.get("/journal?type=ecoles").get_data(as_text=True)
     assert "Fresnes" in everything or "Doisneau" in everything
     assert "Créteil" not in everything.split("<table", 1)[1]
+
+
+def test_changes_of_rows_written_in_bulk_are_what_json_dumps_writes():
+    """The change texts of bulk-created rows, written column by column with each repeated
+    value once, are exactly json.dumps of the one-row form, whatever the values: text
+    beyond ASCII, numbers, dates, moments in several time zones, enum members, columns
+    of mixed kinds, values left empty, rows of different columns."""
+    import json
+    from datetime import UTC, date, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from inventory.assets.models import AssetStatus
+
+    paris = timezone(timedelta(hours=1))
+    moment = datetime(2025, 9, 2, 8, 30, tzinfo=UTC)
+    rows = [
+        {
+            "id": 1,
+            "name": "École « Les Tilleuls » \"A\"",
+            "n": 3,
+            "day": date(2025, 9, 2),
+            "at": moment,
+            "status": AssetStatus.IN_SERVICE,
+            "mixed": 1,
+            "empty": None,
+            "search_text": "left out",
+        },
+        {
+            "id": 2,
+            "name": "B\\c\n",
+            "n": None,
+            "day": date(2025, 9, 2),
+            "at": moment.astimezone(paris),  # the same moment, written in its own zone
+            "status": AssetStatus.DELIVERED,
+            "mixed": True,
+            "empty": None,
+            "search_text": "",
+        },
+        {
+            "id": 3,
+            "name": "",
+            "n": -7,
+            "day": None,
+            "at": moment.replace(microsecond=120),
+            "status": AssetStatus.IN_SERVICE,
+            "mixed": Decimal("2.50"),
+            "empty": None,
+            "search_text": None,
+        },
+        {"id": 4, "price": 1.5, "flag": False, "day": date(2024, 1, 31)},
+    ]
+    excluded = frozenset({"id", "search_text"})
+    texts = audit._changes_texts(rows, excluded)
+    for values, text in zip(rows, texts, strict=True):
+        one = {k: [None, audit._plain(v)] for k, v in values.items() if v is not None}
+        assert text == json.dumps({k: v for k, v in one.items() if k not in excluded})
+    assert json.loads(texts[1])["at"] == [None, "2025-09-02T09:30:00+01:00"]
+    assert json.loads(texts[2])["mixed"] == [None, "2.50"]
