@@ -60,16 +60,17 @@ def _category_ids(session: Session) -> dict[str, int]:
     return dict(session.execute(select(EquipmentCategory.code, EquipmentCategory.id)).all())
 
 
-def target_clause() -> ColumnElement[bool]:
+def target_clause(school_nature: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
     """Classrooms the programme aims at: cycles 2 and 3, or unlabelled rooms of a school
-    that is not a maternelle."""
+    that is not a maternelle (``school_nature``: the school's, in a query joining it)."""
     padded = literal(",") + Classroom.levels + literal(",")
     by_level = or_(*(padded.like(f"%,{lv},%") for lv in TARGET_LEVELS))
-    unlabelled = and_(
-        Classroom.levels == "",
-        Classroom.ecole_id.in_(select(Ecole.id).where(Ecole.nature != SchoolNature.MATERNELLE)),
+    not_maternelle = (
+        Classroom.ecole_id.in_(select(Ecole.id).where(Ecole.nature != SchoolNature.MATERNELLE))
+        if school_nature is None
+        else school_nature != SchoolNature.MATERNELLE
     )
-    return or_(by_level, unlabelled)
+    return or_(by_level, and_(Classroom.levels == "", not_maternelle))
 
 
 def classroom_meets_clause(session: Session) -> ColumnElement[bool]:
@@ -250,11 +251,22 @@ def _summary_rows(
         .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
         .where(NetworkWork.status.in_(DONE))
     )
-    rows = select(Classroom.id, Classroom.ecole_id, target_clause())
+    # The schools joined: a few classrooms look theirs up, rather than every school
+    # being read for the target clause.
+    rows = select(Classroom.id, Classroom.ecole_id, target_clause(Ecole.nature)).join(
+        Ecole, Ecole.id == Classroom.ecole_id
+    )
     if chunk is not None:
         items = items.where(Asset.classroom_id.in_(chunk))
         works = works.where(work_classrooms.c.classroom_id.in_(chunk))
         rows = rows.where(Classroom.id.in_(chunk))
+        # Only the chunk's schools and works read, not the whole tables hashed.
+        rows = rows.where(Ecole.id.in_(select(Classroom.ecole_id).where(Classroom.id.in_(chunk))))
+        works = works.where(
+            NetworkWork.id.in_(
+                select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(chunk))
+            )
+        )
     item_sq = items.group_by(Asset.classroom_id).subquery()
     work_sq = works.group_by(work_classrooms.c.classroom_id).subquery()
     options: dict[int, list[ColumnElement[bool]]] = defaultdict(list)
