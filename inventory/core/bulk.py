@@ -23,9 +23,10 @@ from functools import partial
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, text
+from sqlalchemy import JSON, Table, insert, or_, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from inventory.core import audit
 from inventory.core.db import Base
@@ -167,6 +168,53 @@ class BackgroundWrites:
                 _fine_switching(False)
 
 
+class Checkpoints:
+    """SQLite copies its write-ahead log back into the database at each commit that
+    leaves the log past 1,000 pages, in the committing connection. For a write in many
+    batches, that is a pause at every commit of the writes: here, the copy of each
+    batch's pages runs on a connection and thread of its own (:meth:`after_commit`),
+    while the next batch is written. On other engines, nothing happens.
+
+    Created before the writes on the connection start, released after they end: the
+    first commit after :meth:`release` copies what is left, as usual."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._driver: Any = None
+        if connection.dialect.name != "sqlite":
+            return
+        self._driver = connection.connection.driver_connection
+        (self._pages,) = self._driver.execute("PRAGMA wal_autocheckpoint").fetchone()
+        self._driver.execute("PRAGMA wal_autocheckpoint=0")
+        self._own = connection.engine.raw_connection()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoints")
+        self._pending: list[Future[Any]] = []
+
+    def after_commit(self) -> None:
+        """Copy the log's committed pages back, in the background (a passive checkpoint:
+        it waits for no one, and copies what no reader still needs)."""
+        if self._driver is not None:
+            self._pending.append(self._thread.submit(self._copy))
+
+    def _copy(self) -> None:
+        cursor = self._own.cursor()
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            cursor.close()
+
+    def release(self) -> None:
+        if self._driver is None:
+            return
+        driver, self._driver = self._driver, None
+        try:
+            for future in self._pending:
+                future.result()
+        finally:
+            self._thread.shutdown(wait=True)
+            self._own.close()
+            driver.execute(f"PRAGMA wal_autocheckpoint={int(self._pages)}")
+
+
 class BulkInsert:
     """Stage rows with :meth:`add` (or :meth:`add_unreferenced`), write them all with
     :meth:`flush` (parents first); with ``writes``, the writes that return nothing run
@@ -290,6 +338,22 @@ class BulkInsert:
             p["id"] = i  # the staged row's own values: its id is known from here on
         _insert_many(connection, table, params, run=self._run)
         return ids
+
+
+def rows_with_ids(table: Table, ids: Sequence[int]) -> list[ColumnElement[bool]]:
+    """Conditions selecting the rows of ``table`` with these ids, by ranges of consecutive
+    ids (rows written in bulk take a few: all of them one on SQLite)."""
+    ranges: list[list[int]] = []
+    for i in sorted(ids):
+        if ranges and ranges[-1][1] == i - 1:
+            ranges[-1][1] = i
+        else:
+            ranges.append([i, i])
+    column = table.c.id
+    return [
+        or_(*(column.between(low, high) for low, high in ranges[start : start + 200]))
+        for start in range(0, len(ranges), 200)
+    ]
 
 
 def _insert_many(

@@ -625,8 +625,20 @@ def test_an_import_logs_steps_and_refreshes_the_socle_of_each_new_item(
             asset.tag, asset.serial, model.manufacturer.name, model.name
         )
         assert asset.version == 1 and asset.created_at is not None
-    steps = db_session.execute(select(StatusChange.asset_id, StatusChange.from_status)).all()
-    assert sorted(steps) == sorted((a.id, None) for a in assets.values())
+    # Each item's first step, from no status to its own, at its status date, by the actor.
+    steps = db_session.execute(
+        select(
+            StatusChange.asset_id,
+            StatusChange.from_status,
+            StatusChange.to_status,
+            StatusChange.at,
+            StatusChange.actor_label,
+        )
+    ).all()
+    assert sorted(steps) == sorted(
+        (a.id, None, a.status, a.status_since, steps[0].actor_label) for a in assets.values()
+    )
+    assert steps[0].actor_label.startswith("cli:")
     # The models the file adds to the catalogue are logged too (written by the ORM).
     models = count(db_session, AuditRecord, AuditRecord.object_type == "equipment_models")
     assert models == count(db_session, EquipmentModel) > 0
@@ -759,6 +771,46 @@ def test_bulk_change_log_records_are_those_of_one_row(app, registry, db_session,
         (many,) = audit.created_records(Asset, [Row], actor)
         assert json.loads(many["changes"]) == one["changes"]
         assert many["changes"] == json.dumps(one["changes"])
+
+
+def test_sqlite_copies_each_batch_of_an_import_back_from_its_log(
+    app, registry, db_session, tmp_path, monkeypatch
+):
+    """On SQLite, the write-ahead log is copied back into the database after each batch's
+    commit, on a connection of its own, rather than in the import's commits; the
+    connection's own setting is back once the import is done. Nothing of the kind on
+    PostgreSQL."""
+    from inventory.assets.importers import AssetImporter
+    from inventory.core import bulk
+    from inventory.extensions import db
+
+    monkeypatch.setattr(AssetImporter, "batch_size", 4)
+    monkeypatch.setattr(AssetImporter, "later_batch_size", 4)
+    copies, copy = [], bulk.Checkpoints._copy
+
+    def counted(self):
+        copies.append(threading.current_thread().name)
+        copy(self)
+
+    monkeypatch.setattr(bulk.Checkpoints, "_copy", counted)
+    rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=12)
+    path = write(tmp_path, "items.csv", to_csv(list(HEADERS), rows))
+    assert "created: 12" in run_cli(app, "assets", "import", path).output
+    assert count(db_session, Asset) == 12
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        assert copies == []
+        return
+    # One copy per batch committed in the background (the last commit is the session's).
+    assert len(copies) == 3 and all(name.startswith("checkpoints") for name in copies)
+    pool = [engine.raw_connection() for _ in range(2)]
+    try:
+        for connection in pool:
+            assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    finally:
+        for connection in pool:
+            connection.close()
 
 
 def test_a_failure_in_a_later_batch_keeps_the_batches_before_whole(
