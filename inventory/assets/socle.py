@@ -251,17 +251,15 @@ def _summary_rows(
         .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
         .where(NetworkWork.status.in_(DONE))
     )
-    # The schools joined: a few classrooms look theirs up, rather than every school
-    # being read for the target clause.
-    rows = select(Classroom.id, Classroom.ecole_id, target_clause(Ecole.nature)).join(
-        Ecole, Ecole.id == Classroom.ecole_id
-    )
+    # Each classroom looks its school up (a lookup per row, on both engines), rather
+    # than every school being read for the target clause.
+    nature = select(Ecole.nature).where(Ecole.id == Classroom.ecole_id).scalar_subquery()
+    rows = select(Classroom.id, Classroom.ecole_id, target_clause(nature))
     if chunk is not None:
         items = items.where(Asset.classroom_id.in_(chunk))
         works = works.where(work_classrooms.c.classroom_id.in_(chunk))
         rows = rows.where(Classroom.id.in_(chunk))
-        # Only the chunk's schools and works read, not the whole tables hashed.
-        rows = rows.where(Ecole.id.in_(select(Classroom.ecole_id).where(Classroom.id.in_(chunk))))
+        # Only the chunk's works read, not the whole table hashed.
         works = works.where(
             NetworkWork.id.in_(
                 select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(chunk))
