@@ -371,6 +371,7 @@ class AssetImporter(Importer):
         # batch, as they are written together; converted once for the database.
         self.batch_time = utcnow()
         self.writes: BackgroundWrites | None = None
+        self.checkpoints: Checkpoints | None = None
 
     # -- lookups, loaded once --------------------------------------------------------------
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
@@ -972,10 +973,11 @@ class AssetImporter(Importer):
         self.writes.submit(self.checkpoints.after_commit)
 
     def close(self, *, failed: bool = False) -> None:
-        if self.writes is not None:
-            try:
+        try:
+            if self.writes is not None:
                 self.writes.close(discard=failed)
-            finally:
+        finally:
+            if self.checkpoints is not None:
                 self.checkpoints.release()
 
     # -- tag numbering ---------------------------------------------------------------------
