@@ -22,9 +22,8 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Insert, Integer, String, insert, literal, null, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from inventory.assets import services, socle
 from inventory.assets.models import (
@@ -41,13 +40,7 @@ from inventory.assets.models import (
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.core import audit, policy
-from inventory.core.bulk import (
-    BackgroundWrites,
-    BulkInsert,
-    Checkpoints,
-    Staged,
-    rows_with_ids,
-)
+from inventory.core.bulk import BackgroundWrites, BulkInsert, Checkpoints, Staged
 from inventory.core.db import utcnow
 from inventory.core.exporting import Cell, restore
 from inventory.core.importing import (
@@ -849,6 +842,9 @@ class AssetImporter(Importer):
         )
         self.mine.add(id(asset))
         self.created.append((asset, model))
+        # Its first lifecycle step, as services.create_asset records it (staged with the
+        # batch's other steps).
+        self.steps.append((asset, None, status, now))
         if status is AssetStatus.IN_SERVICE and place.classroom_id is not None:
             self.in_service_rooms.add(place.classroom_id)
         if tag:
@@ -922,13 +918,11 @@ class AssetImporter(Importer):
             with s.no_autoflush:
                 self._number(self.untagged)
             self.untagged = []
-        created = []
         for asset, model in self.created:
             # What the mapper hook on Asset computes for an item written by the ORM.
             asset.search_text = asset_search_text(
                 asset.tag, asset.serial, model.manufacturer.name, model.name
             )
-            created.append(asset)
         self.created = []
         s.flush()
         for key, model in self.new_models:
@@ -949,12 +943,6 @@ class AssetImporter(Importer):
             )
         self.steps = []
         self.bulk.flush()
-        if created:
-            # Their first lifecycle step, as services.create_asset records it, made by
-            # the database from the items as written.
-            connection = s.connection()
-            for written in rows_with_ids(Asset.__table__, [a.id for a in created]):
-                writes.submit(partial(connection.execute, _first_steps(written, self.actor)))
         if self.in_service_rooms:
             # Only items in service count in the summary: other new items change nothing.
             writes.submit(partial(socle.refresh, s.connection(), self.in_service_rooms))
@@ -970,7 +958,8 @@ class AssetImporter(Importer):
             session.commit()
             return
         self.writes.submit(session.connection().connection.driver_connection.commit)
-        self.writes.submit(self.checkpoints.after_commit)
+        if self.checkpoints is not None:
+            self.writes.submit(self.checkpoints.after_commit)
 
     def close(self, *, failed: bool = False) -> None:
         try:
@@ -1182,21 +1171,6 @@ def _ip(value: str) -> str | None:
 
 def _too_long(value: str, limit: int) -> Any:
     return _l("«%(value)s» is longer than %(max)s characters.", value=_shown(value), max=limit)
-
-
-def _first_steps(written: ColumnElement[bool], actor: audit.Actor) -> Insert:
-    """The first step (from no status to their own, at their status date) of the items
-    ``written`` selects."""
-    items = Asset.__table__
-    step = {
-        "asset_id": items.c.id,
-        "from_status": null(),
-        "to_status": items.c.status,
-        "at": items.c.status_since,
-        "actor_id": literal(actor.user_id, Integer()),
-        "actor_label": literal(actor.label, String()),
-    }
-    return insert(StatusChange).from_select(list(step), select(*step.values()).where(written))
 
 
 def _status_keys() -> dict[str, AssetStatus]:

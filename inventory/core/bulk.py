@@ -23,10 +23,9 @@ from functools import partial
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, or_, text
+from sqlalchemy import JSON, Table, insert, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from inventory.core import audit
 from inventory.core.db import Base
@@ -338,22 +337,6 @@ class BulkInsert:
             p["id"] = i  # the staged row's own values: its id is known from here on
         _insert_many(connection, table, params, run=self._run)
         return ids
-
-
-def rows_with_ids(table: Table, ids: Sequence[int]) -> list[ColumnElement[bool]]:
-    """Conditions selecting the rows of ``table`` with these ids, by ranges of consecutive
-    ids (rows written in bulk take a few: all of them one on SQLite)."""
-    ranges: list[list[int]] = []
-    for i in sorted(ids):
-        if ranges and ranges[-1][1] == i - 1:
-            ranges[-1][1] = i
-        else:
-            ranges.append([i, i])
-    column = table.c.id
-    return [
-        or_(*(column.between(low, high) for low, high in ranges[start : start + 200]))
-        for start in range(0, len(ranges), 200)
-    ]
 
 
 def _insert_many(

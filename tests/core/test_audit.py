@@ -106,7 +106,7 @@ def test_changes_of_rows_written_in_bulk_are_what_json_dumps_writes():
     rows = [
         {
             "id": 1,
-            "name": "École « Les Tilleuls » \"A\"",
+            "name": 'École « Les Tilleuls » "A"',
             "n": 3,
             "day": date(2025, 9, 2),
             "at": moment,
