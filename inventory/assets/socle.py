@@ -62,7 +62,8 @@ def _category_ids(session: Session) -> dict[str, int]:
 
 def target_clause(school_nature: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
     """Classrooms the programme aims at: cycles 2 and 3, or unlabelled rooms of a school
-    that is not a maternelle (``school_nature``: the school's, in a query joining it)."""
+    that is not a maternelle (``school_nature``: the school's nature as the query reads
+    it, e.g. a lookup per classroom; by default, the schools are read as a set)."""
     padded = literal(",") + Classroom.levels + literal(",")
     by_level = or_(*(padded.like(f"%,{lv},%") for lv in TARGET_LEVELS))
     not_maternelle = (
