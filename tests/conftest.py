@@ -65,8 +65,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 # Reference data the migrations insert (categories, requirements…), restored after each test.
 _SEEDED: dict[str, list[dict[str, Any]]] = {}
-# The schema, read once: every table, children before their parents (PostgreSQL empties them
-# in that order), and the tables holding reference data; PostgreSQL's sequences.
+# The schema, read once per run: its tables (the names, children before their parents on
+# PostgreSQL, which empties them in that order) and PostgreSQL's sequences.
 _SCHEMA = MetaData()
 _TABLES: list[str] = []
 _SEQUENCES: list[str] = []

@@ -490,19 +490,10 @@ class ImportOutcome:
 
     counts: dict[str, int]
     rejected: list[tuple[int, str]]
-    summary_text: str
-
-    def summary(self) -> str:
-        return self.summary_text
-
-    def __getattr__(self, outcome: str) -> int:
-        try:
-            return self.counts[outcome]
-        except KeyError:
-            raise AttributeError(outcome) from None
+    summary: str
 
 
-def import_in_a_new_process(app: Flask, data: bytes, filename: str) -> tuple[float, Any]:
+def import_in_a_new_process(app: Flask, data: bytes, filename: str) -> tuple[float, ImportOutcome]:
     """:func:`run_cli_import` in a new Python process, as ``flask assets import`` runs:
     the benchmark's own process has just generated millions of rows, whose leftovers
     (a heap of hundreds of megabytes) slow any Python code that follows. Only the import
@@ -558,14 +549,11 @@ def time_import(app: Flask, rows: int) -> list[ImportTiming]:
         ("tagged", tagged, "created"),
     ):
         seconds, report = import_in_a_new_process(app, data, f"equipements-{label}.csv")
-        if report.rejected or getattr(report, outcome) != rows:
+        if report.rejected or report.counts[outcome] != rows:
             sample = "; ".join(f"line {line}: {reason}" for line, reason in report.rejected)
-            raise AssertionError(f"import not clean: {report.summary()} {sample}")
-        out.append(ImportTiming(label, rows, seconds, report.summary()))
-        log(
-            f"  import, {label}: {report.summary()} in {seconds:.1f}s "
-            f"({rows / seconds:,.0f} rows/s)"
-        )
+            raise AssertionError(f"import not clean: {report.summary} {sample}")
+        out.append(ImportTiming(label, rows, seconds, report.summary))
+        log(f"  import, {label}: {report.summary} in {seconds:.1f}s ({rows / seconds:,.0f} rows/s)")
     return out
 
 
