@@ -329,6 +329,14 @@ def _touched_classrooms(session: Session) -> set[int]:
             touched.update(r.id for r in (*hist.deleted, *hist.added) if r.id)
         elif isinstance(obj, Classroom) and obj.id:
             touched.add(obj.id)
+    # A school changing nature changes which of its rooms without levels are aimed at.
+    renatured = [
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, Ecole) and obj.id and inspect(obj).attrs["nature"].history.has_changes()
+    ]
+    for chunk in _chunks(renatured):
+        touched.update(session.scalars(select(Classroom.id).where(Classroom.ecole_id.in_(chunk))))
     return touched
 
 

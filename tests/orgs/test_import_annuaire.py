@@ -306,3 +306,46 @@ def test_a_uai_twice_in_one_file_is_created_then_updated(app, db_session, tmp_pa
         .order_by(AuditRecord.id)
     ).all()
     assert actions == ["create", "update"]
+
+
+def test_a_school_that_changes_nature_is_counted_anew_for_the_socle(
+    app, db_session, tmp_path, login_as
+):
+    """A nursery school's room without levels is no target of the socle; once the file
+    says the school is elementary, the room is one, and the school misses the socle in
+    the school list, as soon as the import ends."""
+    from inventory.assets.models import ClassroomSocle
+    from inventory.orgs.models import Classroom
+
+    header, rows = annuaire_rows(("Fresnes",))
+    mat, elem = header.index("Ecole_maternelle"), header.index("Ecole_elementaire")
+    nursery = next(r for r in rows if r[mat] == "1" and r[elem] != "1")
+    uai = nursery[header.index("Identifiant_de_l_etablissement")]
+    path = tmp_path / "a.csv"
+    path.write_bytes(to_csv(header, [nursery]))
+    assert run_cli(app, "schools", "import-annuaire", str(path)).exit_code == 0
+    ecole = db_session.scalar(select(Ecole).filter_by(uai=uai))
+    assert ecole.nature is SchoolNature.MATERNELLE
+    db_session.add(Classroom(ecole_id=ecole.id, name="Salle polyvalente", position=1, levels=""))
+    db_session.commit()
+    client = login_as("admin")
+
+    def missing() -> bool:
+        page = client.get("/ecoles?missing_socle=y").get_data(as_text=True)
+        return f'href="/ecoles/{ecole.id}"' in page
+
+    def summary() -> tuple[bool, bool]:
+        db_session.expire_all()
+        row = db_session.scalar(select(ClassroomSocle).filter_by(ecole_id=ecole.id))
+        return row.is_target, row.meets
+
+    assert summary() == (False, False) and not missing()
+    nursery[mat], nursery[elem] = "0", "1"
+    path.write_bytes(to_csv(header, [nursery]))
+    result = run_cli(app, "schools", "import-annuaire", str(path))
+    assert "updated: 1" in result.output, result.output
+    assert summary() == (True, False) and missing()
+    nursery[mat], nursery[elem] = "1", "0"
+    path.write_bytes(to_csv(header, [nursery]))
+    assert "updated: 1" in run_cli(app, "schools", "import-annuaire", str(path)).output
+    assert summary() == (False, False) and not missing()
