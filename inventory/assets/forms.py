@@ -71,6 +71,7 @@ class AssetFilterForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=3650)],
     )
     missing_serial = BooleanField(_l("Only items without a serial number"))
+    missing_socle = BooleanField(_l("Only items in classrooms missing the socle"))
 
 
 class _AssetDataForm(FlaskForm):

@@ -522,6 +522,7 @@ class AssetFilters:
     status: AssetStatus | None = None
     warranty_days: int | None = None
     missing_serial: bool = False
+    missing_socle: bool = False
     ids: tuple[int, ...] = ()
 
     @classmethod
@@ -534,7 +535,7 @@ class AssetFilters:
             return int(value) if value.isdigit() and len(value) < 10 else None
 
         status = args.get("status", "")
-        warranty = number("warranty")
+        warranty = number("warranty") if args.get("warranty") else number("warranty_days")
         return cls(
             q=args.get("q", "")[:100],
             collectivite=number("collectivite"),
@@ -544,6 +545,7 @@ class AssetFilters:
             status=AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
             warranty_days=min(warranty, 3650) if warranty is not None else None,
             missing_serial=args.get("missing_serial", "") in {"y", "1", "on", "true"},
+            missing_socle=args.get("missing_socle", "") in {"y", "1", "on", "true"},
             ids=tuple(
                 int(i) for i in args.get("ids", "").split(",") if i.isdigit() and len(i) < 10
             ),
@@ -585,6 +587,8 @@ class AssetFilters:
             )
         if self.missing_serial:
             stmt = stmt.where(Asset.serial.is_(None))
+        if self.missing_socle:
+            stmt = stmt.where(socle.missing_clause(Asset.classroom_id))
         if self.ids:
             stmt = stmt.where(Asset.id.in_(self.ids))
         return stmt
@@ -959,7 +963,8 @@ def missing_socle_classrooms(
     """Target classrooms in scope that miss the socle, by school then classroom."""
 
     def narrowed(stmt: Select[Any]) -> Select[Any]:
-        stmt = stmt.join(Ecole, Ecole.id == Classroom.ecole_id).where(socle.missing_clause(session))
+        # The summary the school list's filter and the dashboards read: the same rooms.
+        stmt = stmt.join(Ecole, Ecole.id == Classroom.ecole_id).where(socle.missing_clause())
         if collectivite:
             stmt = stmt.where(Ecole.collectivite_id == collectivite)
         if ecole:

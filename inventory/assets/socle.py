@@ -25,7 +25,6 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    not_,
     or_,
     select,
     true,
@@ -109,8 +108,15 @@ def classroom_meets_clause(session: Session) -> ColumnElement[bool]:
     return and_(*parts) if parts else true()
 
 
-def missing_clause(session: Session) -> ColumnElement[bool]:
-    return and_(target_clause(), not_(classroom_meets_clause(session)))
+def missing_clause(classroom_id: Any = Classroom.id) -> ColumnElement[bool]:
+    """True for a classroom aimed at that misses the socle (``classroom_id``: the column
+    naming it, a classroom's or an item's), as its summary says, which is kept current in
+    the transaction of every change (:func:`refresh`)."""
+    return exists().where(
+        ClassroomSocle.classroom_id == classroom_id,
+        ClassroomSocle.is_target.is_(True),
+        ClassroomSocle.meets.is_(False),
+    )
 
 
 @dataclass

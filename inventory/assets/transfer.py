@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,6 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 
 from inventory.assets import importers, services
-from inventory.assets.models import AssetStatus
 from inventory.assets.services import AssetFilters
 from inventory.core import exporting, policy
 from inventory.core.forms import options
@@ -42,29 +41,10 @@ def _today() -> str:
     return datetime.now(_timezone()).date().isoformat()
 
 
-def _int(args: Mapping[str, str], name: str) -> int | None:
-    value = args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def filters_from_args(args: Mapping[str, str]) -> AssetFilters:
-    """The equipment list's GET filters as :class:`AssetFilters`, read as the list reads
-    them (q, collectivite, ecole, classroom, category, status, warranty — also spelled
-    warranty_days — and missing_serial); unknown values are ignored."""
-    status = args.get("status", "")
-    warranty = args.get("warranty") or args.get("warranty_days") or ""
-    return AssetFilters(
-        q=(args.get("q") or "")[:100],
-        collectivite=_int(args, "collectivite"),
-        ecole=_int(args, "ecole"),
-        classroom=_int(args, "classroom"),
-        category=_int(args, "category"),
-        status=AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
-        warranty_days=min(int(warranty), 3650)
-        if warranty.isdigit() and len(warranty) < 6
-        else None,
-        missing_serial=args.get("missing_serial", "") in {"1", "y", "on", "true"},
-    )
+    """The equipment list's GET filters, read as the list reads them (the warranty's days
+    also spelled warranty_days): an export holds the list's items."""
+    return replace(AssetFilters.from_args(args), ids=())
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ FILTER_KEYS = (
     "status",
     "warranty",
     "missing_serial",
+    "missing_socle",
     "ids",
     "salles",
 )

@@ -569,6 +569,19 @@ def test_a_classroom_meets_the_socle_only_with_its_items_in_service(
         )
     )
     assert "does not meet the socle" in tech.get(f"/classes/{room}").get_data(as_text=True)
+    school_items = f"/equipements?ecole={creteil['ecole']}"
+    in_the_room = tags_in(tech.get(f"{school_items}&classroom={room}").get_data(as_text=True))
+
+    def items_missing_the_socle() -> set[str]:
+        """The equipment list's filter, and its export: the items of rooms that miss it."""
+        html = tech.get(f"{school_items}&missing_socle=y").get_data(as_text=True)
+        assert '<input checked id="missing_socle" name="missing_socle" type="checkbox"' in html
+        export = tech.get(f"/equipements/export.csv?ecole={creteil['ecole']}&missing_socle=y")
+        exported = set(re.findall(rb"\n([A-Z]{3}-\d{4}-\d{5});", export.data))
+        assert exported == {t.encode() for t in tags_in(html)}
+        return tags_in(html)
+
+    assert len(in_the_room) == 3 and items_missing_the_socle() == in_the_room
     url = f"/travaux/nouveau?ecole={creteil['ecole']}"
     works = {"kind": "cabling", "title": "Câblage", "status": "done", "classrooms": [str(room)]}
     assert tech.post(url, data=works).status_code == 302
@@ -584,6 +597,7 @@ def test_a_classroom_meets_the_socle_only_with_its_items_in_service(
     missing = tech.get(f"/socle/classes-manquantes?ecole={creteil['ecole']}").get_data(as_text=True)
     assert f'href="/classes/{room}"' not in missing
     assert f'href="/classes/{creteil["rooms"][1]}"' in missing
+    assert items_missing_the_socle() == set()
     # One item under repair, and the classroom is incomplete again.
     tech.post(f"/equipements/{display}/statut", data={"status": "in_service"})
     assert (
@@ -594,6 +608,7 @@ def test_a_classroom_meets_the_socle_only_with_its_items_in_service(
     assert "does not meet the socle" in page
     missing = tech.get(f"/socle/classes-manquantes?ecole={creteil['ecole']}").get_data(as_text=True)
     assert f'href="/classes/{room}"' in missing
+    assert items_missing_the_socle() == in_the_room
 
 
 def _equip_whole_school(db_session, ecole_id: int) -> None:
