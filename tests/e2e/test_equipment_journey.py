@@ -266,5 +266,16 @@ def test_a_technician_delivers_installs_and_repairs_screens_and_the_socle_follow
     expect(page.locator("main table.data tbody li")).to_have_text(
         [re.compile("Affichage collectif"), re.compile("Captation")]
     )
+
+    # The school's equipment, narrowed to the classrooms missing the socle: that room's.
+    page.goto(url(f"/equipements?ecole={ecole}"))
+    filters = page.locator('main form[role="search"]')
+    filters.locator("#missing_socle").check()
+    filters.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/equipements\?.*ecole={ecole}.*missing_socle=y"))
+    check_a11y(page)
+    rows = page.locator("main table.data tbody tr")
+    expect(rows.filter(has_text=SERIALS[REPAIRED])).to_have_count(1)
+    assert rows.count() == rows.filter(has_text=room_name).count() >= 2  # screen and laptop
     db_session.expire_all()
     assert db_session.get(Asset, screen.id).status is AssetStatus.UNDER_REPAIR
