@@ -551,6 +551,12 @@ class AssetFilters:
             ),
         )
 
+    @classmethod
+    def of_list(cls, args: Mapping[str, str]) -> AssetFilters:
+        """The equipment list's filters, which its export reads too: what its form can
+        choose (a list of ids only comes from a link, to the labels)."""
+        return replace(cls.from_args(args), ids=())
+
     @property
     def placed(self) -> bool:
         return bool(self.ecole or self.classroom or self.collectivite)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,12 +40,6 @@ def _today() -> str:
     return datetime.now(_timezone()).date().isoformat()
 
 
-def filters_from_args(args: Mapping[str, str]) -> AssetFilters:
-    """The equipment list's GET filters, read as the list reads them (the warranty's days
-    also spelled warranty_days): an export holds the list's items."""
-    return replace(AssetFilters.from_args(args), ids=())
-
-
 @dataclass(frozen=True)
 class _Reader:
     """What the policy needs of the signed-in user, kept for a body streamed after the
@@ -59,7 +52,7 @@ class _Reader:
 @bp.get(f"/equipements/export.{FORMAT}")
 @allow(Action.EXPORT)
 def export(fmt: str) -> Response:
-    filters = filters_from_args(request.args)
+    filters = AssetFilters.of_list(request.args)
     reader = _Reader(current_user.role, current_user.scope)
     tz = _timezone()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -273,15 +273,10 @@ def _destinations(
 
 
 # -- equipment list and bulk actions -------------------------------------------------------
-def _asset_filters() -> services.AssetFilters:
-    # The list shows what its form can choose: a list of ids only comes from a link.
-    return replace(services.AssetFilters.from_args(request.args), ids=())
-
-
 @bp.get("/equipements")
 @allow(Action.READ)
 def index() -> str:
-    filters = _asset_filters()
+    filters = services.AssetFilters.of_list(request.args)
     form = AssetFilterForm(request.args)
     choices = services.filter_choices(
         db.session,
