@@ -16,11 +16,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     event,
     text,
 )
 from sqlalchemy import inspect as inspect_state
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
@@ -359,3 +361,8 @@ class ClassroomSocle(Base):
     ecole_id: Mapped[int] = mapped_column(ForeignKey("ecoles.id", ondelete="CASCADE"))
     is_target: Mapped[bool] = mapped_column(Boolean)
     meets: Mapped[bool] = mapped_column(Boolean)
+
+    @classmethod
+    def missing(cls) -> ColumnElement[bool]:
+        """The summary's rows of the classrooms aimed at that miss the socle."""
+        return and_(cls.is_target.is_(True), cls.meets.is_(False))

@@ -534,6 +534,9 @@ class AssetFilters:
             value = args.get(name, "")
             return int(value) if value.isdigit() and len(value) < 10 else None
 
+        def flag(name: str) -> bool:
+            return args.get(name, "") in {"y", "1", "on", "true"}
+
         status = args.get("status", "")
         warranty = number("warranty") if args.get("warranty") else number("warranty_days")
         return cls(
@@ -544,8 +547,8 @@ class AssetFilters:
             category=number("category"),
             status=AssetStatus(status) if status in AssetStatus._value2member_map_ else None,
             warranty_days=min(warranty, 3650) if warranty is not None else None,
-            missing_serial=args.get("missing_serial", "") in {"y", "1", "on", "true"},
-            missing_socle=args.get("missing_socle", "") in {"y", "1", "on", "true"},
+            missing_serial=flag("missing_serial"),
+            missing_socle=flag("missing_socle"),
             ids=tuple(
                 int(i) for i in args.get("ids", "").split(",") if i.isdigit() and len(i) < 10
             ),

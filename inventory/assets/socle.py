@@ -112,11 +112,7 @@ def missing_clause(classroom_id: Any = Classroom.id) -> ColumnElement[bool]:
     """True for a classroom aimed at that misses the socle (``classroom_id``: the column
     naming it, a classroom's or an item's), as its summary says, which is kept current in
     the transaction of every change (:func:`refresh`)."""
-    return exists().where(
-        ClassroomSocle.classroom_id == classroom_id,
-        ClassroomSocle.is_target.is_(True),
-        ClassroomSocle.meets.is_(False),
-    )
+    return exists().where(ClassroomSocle.classroom_id == classroom_id, ClassroomSocle.missing())
 
 
 @dataclass

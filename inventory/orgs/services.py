@@ -79,11 +79,7 @@ class SchoolFilters:
             from inventory.assets.models import ClassroomSocle
 
             stmt = stmt.where(
-                Ecole.id.in_(
-                    select(ClassroomSocle.ecole_id).where(
-                        ClassroomSocle.is_target.is_(True), ClassroomSocle.meets.is_(False)
-                    )
-                )
+                Ecole.id.in_(select(ClassroomSocle.ecole_id).where(ClassroomSocle.missing()))
             )
         return stmt
 

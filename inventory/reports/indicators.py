@@ -672,7 +672,7 @@ def classroom_conditions(ctx: Context) -> dict[str, ColumnElement[bool]]:
         "classrooms": true(),
         "targets": ClassroomSocle.is_target.is_(True),
         "meeting": and_(ClassroomSocle.is_target.is_(True), ClassroomSocle.meets.is_(True)),
-        "missing_socle": and_(ClassroomSocle.is_target.is_(True), ClassroomSocle.meets.is_(False)),
+        "missing_socle": ClassroomSocle.missing(),
         "empty_classrooms": not_(has_item),
     }
 
