@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, true
 from inventory.assets.models import (
     Asset,
     AssetPhoto,
+    ClassroomSocle,
     EquipmentCategory,
     EquipmentModel,
     Manufacturer,
@@ -38,6 +39,7 @@ policy.register(Asset, asset_rule)
 policy.register(
     AssetPhoto, lambda s: AssetPhoto.asset_id.in_(select(Asset.id).where(asset_rule(s)))
 )
+policy.register(ClassroomSocle, lambda s: ClassroomSocle.ecole_id.in_(visible_ecole_ids(s)))
 policy.register(NetworkWork, lambda s: NetworkWork.ecole_id.in_(visible_ecole_ids(s)))
 for _model in (EquipmentCategory, EquipmentModel, Manufacturer, SocleRequirement):
     policy.register(_model, lambda s: true())

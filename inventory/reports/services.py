@@ -62,7 +62,6 @@ from inventory.grants.models import (
     Payment,
 )
 from inventory.helpdesk.models import OPEN_STATUSES, Ticket
-from inventory.orgs.access import visible_ecole_ids
 from inventory.orgs.models import (
     Academie,
     Circonscription,
@@ -83,9 +82,6 @@ from inventory.reports.indicators import (
     ListKind,
 )
 from inventory.training.models import SessionStatus, TrainingSession, session_schools
-
-# The per-classroom socle summary is read through the policy like every scoped table.
-policy.register(ClassroomSocle, lambda s: ClassroomSocle.ecole_id.in_(visible_ecole_ids(s)))
 
 
 # -- levels --------------------------------------------------------------------------------
