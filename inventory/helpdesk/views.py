@@ -18,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_timedelta, get_locale
+from flask_babel import format_timedelta, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from inventory.assets import services as assets
 from inventory.changelog.services import history_of
-from inventory.core import exporting, policy
+from inventory.core import exporting, policy, uploads
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.policy import Action
@@ -60,7 +60,7 @@ from inventory.helpdesk.page_cache import PageCache
 from inventory.helpdesk.services import TICKET_STATUS_LABELS
 from inventory.labels import tokens
 from inventory.orgs.models import Ecole
-from inventory.web import allow, attach_error, int_arg, send_private
+from inventory.web import allow, attach_error, int_arg, send_private, upload_dir
 
 bp = Blueprint("helpdesk", __name__)
 
@@ -99,10 +99,6 @@ def _duration(value: Any) -> str:
 # -- helpers -----------------------------------------------------------------------------
 def _locale() -> str:
     return str(get_locale())
-
-
-def _photo_dir() -> Any:
-    return services.photo_dir(current_app.instance_path, current_app.config.get("UPLOAD_FOLDER"))
 
 
 def _report_limits() -> tuple[str, str]:
@@ -334,7 +330,7 @@ def _submit(target: services.Target, page: services.PublicPage, form: ReportForm
             current_app.config,
             target,
             report,
-            photo_dir=_photo_dir(),
+            photo_dir=upload_dir("tickets"),
             join=form.join.data == "1",
         )
     except services.DuplicateReport as dup:
@@ -427,7 +423,10 @@ def _queue_filters() -> tuple[services.TicketFilters, TicketFilterForm]:
     )
     form.older_than.choices = options(
         [(0, _("Any time"))]
-        + [(n, _("At least %(n)d day(s) ago", n=n)) for n in services.AGE_CHOICES]
+        + [
+            (n, ngettext("At least %(num)d day ago", "At least %(num)d days ago", n))
+            for n in services.AGE_CHOICES
+        ]
     )
     form.assignee.choices = options(
         [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))]
@@ -661,7 +660,7 @@ def message(ticket_id: int) -> Any:
 @allow(Action.READ, on=(TicketPhoto, "photo_id"))
 def photo(photo_id: int) -> Response:
     item = policy.load_or_404(current_user, TicketPhoto, photo_id, db.session)
-    path = photos.path_of(_photo_dir(), item.stored_name)
+    path = uploads.path_of(upload_dir("tickets"), item.stored_name)
     return send_private(path, "image/jpeg", path.name if path else "")
 
 

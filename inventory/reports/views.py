@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -340,7 +340,12 @@ def _charts(board: Dashboard) -> dict[str, Any]:
         charts.Bar(
             label,
             m.installations,
-            _("%(month)s: %(n)s items", month=_month_label(m.month), n=m.installations),
+            ngettext(
+                "%(month)s: %(num)s item",
+                "%(month)s: %(num)s items",
+                m.installations,
+                month=_month_label(m.month),
+            ),
         )
         for label, m in zip(labels, board.months, strict=True)
     ]
@@ -402,9 +407,10 @@ def _map(board: Dashboard) -> dict[str, Any] | None:
 
     def tooltip(p: services.MapPoint) -> str:
         if p.targets:
-            state = _(
-                "%(meeting)s of %(targets)s target classrooms at the socle",
-                meeting=p.meeting,
+            state = ngettext(
+                "%(num)s of %(targets)s target classrooms at the socle",
+                "%(num)s of %(targets)s target classrooms at the socle",
+                p.meeting,
                 targets=p.targets,
             )
         else:

@@ -373,6 +373,19 @@ def test_list_filters_pagination_and_export_links(tech, cats, creteil, app):
     assert ids
 
 
+def test_bulk_result_counts_agree_in_french(tech, cats, creteil):
+    """French counts agree with their number: one item in the singular, two in the plural."""
+    ids = [added_id(add(tech, cats, creteil["rooms"][0])) for _ in range(3)]
+    tech.post("/language", data={"lang": "fr"})
+
+    def install(chosen: list[int]) -> str:
+        data = {"ids": [str(i) for i in chosen], "action": "status", "new_status": "installed"}
+        return tech.post("/equipements/lot", data=data).get_data(as_text=True)
+
+    assert "1 équipement modifié, 0 refusé(s)." in install(ids[:1])
+    assert "2 équipements modifiés, 0 refusé(s)." in install(ids[1:])
+
+
 def test_bulk_status_change_and_move(tech, cats, creteil, fresnes, db_session):
     first, second = creteil["rooms"][:2]
     ids = [added_id(add(tech, cats, first)) for _ in range(3)]
@@ -383,7 +396,7 @@ def test_bulk_status_change_and_move(tech, cats, creteil, fresnes, db_session):
     )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "2 item(s) changed, 1 refused" in html and "cannot become" in html
+    assert "2 items changed, 1 refused" in html and "cannot become" in html
     db_session.expire_all()
     statuses = [db_session.get(Asset, i).status for i in ids]
     assert statuses == [AssetStatus.IN_SERVICE, AssetStatus.IN_SERVICE, AssetStatus.RETIRED]
@@ -593,7 +606,7 @@ def test_a_classroom_meets_the_socle_only_with_its_items_in_service(
         rf'<tr>\s*<th scope="row"><a href="/classes/{room}">.*?</tr>', school, re.S
     ).group(0)
     assert "complete" in row and "incomplete" not in row and "✗" not in row
-    assert f"1 of {len(creteil['rooms'])} target classrooms meet" in school
+    assert f"1 of {len(creteil['rooms'])} target classrooms meets" in school
     missing = tech.get(f"/socle/classes-manquantes?ecole={creteil['ecole']}").get_data(as_text=True)
     assert f'href="/classes/{room}"' not in missing
     assert f'href="/classes/{creteil["rooms"][1]}"' in missing
@@ -662,7 +675,7 @@ def test_school_list_filter_and_missing_page(tech, creteil, db_session):
     other = tech.get(f"/socle/classes-manquantes?collectivite={coll}").get_data(as_text=True)
     assert "Teacher laptop" in other and "Classrooms 1 to" in other
     html = tech.get(f"/collectivites/{coll}").get_data(as_text=True)
-    assert re.search(r"\d+ of \d+ target classrooms meet the socle", html)
+    assert re.search(r"\d+ of \d+ target classrooms meets? the socle", html)
     assert "complete" in html
 
 
@@ -722,7 +735,7 @@ def test_another_communes_technician_sees_nothing(
     result = other.post(
         "/equipements/lot", data={"ids": [str(asset_id)], "action": "status", "new_status": "lost"}
     )
-    assert "0 item(s) changed" in result.get_data(as_text=True)
+    assert "0 items changed" in result.get_data(as_text=True)
     db_session.expire_all()
     asset = db_session.get(Asset, asset_id)
     assert asset.status is AssetStatus.DELIVERED and asset.version == 1

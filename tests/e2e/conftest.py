@@ -135,12 +135,22 @@ def url(live_server: str) -> Callable[[str], str]:
 @pytest.fixture
 def translate(app: Flask) -> Callable[..., str]:
     """The app's own translation of a message (French by default), so that assertions on
-    texts hold whether or not the French catalogue translates them yet."""
-    from flask_babel import force_locale, gettext
+    texts hold whether or not the French catalogue translates them yet; with ``plural``,
+    the form of the message for the count ``num``."""
+    from flask_babel import force_locale, gettext, ngettext
 
-    def tr(message: str, locale: str = "fr", **variables: Any) -> str:
+    def tr(
+        message: str,
+        locale: str = "fr",
+        *,
+        plural: str | None = None,
+        num: int = 0,
+        **variables: Any,
+    ) -> str:
         with app.test_request_context(), force_locale(locale):
-            return gettext(message, **variables)
+            if plural is None:
+                return gettext(message, **variables)
+            return ngettext(message, plural, num, **variables)
 
     return tr
 

@@ -88,8 +88,9 @@ def _expect_socle(
     classroom's verdict, in the page's order."""
     expect(page.locator("main p.coverage strong")).to_have_text(
         translate(
-            "%(meeting)s of %(targets)s target classrooms meet the socle numérique",
-            meeting=str(meeting),
+            "%(num)s of %(targets)s target classrooms meets the socle numérique",
+            plural="%(num)s of %(targets)s target classrooms meet the socle numérique",
+            num=meeting,
             targets=str(len(complete)),
         )
     )
@@ -187,7 +188,12 @@ def test_a_technician_delivers_installs_and_repairs_screens_and_the_socle_follow
         page.locator("#destination").select_option(f"classroom:{room_id}")
         page.locator('button[name=action][value="move"]').click()
         expect(page.locator("main p[role=status]")).to_have_text(
-            translate("%(done)s item(s) changed, %(refused)s refused.", done="1", refused="0")
+            translate(
+                "%(num)s item changed, %(refused)s refused.",
+                plural="%(num)s items changed, %(refused)s refused.",
+                num=1,
+                refused="0",
+            )
         )
         if n == 0:  # the next four are the same page, for another item
             check_a11y(page)
@@ -210,7 +216,12 @@ def test_a_technician_delivers_installs_and_repairs_screens_and_the_socle_follow
         page.locator("#new_status").select_option(status)
         page.locator('button[name=action][value="status"]').click()
         expect(page.locator("main p[role=status]")).to_have_text(
-            translate("%(done)s item(s) changed, %(refused)s refused.", done="5", refused="0")
+            translate(
+                "%(num)s item changed, %(refused)s refused.",
+                plural="%(num)s items changed, %(refused)s refused.",
+                num=5,
+                refused="0",
+            )
         )
         check_a11y(page)
         page.locator("main a", has_text=translate("Back to the list")).click()

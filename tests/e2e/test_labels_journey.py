@@ -148,7 +148,7 @@ def test_a_technician_prints_a_schools_screen_labels_from_position_5(
     page.wait_for_url(re.compile(rf"/etiquettes\?.*ecole={ecole}&.*category={eni}"))
     check_a11y(page)
     expect(page.locator("main p[role=status]")).to_contain_text(
-        translate("%(n)s items selected.", n=str(len(screens)))
+        translate("%(num)s item selected.", plural="%(num)s items selected.", num=len(screens))
     )
     form = page.locator("main form[method=post]")
     form.locator("#format").select_option(FORMAT)
