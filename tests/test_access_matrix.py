@@ -221,7 +221,7 @@ def world(app, registry, make_user, db_session, tmp_path):
             app.config,
             target,
             helpdesk.Report(problem, "Écran fissuré", photo=photo.getvalue()),
-            photo_dir=helpdesk.photo_dir(app.instance_path),
+            photo_dir=Path(app.instance_path) / "uploads" / "tickets",
         )
         campaign = helpdesk.start_campaign(db_session, ADMIN, ecole)
         ticket = outcome.ticket

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -37,7 +36,7 @@ from inventory.assets.models import (
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.assets.socle import Coverage, PlaceStatus
-from inventory.core import audit, policy, search
+from inventory.core import audit, policy, search, uploads
 from inventory.core.db import utcnow
 from inventory.core.errors import DomainError
 from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
@@ -792,18 +791,7 @@ def assets_of(session: Session, user: Subject, **where: Any) -> list[Asset]:
 
 # -- pages: photos, lists of works, socle views (appended for the equipment pages) -------
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The image type told by the content's first bytes (never by the file's name)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+PHOTO_TYPES = (uploads.JPEG, uploads.PNG, uploads.WEBP)
 
 
 def store_photo(
@@ -812,46 +800,26 @@ def store_photo(
     """Keep a JPEG, PNG or WebP photo of ``asset`` under ``directory`` with a random name."""
     if not policy.can(user, Action.EDIT, asset, session):
         raise policy.Denied()
-    if not data:
-        raise AssetError(_l("Choose a photo."), field="photo")
-    if len(data) > PHOTO_MAX_BYTES:
-        raise AssetError(_l("A photo may weigh at most 5 MB."), field="photo")
-    content_type = sniff_image(data)
-    if content_type is None:
-        raise AssetError(_l("Send a JPEG, PNG or WebP photo."), field="photo")
-    directory.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16) + PHOTO_TYPES[content_type]
-    path = directory / name
-    with path.open("xb") as f:
-        f.write(data)
+    content_type = uploads.accept(data, PHOTO_TYPES, PHOTO_MAX_BYTES, "photo")
+    name = uploads.store(directory, data, content_type)
     photo = AssetPhoto(asset=asset, stored_name=name, content_type=content_type, size=len(data))
     session.add(photo)
     try:
         session.commit()
     except Exception:
         session.rollback()
-        path.unlink(missing_ok=True)
+        uploads.remove(directory, name)
         raise
     return photo
-
-
-def photo_path(directory: Path, photo: AssetPhoto) -> Path | None:
-    """Where the photo's file is, or None when it is missing."""
-    name = photo.stored_name
-    if not re.fullmatch(r"[0-9a-f]{32}\.(jpg|png|webp)", name):
-        return None
-    path = directory / name
-    return path if path.is_file() else None
 
 
 def delete_photo(session: Session, user: Subject, photo: AssetPhoto, directory: Path) -> None:
     if not policy.can(user, Action.EDIT, photo, session):
         raise policy.Denied()
-    path = photo_path(directory, photo)
+    name = photo.stored_name
     session.delete(photo)
     session.commit()
-    if path is not None:
-        path.unlink(missing_ok=True)
+    uploads.remove(directory, name)
 
 
 @dataclass(frozen=True)

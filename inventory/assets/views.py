@@ -64,7 +64,7 @@ from inventory.assets.services import (
     Where,
 )
 from inventory.changelog.services import history_of
-from inventory.core import policy
+from inventory.core import policy, uploads
 from inventory.core.forms import options
 from inventory.core.money import AmountError, parse_amount
 from inventory.core.policy import Action
@@ -641,7 +641,7 @@ def upload_photo(asset_id: int) -> Response | tuple[str, int]:
         data = form.photo.data.read(services.PHOTO_MAX_BYTES + 1)
         try:
             services.store_photo(db.session, current_user, asset, data, _upload_dir())
-        except AssetError as exc:
+        except (AssetError, uploads.UploadError) as exc:
             db.session.rollback()
             form.photo.errors = [*form.photo.errors, str(exc.message)]
         else:
@@ -654,7 +654,7 @@ def upload_photo(asset_id: int) -> Response | tuple[str, int]:
 @allow(Action.READ, on=(AssetPhoto, "photo_id"))
 def photo(photo_id: int) -> Response:
     item = policy.load_or_404(current_user, AssetPhoto, photo_id, db.session)
-    path = services.photo_path(_upload_dir(), item)
+    path = uploads.path_of(_upload_dir(), item.stored_name)
     return send_private(path, item.content_type, path.name if path else "")
 
 

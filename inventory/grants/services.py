@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from inventory.assets.services import STATUS_LABELS as ASSET_STATUS_LABELS
 from inventory.assets.services import WORK_KIND_LABELS, WORK_STATUS_LABELS
 from inventory.assets.socle import target_clause
 from inventory.changelog.services import history_of
-from inventory.core import policy
+from inventory.core import policy, uploads
 from inventory.core.audit import AuditRecord
 from inventory.core.errors import DomainError
 from inventory.core.pagination import Page, paginate
@@ -852,8 +851,7 @@ def _fill_expense(
 
 # -- files ---------------------------------------------------------------------------------
 MAX_FILE_BYTES = 10 * 1024 * 1024
-FILE_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-_STORED = re.compile(r"[0-9a-f]{32}\.(pdf|jpg|png)")
+FILE_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG)
 
 
 @dataclass(frozen=True)
@@ -862,61 +860,27 @@ class Upload:
     data: bytes
 
 
-def sniff(data: bytes) -> str | None:
-    """The file type told by its first bytes (never by its name)."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    return None
+def _accept(upload: Upload, field_name: str) -> str:
+    return uploads.accept(upload.data, FILE_TYPES, MAX_FILE_BYTES, field_name)
 
 
-def _check_upload(upload: Upload, field_name: str) -> str:
-    if not upload.data:
-        raise GrantError(_l("Choose a file."), field=field_name)
-    if len(upload.data) > MAX_FILE_BYTES:
-        raise GrantError(_l("A file may weigh at most 10 MB."), field=field_name)
-    content_type = sniff(upload.data)
-    if content_type is None:
-        raise GrantError(_l("Send a PDF, JPEG or PNG file."), field=field_name)
-    return content_type
-
-
-def _write(directory: Path, upload: Upload, content_type: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / (secrets.token_hex(16) + FILE_TYPES[content_type])
-    with path.open("xb") as f:
-        f.write(upload.data)
-    return path
-
-
-def _clean_filename(name: str) -> str:
-    name = Path((name or "").replace("\\", "/")).name
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
-    return (name or "fichier")[:200]
-
-
-def stored_path(directory: Path, stored_name: str | None) -> Path | None:
-    """Where a stored file is, or None when the name is odd or the file missing."""
-    if not stored_name or not _STORED.fullmatch(stored_name):
+def _store_invoice(
+    expense: Expense, invoice: Upload | None, content_type: str | None, directory: Path | None
+) -> str | None:
+    """Keep the invoice's file and name it on the expense; returns the stored name."""
+    if invoice is None or content_type is None or directory is None:
         return None
-    path = directory / stored_name
-    return path if path.is_file() else None
+    expense.stored_name = uploads.store(directory, invoice.data, content_type)
+    expense.filename = uploads.clean_filename(invoice.filename, "fichier")
+    return expense.stored_name
 
 
-def content_type_of(stored_name: str) -> str:
-    ext = Path(stored_name).suffix
-    return next((t for t, e in FILE_TYPES.items() if e == ext), "application/octet-stream")
-
-
-def _commit_with_file(session: Session, written: Path | None) -> None:
+def _commit_with_file(session: Session, directory: Path | None, written: str | None) -> None:
     try:
         _commit(session)
     except Exception:
-        if written is not None:
-            written.unlink(missing_ok=True)
+        if directory is not None:
+            uploads.remove(directory, written)
         raise
 
 
@@ -938,15 +902,12 @@ def add_expense(
     fields = fields.check(dossier.rules)
     allocs = _resolve_allocations(session, dossier, fields, allocations)
     resolved = _resolve_links(session, user, dossier, fields, links, None)
-    content_type = _check_upload(invoice, "invoice_file") if invoice else None
+    content_type = _accept(invoice, "invoice_file") if invoice else None
     expense = Expense(dossier=dossier)
     _fill_expense(expense, fields, allocs, resolved)
-    written = None
-    if invoice and content_type and upload_dir is not None:
-        written = _write(upload_dir, invoice, content_type)
-        expense.stored_name, expense.filename = written.name, _clean_filename(invoice.filename)
+    written = _store_invoice(expense, invoice, content_type, upload_dir)
     session.add(expense)
-    _commit_with_file(session, written)
+    _commit_with_file(session, upload_dir, written)
     return expense
 
 
@@ -970,18 +931,15 @@ def update_expense(
     fields = fields.check(dossier.rules)
     allocs = _resolve_allocations(session, dossier, fields, allocations)
     resolved = _resolve_links(session, user, dossier, fields, links, expense.id)
-    content_type = _check_upload(invoice, "invoice_file") if invoice else None
+    content_type = _accept(invoice, "invoice_file") if invoice else None
     _fill_expense(expense, fields, allocs, resolved)
-    written = None
-    old = stored_path(upload_dir, expense.stored_name) if upload_dir is not None else None
-    if invoice and content_type and upload_dir is not None:
-        written = _write(upload_dir, invoice, content_type)
-        expense.stored_name, expense.filename = written.name, _clean_filename(invoice.filename)
+    old = expense.stored_name
+    written = _store_invoice(expense, invoice, content_type, upload_dir)
     # The allocations and links are part of the expense: any save gives it a new version.
     flag_modified(expense, "supplier")
-    _commit_with_file(session, written)
-    if written is not None and old is not None:
-        old.unlink(missing_ok=True)
+    _commit_with_file(session, upload_dir, written)
+    if written is not None and upload_dir is not None:
+        uploads.remove(upload_dir, old)
     return expense
 
 
@@ -996,11 +954,11 @@ def delete_expense(
     _require(user, Action.FINANCE, expense, session)
     _check_version(version, expense.version)
     _check_open(expense.dossier)
-    old = stored_path(upload_dir, expense.stored_name) if upload_dir is not None else None
+    old = expense.stored_name
     session.delete(expense)
     _commit(session)
-    if old is not None:
-        old.unlink(missing_ok=True)
+    if upload_dir is not None:
+        uploads.remove(upload_dir, old)
 
 
 # -- payments ------------------------------------------------------------------------------
@@ -1081,18 +1039,18 @@ def add_document(
     _require(user, Action.FINANCE, dossier, session)
     if kind not in DOCUMENT_KINDS:
         raise GrantError(_l("Choose the kind of document."), field="kind")
-    content_type = _check_upload(upload, "file")
-    written = _write(upload_dir, upload, content_type)
+    content_type = _accept(upload, "file")
+    written = uploads.store(upload_dir, upload.data, content_type)
     doc = DossierDocument(
         dossier=dossier,
         kind=kind,
-        filename=_clean_filename(upload.filename),
-        stored_name=written.name,
+        filename=uploads.clean_filename(upload.filename, "fichier"),
+        stored_name=written,
         content_type=content_type,
         size=len(upload.data),
     )
     session.add(doc)
-    _commit_with_file(session, written)
+    _commit_with_file(session, upload_dir, written)
     return doc
 
 
@@ -1100,11 +1058,10 @@ def delete_document(
     session: Session, user: Subject, doc: DossierDocument, upload_dir: Path
 ) -> None:
     _require(user, Action.FINANCE, doc, session)
-    path = stored_path(upload_dir, doc.stored_name)
+    name = doc.stored_name
     session.delete(doc)
     session.commit()
-    if path is not None:
-        path.unlink(missing_ok=True)
+    uploads.remove(upload_dir, name)
 
 
 # -- reading -------------------------------------------------------------------------------

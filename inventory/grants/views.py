@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from inventory.assets.services import STATUS_LABELS as ASSET_STATUS_LABELS
 from inventory.assets.services import WORK_STATUS_LABELS
-from inventory.core import exporting, policy
+from inventory.core import exporting, policy, uploads
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -494,7 +494,7 @@ def new_expense(dossier_id: int) -> str | Response | tuple[str, int]:
                 invoice=_upload(form),
                 upload_dir=_upload_dir(),
             )
-        except GrantError as exc:
+        except (GrantError, uploads.UploadError) as exc:
             db.session.rollback()
             dossier = _load_finance(dossier_id)
             if exc.field is None:
@@ -540,7 +540,7 @@ def edit_expense(expense_id: int) -> str | Response | tuple[str, int]:
             expense = services.expense_detail(db.session, current_user, expense_id, Action.FINANCE)
             form.version.data = expense.version  # the next save is made knowingly
             return _expense_form_page(form, expense.dossier, expense, 409, str(exc.message))
-        except GrantError as exc:
+        except (GrantError, uploads.UploadError) as exc:
             db.session.rollback()
             expense = services.expense_detail(db.session, current_user, expense_id, Action.FINANCE)
             if exc.field is None:
@@ -578,10 +578,10 @@ def delete_expense(expense_id: int) -> Response | tuple[str, int]:
 @allow(Action.READ, on=(Expense, "expense_id"))
 def expense_invoice(expense_id: int) -> Response:
     expense = policy.load_or_404(current_user, Expense, expense_id, db.session)
-    path = services.stored_path(_upload_dir(), expense.stored_name)
+    path = uploads.path_of(_upload_dir(), expense.stored_name)
     return _send_stored(
         path,
-        services.content_type_of(expense.stored_name or ""),
+        uploads.content_type_of(expense.stored_name or ""),
         expense.filename or (expense.stored_name or ""),
     )
 
@@ -682,7 +682,7 @@ def add_document(dossier_id: int) -> Response | tuple[str, int]:
             services.add_document(
                 db.session, current_user, dossier, form.kind.data or "", upload, _upload_dir()
             )
-        except GrantError as exc:
+        except (GrantError, uploads.UploadError) as exc:
             db.session.rollback()
             attach_error(form, exc, "file")
         else:
@@ -695,7 +695,7 @@ def add_document(dossier_id: int) -> Response | tuple[str, int]:
 @allow(Action.READ, on=(DossierDocument, "document_id"))
 def document(document_id: int) -> Response:
     doc = policy.load_or_404(current_user, DossierDocument, document_id, db.session)
-    path = services.stored_path(_upload_dir(), doc.stored_name)
+    path = uploads.path_of(_upload_dir(), doc.stored_name)
     return _send_stored(path, doc.content_type, doc.filename)
 
 

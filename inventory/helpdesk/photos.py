@@ -1,4 +1,5 @@
-"""Reporters' photos: checked by content, re-encoded without metadata, stored with a random name.
+"""Reporters' photos: checked by content and re-encoded without metadata, before they are
+kept as any upload is (core.uploads).
 
 A phone photo carries EXIF data (GPS position, device, time). Every photo is decoded and
 re-encoded to a fresh JPEG, at most 1600 px on its longer side, so that nothing of the
@@ -8,14 +9,12 @@ original file but its pixels is kept.
 from __future__ import annotations
 
 import io
-import re
-import secrets
 import warnings
-from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 
+from inventory.core import uploads
 from inventory.core.errors import DomainError
 
 try:  # HEIC/HEIF (iPhone photos) when the optional plug-in is installed.
@@ -29,7 +28,6 @@ MAX_BYTES = 8 * 1024 * 1024
 MAX_SIDE = 1600
 MAX_PIXELS = 50_000_000  # a larger image is refused rather than decoded
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "HEIF", "HEIC"})
-STORED_NAME = re.compile(r"[0-9a-f]{32}\.jpg")
 
 
 class PhotoError(DomainError):
@@ -38,10 +36,7 @@ class PhotoError(DomainError):
 
 def reencode(data: bytes) -> bytes:
     """A clean JPEG of the image in ``data``: oriented, at most MAX_SIDE px, no metadata."""
-    if not data:
-        raise PhotoError(_l("The photo is empty."), field="photo")
-    if len(data) > MAX_BYTES:
-        raise PhotoError(_l("A photo may weigh at most 8 MB."), field="photo")
+    uploads.check_size(data, MAX_BYTES, "photo", photo=True)
     refused = PhotoError(_l("Send a JPEG, PNG, WebP or HEIC photo."), field="photo")
     try:
         with warnings.catch_warnings():
@@ -77,26 +72,3 @@ def _flatten(image: Image.Image) -> Image.Image:
         white.paste(rgba, mask=rgba.getchannel("A"))
         return white
     return image.convert("RGB")
-
-
-def store(data: bytes, directory: Path) -> tuple[str, int]:
-    """Write ``data`` (already re-encoded) under ``directory``; returns (name, size)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16) + ".jpg"
-    with (directory / name).open("xb") as f:
-        f.write(data)
-    return name, len(data)
-
-
-def path_of(directory: Path, stored_name: str) -> Path | None:
-    """The stored file, or None when the name is not one of ours or the file is gone."""
-    if not STORED_NAME.fullmatch(stored_name):
-        return None
-    path = directory / stored_name
-    return path if path.is_file() else None
-
-
-def remove(directory: Path, stored_name: str) -> None:
-    path = path_of(directory, stored_name)
-    if path is not None:
-        path.unlink(missing_ok=True)

@@ -47,7 +47,7 @@ from inventory.assets.models import (
     Manufacturer,
 )
 from inventory.auth.models import User, UserScope
-from inventory.core import audit, policy
+from inventory.core import audit, policy, uploads
 from inventory.core.db import DriverQuery, driver_cursor, utcnow
 from inventory.core.errors import DomainError
 from inventory.core.mail import send_mail
@@ -518,7 +518,7 @@ def report_problem(
     if duplicate is not None and not join:
         raise DuplicateReport(duplicate)
 
-    stored = photos.store(clean_photo, photo_dir) if clean_photo else None
+    stored = uploads.store(photo_dir, clean_photo, uploads.JPEG) if clean_photo else None
     try:
         if duplicate is not None:
             ticket = duplicate
@@ -546,9 +546,9 @@ def report_problem(
                 reports=1,
             )
             session.add(ticket)
-        if stored is not None:
+        if stored is not None and clean_photo is not None:
             ticket.photos.append(
-                TicketPhoto(stored_name=stored[0], content_type="image/jpeg", size=stored[1])
+                TicketPhoto(stored_name=stored, content_type=uploads.JPEG, size=len(clean_photo))
             )
         session.flush()
         sync_asset(session, config, ticket)
@@ -559,15 +559,13 @@ def report_problem(
         session.commit()
     except StaleDataError:
         session.rollback()
-        if stored is not None:
-            photos.remove(photo_dir, stored[0])
+        uploads.remove(photo_dir, stored)
         raise HelpdeskError(
             _l("Someone reported this problem at the same moment: send your report again.")
         ) from None
     except Exception:
         session.rollback()
-        if stored is not None:
-            photos.remove(photo_dir, stored[0])
+        uploads.remove(photo_dir, stored)
         raise
     return ReportOutcome(ticket, joined=duplicate is not None)
 
@@ -946,10 +944,6 @@ def add_message(
         _mail_reporter_message(session, config, ticket, body)
     _commit(session)
     return message
-
-
-def photo_dir(instance_path: str | Path, upload_folder: str | Path | None = None) -> Path:
-    return Path(upload_folder or Path(instance_path) / "uploads") / "tickets"
 
 
 # -- mail --------------------------------------------------------------------------------

@@ -8,10 +8,6 @@ scope (a session shared with a school out of scope is readable, not editable).
 from __future__ import annotations
 
 import hashlib
-import io
-import re
-import secrets
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inventory.assets.models import Asset, AssetStatus, EquipmentCategory, StatusChange
 from inventory.auth.models import User, UserScope
-from inventory.core import audit, policy
+from inventory.core import audit, policy, uploads
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
 from inventory.core.errors import DomainError
@@ -698,55 +694,9 @@ def reopen_session(
 
 
 # -- attachments -------------------------------------------------------------------------
-ODP = "application/vnd.oasis.opendocument.presentation"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-DOCUMENT_TYPES = {
-    "application/pdf": ".pdf",
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    ODP: ".odp",
-    PPTX: ".pptx",
-    DOCX: ".docx",
-}
+DOCUMENT_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG, uploads.ODP, uploads.PPTX, uploads.DOCX)
 #: Types a browser may show inline; anything else is downloaded.
-INLINE_TYPES = frozenset({"image/jpeg", "image/png"})
-_STORED = re.compile(r"[0-9a-f]{32}\.(pdf|jpg|png|odp|pptx|docx)")
-
-
-def sniff_document(data: bytes) -> str | None:
-    """The document type told by its content (magic bytes, and for the zipped office
-    formats the parts that name them), never by the file's name."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if not data.startswith(b"PK\x03\x04"):
-        return None
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if "mimetype" in names:
-                info = archive.getinfo("mimetype")
-                if info.file_size <= 100 and archive.read(info).strip() == ODP.encode():
-                    return ODP
-                return None
-            if "[Content_Types].xml" in names:
-                if "ppt/presentation.xml" in names:
-                    return PPTX
-                if "word/document.xml" in names:
-                    return DOCX
-    except (zipfile.BadZipFile, KeyError, ValueError, NotImplementedError, RuntimeError):
-        return None
-    return None
-
-
-def _clean_filename(name: str) -> str:
-    name = Path((name or "").replace("\\", "/")).name
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
-    return (name or "document")[:200]
+INLINE_TYPES = frozenset({uploads.JPEG, uploads.PNG})
 
 
 def add_document(
@@ -759,21 +709,12 @@ def add_document(
 ) -> TrainingDocument:
     """Keep a file of the session (slides, signed sheet, photo) under ``directory``."""
     _require_editable(session, user, ts)
-    if not data:
-        raise TrainingError(_l("Choose a file."), field="file")
-    if len(data) > DOCUMENT_MAX_BYTES:
-        raise TrainingError(_l("A file may weigh at most 20 MB."), field="file")
-    content_type = sniff_document(data)
-    if content_type is None:
-        raise TrainingError(_l("Send a PDF, JPEG, PNG, ODP, PPTX or DOCX file."), field="file")
+    content_type = uploads.accept(data, DOCUMENT_TYPES, DOCUMENT_MAX_BYTES, "file")
     before = _snapshot(ts)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / (secrets.token_hex(16) + DOCUMENT_TYPES[content_type])
-    with path.open("xb") as f:
-        f.write(data)
+    name = uploads.store(directory, data, content_type)
     doc = TrainingDocument(
-        filename=_clean_filename(filename),
-        stored_name=path.name,
+        filename=uploads.clean_filename(filename, "document"),
+        stored_name=name,
         content_type=content_type,
         size=len(data),
     )
@@ -784,17 +725,9 @@ def add_document(
         _commit(session)
     except Exception:
         session.rollback()
-        path.unlink(missing_ok=True)
+        uploads.remove(directory, name)
         raise
     return doc
-
-
-def document_path(directory: Path, doc: TrainingDocument) -> Path | None:
-    """Where the document's file is, or None when the name is odd or the file missing."""
-    if not _STORED.fullmatch(doc.stored_name):
-        return None
-    path = directory / doc.stored_name
-    return path if path.is_file() else None
 
 
 def delete_document(
@@ -803,13 +736,12 @@ def delete_document(
     ts = doc.session
     _require_editable(session, user, ts)
     before = _snapshot(ts)
-    path = document_path(directory, doc)
+    name = doc.stored_name
     ts.documents.remove(doc)
     session.flush()
     _log_links(session, ts, before)
     _commit(session)
-    if path is not None:
-        path.unlink(missing_ok=True)
+    uploads.remove(directory, name)
     return ts
 
 

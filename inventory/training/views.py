@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from inventory.changelog.services import history_of
-from inventory.core import policy
+from inventory.core import policy, uploads
 from inventory.core.db import utcnow
 from inventory.core.forms import options
 from inventory.core.policy import Action, Role
@@ -513,7 +513,7 @@ def upload(session_id: int) -> str | Response | tuple[str, int]:
             services.add_document(
                 db.session, current_user, ts, upload.filename or "", data, _upload_dir()
             )
-        except TrainingError as exc:
+        except (TrainingError, uploads.UploadError) as exc:
             db.session.rollback()
             ts = _ts_detail(session_id, Action.TRAIN)
             attach_error(form, exc, "file")
@@ -528,7 +528,7 @@ def upload(session_id: int) -> str | Response | tuple[str, int]:
 def document(document_id: int) -> Response:
     doc = policy.load_or_404(current_user, TrainingDocument, document_id, db.session)
     return send_private(
-        services.document_path(_upload_dir(), doc),
+        uploads.path_of(_upload_dir(), doc.stored_name),
         doc.content_type,
         doc.filename,
         as_attachment=doc.content_type not in services.INLINE_TYPES,

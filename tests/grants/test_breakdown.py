@@ -99,25 +99,3 @@ def test_rules_are_checked_before_they_are_saved():
         assert err.value.field == "rules"
     with pytest.raises(services.GrantError):
         services.parse_rules("{not json")
-
-
-def test_file_types_are_told_by_their_content():
-    assert services.sniff(b"%PDF-1.7 ...") == "application/pdf"
-    assert services.sniff(b"\xff\xd8\xff\xe0....") == "image/jpeg"
-    assert services.sniff(b"\x89PNG\r\n\x1a\n....") == "image/png"
-    assert services.sniff(b"GIF89a") is None
-    assert services.sniff(b"<html>%PDF-") is None
-
-
-def test_uploads_are_pdf_jpeg_or_png_of_10_mb_at_most():
-    big = services.Upload("big.pdf", b"%PDF-" + bytes(services.MAX_FILE_BYTES))
-    for upload, message in (
-        (big, "10 MB"),
-        (services.Upload("x.gif", b"GIF89a"), "PDF, JPEG or PNG"),
-        (services.Upload("empty.pdf", b""), "Choose a file"),
-    ):
-        with pytest.raises(services.GrantError) as err:
-            services._check_upload(upload, "file")
-        assert message in str(err.value.message)
-    ok = services.Upload("ok.pdf", b"%PDF-" + bytes(services.MAX_FILE_BYTES - 5))
-    assert services._check_upload(ok, "file") == "application/pdf"

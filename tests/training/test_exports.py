@@ -13,6 +13,7 @@ import pypdfium2
 import pytest
 from sqlalchemy import select
 
+from inventory.core.uploads import UploadError
 from inventory.orgs.models import Classroom
 from inventory.training import documents, services
 from inventory.training.models import TrainingDocument
@@ -241,7 +242,7 @@ def test_attachments_are_checked_by_content(app, world, db_session):
     # 20 MB at most (the service checks it; the request size limit comes first over HTTP).
     big = b"%PDF-1.7\n" + bytes(services.DOCUMENT_MAX_BYTES)
     folder = Path(app.config["UPLOAD_FOLDER"]) / "training"
-    with pytest.raises(services.TrainingError) as err:
+    with pytest.raises(UploadError) as err:
         services.add_document(db_session, ADMIN, ts, "gros.pdf", big, folder)
     assert err.value.field == "file"
     assert count(db_session, TrainingDocument) == 0
