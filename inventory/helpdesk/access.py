@@ -10,6 +10,7 @@ from inventory.helpdesk.models import (
     InventoryCampaign,
     ProblemType,
     Ticket,
+    TicketFollower,
     TicketMessage,
     TicketPhoto,
 )
@@ -21,6 +22,12 @@ policy.register(InventoryCampaign, lambda s: InventoryCampaign.ecole_id.in_(visi
 policy.register(
     TicketMessage,
     lambda s: TicketMessage.ticket_id.in_(
+        select(Ticket.id).where(Ticket.ecole_id.in_(visible_ecole_ids(s)))
+    ),
+)
+policy.register(
+    TicketFollower,
+    lambda s: TicketFollower.ticket_id.in_(
         select(Ticket.id).where(Ticket.ecole_id.in_(visible_ecole_ids(s)))
     ),
 )

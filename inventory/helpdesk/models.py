@@ -121,6 +121,9 @@ class Ticket(Audited, Base):
     photos: Mapped[list[TicketPhoto]] = relationship(
         back_populates="ticket", order_by="TicketPhoto.id", cascade="all, delete-orphan"
     )
+    followers: Mapped[list[TicketFollower]] = relationship(
+        back_populates="ticket", order_by="TicketFollower.id", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -150,6 +153,29 @@ class TicketMessage(Audited, Base):
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:
         return self.ticket.ecole_id, self.ticket.collectivite_id
+
+
+class TicketFollower(Audited, Base):
+    """An address told of a ticket's progress: its reporter's, and each one of those who
+    reported the same problem again and joined the ticket."""
+
+    __tablename__ = "ticket_followers"
+    __table_args__ = (UniqueConstraint("ticket_id", "email"),)
+    # An address is personal data: the change log records that someone follows, not who.
+    __audit_exclude__ = frozenset({"email"})
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ticket: Mapped[Ticket] = relationship(back_populates="followers")
+
+    @property
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.ticket.ecole_id, self.ticket.collectivite_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"#{self.ticket_id}"
 
 
 class TicketPhoto(Audited, Base):

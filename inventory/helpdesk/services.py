@@ -63,6 +63,7 @@ from inventory.helpdesk.models import (
     ProblemType,
     Subscription,
     Ticket,
+    TicketFollower,
     TicketMessage,
     TicketPhoto,
     TicketStatus,
@@ -76,8 +77,6 @@ log = logging.getLogger(__name__)
 
 DESCRIPTION_MAX = 2000
 MESSAGE_MAX = 5000
-EMAIL_COLUMN_MAX = 254
-
 TICKET_STATUS_LABELS = {
     TicketStatus.NEW: _l("new"),
     TicketStatus.ACKNOWLEDGED: _l("acknowledged"),
@@ -468,16 +467,12 @@ class ReportOutcome:
 
 def reporter_emails(ticket: Ticket) -> list[str]:
     """The addresses that follow a ticket: the reporter's, then those of who joined it."""
-    return [e.strip() for e in (ticket.reporter_email or "").split(",") if e.strip()]
+    return [f.email for f in ticket.followers]
 
 
-def _add_reporter_email(ticket: Ticket, email: str) -> None:
-    current = reporter_emails(ticket)
-    if email in current:
-        return
-    packed = ", ".join([*current, email])
-    if len(packed) <= EMAIL_COLUMN_MAX:
-        ticket.reporter_email = packed
+def _follow(ticket: Ticket, email: str) -> None:
+    if email not in reporter_emails(ticket):
+        ticket.followers.append(TicketFollower(email=email))
 
 
 def report_problem(
@@ -529,7 +524,7 @@ def report_problem(
                 )
             )
             if email:
-                _add_reporter_email(ticket, email)
+                _follow(ticket, email)
         else:
             ticket = Ticket(
                 asset=target.asset,
@@ -545,6 +540,8 @@ def report_problem(
                 blocking=ptype.blocking,
                 reports=1,
             )
+            if email:
+                _follow(ticket, email)
             session.add(ticket)
         if stored is not None and clean_photo is not None:
             ticket.photos.append(
@@ -787,6 +784,7 @@ def ticket_detail(session: Session, user: Subject, ticket_id: int) -> Ticket:
             *_queue_options(),
             selectinload(Ticket.messages),
             selectinload(Ticket.photos),
+            selectinload(Ticket.followers),
             selectinload(Ticket.collectivite),
             selectinload(Ticket.asset).selectinload(Asset.category),
             selectinload(Ticket.asset)

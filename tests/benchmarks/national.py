@@ -1141,6 +1141,16 @@ def add_tickets(app: Flask, total: int, *, seed: int = SEED) -> int:
                 )
         _insert(conn, t["tickets"], tickets)
         _insert(conn, t["ticket_messages"], messages)
+        # Who gave an address follows the ticket, as the public form makes it.
+        _insert(
+            conn,
+            t["ticket_followers"],
+            [
+                {"ticket_id": r["id"], "email": r["reporter_email"], "since": r["created_at"]}
+                for r in tickets
+                if r["reporter_email"]
+            ],
+        )
         _sync_sequences(conn, "tickets")
         conn.commit()
     return len(tickets)

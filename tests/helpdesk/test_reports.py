@@ -278,8 +278,8 @@ def test_the_same_open_problem_is_joined_not_duplicated(world, anonymous, db_ses
     assert count(db_session, Ticket) == 1
     ticket = db_session.scalar(select(Ticket))
     assert ticket.reports == 2
-    assert "second@example.org" in ticket.reporter_email
-    assert "premiere@example.org" in ticket.reporter_email
+    assert ticket.reporter_email == "premiere@example.org"
+    assert [f.email for f in ticket.followers] == ["premiere@example.org", "second@example.org"]
     message = db_session.scalar(select(TicketMessage))
     assert message.body == "Même chose en CM1" and not message.internal
     assert "second@example.org" in {m.to for m in outbox(db_session)}

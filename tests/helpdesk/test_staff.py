@@ -4,6 +4,7 @@ following its tickets, mails, optimistic locking, scope, notifications and figur
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import select, update
 
 from inventory.assets.models import Asset, AssetStatus, StatusChange
 from inventory.auth.models import User
+from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
 from inventory.helpdesk.models import Ticket, TicketMessage, TicketPhoto, TicketStatus
 from tests.conftest import login
@@ -343,3 +345,43 @@ def test_service_figures_give_medians_per_collectivite(app, world, make_user, db
     tech, _ = signed_in(app, make_user, "technicien", [("collectivite", world["coll"])])
     html = tech.get("/tickets/chiffres").get_data(as_text=True)
     assert world["ecole"].collectivite.name in html
+
+
+def test_everyone_who_joins_a_ticket_is_told_of_its_progress(
+    app, world, make_user, db_session, monkeypatch
+):
+    """A dozen colleagues report the same broken pen and join its ticket: each one is told
+    of the next status, however many they are; the change log records that someone
+    follows, never the address."""
+    monkeypatch.setitem(app.config, "HELPDESK_REPORT_LIMITS", ("100 per minute", "100 per hour"))
+    anonymous = app.test_client()
+    pen = world["types"]["tactile_stylet"]
+    emails = [f"enseignante.remplacante.numero{n:02d}@ac-creteil.fr" for n in range(12)]
+    report(anonymous, world["token"], pen, email=emails[0])
+    for email in [*emails[1:], emails[3].upper()]:  # the last one has joined already
+        response = report(anonymous, world["token"], pen, "Pareil ici", email=email, join="1")
+        assert response.status_code == 200
+    ticket = db_session.scalar(select(Ticket))
+    assert ticket.reports == 13 and ticket.reporter_email == emails[0]
+    assert [f.email for f in ticket.followers] == emails
+
+    tech, _ = signed_in(app, make_user, "technicien", [("collectivite", world["coll"])])
+    page = tech.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert all(email in page for email in emails)
+    ack = tech.post(
+        f"/tickets/{ticket.id}/statut",
+        data={"status": "acknowledged", "version": version_of(tech, ticket.id)},
+    )
+    assert ack.status_code == 302
+    box = outbox(db_session)
+    # Each address: "your report is recorded" (twice for who reported twice), then the
+    # new status.
+    expected = [3 if n == 3 else 2 for n in range(len(emails))]
+    assert [sum(m.to == email for m in box) for email in emails] == expected
+
+    records = db_session.scalars(
+        select(AuditRecord).where(AuditRecord.object_type == "ticket_followers")
+    ).all()
+    assert len(records) == len(emails)
+    assert not any(e in json.dumps(r.changes) + r.object_label for r in records for e in emails)
+    assert {r.ecole_id for r in records} == {ticket.ecole_id}
