@@ -13,23 +13,29 @@ from flask.testing import FlaskClient
 from inventory import ROOT
 
 CATALOG = ROOT / "inventory" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
-# The keywords of scripts/i18n: Babel's defaults plus `-k _l -k lazy_gettext`.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# The keywords of scripts/i18n: Babel's defaults plus `-k _l -k lazy_gettext
+# -k lazy_pgettext:1c,2`.
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_pgettext": ((1, "c"), 2),
+}
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[sdifr]")
 
 
-def _extracted_messages(root: Path) -> dict[str, tuple[str, ...]]:
-    """msgid (singular) -> (msgid,) or (msgid, msgid_plural), as `pybabel extract` sees them."""
+def _extracted_messages(root: Path) -> dict[tuple[str | None, str], tuple[str, ...]]:
+    """(context, msgid singular) -> (msgid,) or (msgid, msgid_plural), as `pybabel extract`
+    sees them."""
     with (root / "babel.cfg").open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f, filename=str(root / "babel.cfg"))
-    messages: dict[str, tuple[str, ...]] = {}
+    messages: dict[tuple[str | None, str], tuple[str, ...]] = {}
     for _filename, _lineno, message, _comments, context in extract_from_dir(
         str(root), method_map, options_map, keywords=KEYWORDS
     ):
-        assert context is None, f"message with a context, unsupported here: {message!r}"
         ids = (message,) if isinstance(message, str) else tuple(message)
         if ids[0]:
-            messages[ids[0]] = ids
+            messages[(context, ids[0])] = ids
     return messages
 
 
@@ -46,8 +52,10 @@ def test_every_message_has_a_french_translation() -> None:
     missing: list[str] = []
     fuzzy: list[str] = []
     bad_placeholders: list[str] = []
-    for msgid, ids in sorted(messages.items()):
-        entry = catalog.get(msgid)
+    for (context, msgid), ids in sorted(messages.items(), key=lambda m: (m[0][1], m[0][0] or "")):
+        entry = catalog.get(msgid, context=context)
+        if context is not None:
+            msgid = f"{msgid} (context: {context})"
         if entry is None:
             missing.append(msgid)
             continue

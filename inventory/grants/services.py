@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from flask_babel import format_decimal, get_locale, ngettext
+from flask_babel import format_decimal, get_locale, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -85,7 +85,7 @@ STATUS_LABELS = {
     DossierStatus.SIGNED: _l("convention signed"),
     DossierStatus.PARTIALLY_PAID: _l("partially paid"),
     DossierStatus.PAID: _l("paid"),
-    DossierStatus.CLOSED: _l("closed"),
+    DossierStatus.CLOSED: lazy_pgettext("dossier status", "closed"),
     DossierStatus.REJECTED: _l("rejected"),
 }
 PAYMENT_KIND_LABELS = {

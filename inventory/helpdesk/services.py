@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Integer,
@@ -83,7 +83,7 @@ TICKET_STATUS_LABELS = {
     TicketStatus.IN_PROGRESS: _l("in progress"),
     TicketStatus.WAITING: _l("waiting for the supplier"),
     TicketStatus.RESOLVED: _l("resolved"),
-    TicketStatus.CLOSED: _l("closed"),
+    TicketStatus.CLOSED: lazy_pgettext("ticket status", "closed"),
     TicketStatus.REOPENED: _l("reopened"),
 }
 

@@ -189,3 +189,26 @@ def test_a_renamed_school_is_found_by_its_new_name(login_as, registry, db_sessio
     ecole.search_text = school_search_text(ecole.uai, "Ecole Victor Hugo", "Fresnes", None)
     db_session.commit()
     assert school_links(client.get("/ecoles?q=zephyrin").get_data(as_text=True)) == []
+
+
+def test_closed_is_said_as_each_thing_closes_in_french(app, login_as, registry, db_session):
+    """'closed' is said three ways in French: a school is « fermée », a ticket or a dossier
+    « clôturé » (one English word, a context per meaning)."""
+    from flask_babel import force_locale
+
+    from inventory.grants.models import DossierStatus
+    from inventory.grants.services import STATUS_LABELS as DOSSIER_LABELS
+    from inventory.helpdesk.models import TicketStatus
+    from inventory.helpdesk.services import TICKET_STATUS_LABELS
+    from inventory.orgs.models import SchoolStatus
+
+    ecole = db_session.scalar(select(Ecole).filter_by(uai="0940176F"))
+    ecole.status = SchoolStatus.CLOSED
+    db_session.commit()
+    client = login_as("admin")
+    client.post("/language", data={"lang": "fr"})
+    html = client.get(f"/ecoles/{ecole.id}").get_data(as_text=True)
+    assert re.search(r"<dt>Statut</dt><dd>fermée</dd>", html)
+    with app.test_request_context(), force_locale("fr"):
+        assert str(TICKET_STATUS_LABELS[TicketStatus.CLOSED]) == "clôturé"
+        assert str(DOSSIER_LABELS[DossierStatus.CLOSED]) == "clôturé"
