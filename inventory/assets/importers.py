@@ -294,9 +294,9 @@ def _reject(key: str, reason: Any) -> RowRejected:
     )
 
 
-def _parse_date(key: str, raw: str) -> date | None:
-    if not raw:
-        return None
+@lru_cache(maxsize=4096)
+def _date_of(raw: str) -> date | None:
+    """The date ``raw`` writes, or None (memoised: the rows of a delivery share dates)."""
     try:
         if m := _ISO_DATE.fullmatch(raw):
             return date(int(m[1]), int(m[2]), int(m[3]))
@@ -304,9 +304,18 @@ def _parse_date(key: str, raw: str) -> date | None:
             return date(int(m[3]), int(m[2]), int(m[1]))
     except ValueError:
         pass
-    raise _reject(
-        key, _l("«%(value)s» is not a date (YYYY-MM-DD or DD/MM/YYYY).", value=_shown(raw))
-    )
+    return None
+
+
+def _parse_date(key: str, raw: str) -> date | None:
+    if not raw:
+        return None
+    found = _date_of(raw)
+    if found is None:
+        raise _reject(
+            key, _l("«%(value)s» is not a date (YYYY-MM-DD or DD/MM/YYYY).", value=_shown(raw))
+        )
+    return found
 
 
 def _parse_amount(key: str, raw: str) -> int | None:
@@ -929,19 +938,20 @@ class AssetImporter(Importer):
             self.models_by_id[model.id] = model
             self.model_keys[model.id] = key
         self.new_models = []
-        actor_id, label = self.actor.user_id, self.actor.label
-        for asset, before, after, at in self.steps:
-            self.bulk.add_unreferenced(
+        if self.steps:
+            assets, befores, afters, moments = (list(c) for c in zip(*self.steps, strict=True))
+            n = len(assets)
+            self.bulk.add_columns(
                 StatusChange,
-                asset_id=asset,
-                from_status=before,
-                to_status=after,
-                at=at,
-                actor_id=actor_id,
-                actor_label=label,
-                note=None,
+                asset_id=assets,
+                from_status=befores,
+                to_status=afters,
+                at=moments,
+                actor_id=[self.actor.user_id] * n,
+                actor_label=[self.actor.label] * n,
+                note=[None] * n,
             )
-        self.steps = []
+            self.steps = []
         self.bulk.flush()
         if self.in_service_rooms:
             # Only items in service count in the summary: other new items change nothing.

@@ -258,51 +258,56 @@ class _Row:
             raise AttributeError(name) from None
 
 
-def created_records(
+def created_columns(
     model: type[Audited], rows: Iterable[Any], actor: Actor
-) -> list[dict[str, Any]]:
+) -> dict[str, list[Any]]:
     """:func:`created_record` for many rows of one model written in bulk (each with ``id``
-    and ``values``), their ``changes`` already serialised as the JSON column does it.
+    and ``values``), as the columns of the change log (a list of values each, in the order
+    of ``rows``), their ``changes`` already serialised as the JSON column does it.
 
     The same records, made for an import's tens of thousands of rows: the changes are
     written column by column (:func:`_changes_texts`), the row's scope and label read off
-    its values, and the records share the moment of their write."""
+    its values, the records share the moment of their write, and no record is built as a
+    dict of its own (the bulk insert takes columns)."""
     rows = list(rows)
     scope = model.audit_scope.fget  # type: ignore[attr-defined]
     label = model.audit_label.fget  # type: ignore[attr-defined]
-    common = {
-        "at": utcnow(),
-        "actor_id": actor.user_id,
-        "actor_label": actor.label,
-        "ip": actor.ip,
-        "action": AuditAction.CREATE.value,
-        "object_type": model.__tablename__,  # type: ignore[attr-defined]
+    views = [_Row(row.id, row.values) for row in rows]
+    scopes = list(map(scope, views))
+    n = len(rows)
+    return {
+        "at": [utcnow()] * n,
+        "actor_id": [actor.user_id] * n,
+        "actor_label": [actor.label] * n,
+        "ip": [actor.ip] * n,
+        "action": [AuditAction.CREATE.value] * n,
+        "object_type": [model.__tablename__] * n,  # type: ignore[attr-defined]
+        "object_id": [row.id for row in rows],
+        "object_label": list(map(label, views)),
+        "ecole_id": [s[0] for s in scopes],
+        "collectivite_id": [s[1] for s in scopes],
+        "changes": _changes_texts([row.values for row in rows], model.__audit_exclude__ | {"id"}),
     }
-    texts = _changes_texts([row.values for row in rows], model.__audit_exclude__ | {"id"})
-    records = []
-    for row, changes in zip(rows, texts, strict=True):
-        view = _Row(row.id, row.values)
-        ecole_id, collectivite_id = scope(view)
-        records.append(
-            {
-                **common,
-                "object_id": row.id,
-                "object_label": label(view),
-                "ecole_id": ecole_id,
-                "collectivite_id": collectivite_id,
-                "changes": changes,
-            }
-        )
-    return records
+
+
+def created_records(
+    model: type[Audited], rows: Iterable[Any], actor: Actor
+) -> list[dict[str, Any]]:
+    """:func:`created_columns`, a record (a dict) per row."""
+    columns = created_columns(model, rows, actor)
+    return [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ]
 
 
 def _changes_texts(rows: list[dict[str, Any]], excluded: frozenset[str]) -> list[str]:
     """For each row, the JSON text of its changes as created (``{key: [null, value]}`` for
     each value not None, outside ``excluded``), exactly as json.dumps writes them.
 
-    Written column by column: a column's members are written as ``"key": [null, value]``
+    Written column by column: a column's members are written as ``"key": [null, value], ``
     in one pass, each distinct date, moment or enum member once (an import's rows share
-    them), then each row joins its members."""
+    them), then each row joins its members (an empty text for a value None) and drops the
+    last separator."""
     texts = [""] * len(rows)
     by_keys: dict[tuple[str, ...], list[int]] = {}
     for i, values in enumerate(rows):
@@ -314,16 +319,16 @@ def _changes_texts(rows: list[dict[str, Any]], excluded: frozenset[str]) -> list
             if key not in excluded
         ]
         for i, row_members in zip(positions, zip(*members, strict=True), strict=True):
-            texts[i] = "{" + ", ".join([m for m in row_members if m is not None]) + "}"
+            texts[i] = "{" + "".join(row_members)[:-2] + "}"
     return texts
 
 
-def _members(head: str, values: list[Any]) -> list[str | None]:
-    """``head`` + the JSON of each value + ``]``; None for a value None."""
+def _members(head: str, values: list[Any]) -> list[str]:
+    """``head`` + the JSON of each value + ``], ``; an empty text for a value None."""
     kinds = set(map(type, values)) - {type(None)}
     if kinds <= {str} or kinds <= {int}:
         write = _encode_text if kinds == {str} else int.__repr__
-        return [None if v is None else head + write(v) + "]" for v in values]
+        return ["" if v is None else head + write(v) + "], " for v in values]
     written: dict[Any, str] = {}
     if len(kinds) == 1:
         (kind,) = kinds
@@ -331,20 +336,20 @@ def _members(head: str, values: list[Any]) -> list[str | None]:
         # One kind (and one time zone): equal values print alike.
         if not issubclass(kind, datetime) or len({v.tzinfo for v in values if v}) == 1:
             return [
-                None
+                ""
                 if v is None
-                else (written.get(v) or written.setdefault(v, head + _ENCODE(convert(v)) + "]"))
+                else (written.get(v) or written.setdefault(v, head + _ENCODE(convert(v)) + "], "))
                 for v in values
             ]
-    out: list[str | None] = []
+    out: list[str] = []
     for v in values:
         if v is None:
-            out.append(None)
+            out.append("")
             continue
         seen = (v, type(v), getattr(v, "tzinfo", None))
         member = written.get(seen)
         if member is None:
-            member = written[seen] = head + _ENCODE(_plain_of(type(v))(v)) + "]"
+            member = written[seen] = head + _ENCODE(_plain_of(type(v))(v)) + "], "
         out.append(member)
     return out
 

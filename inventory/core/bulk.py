@@ -67,12 +67,23 @@ def _resolve_references(values: dict[str, Any], keys: Sequence[str]) -> None:
     """Replace staged rows and ORM objects given as foreign keys (``keys``) by their ids,
     in place."""
     for key in keys:
-        value = values.get(key)
-        # The exact type first: most values are plain ids, and an import has millions.
-        if type(value) is not int and isinstance(value, Staged | Base):
-            if value.id is None:
-                raise RuntimeError("a staged row references a row that is not written yet")
-            values[key] = value.id
+        if key in values:
+            values[key] = _id_of(values[key])
+
+
+def _id_of(value: Any) -> Any:
+    """A foreign key's value: the id of a staged row or ORM object, else the value."""
+    if type(value) is int or value is None:
+        return value
+    if isinstance(value, Staged | Base):
+        if value.id is None:
+            raise RuntimeError("a staged row references a row that is not written yet")
+        return value.id
+    return value
+
+
+def _table_of(model: type[Base] | Table) -> Table:
+    return model if isinstance(model, Table) else model.__table__  # type: ignore[return-value]
 
 
 _FOREIGN_KEYS: dict[Table, tuple[str, ...]] = {}
@@ -215,35 +226,37 @@ class Checkpoints:
 
 
 class BulkInsert:
-    """Stage rows with :meth:`add` (or :meth:`add_unreferenced`), write them all with
-    :meth:`flush` (parents first); with ``writes``, the writes that return nothing run
-    in the background (:class:`BackgroundWrites`)."""
+    """Stage rows with :meth:`add` (or, as columns, :meth:`add_columns`), write them all
+    with :meth:`flush` (parents first); with ``writes``, the writes that return nothing
+    run in the background (:class:`BackgroundWrites`)."""
 
     def __init__(self, session: Session, writes: BackgroundWrites | None = None) -> None:
         self.session = session
         self.writes = writes
         self.staged: dict[Table, list[Staged]] = {}
-        self.unreferenced: dict[Table, list[Staged]] = {}
+        self.unreferenced: dict[Table, list[dict[str, list[Any]]]] = {}
 
     def add(self, model: type[Base] | Table, **values: Any) -> Staged:
-        return self._stage(self.staged, model, values)
-
-    def add_unreferenced(self, model: type[Base] | Table, **values: Any) -> Staged:
-        """A row no other row references and whose id is not wanted: written without
-        reading its id back, hence without waiting for the writes before it."""
-        return self._stage(self.unreferenced, model, values)
-
-    @staticmethod
-    def _stage(
-        into: dict[Table, list[Staged]], model: type[Base] | Table, values: dict[str, Any]
-    ) -> Staged:
         row = Staged(model, values)
-        table = model if isinstance(model, Table) else model.__table__
-        into.setdefault(table, []).append(row)  # type: ignore[arg-type]
+        self.staged.setdefault(_table_of(model), []).append(row)
         return row
 
+    def add_columns(self, model: type[Base] | Table, **columns: list[Any]) -> None:
+        """Rows no other row references and whose ids are not wanted, given column by
+        column (each key's values, row by row; foreign keys may be staged rows): written
+        after the staged rows, without reading ids back, hence without waiting for the
+        writes before them, and with no object per row."""
+        if len({len(values) for values in columns.values()}) > 1:
+            raise ValueError("columns of unequal lengths")
+        if isinstance(model, type) and issubclass(model, audit.Audited):
+            raise TypeError("an audited row's change-log record needs its id: use add()")
+        self.unreferenced.setdefault(_table_of(model), []).append(columns)
+
     def __len__(self) -> int:
-        return sum(len(rows) for d in (self.staged, self.unreferenced) for rows in d.values())
+        staged = sum(len(rows) for rows in self.staged.values())
+        return staged + sum(
+            len(next(iter(c.values()), ())) for cs in self.unreferenced.values() for c in cs
+        )
 
     def flush(self) -> None:
         if not self.staged and not self.unreferenced:
@@ -251,13 +264,17 @@ class BulkInsert:
         connection = self.session.connection()
         actor = audit.current_actor()
         # sorted_tables puts every table after the tables its foreign keys point to.
-        for staged, with_ids in ((self.staged, True), (self.unreferenced, False)):
-            for table in Base.metadata.sorted_tables:
-                rows = staged.pop(table, None)
-                if rows:
-                    self._write(connection, table, rows, actor, with_ids)
-            if staged:  # a table outside the metadata: a programming error
-                raise RuntimeError(f"unknown tables staged: {list(staged)}")
+        for table in Base.metadata.sorted_tables:
+            if rows := self.staged.pop(table, None):
+                self._write(connection, table, rows, actor)
+        for table in Base.metadata.sorted_tables:
+            for columns in self.unreferenced.pop(table, ()):
+                for key in _foreign_keys(table):
+                    if key in columns:
+                        columns[key] = [_id_of(v) for v in columns[key]]
+                _insert_columns(connection, table, columns, run=self._run)
+        if self.staged or self.unreferenced:  # a table outside the metadata: a mistake
+            raise RuntimeError(f"unknown tables staged: {[*self.staged, *self.unreferenced]}")
 
     def _run(self, write: Write) -> None:
         (self.writes.submit if self.writes is not None else _now)(write)
@@ -268,7 +285,6 @@ class BulkInsert:
         table: Table,
         rows: list[Staged],
         actor: audit.Actor,
-        with_ids: bool,
     ) -> None:
         # One write per set of keys: every row of a write binds the same columns.
         by_keys: dict[tuple[str, ...], list[Staged]] = {}
@@ -278,7 +294,7 @@ class BulkInsert:
             by_keys.setdefault(tuple(row.values), []).append(row)
         for group in by_keys.values():
             params = [row.values for row in group]
-            if with_ids and "id" in table.c:
+            if "id" in table.c:
                 ids = self._insert_returning_ids(connection, table, params)
                 for row, new_id in zip(group, ids, strict=True):
                     row.id = new_id
@@ -286,11 +302,9 @@ class BulkInsert:
                 _insert_many(connection, table, params, run=self._run)
         model = rows[0].model
         if isinstance(model, type) and issubclass(model, audit.Audited):
-            if not with_ids:
-                raise RuntimeError("an audited row's change-log record needs its id")
-            records = audit.created_records(model, rows, actor)
+            records = audit.created_columns(model, rows, actor)
             # Their changes come serialised (as the JSON column would): no second pass.
-            _insert_many(
+            _insert_columns(
                 connection,
                 audit.AuditRecord.__table__,  # type: ignore[arg-type]
                 records,
@@ -359,22 +373,37 @@ def _insert_many(
 
     The statements and their values are prepared here; ``run`` executes them (now, or in
     the background: :class:`BackgroundWrites`)."""
-    if not params:
+    if params:
+        values = {key: [row[key] for row in params] for key in params[0]}
+        _insert_columns(connection, table, values, serialised, run)
+
+
+def _insert_columns(
+    connection: Connection,
+    table: Table,
+    values: dict[str, list[Any]],
+    serialised: Sequence[str] = (),
+    run: Callable[[Write], None] = _now,
+) -> None:
+    """:func:`_insert_many` for rows given as columns: each key's values, row by row."""
+    rows = len(next(iter(values.values()), ()))
+    if not rows:
         return
     dialect = connection.dialect
-    keys = list(params[0])
+    keys = list(values)
     if (
         dialect.name not in ("sqlite", "postgresql")
         or any(key not in table.c for key in keys)
         # A default computed in Python for a column not given: SQLAlchemy computes it.
-        or any(c.default is not None and c.key not in params[0] for c in table.c)
+        or any(c.default is not None and c.key not in values for c in table.c)
     ):
+        params = [dict(zip(keys, row, strict=True)) for row in zip(*values.values(), strict=True)]
         run(partial(connection.execute, insert(table), params))
         return
     columns = [table.c[key] for key in keys]
     converted = [
         _convert_column(
-            [row[key] for row in params],
+            values[key],
             None if key in serialised else c.type.dialect_impl(dialect).bind_processor(dialect),
             not isinstance(c.type, JSON),
         )
@@ -397,12 +426,12 @@ def _insert_many(
     )
     full = head + ", ".join([one_row] * per_statement)
     statements = []
-    for start in range(0, len(params), per_statement):
+    for start in range(0, rows, per_statement):
         end = start + per_statement
-        values = tuple(chain.from_iterable(zip(*(c[start:end] for c in converted), strict=True)))
-        n = min(end, len(params)) - start
+        flat = tuple(chain.from_iterable(zip(*(c[start:end] for c in converted), strict=True)))
+        n = min(end, rows) - start
         sql = full if n == per_statement else head + ", ".join([one_row] * n)
-        statements.append((sql, values))
+        statements.append((sql, flat))
     run(partial(_execute_all, connection.connection.driver_connection, statements))
 
 

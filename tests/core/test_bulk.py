@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 
 from inventory.core import audit
 from inventory.core.bulk import BackgroundWrites, BulkInsert
-from inventory.orgs.models import Academie, Commune, Departement
+from inventory.orgs.models import (
+    Academie,
+    Collectivite,
+    CollectiviteKind,
+    Commune,
+    Departement,
+    collectivite_members,
+)
 
 
 def test_staged_rows_reference_each_other_and_get_their_own_ids(app, db_session):
@@ -44,6 +51,37 @@ def test_staged_rows_reference_each_other_and_get_their_own_ids(app, db_session)
     assert first.object_label == "Commune 0"
     assert first.changes["insee"] == [None, "90000"]
     assert first.changes["departement_id"] == [None, dept.id]
+
+
+def test_rows_given_as_columns_reference_staged_rows(app, db_session):
+    """Rows no one references (an association table here) come as columns, after the
+    staged rows they point to; an audited model or columns of unequal lengths are refused."""
+    with app.app_context(), audit.acting_as(audit.Actor(None, "import test")):
+        from inventory.extensions import db
+
+        bulk = BulkInsert(db.session)
+        academie = bulk.add(Academie, code="97", name="Test")
+        dept = bulk.add(Departement, code="097", name="Test", academie_id=academie)
+        communes = [
+            bulk.add(Commune, insee=f"97{n:03d}", name=f"Commune {n}", departement_id=dept)
+            for n in range(3)
+        ]
+        epci = bulk.add(
+            Collectivite, kind=CollectiviteKind.EPCI, name="EPCI test", departement_id=dept
+        )
+        bulk.add_columns(collectivite_members, collectivite_id=[epci] * 3, commune_id=communes)
+        with pytest.raises(ValueError):
+            bulk.add_columns(collectivite_members, collectivite_id=[epci], commune_id=[])
+        with pytest.raises(TypeError):
+            bulk.add_columns(Academie, code=["96"], name=["Audited"])
+        assert len(bulk) == 9
+        bulk.flush()
+        db.session.commit()
+        assert len(bulk) == 0
+
+    members = db_session.execute(select(collectivite_members)).all()
+    assert sorted(members) == sorted((epci.id, c.id) for c in communes)
+    assert db_session.get(Collectivite, epci.id).members[0].insee.startswith("97")
 
 
 def test_a_rolled_back_bulk_write_leaves_neither_rows_nor_records(app, db_session):
