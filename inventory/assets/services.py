@@ -12,7 +12,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import True_
 
 from inventory.assets import socle
@@ -36,9 +35,9 @@ from inventory.assets.models import (
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.assets.socle import Coverage, PlaceStatus
-from inventory.core import audit, policy, search, uploads
+from inventory.core import audit, errors, policy, search, uploads
 from inventory.core.db import utcnow
-from inventory.core.errors import DomainError
+from inventory.core.errors import ConflictError, DomainError
 from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
 from inventory.core.policy import Action, Subject
 from inventory.core.text import fold
@@ -47,10 +46,6 @@ from inventory.orgs.models import Classroom, Collectivite, Commune, Ecole
 
 class AssetError(DomainError):
     pass
-
-
-class ConflictError(DomainError):
-    """Someone else saved the record since it was loaded."""
 
 
 STATUS_LABELS = {
@@ -470,13 +465,12 @@ def move_asset(
 
 
 def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise ConflictError(
+    errors.commit(
+        session,
+        ConflictError(
             _l("Someone else saved this item at the same moment. Reload it and try again.")
-        ) from None
+        ),
+    )
 
 
 @dataclass

@@ -26,7 +26,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
 from inventory.assets.models import (
     Asset,
@@ -39,7 +38,7 @@ from inventory.assets.services import STATUS_LABELS as ASSET_STATUS_LABELS
 from inventory.assets.services import WORK_KIND_LABELS, WORK_STATUS_LABELS
 from inventory.assets.socle import target_clause
 from inventory.changelog.services import history_of
-from inventory.core import policy, uploads
+from inventory.core import errors, policy, uploads
 from inventory.core.audit import AuditRecord
 from inventory.core.errors import DomainError
 from inventory.core.pagination import Page, paginate
@@ -74,8 +73,8 @@ class GrantError(DomainError):
     pass
 
 
-class ConflictError(GrantError):
-    """Someone else saved the record since it was loaded (answered with 409)."""
+class ConflictError(GrantError, errors.ConflictError):
+    """Someone else saved the dossier since it was loaded."""
 
 
 STATUS_LABELS = {
@@ -116,13 +115,12 @@ def _require(user: Subject, action: Action, obj: Any, session: Session) -> None:
 
 
 def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise ConflictError(
+    errors.commit(
+        session,
+        ConflictError(
             _l("Someone else saved this record at the same moment. Reload it and try again.")
-        ) from None
+        ),
+    )
 
 
 def _check_version(loaded: int | None, current: int) -> None:

@@ -47,9 +47,9 @@ from inventory.assets.models import (
     Manufacturer,
 )
 from inventory.auth.models import User, UserScope
-from inventory.core import audit, policy, uploads
+from inventory.core import audit, errors, policy, uploads
 from inventory.core.db import DriverQuery, driver_cursor, utcnow
-from inventory.core.errors import DomainError
+from inventory.core.errors import ConflictError, DomainError
 from inventory.core.mail import send_mail
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Role, Scope, ScopeKind, Subject
@@ -99,7 +99,7 @@ class HelpdeskError(DomainError):
     pass
 
 
-class TicketConflict(HelpdeskError):
+class TicketConflict(HelpdeskError, ConflictError):
     """Someone else changed the ticket since the form was loaded."""
 
 
@@ -134,13 +134,12 @@ def _text(config: Any, lazy: Any) -> str:
 
 
 def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise TicketConflict(
+    errors.commit(
+        session,
+        TicketConflict(
             _l("Someone else changed this ticket at the same moment. Check it and try again.")
-        ) from None
+        ),
+    )
 
 
 # -- the public scan page ------------------------------------------------------------------

@@ -22,11 +22,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
 from inventory.assets.models import Asset, AssetStatus, EquipmentCategory, StatusChange
 from inventory.auth.models import User, UserScope
-from inventory.core import audit, policy, uploads
+from inventory.core import audit, errors, policy, uploads
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
 from inventory.core.errors import DomainError
@@ -89,7 +88,7 @@ class TrainingError(DomainError):
     pass
 
 
-class ConflictError(TrainingError):
+class ConflictError(TrainingError, errors.ConflictError):
     """Someone else saved the session since it was loaded."""
 
 
@@ -170,13 +169,12 @@ def _claim(session: Session, ts: TrainingSession, loaded: int) -> None:
 
 
 def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise ConflictError(
+    errors.commit(
+        session,
+        ConflictError(
             _l("Someone else saved this session at the same moment. Reload it and try again.")
-        ) from None
+        ),
+    )
 
 
 # -- change log of the linked rows ---------------------------------------------------------

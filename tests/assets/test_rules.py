@@ -203,6 +203,34 @@ def test_optimistic_locking(db_session, database_url, room):
     assert db_session.get(Asset, asset.id).notes == "their edit"
 
 
+def test_a_save_that_loses_the_race_at_commit_is_a_conflict(db_session, database_url, room):
+    """The form's version matched when it was checked, but someone else's save landed
+    before this one's UPDATE: the ORM's version check refuses it, and the user gets the
+    conflict message, not an error page, with their save rolled back."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    asset = new_asset(db_session, room)
+    loaded_version, model = asset.version, asset.model
+    engine = create_engine(database_url)
+    with Session(engine) as other:
+        other.get(Asset, asset.id).notes = "their edit"
+        other.commit()
+    engine.dispose()
+    with pytest.raises(services.ConflictError) as err:
+        services.update_asset(
+            db_session,
+            ADMIN,
+            asset,
+            version=loaded_version,
+            fields=services.AssetFields(notes="my edit"),
+            tag=asset.tag,
+            model=model,
+        )
+    assert "at the same moment" in str(err.value.message)
+    assert db_session.get(Asset, asset.id).notes == "their edit"
+
+
 def test_a_classroom_meets_the_socle_only_with_items_in_service(db_session, room):
     def complete():
         db_session.expire_all()
