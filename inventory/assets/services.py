@@ -839,13 +839,11 @@ def list_works(
     session: Session, user: Subject, filters: WorkFilters, page: int, per_page: int
 ) -> Page[NetworkWork]:
     order = (NetworkWork.id.desc(),)
-    stmt = (
-        policy.visible(user, filters.apply(select(NetworkWork)), NetworkWork)
-        .options(selectinload(NetworkWork.classrooms), selectinload(NetworkWork.ecole))
-        .order_by(*order)
+    rows = policy.visible(user, select(NetworkWork), NetworkWork).options(
+        selectinload(NetworkWork.classrooms), selectinload(NetworkWork.ecole)
     )
     keys = policy.visible(user, filters.apply(select(NetworkWork.id)), NetworkWork).order_by(*order)
-    return paginate(session, stmt, page, per_page, key_stmt=keys)
+    return paginate(session, rows, page, per_page, key_stmt=keys)
 
 
 def work_detail(session: Session, user: Subject, work_id: int) -> NetworkWork:
@@ -944,10 +942,10 @@ def missing_socle_classrooms(
             Ecole.name, Ecole.id, Classroom.position, Classroom.id
         )
 
-    stmt = narrowed(select(Classroom)).options(
+    rows = policy.visible(user, select(Classroom), Classroom).options(
         selectinload(Classroom.ecole).selectinload(Ecole.commune)
     )
-    return paginate(session, stmt, page, per_page, key_stmt=narrowed(select(Classroom.id)))
+    return paginate(session, rows, page, per_page, key_stmt=narrowed(select(Classroom.id)))
 
 
 @dataclass

@@ -59,10 +59,13 @@ def paginate(
     *,
     key_stmt: Select[Any] | None = None,
 ) -> Page[Any]:
-    """Page ``stmt``. ``key_stmt`` selects only the ordered primary keys of the same rows;
-    when given, the offset runs on that narrow query (an index-only scan) and the full
-    rows are fetched for the page's keys alone, so that deep pages stay cheap."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    """Page ``stmt``. ``key_stmt`` selects the ordered primary keys of the rows to list,
+    with every condition: the count and the offset then run on that narrow query (an
+    index-only scan), and ``stmt`` only loads the page's rows by key. It needs the policy
+    and its loading options, not the list's filters: the keys have passed them, and a
+    search's index match, say, would run once more for nothing."""
+    counted = (key_stmt if key_stmt is not None else stmt).order_by(None)
+    total = session.scalar(select(func.count()).select_from(counted.subquery()))
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     offset = (page - 1) * per_page

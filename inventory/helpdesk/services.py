@@ -688,13 +688,9 @@ def ticket_queue(
         order: tuple[Any, ...] = (Ticket.created_at, Ticket.id)
     else:
         order = (Ticket.created_at.desc(), Ticket.id.desc())
-    stmt = (
-        policy.visible(user, filters.apply(select(Ticket), user), Ticket)
-        .options(*_queue_options())
-        .order_by(*order)
-    )
+    rows = policy.visible(user, select(Ticket), Ticket).options(*_queue_options())
     keys = policy.visible(user, filters.apply(select(Ticket.id), user), Ticket).order_by(*order)
-    return paginate(session, stmt, page, per_page, key_stmt=keys)
+    return paginate(session, rows, page, per_page, key_stmt=keys)
 
 
 def user_names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:

@@ -88,19 +88,11 @@ def list_schools(
     session: Session, user: Subject, filters: SchoolFilters, page: int, per_page: int
 ) -> Page[Ecole]:
     """One page of the schools ``user`` may see, sorted by name."""
-    stmt = (
-        policy.visible(user, filters.apply(select(Ecole), session), Ecole)
-        .options(
-            selectinload(Ecole.commune),
-            selectinload(Ecole.collectivite),
-            selectinload(Ecole.circonscription),
-        )
-        .order_by(Ecole.name, Ecole.id)
-    )
+    rows = policy.visible(user, select(Ecole), Ecole).options(selectinload(Ecole.commune))
     keys = policy.visible(user, filters.apply(select(Ecole.id), session), Ecole).order_by(
         Ecole.name, Ecole.id
     )
-    return paginate(session, stmt, page, per_page, key_stmt=keys)
+    return paginate(session, rows, page, per_page, key_stmt=keys)
 
 
 @dataclass
