@@ -175,30 +175,38 @@ def test_address_conflicts_are_flagged(db_session, room):
     assert [(value, other.tag) for value, other in conflicts] == [("00:1a:2b:3c:4d:5e", a.tag)]
 
 
-def test_optimistic_locking(db_session, database_url, room):
+def _saved_meanwhile_by_someone_else(database_url, asset):
+    """Another user's edit of ``asset``, committed through a connection of their own."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    asset = new_asset(db_session, room)
-    loaded_version = asset.version
     engine = create_engine(database_url)
     with Session(engine) as other:
-        theirs = other.get(Asset, asset.id)
-        theirs.notes = "their edit"
+        other.get(Asset, asset.id).notes = "their edit"
         other.commit()
     engine.dispose()
+
+
+def _my_edit(db_session, asset, loaded_version, model):
+    services.update_asset(
+        db_session,
+        ADMIN,
+        asset,
+        version=loaded_version,
+        fields=services.AssetFields(notes="my edit"),
+        tag=asset.tag,
+        model=model,
+    )
+
+
+def test_optimistic_locking(db_session, database_url, room):
+    asset = new_asset(db_session, room)
+    loaded_version = asset.version
+    _saved_meanwhile_by_someone_else(database_url, asset)
     db_session.expire_all()
     model = asset.model
     with pytest.raises(services.ConflictError):
-        services.update_asset(
-            db_session,
-            ADMIN,
-            asset,
-            version=loaded_version,
-            fields=services.AssetFields(notes="my edit"),
-            tag=asset.tag,
-            model=model,
-        )
+        _my_edit(db_session, asset, loaded_version, model)
     db_session.rollback()
     assert db_session.get(Asset, asset.id).notes == "their edit"
 
@@ -207,26 +215,11 @@ def test_a_save_that_loses_the_race_at_commit_is_a_conflict(db_session, database
     """The form's version matched when it was checked, but someone else's save landed
     before this one's UPDATE: the ORM's version check refuses it, and the user gets the
     conflict message, not an error page, with their save rolled back."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
-
     asset = new_asset(db_session, room)
     loaded_version, model = asset.version, asset.model
-    engine = create_engine(database_url)
-    with Session(engine) as other:
-        other.get(Asset, asset.id).notes = "their edit"
-        other.commit()
-    engine.dispose()
+    _saved_meanwhile_by_someone_else(database_url, asset)
     with pytest.raises(services.ConflictError) as err:
-        services.update_asset(
-            db_session,
-            ADMIN,
-            asset,
-            version=loaded_version,
-            fields=services.AssetFields(notes="my edit"),
-            tag=asset.tag,
-            model=model,
-        )
+        _my_edit(db_session, asset, loaded_version, model)
     assert "at the same moment" in str(err.value.message)
     assert db_session.get(Asset, asset.id).notes == "their edit"
 
