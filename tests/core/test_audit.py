@@ -245,6 +245,112 @@ def test_declared_links_are_logged_with_the_columns_of_the_same_flush(rooms, db_
     assert deleted.changes["classrooms"] == ["Salle A, Salle B", None]
 
 
+def test_a_link_never_loaded_is_not_read(registry, db_session):
+    """A change to the columns alone reads none of the declared relationships."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from inventory.training.models import (
+        SessionFormat,
+        SessionMode,
+        SessionStatus,
+        Trainer,
+        TrainingSession,
+    )
+
+    ecole = db_session.get(Ecole, registry["schools"]["0940176F"][0])
+    with audit.acting_as(audit.Actor(None, "test")):
+        ts = TrainingSession(
+            title="Prise en main",
+            starts_at=datetime(2030, 3, 4, 13, tzinfo=UTC),
+            duration_minutes=90,
+            mode=SessionMode.ON_SITE,
+            format=SessionFormat.WORKSHOP,
+            status=SessionStatus.PLANNED,
+            schools=[ecole],
+            trainers=[Trainer(name="Zoé Roux")],
+        )
+        db_session.add(ts)
+        db_session.commit()
+        ts = db_session.get(TrainingSession, ts.id)
+        statements = []
+
+        def seen(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        engine = db_session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            ts.place = "Salle polyvalente"
+            db_session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    # The record's scope reads the schools; no other link is loaded.
+    links = ("topics", "categories", "assets", "trainers", "attendees", "follow_ups", "documents")
+    assert not [s for s in statements if any(f"training_{k}" in s for k in links[3:])]
+    assert not [s for s in statements if any(f"training_session_{k}" in s for k in links[:3])]
+    assert _records_of(db_session, ts)[-1].changes == {"place": [None, "Salle polyvalente"]}
+
+
+def test_owned_rows_are_logged_by_their_text_or_their_number(registry, db_session):
+    """A session's trainers by name, follow-ups by text (and done), participants counted."""
+    from datetime import UTC, date, datetime
+
+    from inventory.training.models import (
+        Attendee,
+        FollowUpAction,
+        SessionFormat,
+        SessionMode,
+        SessionStatus,
+        Trainer,
+        TrainingSession,
+    )
+
+    ecole = db_session.get(Ecole, registry["schools"]["0940176F"][0])
+    with audit.acting_as(audit.Actor(None, "test")):
+        ts = TrainingSession(
+            title="Prise en main",
+            starts_at=datetime(2030, 3, 4, 13, tzinfo=UTC),
+            duration_minutes=90,
+            mode=SessionMode.ON_SITE,
+            format=SessionFormat.WORKSHOP,
+            status=SessionStatus.PLANNED,
+            schools=[ecole],
+            trainers=[Trainer(name="Zoé Roux"), Trainer(name="Élise Martin", organisation="ERUN")],
+        )
+        db_session.add(ts)
+        db_session.commit()
+        (created,) = _records_of(db_session, ts)
+        assert created.changes["schools"] == [None, "0940176F"]
+        assert created.changes["trainers"] == [None, "Zoé Roux; Élise Martin (ERUN)"]
+        assert "attendees" not in created.changes and "follow_ups" not in created.changes
+
+        # The same trainers as new rows: the text is unchanged, nothing is logged for them.
+        with db_session.no_autoflush:
+            ts.trainers = [Trainer(name=t.name, organisation=t.organisation) for t in ts.trainers]
+            ts.status = SessionStatus.HELD
+            ts.attendees = [Attendee(name="Anne Leroy", role="teacher")]
+            ts.follow_ups = [FollowUpAction(text="Deuxième séance", due_on=date(2030, 4, 1))]
+        db_session.commit()
+        assert _records_of(db_session, ts)[-1].changes == {
+            "status": ["planned", "held"],
+            "attendees": [None, 1],  # named participants are counted, never named
+            "follow_ups": [None, "Deuxième séance (2030-04-01)"],
+        }
+
+        with db_session.no_autoflush:
+            ts.follow_ups = [
+                FollowUpAction(text="Deuxième séance", due_on=date(2030, 4, 1), done=True)
+            ]
+            ts.attendees.append(Attendee(name="Marc Petit", role="director"))
+        db_session.commit()
+        assert _records_of(db_session, ts)[-1].changes == {
+            "attendees": [1, 2],
+            "follow_ups": ["Deuxième séance (2030-04-01)", "Deuxième séance (2030-04-01) ✓"],
+        }
+
+
 def test_linked_shows_members_and_declarations_are_checked():
     from inventory.assets.models import NetworkWork
 
