@@ -79,7 +79,7 @@ class Linked:
 
     def __post_init__(self) -> None:
         if (self.show is None) != self.count:
-            raise ValueError("Linked needs either show or count=True, not both")
+            raise ValueError("Linked shows the members (show) or counts them (count=True)")
 
     def text(self, members: Iterable[Any]) -> str | int | None:
         members = list(members)
@@ -99,7 +99,9 @@ class Audited:
     (:class:`Linked`): adding, removing or replacing members through the relationship
     logs the members before and after, as a column's values, in the record of the flush
     that writes them. Members changed in place are their own business: a member whose
-    changes matter is audited itself."""
+    changes matter is audited itself. A save spread over several flushes gets a record
+    per flush: a service that loads a collection to replace it after setting columns
+    (an autoflush) makes its changes under ``session.no_autoflush`` to keep one record."""
 
     __audit_exclude__: frozenset[str] = frozenset({"search_text"})
     __audit_links__: ClassVar[Mapping[str, Linked]] = {}
