@@ -45,8 +45,9 @@ from inventory.orgs.models import (
     Departement,
     Ecole,
 )
-from inventory.training import services as training
+from inventory.training.attachments import add_document as add_training_document
 from inventory.training.models import TrainingDocument, TrainingSession
+from inventory.training.sessions import SessionFields, plan_session
 from tests.conftest import ADMIN, annuaire_rows, login, to_csv
 
 OTHER_UAI = "0350999" + uai_check_letter("0350999")
@@ -187,10 +188,10 @@ def world(app, registry, make_user, db_session, tmp_path):
 
     def training_session(ecole):
         # A session of yesterday (planned, so "to record"), with an attachment.
-        ts = training.plan_session(
+        ts = plan_session(
             db_session,
             ADMIN,
-            training.SessionFields(
+            SessionFields(
                 title=f"Atelier ENI {ecole.name}",
                 day=date.today() - timedelta(days=1),
                 start=time(14, 0),
@@ -199,7 +200,7 @@ def world(app, registry, make_user, db_session, tmp_path):
                 external_trainers=[("Élise Martin", "Canopé")],
             ),
         )
-        doc = training.add_document(
+        doc = add_training_document(
             db_session, ADMIN, ts, "support.pdf", PDF_HEADER, training_files
         )
         return ts.id, doc.id

@@ -24,7 +24,7 @@ from sqlalchemy import inspect as inspect_state
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from inventory.core.audit import Audited
+from inventory.core.audit import Audited, Linked
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
 from inventory.core.text import fold
 from inventory.orgs.models import Classroom, Collectivite, Ecole
@@ -303,6 +303,8 @@ class NetworkWork(Audited, Base):
     classrooms: Mapped[list[Classroom]] = relationship(secondary=work_classrooms)
 
     __mapper_args__ = {"version_id_col": version}
+    # The rooms the works cover are part of the works' record.
+    __audit_links__ = {"classrooms": Linked("name")}
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:

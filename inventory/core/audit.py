@@ -2,14 +2,16 @@
 
 Every model that mixes in :class:`Audited` gets a record per insert, update and delete,
 holding who acted (set once per request or CLI command with :func:`acting_as`), from where,
-and the changed fields before and after.
+and the changed fields before and after. A model also names the relationships whose
+members belong in its record (``__audit_links__``, each shown as :class:`Linked` says):
+their changes join the column changes of the same flush, in the same record.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -18,10 +20,11 @@ from decimal import Decimal
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import attrgetter
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 from sqlalchemy.orm.attributes import NO_VALUE
 
 from inventory.core.db import Base, UTCDateTime, utcnow
@@ -60,10 +63,48 @@ def unset_actor(token: Token[Actor]) -> None:
     _actor.reset(token)
 
 
+@dataclass(frozen=True)
+class Linked:
+    """How the change log shows the members of one of a model's relationships.
+
+    Each member is shown by ``show`` (an attribute name, such as ``"uai"``, or a function
+    of the member), the texts sorted and joined by ``sep``; with ``count=True`` the log
+    holds only how many there are, for members it should not name (people, say). An empty
+    relationship is logged as None, like an empty column.
+    """
+
+    show: str | Callable[[Any], Any] | None = None
+    sep: str = ", "
+    count: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.show is None) != self.count:
+            raise ValueError("Linked shows the members (show) or counts them (count=True)")
+
+    def text(self, members: Iterable[Any]) -> str | int | None:
+        members = list(members)
+        if not members:
+            return None
+        if self.count:
+            return len(members)
+        show = attrgetter(self.show) if isinstance(self.show, str) else self.show
+        assert show is not None
+        return self.sep.join(sorted(str(show(m)) for m in members))
+
+
 class Audited:
-    """Mixin: changes to this model are recorded in the change log."""
+    """Mixin: changes to this model are recorded in the change log.
+
+    ``__audit_links__`` names the relationships whose members the record shows, and how
+    (:class:`Linked`): adding, removing or replacing members through the relationship
+    logs the members before and after, as a column's values, in the record of the flush
+    that writes them. Members changed in place are their own business: a member whose
+    changes matter is audited itself. A save spread over several flushes gets a record
+    per flush: a service that loads a collection to replace it after setting columns
+    (an autoflush) makes its changes under ``session.no_autoflush`` to keep one record."""
 
     __audit_exclude__: frozenset[str] = frozenset({"search_text"})
+    __audit_links__: ClassVar[Mapping[str, Linked]] = {}
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:
@@ -167,8 +208,31 @@ def _column_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
     return changes
 
 
+def _link_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
+    """The declared relationships whose members this flush changes, as text before and
+    after. Read from the relationships' history: a collection never loaded has none, and
+    costs no query."""
+    changes: dict[str, list[Any]] = {}
+    attrs = inspect(obj).attrs
+    for key, linked in obj.__audit_links__.items():
+        hist = attrs[key].history
+        if action is AuditAction.UPDATE and not hist.has_changes():
+            continue
+        before = None
+        if action is not AuditAction.CREATE:
+            before = linked.text((*hist.unchanged, *hist.deleted))
+        after = None
+        if action is not AuditAction.DELETE:
+            after = linked.text((*hist.unchanged, *hist.added))
+        if before != after:
+            changes[key] = [before, after]
+    return changes
+
+
 def _record(obj: Audited, action: AuditAction, actor: Actor) -> dict[str, Any] | None:
     changes = _column_changes(obj, action)
+    if obj.__audit_links__:
+        changes.update(_link_changes(obj, action))
     if action is AuditAction.UPDATE and not changes:
         return None
     ecole_id, collectivite_id = obj.audit_scope
@@ -193,7 +257,8 @@ def created_record(
     """The record of a row inserted without the ORM (see core.bulk), from its values.
 
     The model's ``audit_scope`` and ``audit_label`` are read off the values, so a model
-    whose properties follow relationships cannot be inserted that way."""
+    whose properties follow relationships cannot be inserted that way; nor are its
+    declared links logged (a row written in bulk has no relationship history)."""
     row = SimpleNamespace(**values, id=object_id)
     excluded = model.__audit_exclude__
     changes = {
@@ -370,6 +435,18 @@ def _write_change_log(session: Session, flush_context: Any) -> None:
                     rows.append(row)
     if rows:
         session.connection().execute(AuditRecord.__table__.insert(), rows)
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _check_links(mapper: Mapper[Any], cls: type) -> None:
+    """A model's declared links must be relationships of it: say so at start-up."""
+    if not issubclass(cls, Audited):
+        return
+    for key, linked in cls.__audit_links__.items():
+        if key not in mapper.relationships:
+            raise ArgumentError(f"{cls.__name__}.__audit_links__: {key!r} is no relationship")
+        if not isinstance(linked, Linked):
+            raise ArgumentError(f"{cls.__name__}.__audit_links__[{key!r}]: not a Linked")
 
 
 @event.listens_for(AuditRecord, "before_update")

@@ -19,7 +19,7 @@ from inventory.extensions import db
 from inventory.orgs import services
 from inventory.orgs.forms import NATURE_LABELS, ClassroomForm, ImportForm, SchoolFilterForm
 from inventory.orgs.models import Circonscription, Classroom, Collectivite, Ecole, SchoolNature
-from inventory.training import services as training
+from inventory.training import lists as training
 from inventory.web import allow, int_arg
 
 bp = Blueprint("orgs", __name__)

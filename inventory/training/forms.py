@@ -27,16 +27,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from inventory.core.forms import options
 from inventory.orgs.forms import MultiCheckboxField
-from inventory.training.services import (
-    COVERAGE_SHOW,
-    FORMAT_LABELS,
-    MAX_COUNT,
-    MAX_DELAY_DAYS,
-    MAX_DURATION,
-    MIN_DURATION,
-    MODE_LABELS,
-    ROLE_LABELS,
-)
+from inventory.training.choices import FORMAT_LABELS, MODE_LABELS, ROLE_LABELS
+from inventory.training.coverage import COVERAGE_SHOW, MAX_DELAY_DAYS
+from inventory.training.sessions import MAX_COUNT, MAX_DURATION, MIN_DURATION
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 SATISFACTION = {

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.assets.models import Asset, EquipmentCategory
-from inventory.core.audit import Audited
+from inventory.core.audit import Audited, Linked
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
 from inventory.orgs.models import Classroom, Ecole
 
@@ -116,7 +116,7 @@ class TrainingSession(Audited, Base):
     attendees: Mapped[list[Attendee]] = relationship(
         back_populates="session", cascade="all, delete-orphan", order_by="Attendee.id"
     )
-    actions: Mapped[list[FollowUpAction]] = relationship(
+    follow_ups: Mapped[list[FollowUpAction]] = relationship(
         back_populates="session", cascade="all, delete-orphan", order_by="FollowUpAction.id"
     )
     documents: Mapped[list[TrainingDocument]] = relationship(
@@ -124,6 +124,17 @@ class TrainingSession(Audited, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    # The linked rows, as the change log shows them (the named participants counted only).
+    __audit_links__ = {
+        "schools": Linked("uai"),
+        "topics": Linked("code"),
+        "categories": Linked("code"),
+        "assets": Linked("tag"),
+        "trainers": Linked("label", sep="; "),
+        "attendees": Linked(count=True),
+        "follow_ups": Linked("audit_text", sep="; "),
+        "documents": Linked("filename", sep="; "),
+    }
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:
@@ -147,6 +158,11 @@ class Trainer(Base):
     name: Mapped[str] = mapped_column(String(150))
     organisation: Mapped[str | None] = mapped_column(String(150))
     session: Mapped[TrainingSession] = relationship(back_populates="trainers")
+
+    @property
+    def label(self) -> str:
+        """The name, and the organisation when there is one: «Élise Martin (ERUN)»."""
+        return f"{self.name} ({self.organisation})" if self.organisation else self.name
 
 
 class Attendee(Base):
@@ -177,7 +193,14 @@ class FollowUpAction(Base):
     text: Mapped[str] = mapped_column(String(300))
     due_on: Mapped[date | None] = mapped_column(Date)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
-    session: Mapped[TrainingSession] = relationship(back_populates="actions")
+    session: Mapped[TrainingSession] = relationship(back_populates="follow_ups")
+
+    @property
+    def audit_text(self) -> str:
+        """The action as the session's change log shows it: its text, due date and a ✓
+        once done, so that marking it done is a change of the session."""
+        due = f" ({self.due_on.isoformat()})" if self.due_on else ""
+        return f"{self.text}{due}{' ✓' if self.done else ''}"
 
 
 class TrainingDocument(Base):

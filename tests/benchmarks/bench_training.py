@@ -6,7 +6,7 @@ filter out), equips most schools (assets with their lifecycle steps), and record
 training sessions in the département and as many per school elsewhere (bulk, not
 measured). Then times ``GET /accompagnement/couverture`` for a trainer (role formateur)
 whose scope is the département: the default view (overdue schools, longest wait first)
-and the full list by name; under them, ``training.services.coverage`` and the filter
+and the full list by name; under them, ``training.coverage.coverage_report`` and the filter
 form's ``orgs.services.filter_choices`` alone.
 
 Run with every benchmark by ``scripts/bench``, or alone with
@@ -259,7 +259,7 @@ def run(backend: Backend, *, scale: float = 1.0) -> list[Result]:
     from inventory.core.policy import Role, ScopeKind
     from inventory.extensions import db
     from inventory.orgs.services import filter_choices
-    from inventory.training import services
+    from inventory.training.coverage import CoverageFilters, coverage_report
 
     n_schools = max(100, round(SCHOOLS * scale))
     n_sessions = max(500, round(SESSIONS * scale))
@@ -282,13 +282,13 @@ def run(backend: Backend, *, scale: float = 1.0) -> list[Result]:
                 f"over {len(stats.samples)}"
             )
         with app.app_context():
-            report = services.coverage(db.session, reader, services.CoverageFilters())
+            report = coverage_report(db.session, reader, CoverageFilters())
             db.session.remove()
             if report.total.schools != built.schools:
                 raise AssertionError(f"{report.total.schools} schools in the report")
 
             def coverage() -> None:
-                services.coverage(db.session, reader, services.CoverageFilters())
+                coverage_report(db.session, reader, CoverageFilters())
                 db.session.remove()
 
             def choices() -> None:
@@ -320,7 +320,7 @@ def run(backend: Backend, *, scale: float = 1.0) -> list[Result]:
             service.median,
             "ms",
             None,
-            f"training.services.coverage(default filters) for the same reader, "
+            f"training.coverage.coverage_report(default filters) for the same reader, "
             f"{len(service.samples)} runs",
         )
     )

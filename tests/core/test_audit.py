@@ -146,3 +146,231 @@ def test_changes_of_rows_written_in_bulk_are_what_json_dumps_writes():
         assert text == json.dumps({k: v for k, v in one.items() if k not in excluded})
     assert json.loads(texts[1])["at"] == [None, "2025-09-02T09:30:00+01:00"]
     assert json.loads(texts[2])["mixed"] == [None, "2.50"]
+
+
+# -- relationships a model declares (__audit_links__) -------------------------------------------
+def _records_of(db_session, obj):
+    return db_session.scalars(
+        select(AuditRecord)
+        .filter_by(object_type=obj.__tablename__, object_id=obj.id)
+        .order_by(AuditRecord.id)
+    ).all()
+
+
+@pytest.fixture
+def rooms(registry, db_session):
+    """Three classrooms of one school, by name."""
+    ecole = db_session.get(Ecole, registry["schools"]["0940176F"][0])
+    found = db_session.scalars(
+        select(Classroom).filter_by(ecole_id=ecole.id).order_by(Classroom.id)
+    ).all()
+    assert len(found) >= 3
+    for room, name in zip(found, ("Salle C", "Salle A", "Salle B"), strict=False):
+        room.name = name
+    db_session.commit()
+    return ecole, found[:3]
+
+
+def test_declared_links_are_logged_with_the_columns_of_the_same_flush(rooms, db_session):
+    from inventory.assets.models import NetworkWork, WorkKind, WorkStatus
+
+    ecole, (c, a, b) = rooms
+    with audit.acting_as(audit.Actor(None, "test")):
+        work = NetworkWork(
+            ecole_id=ecole.id,
+            collectivite_id=ecole.collectivite_id,
+            kind=WorkKind.CABLING,
+            title="Câblage",
+            status=WorkStatus.PLANNED,
+            classrooms=[c, a],
+        )
+        db_session.add(work)
+        db_session.commit()
+        (created,) = _records_of(db_session, work)
+        # Members are shown sorted, whatever the order they were given in.
+        assert created.changes["classrooms"] == [None, "Salle A, Salle C"]
+        assert created.changes["title"] == [None, "Câblage"]
+
+        # A column and a member in one flush: one record holds both. (Loading the expired
+        # collection would flush the title first, in a record of its own.)
+        with db_session.no_autoflush:
+            work.title = "Câblage des salles"
+            work.classrooms.append(b)
+        db_session.commit()
+        record = _records_of(db_session, work)[-1]
+        assert record.action == "update"
+        assert record.changes == {
+            "title": ["Câblage", "Câblage des salles"],
+            "classrooms": ["Salle A, Salle C", "Salle A, Salle B, Salle C"],
+        }
+
+        work.classrooms.remove(c)  # removed, nothing else
+        db_session.commit()
+        assert _records_of(db_session, work)[-1].changes == {
+            "classrooms": ["Salle A, Salle B, Salle C", "Salle A, Salle B"]
+        }
+
+        work.classrooms = [c]  # replaced
+        db_session.commit()
+        assert _records_of(db_session, work)[-1].changes == {
+            "classrooms": ["Salle A, Salle B", "Salle C"]
+        }
+
+        count = len(_records_of(db_session, work))
+        work.classrooms = [c]  # the same set again, through another list
+        db_session.commit()
+        work.classrooms.append(a)  # a member added and taken back before the flush
+        work.classrooms.remove(a)
+        db_session.commit()
+        assert len(_records_of(db_session, work)) == count
+
+        with db_session.no_autoflush:
+            work.notes = "Reporté"
+            work.classrooms = []
+        db_session.commit()
+        assert _records_of(db_session, work)[-1].changes == {
+            "classrooms": ["Salle C", None],
+            "notes": [None, "Reporté"],
+        }
+
+        work.classrooms = [a, b]
+        db_session.commit()
+        work_id = work.id
+        db_session.delete(work)
+        db_session.commit()
+    deleted = db_session.scalars(
+        select(AuditRecord).filter_by(object_type="network_works", object_id=work_id)
+    ).all()[-1]
+    assert deleted.action == "delete"
+    assert deleted.changes["classrooms"] == ["Salle A, Salle B", None]
+
+
+def test_a_link_never_loaded_is_not_read(registry, db_session):
+    """A change to the columns alone reads none of the declared relationships."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from inventory.training.models import (
+        SessionFormat,
+        SessionMode,
+        SessionStatus,
+        Trainer,
+        TrainingSession,
+    )
+
+    ecole = db_session.get(Ecole, registry["schools"]["0940176F"][0])
+    with audit.acting_as(audit.Actor(None, "test")):
+        ts = TrainingSession(
+            title="Prise en main",
+            starts_at=datetime(2030, 3, 4, 13, tzinfo=UTC),
+            duration_minutes=90,
+            mode=SessionMode.ON_SITE,
+            format=SessionFormat.WORKSHOP,
+            status=SessionStatus.PLANNED,
+            schools=[ecole],
+            trainers=[Trainer(name="Zoé Roux")],
+        )
+        db_session.add(ts)
+        db_session.commit()
+        ts = db_session.get(TrainingSession, ts.id)
+        statements = []
+
+        def seen(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        engine = db_session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            ts.place = "Salle polyvalente"
+            db_session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    # The record's scope reads the schools; no other link is loaded.
+    links = ("topics", "categories", "assets", "trainers", "attendees", "follow_ups", "documents")
+    assert not [s for s in statements if any(f"training_{k}" in s for k in links[3:])]
+    assert not [s for s in statements if any(f"training_session_{k}" in s for k in links[:3])]
+    assert _records_of(db_session, ts)[-1].changes == {"place": [None, "Salle polyvalente"]}
+
+
+def test_owned_rows_are_logged_by_their_text_or_their_number(registry, db_session):
+    """A session's trainers by name, follow-ups by text (and done), participants counted."""
+    from datetime import UTC, date, datetime
+
+    from inventory.training.models import (
+        Attendee,
+        FollowUpAction,
+        SessionFormat,
+        SessionMode,
+        SessionStatus,
+        Trainer,
+        TrainingSession,
+    )
+
+    ecole = db_session.get(Ecole, registry["schools"]["0940176F"][0])
+    with audit.acting_as(audit.Actor(None, "test")):
+        ts = TrainingSession(
+            title="Prise en main",
+            starts_at=datetime(2030, 3, 4, 13, tzinfo=UTC),
+            duration_minutes=90,
+            mode=SessionMode.ON_SITE,
+            format=SessionFormat.WORKSHOP,
+            status=SessionStatus.PLANNED,
+            schools=[ecole],
+            trainers=[Trainer(name="Zoé Roux"), Trainer(name="Élise Martin", organisation="ERUN")],
+        )
+        db_session.add(ts)
+        db_session.commit()
+        (created,) = _records_of(db_session, ts)
+        assert created.changes["schools"] == [None, "0940176F"]
+        assert created.changes["trainers"] == [None, "Zoé Roux; Élise Martin (ERUN)"]
+        assert "attendees" not in created.changes and "follow_ups" not in created.changes
+
+        # The same trainers as new rows: the text is unchanged, nothing is logged for them.
+        with db_session.no_autoflush:
+            ts.trainers = [Trainer(name=t.name, organisation=t.organisation) for t in ts.trainers]
+            ts.status = SessionStatus.HELD
+            ts.attendees = [Attendee(name="Anne Leroy", role="teacher")]
+            ts.follow_ups = [FollowUpAction(text="Deuxième séance", due_on=date(2030, 4, 1))]
+        db_session.commit()
+        assert _records_of(db_session, ts)[-1].changes == {
+            "status": ["planned", "held"],
+            "attendees": [None, 1],  # named participants are counted, never named
+            "follow_ups": [None, "Deuxième séance (2030-04-01)"],
+        }
+
+        with db_session.no_autoflush:
+            ts.follow_ups = [
+                FollowUpAction(text="Deuxième séance", due_on=date(2030, 4, 1), done=True)
+            ]
+            ts.attendees.append(Attendee(name="Marc Petit", role="director"))
+        db_session.commit()
+        assert _records_of(db_session, ts)[-1].changes == {
+            "attendees": [1, 2],
+            "follow_ups": ["Deuxième séance (2030-04-01)", "Deuxième séance (2030-04-01) ✓"],
+        }
+
+
+def test_linked_shows_members_and_declarations_are_checked():
+    from inventory.assets.models import NetworkWork
+
+    room = type("Room", (), {})
+    rooms = [room(), room()]
+    rooms[0].name, rooms[1].name = "b", "a"
+    assert audit.Linked("name").text(rooms) == "a, b"
+    assert audit.Linked(lambda r: r.name.upper(), sep="; ").text(rooms) == "A; B"
+    assert audit.Linked(count=True).text(rooms) == 2
+    assert audit.Linked("name").text([]) is None and audit.Linked(count=True).text([]) is None
+    with pytest.raises(ValueError):
+        audit.Linked()
+    with pytest.raises(ValueError):
+        audit.Linked("name", count=True)
+
+    class Misdeclared(audit.Audited):
+        __audit_links__ = {"title": audit.Linked("name")}  # a column, not a relationship
+
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import ArgumentError
+
+    with pytest.raises(ArgumentError, match="title"):
+        audit._check_links(inspect(NetworkWork), Misdeclared)

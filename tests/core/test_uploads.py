@@ -18,7 +18,7 @@ from inventory.core.errors import DomainError
 from inventory.core.uploads import UploadError
 from inventory.grants import services as grants
 from inventory.helpdesk import photos
-from inventory.training import services as training
+from inventory.training import attachments as training
 
 MB = 1024 * 1024
 

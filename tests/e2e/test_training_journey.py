@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from inventory.training.services import LOCAL_TZ
+from inventory.training.times import LOCAL_TZ
 from tests.e2e.axe import check_a11y
 from tests.training.test_sessions import A1, A2, days_ago, in_service
 

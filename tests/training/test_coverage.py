@@ -9,7 +9,8 @@ from sqlalchemy import select
 from inventory.assets import services as equip
 from inventory.assets.models import AssetStatus
 from inventory.orgs.models import Ecole
-from inventory.training import services
+from inventory.training.coverage import CoverageFilters, coverage_report
+from inventory.training.sessions import cancel_session
 from tests.conftest import ADMIN
 from tests.training.test_sessions import (
     A1,
@@ -49,7 +50,7 @@ def test_coverage_of_the_equipped_schools(app, world, registry, db_session):
     in_service(db_session, ids[A1], days_ago(20), category="vpi")
     session_at(db_session, [ids[A1]], days_ago(-3))
     cancelled = session_at(db_session, [ids[A1]], days_ago(50))
-    services.cancel_session(db_session, ADMIN, cancelled, version=cancelled.version)
+    cancel_session(db_session, ADMIN, cancelled, version=cancelled.version)
     # A2: trained 20 days before its equipment went into service: accompanied, delay -10.
     in_service(db_session, ids[A2], days_ago(10))
     session_at(db_session, [ids[A2]], days_ago(20), held=True)
@@ -102,7 +103,7 @@ def test_coverage_of_the_equipped_schools(app, world, registry, db_session):
     admin = client_for(app, world.users["admin"])
     rows, overdue = listed(admin, "?days=60")
     assert [r[0] for r in rows] == [B1, A1] and overdue == 2
-    report = services.coverage(db_session, ADMIN, services.CoverageFilters(days=60))
+    report = coverage_report(db_session, ADMIN, CoverageFilters(days=60))
     circos = {g.key: g for g in report.by_circonscription}
     a = circos[world.circo_a]
     assert (a.equipped, a.equipped_accompanied, a.waiting, a.overdue) == (5, 3, 2, 1)

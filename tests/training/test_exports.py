@@ -15,8 +15,11 @@ from sqlalchemy import select
 
 from inventory.core.uploads import UploadError
 from inventory.orgs.models import Classroom
-from inventory.training import documents, services
+from inventory.training import calendar
+from inventory.training.attachments import DOCUMENT_MAX_BYTES, add_document
 from inventory.training.models import TrainingDocument
+from inventory.training.sessions import cancel_session
+from inventory.training.times import local, local_day, to_utc
 from tests.conftest import ADMIN
 from tests.training.test_sessions import (
     A1,
@@ -53,7 +56,7 @@ def test_calendar_export_parses_back_and_is_scoped(app, world, db_session):
     held = session_at(db_session, [world.ids[A2]], days_ago(5), held=True, title="ENT")
     elsewhere = session_at(db_session, [world.ids[B1]], days_ago(-5), title="Fresnes")
     cancelled = session_at(db_session, [world.ids[A1]], days_ago(-6), title="Annulée")
-    services.cancel_session(db_session, ADMIN, cancelled, version=cancelled.version)
+    cancel_session(db_session, ADMIN, cancelled, version=cancelled.version)
 
     client = client_for(app, world.users["trainer_a"])
     response = client.get("/accompagnement/planning.ics")
@@ -124,12 +127,12 @@ def test_private_feed_link_works_without_a_session_until_the_password_changes(
 
 def test_ics_folding_never_cuts_a_character():
     line = "DESCRIPTION:" + "é" * 100 + "x" * 3
-    folded = documents.fold(line)
+    folded = calendar.fold(line)
     parts = folded.encode().split(b"\r\n")
     assert all(len(p) <= 75 for p in parts)
     assert all(p.startswith(b" ") for p in parts[1:])
     assert "".join(p.decode()[1:] if i else p.decode() for i, p in enumerate(parts)) == line
-    assert documents.ics_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+    assert calendar.ics_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
 
 
 def pdf_text(data: bytes) -> str:
@@ -240,17 +243,17 @@ def test_attachments_are_checked_by_content(app, world, db_session):
         assert not stored.exists()
 
     # 20 MB at most (the service checks it; the request size limit comes first over HTTP).
-    big = b"%PDF-1.7\n" + bytes(services.DOCUMENT_MAX_BYTES)
+    big = b"%PDF-1.7\n" + bytes(DOCUMENT_MAX_BYTES)
     folder = Path(app.config["UPLOAD_FOLDER"]) / "training"
     with pytest.raises(UploadError) as err:
-        services.add_document(db_session, ADMIN, ts, "gros.pdf", big, folder)
+        add_document(db_session, ADMIN, ts, "gros.pdf", big, folder)
     assert err.value.field == "file"
     assert count(db_session, TrainingDocument) == 0
     assert not any(folder.iterdir())
 
 
 def test_local_time_helpers():
-    summer = services.to_utc(datetime(2030, 7, 1).date(), datetime(2030, 7, 1, 9).time())
+    summer = to_utc(datetime(2030, 7, 1).date(), datetime(2030, 7, 1, 9).time())
     assert summer == datetime(2030, 7, 1, 7, tzinfo=UTC)
-    assert services.local_day(datetime(2030, 7, 1, 22, 30, tzinfo=UTC)).isoformat() == "2030-07-02"
-    assert timedelta(0) == services.local(summer).utcoffset() - timedelta(hours=2)
+    assert local_day(datetime(2030, 7, 1, 22, 30, tzinfo=UTC)).isoformat() == "2030-07-02"
+    assert timedelta(0) == local(summer).utcoffset() - timedelta(hours=2)

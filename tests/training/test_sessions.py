@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from inventory.assets import services as equip
 from inventory.assets.models import AssetStatus, EquipmentCategory, StatusChange
 from inventory.auth.models import User
+from inventory.core.audit import AuditRecord
 from inventory.orgs.models import Classroom
-from inventory.training import services
 from inventory.training.models import (
     Attendee,
     FollowUpAction,
@@ -28,6 +28,14 @@ from inventory.training.models import (
     TrainingSession,
     TrainingTopic,
 )
+from inventory.training.sessions import (
+    Report,
+    SessionFields,
+    cancel_session,
+    plan_session,
+    record_session,
+)
+from inventory.training.times import LOCAL_TZ
 from tests.conftest import ADMIN, login
 
 # Three elementary schools of the circonscription Créteil 1 (collectivité Créteil), and one
@@ -114,11 +122,11 @@ def session_at(
     duration=90,
 ):
     """A session made through the service (as an administrator), held if asked."""
-    start = starts_at.astimezone(services.LOCAL_TZ)
-    ts = services.plan_session(
+    start = starts_at.astimezone(LOCAL_TZ)
+    ts = plan_session(
         db_session,
         ADMIN,
-        services.SessionFields(
+        SessionFields(
             title=title,
             day=start.date(),
             start=start.time().replace(tzinfo=None),
@@ -131,11 +139,11 @@ def session_at(
         ),
     )
     if held:
-        services.record_session(
+        record_session(
             db_session,
             ADMIN,
             ts,
-            services.Report(teachers=4, directors=1, municipal_staff=0),
+            Report(teachers=4, directors=1, municipal_staff=0),
             version=ts.version,
         )
     return ts
@@ -158,8 +166,8 @@ def in_service(db_session, ecole_id, at, category="eni"):
 
 
 def days_ago(n: int, hour: int = 10) -> datetime:
-    day = datetime.now(services.LOCAL_TZ).date() - timedelta(days=n)
-    return datetime.combine(day, time(hour), tzinfo=services.LOCAL_TZ).astimezone(UTC)
+    day = datetime.now(LOCAL_TZ).date() - timedelta(days=n)
+    return datetime.combine(day, time(hour), tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def plan_form(world, **extra: Any) -> dict[str, Any]:
@@ -423,7 +431,9 @@ def test_past_planned_session_is_flagged_then_recorded(app, world, db_session):
         ("Anne Leroy", "teacher", world.ids[A2], room.id),  # the school follows the classroom
         ("Marc Petit", "director", world.ids[A1], None),
     ]
-    assert [(a.text, a.done) for a in ts.actions] == [("Deuxième séance sur les tablettes", False)]
+    assert [(a.text, a.done) for a in ts.follow_ups] == [
+        ("Deuxième séance sur les tablettes", False)
+    ]
     detail = client.get(f"/accompagnement/{past.id}").get_data(as_text=True)
     assert "Anne Leroy" in detail and "on veut une suite" in detail
     flagged = client.get("/accompagnement?status=to_record").get_data(as_text=True)
@@ -529,6 +539,15 @@ def test_history_lists_the_changes_of_the_session_and_its_links(app, world, db_s
     history = html.split('id="history-title"')[1]
     assert "Nouveau titre" in history and "trainer_a@example.org" in history
     assert f"{A1}, {A2}" in history  # the schools, which no column holds
+    # One save, one record: the columns and the linked rows together.
+    edits = db_session.scalars(
+        select(AuditRecord)
+        .filter_by(object_type="training_sessions", object_id=ts.id, action="update")
+        .order_by(AuditRecord.id)
+    ).all()
+    assert len(edits) == 1
+    assert edits[0].changes["title"] == ["Prise en main de l'ENI", "Nouveau titre"]
+    assert edits[0].changes["schools"] == [A1, f"{A1}, {A2}"]
 
 
 # -- scope and roles ----------------------------------------------------------------------
@@ -581,7 +600,7 @@ def test_municipal_staff_and_auditors_read_only(app, world, db_session, reader):
     ts = session_at(db_session, [world.ids[A1]], days_ago(-4), title="Atelier visualiseur")
     held = session_at(db_session, [world.ids[A2]], days_ago(4), held=True, title="ENT")
     dropped = session_at(db_session, [world.ids[A1]], days_ago(-6), title="Séance annulée")
-    services.cancel_session(db_session, ADMIN, dropped, version=dropped.version)
+    cancel_session(db_session, ADMIN, dropped, version=dropped.version)
     client = client_for(app, world.users[reader])
     listing = client.get("/accompagnement").get_data(as_text=True)
     assert "Atelier visualiseur" in listing and "ENT" in listing

@@ -1,11 +1,9 @@
-"""What sessions print and export: the iCalendar feed and the attendance sheet (PDF)."""
+"""The attendance sheet of a session, printed to be signed there (PDF)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from xml.sax.saxutils import escape
@@ -29,126 +27,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from inventory.core.db import utcnow
-from inventory.training.models import SessionMode, TrainingSession
-from inventory.training.services import FORMAT_LABELS, MODE_LABELS, ends_at, local
+from inventory.training.choices import FORMAT_LABELS, MODE_LABELS
+from inventory.training.models import TrainingSession
+from inventory.training.times import ends_at, local
 
-# -- iCalendar (RFC 5545) ------------------------------------------------------------------
-CRLF = "\r\n"
-
-
-def ics_text(value: str) -> str:
-    """Escape a TEXT value: backslash, semicolon, comma and line breaks."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\r", "\\n")
-        .replace("\n", "\\n")
-    )
-
-
-def fold(line: str, limit: int = 75) -> str:
-    """Fold a content line at ``limit`` octets, never inside a UTF-8 character; each
-    continuation line starts with one space (which counts in its octets)."""
-    if len(line.encode()) <= limit:
-        return line
-    parts: list[str] = []
-    current, size, room = [], 0, limit
-    for char in line:
-        width = len(char.encode())
-        if size + width > room:
-            parts.append("".join(current))
-            current, size, room = [], 0, limit - 1
-        current.append(char)
-        size += width
-    parts.append("".join(current))
-    return (CRLF + " ").join(parts)
-
-
-def ics_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-@dataclass(frozen=True)
-class Event:
-    uid: str
-    start: datetime
-    end: datetime
-    summary: str
-    location: str
-    description: str
-    url: str
-    sequence: int
-
-
-def calendar(events: Iterable[Event], name: str, stamp: datetime | None = None) -> bytes:
-    stamp = stamp or utcnow()
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Socle//Accompagnement//FR",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{ics_text(name)}",
-        "X-WR-TIMEZONE:Europe/Paris",
-    ]
-    for e in events:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{e.uid}",
-            f"DTSTAMP:{ics_time(stamp)}",
-            f"DTSTART:{ics_time(e.start)}",
-            f"DTEND:{ics_time(e.end)}",
-            f"SEQUENCE:{e.sequence}",
-            f"SUMMARY:{ics_text(e.summary)}",
-            f"LOCATION:{ics_text(e.location)}",
-            f"DESCRIPTION:{ics_text(e.description)}",
-            f"URL:{e.url}",
-            "STATUS:CONFIRMED",
-            "TRANSP:OPAQUE",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return (CRLF.join(fold(line) for line in lines) + CRLF).encode()
-
-
-def session_event(ts: TrainingSession, host: str, url: str, locale: str) -> Event:
-    """One session as a calendar event (texts in the current locale)."""
-    schools = [f"{e.name} ({e.commune.name})" for e in ts.schools]
-    if ts.place:
-        location = ts.place
-    elif ts.mode is SessionMode.REMOTE:
-        location = str(MODE_LABELS[SessionMode.REMOTE])
-    else:
-        location = "; ".join(
-            " ".join(p for p in (e.name, e.address, e.postal_code, e.commune.name) if p)
-            for e in ts.schools
-        )
-    lines = [
-        f"{FORMAT_LABELS[ts.format]}, {MODE_LABELS[ts.mode]}",
-        _("Schools: %(names)s", names="; ".join(schools)),
-    ]
-    if ts.topics:
-        lines.append(_("Topics: %(names)s", names="; ".join(t.label(locale) for t in ts.topics)))
-    if ts.trainers:
-        names = [f"{t.name} ({t.organisation})" if t.organisation else t.name for t in ts.trainers]
-        lines.append(_("Trainers: %(names)s", names="; ".join(names)))
-    lines.append(url)
-    return Event(
-        uid=f"training-session-{ts.id}@{host}",
-        start=ts.starts_at,
-        end=ends_at(ts),
-        summary=ts.title,
-        location=location,
-        description="\n".join(lines),
-        url=url,
-        sequence=ts.version,
-    )
-
-
-# -- attendance sheet ----------------------------------------------------------------------
 FONT, FONT_BOLD = "SocleSans", "SocleSans-Bold"
 BLANK_ROWS = 4
 
@@ -220,15 +102,7 @@ def attendance_sheet(ts: TrainingSession, locale: str) -> bytes:
         facts.append((_("Place"), ts.place))
     facts.append((_("Schools"), "; ".join(f"{e.name} ({e.uai})" for e in ts.schools)))
     if ts.trainers:
-        facts.append(
-            (
-                _("Trainers"),
-                "; ".join(
-                    f"{t.name} ({t.organisation})" if t.organisation else t.name
-                    for t in ts.trainers
-                ),
-            )
-        )
+        facts.append((_("Trainers"), "; ".join(t.label for t in ts.trainers)))
     if ts.topics:
         facts.append((_("Topics"), "; ".join(t.label(locale) for t in ts.topics)))
     if ts.categories:
