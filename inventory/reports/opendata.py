@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -475,6 +476,12 @@ def _schools(session: Session, ecole_ids: Sequence[int]) -> dict[int, SchoolPlac
     return out
 
 
+def _coordinate(value: float) -> str:
+    """A coordinate in plain decimals, never in exponent form (a longitude near the
+    Greenwich meridian would read 1.2e-05)."""
+    return format(Decimal(repr(value)), "f")
+
+
 def geo_point(points: Sequence[tuple[float, float]]) -> str | None:
     """'lat, lon' as the Annuaire's position column writes it: one point as it is, several
     by their mean (to 6 decimals, about 10 cm)."""
@@ -485,7 +492,7 @@ def geo_point(points: Sequence[tuple[float, float]]) -> str | None:
     else:
         lat = round(sum(p[0] for p in points) / len(points), 6)
         lon = round(sum(p[1] for p in points) / len(points), 6)
-    return f"{lat}, {lon}"
+    return f"{_coordinate(lat)}, {_coordinate(lon)}"
 
 
 def _located(schools: Sequence[SchoolPlace]) -> list[tuple[float, float]]:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markupsafe import escape
 from openpyxl import load_workbook
 from sqlalchemy import select, update
@@ -419,6 +421,27 @@ def test_the_seat_position_comes_from_the_schools_at_the_seat():
         "48.75113972238502, 2.3235583553613646"
     )
     assert opendata.seat_position(1, [_school(1, None, None)]) is None
+    # Near the Greenwich meridian, plain decimals still.
+    assert opendata.geo_point([(44.8378, 0.0000123)]) == "44.8378, 0.0000123"
+
+
+_coordinate = st.floats(min_value=-60, max_value=60, allow_nan=False)
+_located_school = st.tuples(st.sampled_from([1, 2, 3]), _coordinate, _coordinate)
+
+
+@given(st.lists(_located_school, min_size=1, max_size=12), st.sampled_from([None, 1, 2, 4]))
+def test_the_seat_position_lies_among_the_schools_it_comes_from(schools, seat):
+    """Whatever the schools: the point is within the box of the schools at the seat, or of
+    all of them when none is there, and reads as 'lat, lon'."""
+    places = [_school(c, lat, lon) for c, lat, lon in schools]
+    chosen = [s for s in schools if seat is not None and s[0] == seat] or schools
+    point = opendata.seat_position(seat, places)
+    assert point is not None and re.fullmatch(r"-?\d+\.\d+, -?\d+\.\d+", point)
+    lat, lon = (float(x) for x in point.split(", "))
+    for value, index in ((lat, 1), (lon, 2)):
+        low = min(s[index] for s in chosen)
+        high = max(s[index] for s in chosen)
+        assert low - 1e-6 <= value <= high + 1e-6
 
 
 # -- the documentation of the fields -----------------------------------------------------------
