@@ -69,6 +69,8 @@ class AnnuaireImporter(Importer):
         _c("libelle_departement"),
         _c("code_academie"),
         _c("libelle_academie"),
+        _c("code_region"),
+        _c("libelle_region"),
         _c("ecole_maternelle"),
         _c("ecole_elementaire"),
         _c("siren_siret"),
@@ -157,7 +159,7 @@ class AnnuaireImporter(Importer):
         # Nothing has been written so far: the row is valid from here on.
         dept = self.departements.get(dept_code)
         if dept is None:
-            acad = self._academie(acad_code.zfill(2), row.get("libelle_academie", ""))
+            acad = self._academie(acad_code.zfill(2), row.get("libelle_academie", ""), row)
             dept = self.bulk.add(
                 Departement,
                 code=dept_code,
@@ -165,6 +167,8 @@ class AnnuaireImporter(Importer):
                 academie_id=acad,
             )
             self.departements[dept_code] = dept
+        elif acad_code.zfill(2) in self.academies:
+            self._academie(acad_code.zfill(2), "", row)  # fills an empty region
         commune = self.communes.get(insee)
         if commune is None:
             commune = self.bulk.add(
@@ -173,11 +177,18 @@ class AnnuaireImporter(Importer):
             self.communes[insee] = commune
         return dept, commune
 
-    def _academie(self, code: str, label: str) -> Academie | Staged:
+    def _academie(self, code: str, label: str, row: Row) -> Academie | Staged:
+        region = row.get("code_region", "").strip() or None
+        region_name = row.get("libelle_region", "").strip() or None
         acad = self.academies.get(code)
         if acad is None:
-            acad = self.bulk.add(Academie, code=code, name=label or code)
+            acad = self.bulk.add(
+                Academie, code=code, name=label or code, region_code=region, region_name=region_name
+            )
             self.academies[code] = acad
+        elif region and not acad.region_code:
+            acad = self.academies[code] = self._editable(acad, Academie)
+            acad.region_code, acad.region_name = region, region_name
         return acad
 
     def _import_circonscription(self, uai: str, name: str, row: Row) -> Outcome:

@@ -45,12 +45,16 @@ LEVELS = ("PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2", "ULIS")
 
 
 class Academie(Audited, Base):
-    """An académie, identified by the ministry's code (``24`` Créteil)."""
+    """An académie, identified by the ministry's code (``24`` Créteil), and its région
+    académique as the Annuaire gives it (``Code_region`` ``11``, ``Libelle_region``
+    ``Ile-de-France``): empty until an Annuaire file that has them is imported."""
 
     __tablename__ = "academies"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    region_name: Mapped[str | None] = mapped_column(String(120))
     departements: Mapped[list[Departement]] = relationship(back_populates="academie")
 
 

@@ -345,7 +345,9 @@ def counted_facts(
         out[key].set_many(conds, values)
     seconds = seconds_between(session, Ticket.created_at, Ticket.resolved_at)
     stmt = select(keys["ticket"], seconds).where(*base, conds["resolved_tickets"])
-    for key, value in session.execute(stmt):
+    # In the tickets' order, so that the same tickets always give the same list (a stored
+    # summary compares equal to one computed again, on PostgreSQL too).
+    for key, value in session.execute(stmt.order_by(Ticket.id)):
         out[key].resolution_seconds.append(max(0.0, float(value or 0)))
     return out
 

@@ -712,6 +712,18 @@ def _opendata(name: str) -> Response:
     )
 
 
+@bp.get("/donnees-ouvertes")
+@allow(Action.EXPORT)
+def opendata_fields() -> str:
+    """What each field of the open-data files holds, and where Socle takes it from."""
+    endpoints = {
+        opendata.COLLECTIVITES: "reports.opendata_collectivites",
+        opendata.ECOLES: "reports.opendata_ecoles",
+    }
+    files = [(ds, endpoints[ds.name], endpoints[ds.name] + "_extended") for ds in opendata.DATASETS]
+    return render_template("reports/opendata_fields.html", files=files)
+
+
 @bp.get("/donnees-ouvertes/fr-en-aap-snee-collectivites")
 @allow(Action.EXPORT)
 def opendata_collectivites() -> Response:
@@ -722,6 +734,18 @@ def opendata_collectivites() -> Response:
 @allow(Action.EXPORT)
 def opendata_ecoles() -> Response:
     return _opendata(opendata.ECOLES)
+
+
+@bp.get("/donnees-ouvertes/fr-en-aap-snee-collectivites-etendu")
+@allow(Action.EXPORT)
+def opendata_collectivites_extended() -> Response:
+    return _opendata(opendata.COLLECTIVITES_EXTENDED)
+
+
+@bp.get("/donnees-ouvertes/fr-en-aap-snee-ecoles-etendu")
+@allow(Action.EXPORT)
+def opendata_ecoles_extended() -> Response:
+    return _opendata(opendata.ECOLES_EXTENDED)
 
 
 def _zip(data: bytes, filename: str) -> Response:

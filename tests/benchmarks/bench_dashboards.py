@@ -240,25 +240,26 @@ def expected_conventions(app: Flask) -> int:
     return int(n or 0)
 
 
-def national_aid_cents(app: Flask) -> int:
-    """The aid of the national dashboard, which the conventions' file must add up to."""
+def national_paid_cents(app: Flask) -> int:
+    """The aid received of the national dashboard, which the conventions' file
+    (montant_de_la_subvention, the aid paid) must add up to."""
     from inventory.extensions import db
     from inventory.reports import services
 
     with app.app_context():
         board = services.dashboard(db.session, Admin(), services.Level.SCOPE)
-        aid = board.totals["aid_cents"]
+        paid = board.totals["paid_cents"]
         db.session.remove()
-    return int(aid)
+    return int(paid)
 
 
 def read_csv(body: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
 
 
-def check_conventions(client: FlaskClient, url: str, expected: int, aid_cents: int) -> str:
-    """The file is not empty, holds one row per convention, and adds up to the dashboard's
-    aid; returns what was checked, for the details."""
+def check_conventions(client: FlaskClient, url: str, expected: int, paid_cents: int) -> str:
+    """The file is not empty, holds one row per convention, and its aid paid adds up to the
+    dashboard's aid received; returns what was checked, for the details."""
     from inventory.reports.opendata import COLLECTIVITES_COLUMNS
 
     rows = read_csv(fetch(client, url))
@@ -266,14 +267,17 @@ def check_conventions(client: FlaskClient, url: str, expected: int, aid_cents: i
         raise AssertionError(f"GET {url}: not the conventions' columns: {rows[:1]}")
     if len(rows) - 1 != expected or expected == 0:
         raise AssertionError(f"GET {url}: {len(rows) - 1} conventions, {expected} expected")
-    aid = COLLECTIVITES_COLUMNS.index("montant_de_la_subvention")
-    total = sum(Decimal(r[aid]) for r in rows[1:])
-    if total != Decimal(aid_cents) / 100:
+    paid = COLLECTIVITES_COLUMNS.index("montant_de_la_subvention")
+    total = sum(Decimal(r[paid]) for r in rows[1:])
+    if total != Decimal(paid_cents) / 100:
         raise AssertionError(
-            f"GET {url}: the conventions add up to {total} €, the dashboard to "
-            f"{Decimal(aid_cents) / 100} €"
+            f"GET {url}: the conventions' aid paid adds up to {total} €, the dashboard's "
+            f"aid received to {Decimal(paid_cents) / 100} €"
         )
-    return f"{expected:,} conventions (awarded dossiers), aid adding up to the dashboard's"
+    return (
+        f"{expected:,} conventions (awarded dossiers), aid paid adding up to the dashboard's "
+        "aid received"
+    )
 
 
 # -- the benchmark ---------------------------------------------------------------------------
@@ -333,7 +337,7 @@ def run(backend: Backend, *, scale: float = 1.0) -> list[Result]:
         acad = time_page(client, f"/tableau-de-bord/academie/{academie.id}", "académie", change)
         whole = time_page(client, "/tableau-de-bord", "national", change)
         conventions_url = f"{OPENDATA}/{CONVENTIONS}"
-        checked = check_conventions(client, conventions_url, expected, national_aid_cents(app))
+        checked = check_conventions(client, conventions_url, expected, national_paid_cents(app))
         log(f"  {conventions_url}: {checked}")
         conv_cold = timed(
             client, conventions_url, before=forget_everything, runs=COLD_RUNS, budget=COLD_BUDGET

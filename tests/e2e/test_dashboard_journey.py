@@ -14,7 +14,11 @@ from flask import Flask
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from inventory.reports.opendata import COLLECTIVITES_COLUMNS, ECOLES_COLUMNS
+from inventory.reports.opendata import (
+    COLLECTIVITES_COLUMNS,
+    ECOLES_COLUMNS,
+    ECOLES_EXTENDED_COLUMNS,
+)
 from tests.e2e.axe import check_a11y
 from tests.reports.test_consistency import programme  # noqa: F401
 
@@ -98,10 +102,23 @@ def test_the_dan_follows_the_programme_down_to_a_classroom(
     ]
     assert len(sheet) == 2  # the header and the one département
     conventions = _csv(
-        _download(page, page.locator('main a[href*="fr-en-aap-snee-collectivites"][href*="csv"]'))
+        _download(page, page.locator('main a[href*="fr-en-aap-snee-collectivites?format=csv"]'))
     )
     assert tuple(conventions[0]) == COLLECTIVITES_COLUMNS and len(conventions) == 3
     schools = _csv(
-        _download(page, page.locator('main a[href*="fr-en-aap-snee-ecoles"][href*="csv"]'))
+        _download(page, page.locator('main a[href*="fr-en-aap-snee-ecoles?format=csv"]'))
     )
     assert tuple(schools[0]) == ECOLES_COLUMNS and len(schools) == 4
+    extended = _csv(
+        _download(page, page.locator('main a[href*="fr-en-aap-snee-ecoles-etendu?format=csv"]'))
+    )
+    assert tuple(extended[0]) == ECOLES_EXTENDED_COLUMNS and len(extended) == 4
+
+    # What each field holds and where it comes from.
+    page.get_by_role(
+        "link", name=translate("What each field holds and where it comes from")
+    ).click()
+    page.wait_for_url(url("/tableau-de-bord/donnees-ouvertes"))
+    expect(page.locator("main table code", has_text="montant_de_la_subvention")).to_have_count(1)
+    expect(page.locator("main table code", has_text="socle_aide_calculee")).to_have_count(2)
+    check_a11y(page)

@@ -124,44 +124,53 @@ def test_the_table_exports_equal_the_pages(app, programme, login_as):
     assert client.get(f"{base}?table=mois&format=pdf").status_code == 404
 
 
-def test_the_open_data_files(app, programme, login_as):
+def _by_name(rows: list[list[str]]) -> list[dict[str, str]]:
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def test_the_open_data_files_add_up_to_the_dashboard(app, programme, login_as):
+    """The ministry-shaped files and their extended variants say what the dashboard says:
+    spending, the aid paid (montant_de_la_subvention) and, extended, the aid computed."""
     from inventory.extensions import db
 
     client = login_as(Role.AUDITEUR, [("academie", programme["academie"])])
-    rows = read_csv(client.get("/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-collectivites"))
-    assert ";".join(rows[0]) == (
-        "code_academie;academie;code_departement;raison_sociale_du_signataire_de_la_convention;"
-        "siren_signataire_de_la_convention;code_commune_siege;nombre_de_communes;nombre_d_ecoles;"
-        "depenses_realisees_par_la_collectivite;montant_de_la_subvention"
-    )
+    base = "/tableau-de-bord/donnees-ouvertes"
+    rows = read_csv(client.get(f"{base}/fr-en-aap-snee-collectivites"))
+    assert tuple(rows[0]) == opendata.COLLECTIVITES_COLUMNS
     assert len(rows) == 3  # two awarded conventions; the draft is not one
     with app.app_context():
         t = board(db.session, dan(programme["academie"]), Level.SCOPE).totals
-    assert sum(Decimal(r[8]) for r in rows[1:]) == Decimal(t["spending_cents"]) / 100
-    assert sum(Decimal(r[9]) for r in rows[1:]) == Decimal(t["aid_cents"]) / 100
-    assert all(re.fullmatch(r"\d+\.\d\d", r[9]) for r in rows[1:])
-    creteil = next(r for r in rows[1:] if r[3] == "Créteil")
-    assert creteil[7] == "2" and creteil[6] == "1" and creteil[5] == "94028"
-    schools = read_csv(client.get("/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-ecoles"))
-    assert schools[0][:3] == ["uai", "nom_de_l_ecole", "code_commune"]
-    assert "nombre_de_classes_referentiel" in schools[0]
+    conventions = _by_name(rows)
+    spent = sum(Decimal(r["depenses_realisees_par_la_collectivite"]) for r in conventions)
+    assert spent == Decimal(t["spending_cents"]) / 100
+    paid = sum(Decimal(r["montant_de_la_subvention"]) for r in conventions)
+    assert paid == Decimal(t["paid_cents"]) / 100 != Decimal(t["aid_cents"]) / 100
+    assert all(re.fullmatch(r"\d+\.\d\d", r["montant_de_la_subvention"]) for r in conventions)
+    creteil = next(
+        r for r in conventions if r["raison_sociale_du_signataire_de_la_convention"] == "Créteil"
+    )
+    assert creteil["nombre_d_ecoles"] == "2" and creteil["nombre_de_communes"] == "1"
+    assert creteil["code_commune_siege"] == "94028"
+    extended = _by_name(read_csv(client.get(f"{base}/fr-en-aap-snee-collectivites-etendu")))
+    aid = sum(Decimal(r["socle_aide_calculee"]) for r in extended)
+    assert aid == Decimal(t["aid_cents"]) / 100
+    schools = read_csv(client.get(f"{base}/fr-en-aap-snee-ecoles"))
     assert tuple(schools[0]) == opendata.ECOLES_COLUMNS
     assert len(schools) == 4  # A, B, C
-    aid = schools[0].index("montant_de_la_subvention")
-    assert sum(Decimal(r[aid]) for r in schools[1:]) == Decimal(t["aid_cents"]) / 100
-    sheet = read_xlsx(
-        client.get("/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-ecoles?format=xlsx")
-    )
+    per_school = _by_name(read_csv(client.get(f"{base}/fr-en-aap-snee-ecoles-etendu")))
+    assert sum(Decimal(r["socle_aide_calculee"]) for r in per_school) == aid
+    assert sum(Decimal(r["socle_aide_versee"]) for r in per_school) == paid
+    assert sum(int(r["socle_nombre_de_classes_au_socle"]) for r in per_school) == t["meeting"]
+    sheet = read_xlsx(client.get(f"{base}/fr-en-aap-snee-ecoles?format=xlsx"))
     assert [str(c) for c in sheet[0]] == schools[0] and len(sheet) == len(schools)
     # Narrowed to a level.
     fresnes = programme["collectivites"]["fresnes"]
     narrowed = read_csv(
-        client.get(
-            "/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-collectivites"
-            f"?niveau=collectivite&id={fresnes}"
-        )
+        client.get(f"{base}/fr-en-aap-snee-collectivites?niveau=collectivite&id={fresnes}")
     )
-    assert [r[3] for r in narrowed[1:]] == ["Fresnes"]
+    assert [r["raison_sociale_du_signataire_de_la_convention"] for r in _by_name(narrowed)] == [
+        "Fresnes"
+    ]
 
 
 def test_an_ien_exports_only_their_circonscription(app, programme, login_as):
@@ -175,14 +184,21 @@ def test_an_ien_exports_only_their_circonscription(app, programme, login_as):
             for e in db.session.scalars(select(Ecole).where(Ecole.circonscription_id == circo))
         }
         t = board(db.session, ien(circo), Level.SCOPE).totals
-    schools = read_csv(client.get("/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-ecoles"))
-    assert schools[1:] and {r[0] for r in schools[1:]} <= mine
-    conventions = read_csv(
-        client.get("/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-collectivites")
+    schools = _by_name(
+        read_csv(client.get("/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-ecoles"))
     )
-    assert [r[3] for r in conventions[1:]] == ["Créteil"]  # Fresnes is not theirs
-    assert conventions[1][7] == "1"  # of the two schools of the convention, one is theirs
-    assert Decimal(conventions[1][8]) == Decimal(t["spending_cents"]) / 100 == Decimal(9000)
+    assert schools and {r["uai"] for r in schools} <= mine
+    conventions = _by_name(
+        read_csv(client.get("/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-collectivites"))
+    )
+    # Fresnes is not theirs.
+    assert [r["raison_sociale_du_signataire_de_la_convention"] for r in conventions] == ["Créteil"]
+    # Of the two schools of the convention, one is theirs, and so is its part of the money.
+    assert conventions[0]["nombre_d_ecoles"] == "1"
+    spent = Decimal(conventions[0]["depenses_realisees_par_la_collectivite"])
+    assert spent == Decimal(t["spending_cents"]) / 100 == Decimal(9000)
+    paid = Decimal(conventions[0]["montant_de_la_subvention"])
+    assert paid == Decimal(t["paid_cents"]) / 100 < Decimal("5000.01")
     rows = read_csv(client.get("/tableau-de-bord?table=ecole&format=csv"))
     assert {r[1] for r in rows[1:]} <= mine and len(rows) - 1 == t["schools"]
     items = read_csv(client.get("/tableau-de-bord/liste/items?format=csv"))
