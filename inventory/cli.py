@@ -33,14 +33,25 @@ def _as_console() -> None:
 
 
 def print_report(report: ImportReport) -> None:
+    """The counts, then every row the import has something to say about: what changed,
+    warnings, skips grouped by reason (on standard output), rejections (on errors)."""
     for note in report.notes:
         click.echo(note)
     click.echo(
         f"created: {report.created}  updated: {report.updated}  unchanged: {report.unchanged}  "
-        f"skipped: {report.skipped}  rejected: {len(report.rejected)}"
+        f"skipped: {report.skipped}  rejected: {len(report.rejected)}  "
+        f"warnings: {len(report.warnings)}"
     )
     if not report.changed:
         click.echo("No change: the data was already up to date.")
+    for c in report.changes:
+        click.echo(f"  line {c.line}: {c.key} {c.text}")
+    for w in report.warnings:
+        click.echo(f"  line {w.line}: {w.key} warning: {w.text}")
+    for g in report.skipped_by_reason():
+        lines = ", ".join(f"{r.line} {r.key}".rstrip() for r in g.examples)
+        more = ", …" if g.count > len(g.examples) else ""
+        click.echo(f"  skipped {g.count}: {g.reason} (lines {lines}{more})")
     for r in report.rejected:
         click.echo(f"  line {r.line}: {r.key} {r.reason}".rstrip(), err=True)
 
