@@ -61,14 +61,15 @@ schools = AppGroup("schools", help="The school registry: Annuaire and classes im
 
 @schools.command("import-annuaire")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--all-types", is_flag=True, help="Also import establishments other than schools.")
-def import_annuaire_cmd(path: Path, all_types: bool) -> None:
-    """Import an 'Annuaire de l'éducation' CSV or XLSX file (idempotent)."""
+def import_annuaire_cmd(path: Path) -> None:
+    """Import an 'Annuaire de l'éducation' CSV or XLSX file (idempotent): its first-degree
+    schools, circonscriptions and the collectivités owning the schools; any other row is
+    skipped with its reason."""
     from inventory.orgs.services import import_annuaire
 
     _as_console()
     try:
-        report = import_annuaire(db.session, path.read_bytes(), path.name, all_types=all_types)
+        report = import_annuaire(db.session, path.read_bytes(), path.name)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     print_report(report)

@@ -168,6 +168,21 @@ def school_detail(session: Session, user: Subject, ecole_id: int) -> Ecole:
     return ecole
 
 
+def collectivite_detail(session: Session, user: Subject, collectivite_id: int) -> Collectivite:
+    coll = policy.load_or_404(user, Collectivite, collectivite_id, session)
+    # Loaded now so that the template triggers no query.
+    session.scalars(
+        select(Collectivite)
+        .where(Collectivite.id == coll.id)
+        .options(
+            selectinload(Collectivite.commune),
+            selectinload(Collectivite.members),
+            selectinload(Collectivite.departement),
+        )
+    ).all()
+    return coll
+
+
 def schools_of(session: Session, user: Subject, **where: Any) -> list[Ecole]:
     stmt = (
         select(Ecole).filter_by(**where).options(selectinload(Ecole.commune)).order_by(Ecole.name)
@@ -361,6 +376,30 @@ def create_collectivite(
     return coll
 
 
+def rename_collectivite(
+    session: Session, user: Subject, coll: Collectivite, *, name: str, kind: CollectiviteKind
+) -> Collectivite:
+    """An administrator names a collectivité and sets its kind (EPCI, syndicat, RPI for an
+    intercommunal body; a commune stays a commune). It is no longer provisional: a later
+    Annuaire import never renames it. The change log records the edit."""
+    policy.require(user, Action.ADMIN)
+    name = " ".join(name.split())
+    if not name:
+        raise CollectiviteError(_l("The name is required."), field="name")
+    if len(name) > 200:
+        raise CollectiviteError(_l("The name is longer than 200 characters."), field="name")
+    is_commune = coll.kind is CollectiviteKind.COMMUNE and coll.commune_id is not None
+    if is_commune and kind is not CollectiviteKind.COMMUNE:
+        raise CollectiviteError(_l("A commune's kind cannot change."), field="kind")
+    if not is_commune and kind is CollectiviteKind.COMMUNE:
+        raise CollectiviteError(
+            _l("An intercommunal body is an EPCI, a syndicat or an RPI."), field="kind"
+        )
+    coll.name, coll.kind, coll.provisional = name, kind, False
+    session.commit()
+    return coll
+
+
 def move_school(
     session: Session, user: Subject, ecole: Ecole, to: Collectivite, since: date
 ) -> Ecole:
@@ -383,20 +422,19 @@ def move_school(
 
 
 # -- imports -----------------------------------------------------------------------------
-def import_annuaire(
-    session: Session, data: bytes, filename: str = "", *, all_types: bool = False
-) -> ImportReport:
+def import_annuaire(session: Session, data: bytes, filename: str = "") -> ImportReport:
+    """Import an Annuaire de l'éducation file: its first-degree schools (any other row
+    skipped with its reason), circonscriptions, communes and the collectivités owning the
+    schools. Idempotent."""
     from inventory.orgs.importers import AnnuaireImporter
 
-    return run_import(
-        AnnuaireImporter(session, all_types=all_types), data, session=session, filename=filename
-    )
+    return run_import(AnnuaireImporter(session), data, session=session, filename=filename)
 
 
 def import_effectifs(
     session: Session, data: bytes, filename: str = "", *, year: str | None = None
 ) -> ImportReport:
-    from inventory.orgs.importers import EffectifsImporter
+    from inventory.orgs.effectifs import EffectifsImporter
 
     return run_import(
         EffectifsImporter(session, year=year), data, session=session, filename=filename
