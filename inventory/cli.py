@@ -79,7 +79,8 @@ def import_annuaire_cmd(path: Path) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--year", help="School year to import (default: the latest in the file).")
 def import_effectifs_cmd(path: Path, year: str | None) -> None:
-    """Create the missing classrooms from the pupils-per-school file; never deletes any."""
+    """Classrooms from the pupils-per-school file: creates the missing ones, re-labels the
+    estimated ones (levels, pupils), never deletes one nor touches one a person edited."""
     from inventory.orgs.services import import_effectifs
 
     _as_console()

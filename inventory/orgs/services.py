@@ -205,29 +205,31 @@ def levels_for_classes(
 ) -> list[tuple[list[str], int | None]]:
     """Spread ``n_classes`` over the levels in proportion to their pupils.
 
-    Each level with pupils gets its share of classes (largest remainder); when there are
-    fewer classes than levels, neighbouring levels share a class (a 'cours double').
-    Returns one (levels, pupils) pair per class, in level order.
+    With at least as many classes as levels with pupils, each such level has a class of
+    its own, and each further class goes to the level whose classes are the most crowded
+    (most pupils per class; the earlier level on a tie), as a school opens its classes.
+    With fewer classes than levels, neighbouring levels share a class (a 'cours double'),
+    the levels spread evenly over the classes. Every pupil is in one class. Returns one
+    (levels, pupils) pair per class, in level order.
     """
     if n_classes <= 0:
         return []
     levels = [(lv, n) for lv, n in per_level.items() if n > 0]
-    total = sum(n for _, n in levels)
-    if not levels or total == 0:
+    if not levels:
         return [([], None) for _ in range(n_classes)]
     if n_classes < len(levels):
         groups: list[list[tuple[str, int]]] = [[] for _ in range(n_classes)]
         for i, item in enumerate(levels):
             groups[i * n_classes // len(levels)].append(item)
         return [([lv for lv, _ in g], sum(n for _, n in g)) for g in groups]
-    shares = [n * n_classes / total for _, n in levels]
-    counts = [max(1, math.floor(s)) for s in shares]
-    while sum(counts) > n_classes:
-        i = max(range(len(counts)), key=lambda k: counts[k] - shares[k])
-        counts[i] -= 1
-    order = sorted(range(len(levels)), key=lambda k: shares[k] - counts[k], reverse=True)
-    for i in order[: n_classes - sum(counts)]:
-        counts[i] += 1
+    counts = [1] * len(levels)
+    for _ in range(n_classes - len(levels)):
+        # Most pupils per class, compared without division: a/b > c/d ⇔ a·d > c·b.
+        best = 0
+        for k in range(1, len(levels)):
+            if levels[k][1] * counts[best] > levels[best][1] * counts[k]:
+                best = k
+        counts[best] += 1
     plan: list[tuple[list[str], int | None]] = []
     for (lv, pupils), count in zip(levels, counts, strict=True):
         for j in range(count):
