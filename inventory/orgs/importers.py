@@ -148,10 +148,15 @@ class AnnuaireImporter(Importer):
             row[INSEE] = insee
             if ids.looks_like_postal_code(insee, row.get("code_postal", "")):
                 postal_like.append(row)
-            elif ids.is_valid_insee(insee) and (name := row.get("nom_commune", "")):
-                by_name.setdefault((ids.departement_of_insee(insee), fold(name)), insee)
-            if verdict.kind == "school" and not fold(row.get("statut", "")).startswith("prive"):
-                public.append(row)
+            elif ids.is_valid_insee(insee):
+                self._first_row(insee, row)
+                if name := row.get("nom_commune", ""):
+                    by_name.setdefault((ids.departement_of_insee(insee), fold(name)), insee)
+            if verdict.kind == "school":
+                if fold(row.get("statut", "")).startswith("prive"):
+                    row[SIREN] = ""  # a private school's owner is not recorded
+                else:
+                    public.append(row)
         for row in postal_like:
             given = row[INSEE]
             dept = ids.normalize_departement(
@@ -177,12 +182,9 @@ class AnnuaireImporter(Importer):
                         code=given,
                     )
                 )
+            if ids.is_valid_insee(row[INSEE]):
+                self._first_row(row[INSEE], row)
         schools: dict[str, dict[str, int]] = {}
-        for _, row in table.rows:
-            insee = row.get(INSEE)
-            if insee and ids.is_valid_insee(insee):
-                self.first_row_of.setdefault(insee, row)
-                self.file_names.setdefault(insee, row.get("nom_commune", "") or insee)
         for row in public:
             siren = ids.siren_from_siret(row.get("siren_siret", ""))
             row[SIREN] = siren or ""
@@ -209,6 +211,11 @@ class AnnuaireImporter(Importer):
         # The SIREN that is each commune, for its schools that give no SIRET.
         self.siren_of_commune = {p.commune: s for s, p in self.owners.items() if p.commune}
         self.settled: dict[str, Collectivite | Staged] = {}
+
+    def _first_row(self, insee: str, row: Row) -> None:
+        if insee not in self.first_row_of:
+            self.first_row_of[insee] = row
+            self.file_names[insee] = row.get("nom_commune", "") or insee
 
     def key_of(self, row: Row) -> str:
         return row.get("uai", "")
@@ -249,7 +256,8 @@ class AnnuaireImporter(Importer):
                 )
             )
         siret = row.get("siren_siret", "")
-        if siret and row[VERDICT].kind == "school" and not ids.siren_from_siret(siret):  # type: ignore[union-attr]
+        # A school's SIREN, read by the pre-pass ('' when its SIRET gives none).
+        if siret and SIREN in row and not row[SIREN] and not ids.siren_from_siret(siret):
             self.warn(
                 _l(
                     "The SIRET «%(siret)s» fails its check (14 digits, Luhn key): not used "
