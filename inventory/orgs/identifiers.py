@@ -22,17 +22,19 @@ def normalize_uai(value: str) -> str:
     return value.strip().upper()
 
 
+# A digit doubled, its digits added (Luhn): 7 → 14 → 5.
+_DOUBLED = {str(d): (2 * d) % 9 if d < 9 else 9 for d in range(10)}
+_PLAIN = {str(d): d for d in range(10)}
+
+
 def luhn_ok(digits: str) -> bool:
-    if not digits.isdigit():
+    """The Luhn check: from the right, every second digit doubled (its digits added), the
+    sum a multiple of ten. An import checks one SIRET per school: kept to a few lookups."""
+    if not digits.isdigit() or not digits.isascii():
         return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2 == 1:
-            n *= 2
-            if n > 9:
-                n -= 9
-        total += n
+    total = sum(map(_PLAIN.__getitem__, digits[::-2])) + sum(
+        map(_DOUBLED.__getitem__, digits[-2::-2])
+    )
     return total % 10 == 0
 
 

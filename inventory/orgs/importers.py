@@ -121,13 +121,11 @@ class AnnuaireImporter(Importer):
             )
             if coll_id in siren_of
         }
-        by_name = {
-            (dept_codes[c.departement_id], fold(c.name)): c.insee for c in self.communes.values()
-        }
-        self._pre_pass(table, by_name)
+        self.dept_of_prefix: dict[str, str | None] = {}
+        self._pre_pass(table, dept_codes)
         return table.rows
 
-    def _pre_pass(self, table: Table, by_name: dict[tuple[str, str], str]) -> None:
+    def _pre_pass(self, table: Table, dept_codes: dict[int, str]) -> None:
         """One pass over the whole file before any row is imported: what each row is, the
         commune code it means, and for each SIREN the communes of its schools, so that
         who owns what does not depend on the order of the rows."""
@@ -137,10 +135,13 @@ class AnnuaireImporter(Importer):
         # (an owner's seat) is created from it.
         self.first_row_of: dict[str, Row] = {}
         self.file_names: dict[str, str] = {}
+        # A national file has a few dozen (code, type, label) triples: each read once.
+        verdicts: dict[tuple[str, str, str], Verdict] = {}
         for _, row in table.rows:
-            verdict = classify(
-                row.get("code_nature", ""), row.get("type", ""), row.get("libelle_nature", "")
-            )
+            what = (row.get("code_nature", ""), row.get("type", ""), row.get("libelle_nature", ""))
+            verdict = verdicts.get(what)
+            if verdict is None:
+                verdict = verdicts[what] = classify(*what)
             row[VERDICT] = verdict  # type: ignore[assignment]
             if verdict.kind == "skip":
                 continue
@@ -150,13 +151,12 @@ class AnnuaireImporter(Importer):
                 postal_like.append(row)
             elif ids.is_valid_insee(insee):
                 self._first_row(insee, row)
-                if name := row.get("nom_commune", ""):
-                    by_name.setdefault((ids.departement_of_insee(insee), fold(name)), insee)
             if verdict.kind == "school":
                 if fold(row.get("statut", "")).startswith("prive"):
                     row[SIREN] = ""  # a private school's owner is not recorded
                 else:
                     public.append(row)
+        by_name = self._communes_by_name(table, postal_like, dept_codes) if postal_like else {}
         for row in postal_like:
             given = row[INSEE]
             dept = ids.normalize_departement(
@@ -212,6 +212,29 @@ class AnnuaireImporter(Importer):
         self.siren_of_commune = {p.commune: s for s, p in self.owners.items() if p.commune}
         self.settled: dict[str, Collectivite | Staged] = {}
 
+    def _communes_by_name(
+        self, table: Table, postal_like: list[Row], dept_codes: dict[int, str]
+    ) -> dict[tuple[str, str], str]:
+        """(département, folded name) → INSEE code of the communes named like those whose
+        code is a postal code: the registry's first, then the file's other rows'."""
+        wanted = {row.get("nom_commune", "") for row in postal_like}
+        wanted_folded = {fold(name) for name in wanted}
+        by_name = {
+            (dept_codes[c.departement_id], fold(c.name)): c.insee
+            for c in self.communes.values()
+            if fold(c.name) in wanted_folded
+        }
+        for _, row in table.rows:
+            name = row.get("nom_commune", "")
+            if name not in wanted or not (insee := row.get(INSEE, "")):
+                continue
+            # Run before any code is put right: a postal-like code is still as given.
+            if ids.is_valid_insee(insee) and not ids.looks_like_postal_code(
+                insee, row.get("code_postal", "")
+            ):
+                by_name.setdefault((ids.departement_of_insee(insee), fold(name)), insee)
+        return by_name
+
     def _first_row(self, insee: str, row: Row) -> None:
         if insee not in self.first_row_of:
             self.first_row_of[insee] = row
@@ -246,7 +269,10 @@ class AnnuaireImporter(Importer):
         if fix := row.get(POSTAL_FIX):
             self.warn(fix)
         insee = row[INSEE]
-        expected = ids.departement_of_uai(uai)
+        prefix = uai[:3]
+        if prefix not in self.dept_of_prefix:
+            self.dept_of_prefix[prefix] = ids.departement_of_uai(uai)
+        expected = self.dept_of_prefix[prefix]
         if expected and ids.departement_of_insee(insee) != expected:
             self.warn(
                 _l(
