@@ -33,14 +33,25 @@ def _as_console() -> None:
 
 
 def print_report(report: ImportReport) -> None:
+    """The counts, then every row the import has something to say about: what changed,
+    warnings, skips grouped by reason (on standard output), rejections (on errors)."""
     for note in report.notes:
         click.echo(note)
     click.echo(
         f"created: {report.created}  updated: {report.updated}  unchanged: {report.unchanged}  "
-        f"skipped: {report.skipped}  rejected: {len(report.rejected)}"
+        f"skipped: {report.skipped}  rejected: {len(report.rejected)}  "
+        f"warnings: {len(report.warnings)}"
     )
     if not report.changed:
         click.echo("No change: the data was already up to date.")
+    for c in report.changes:
+        click.echo(f"  line {c.line}: {c.key} {c.text}")
+    for w in report.warnings:
+        click.echo(f"  line {w.line}: {w.key} warning: {w.text}")
+    for g in report.skipped_by_reason():
+        lines = ", ".join(f"{r.line} {r.key}".rstrip() for r in g.examples)
+        more = ", …" if g.count > len(g.examples) else ""
+        click.echo(f"  skipped {g.count}: {g.reason} (lines {lines}{more})")
     for r in report.rejected:
         click.echo(f"  line {r.line}: {r.key} {r.reason}".rstrip(), err=True)
 
@@ -50,14 +61,15 @@ schools = AppGroup("schools", help="The school registry: Annuaire and classes im
 
 @schools.command("import-annuaire")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--all-types", is_flag=True, help="Also import establishments other than schools.")
-def import_annuaire_cmd(path: Path, all_types: bool) -> None:
-    """Import an 'Annuaire de l'éducation' CSV or XLSX file (idempotent)."""
+def import_annuaire_cmd(path: Path) -> None:
+    """Import an 'Annuaire de l'éducation' CSV or XLSX file (idempotent): its first-degree
+    schools, circonscriptions and the collectivités owning the schools; any other row is
+    skipped with its reason."""
     from inventory.orgs.services import import_annuaire
 
     _as_console()
     try:
-        report = import_annuaire(db.session, path.read_bytes(), path.name, all_types=all_types)
+        report = import_annuaire(db.session, path.read_bytes(), path.name)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     print_report(report)
@@ -67,7 +79,8 @@ def import_annuaire_cmd(path: Path, all_types: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--year", help="School year to import (default: the latest in the file).")
 def import_effectifs_cmd(path: Path, year: str | None) -> None:
-    """Create the missing classrooms from the pupils-per-school file; never deletes any."""
+    """Classrooms from the pupils-per-school file: creates the missing ones, re-labels the
+    estimated ones (levels, pupils), never deletes one nor touches one a person edited."""
     from inventory.orgs.services import import_effectifs
 
     _as_console()

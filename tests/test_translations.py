@@ -24,6 +24,13 @@ KEYWORDS = {
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[sdifr]")
 
 
+def _scanned(path: str) -> bool:
+    """The folders scripts/i18n reads (its --ignore-dirs): all but hidden ones and caches,
+    so the shared templates of templates/_partials and templates/_macros too."""
+    name = Path(path).name
+    return not name.startswith(".") and name != "__pycache__"
+
+
 def _extracted_messages(root: Path) -> dict[tuple[str | None, str], tuple[str, ...]]:
     """(context, msgid singular) -> (msgid,) or (msgid, msgid_plural), as `pybabel extract`
     sees them."""
@@ -31,7 +38,7 @@ def _extracted_messages(root: Path) -> dict[tuple[str | None, str], tuple[str, .
         method_map, options_map = parse_mapping_cfg(f, filename=str(root / "babel.cfg"))
     messages: dict[tuple[str | None, str], tuple[str, ...]] = {}
     for _filename, _lineno, message, _comments, context in extract_from_dir(
-        str(root), method_map, options_map, keywords=KEYWORDS
+        str(root), method_map, options_map, keywords=KEYWORDS, directory_filter=_scanned
     ):
         ids = (message,) if isinstance(message, str) else tuple(message)
         if ids[0]:

@@ -3,7 +3,9 @@
 An importer declares its fields with the header spellings it accepts, validates one row
 at a time, and upserts on a natural key. The framework detects encoding, delimiter and
 header variant, runs the rows in batches (one transaction per batch) and returns a report
-of created / updated / unchanged / rejected rows, each rejection with its line and reason.
+of created / updated / unchanged / skipped / rejected rows, each rejection and each skip with
+its line and reason. A row that is taken may carry warnings (something doubtful the import
+accepted) and notes (what it changed, when a count alone does not say), also on its line.
 """
 
 from __future__ import annotations
@@ -40,6 +42,15 @@ class RowRejected(Exception):
         self.column = column
 
 
+class RowSkipped(Exception):
+    """Raised by an importer for a row it leaves out on purpose (a row of a kind it does
+    not import); the reason is shown with the row's line. Nothing of the row is written."""
+
+    def __init__(self, reason: Any) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
 class ImportFileError(Exception):
     """The file as a whole cannot be read (encoding, no header, missing columns)."""
 
@@ -52,14 +63,52 @@ class Rejection:
 
 
 @dataclass
+class RowMessage:
+    """Something said about one row: a skip's reason, a warning, or what the row changed."""
+
+    line: int
+    key: str
+    text: str
+
+
+@dataclass
+class SkipGroup:
+    """The skipped rows that share a reason, with the first few of them."""
+
+    reason: str
+    count: int
+    examples: list[RowMessage]
+
+
+@dataclass
 class ImportReport:
     counts: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
     rejected: list[Rejection] = field(default_factory=list)
+    # Said of the file as a whole (the school year read, a default applied…).
     notes: list[str] = field(default_factory=list)
+    skipped_rows: list[RowMessage] = field(default_factory=list)
+    warnings: list[RowMessage] = field(default_factory=list)
+    # What a row changed, when its outcome alone does not say it (rooms re-labelled…).
+    changes: list[RowMessage] = field(default_factory=list)
     rows: int = 0
+
+    # A national file skips thousands of rows for a handful of reasons: shown grouped.
+    EXAMPLES = 10
 
     def count(self, outcome: Outcome) -> None:
         self.counts[outcome.value] += 1
+
+    def skipped_by_reason(self) -> list[SkipGroup]:
+        """The skipped rows grouped by reason, the most frequent reason first."""
+        groups: dict[str, SkipGroup] = {}
+        for row in self.skipped_rows:
+            group = groups.get(row.text)
+            if group is None:
+                group = groups[row.text] = SkipGroup(row.text, 0, [])
+            group.count += 1
+            if len(group.examples) < self.EXAMPLES:
+                group.examples.append(row)
+        return sorted(groups.values(), key=lambda g: (-g.count, g.reason))
 
     @property
     def created(self) -> int:
@@ -84,7 +133,8 @@ class ImportReport:
     def summary(self) -> str:
         return (
             f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"skipped {self.skipped}, rejected {len(self.rejected)}"
+            f"skipped {self.skipped}, rejected {len(self.rejected)}, "
+            f"warnings {len(self.warnings)}"
         )
 
 
@@ -116,11 +166,30 @@ class Importer(ABC):
 
     ``import_row`` validates the whole row before it changes anything, and raises
     :class:`RowRejected` for a bad one, so that a rejected row leaves no trace and the
-    batch needs no savepoint per row.
+    batch needs no savepoint per row; it raises :class:`RowSkipped` for a row it leaves
+    out on purpose. While it imports a row, it may :meth:`warn` of something doubtful it
+    accepted and :meth:`note` what it changed: both are reported on the row's line (and
+    dropped if the row is rejected after all).
     """
 
     columns: tuple[Column, ...] = ()
     batch_size = 2000
+
+    def warn(self, message: Any) -> None:
+        """A doubt about the row being imported (a broken check digit, a code that looks
+        wrong): the row is taken, and the report shows the warning on its line."""
+        self._row_messages().warnings.append(message)
+
+    def note(self, message: Any) -> None:
+        """What importing the row being imported changed, beyond its outcome."""
+        self._row_messages().notes.append(message)
+
+    def _row_messages(self) -> _RowMessages:
+        # Subclasses set their own __init__ without calling this class's: created on use.
+        messages = self.__dict__.get("_messages")
+        if messages is None:
+            messages = self.__dict__["_messages"] = _RowMessages()
+        return messages
 
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
         """Load lookups once, filter rows; returns the rows to import."""
@@ -143,6 +212,24 @@ class Importer(ABC):
     def close(self, *, failed: bool = False) -> None:  # noqa: B027 - an optional hook
         """Called once the rows are done, before the last commit (or, ``failed``, before
         the caller rolls back)."""
+
+
+@dataclass
+class _RowMessages:
+    warnings: list[Any] = field(default_factory=list)
+    notes: list[Any] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.warnings or self.notes)
+
+    def clear(self) -> None:
+        self.warnings.clear()
+        self.notes.clear()
+
+    def move_to(self, report: ImportReport, line: int, key: str) -> None:
+        report.warnings.extend(RowMessage(line, key, str(m)) for m in self.warnings)
+        report.changes.extend(RowMessage(line, key, str(m)) for m in self.notes)
+        self.clear()
 
 
 def _decode(data: bytes) -> str:
@@ -271,6 +358,7 @@ def run_import(
     collecting = gc.isenabled()
     gc.disable()
     plain.expire_on_commit = False
+    messages = importer._row_messages()
     try:
         pending = 0
         for line, row in importer.prepare(table, report):
@@ -278,8 +366,16 @@ def run_import(
             try:
                 outcome = importer.import_row(row)
             except RowRejected as exc:
+                messages.clear()
                 report.rejected.append(Rejection(line, str(exc.reason), importer.key_of(row)))
                 continue
+            except RowSkipped as exc:
+                messages.clear()
+                report.count(Outcome.SKIPPED)
+                report.skipped_rows.append(RowMessage(line, importer.key_of(row), str(exc.reason)))
+                continue
+            if messages:
+                messages.move_to(report, line, importer.key_of(row))
             report.count(outcome)
             pending += 1
             if pending >= importer.batch_size:

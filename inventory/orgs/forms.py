@@ -16,13 +16,33 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from inventory.core.forms import options
-from inventory.orgs.models import LEVELS, SchoolNature
+from inventory.orgs.models import LEVELS, CollectiviteKind, SchoolNature
 
 NATURE_LABELS = {
     SchoolNature.MATERNELLE: _l("Nursery (maternelle)"),
     SchoolNature.ELEMENTAIRE: _l("Elementary (élémentaire)"),
     SchoolNature.PRIMAIRE: _l("Primary (primaire)"),
 }
+
+
+KIND_LABELS = {
+    CollectiviteKind.COMMUNE: _l("Commune"),
+    CollectiviteKind.EPCI: _l("EPCI (communauté de communes, d'agglomération, métropole…)"),
+    CollectiviteKind.SYNDICAT: _l("Syndicat intercommunal (SIVU, SIVOS, SIVOM)"),
+    CollectiviteKind.RPI: _l("RPI (regroupement pédagogique intercommunal)"),
+}
+INTERCOMMUNAL_KINDS = (CollectiviteKind.EPCI, CollectiviteKind.SYNDICAT, CollectiviteKind.RPI)
+
+
+class CollectiviteForm(FlaskForm):
+    """An administrator names a collectivité and sets its kind."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"))
+
+    def offer_kinds(self, is_commune: bool) -> None:
+        kinds = (CollectiviteKind.COMMUNE,) if is_commune else INTERCOMMUNAL_KINDS
+        self.kind.choices = options((k.value, KIND_LABELS[k]) for k in kinds)
 
 
 class SchoolFilterForm(FlaskForm):

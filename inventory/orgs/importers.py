@@ -18,6 +18,7 @@ from inventory.core.importing import (
     Outcome,
     Row,
     RowRejected,
+    RowSkipped,
     Table,
 )
 from inventory.core.text import fold
@@ -25,23 +26,29 @@ from inventory.orgs import identifiers as ids
 from inventory.orgs.models import (
     Academie,
     Circonscription,
-    Classroom,
     Collectivite,
     CollectiviteKind,
     Commune,
     Departement,
     Ecole,
     Ownership,
-    SchoolNature,
     SchoolStatus,
     collectivite_members,
 )
-from inventory.orgs.services import levels_for_classes, school_search_text
+from inventory.orgs.natures import Verdict, classify, school_nature
+from inventory.orgs.owners import Registered, plan_owners, provisional_name
+from inventory.orgs.services import school_search_text
 
 
 def _c(name: str, *aliases: str, required: bool = False) -> Column:
     return Column(name, aliases, required)
 
+
+# What the pre-pass learns of a row, kept in the row under keys no column has.
+VERDICT = "_verdict"  # what the row is (natures.Verdict)
+INSEE = "_insee"  # the commune code it means (a postal code put right when it can be)
+POSTAL_FIX = "_postal_fix"  # the warning of a postal code given as the commune code
+SIREN = "_siren"  # a public school's owner SIREN, '' when its SIRET gives none
 
 STATUS_BY_ETAT = {
     "ouvert": SchoolStatus.OPEN,
@@ -87,9 +94,8 @@ class AnnuaireImporter(Importer):
         _c("telephone"),
     )
 
-    def __init__(self, session: Session, *, all_types: bool = False) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.all_types = all_types
         # New rows are written in bulk: lookups below hold ORM objects for the rows that
         # existed before the import and Staged rows for the ones it creates.
         self.bulk = BulkInsert(session)
@@ -109,13 +115,141 @@ class AnnuaireImporter(Importer):
         insee_of = {c.id: c.insee for c in self.communes.values()}
         self.coll_by_insee = {insee_of[c.commune_id]: c for c in collectivites if c.commune_id}
         self.ecoles = {e.uai: e for e in s.scalars(select(Ecole))}
+        siren_of = {c.id: c.siren for c in collectivites if c.siren}
+        self.member_keys = {
+            (siren_of[coll_id], insee_of[commune_id])
+            for coll_id, commune_id in s.execute(
+                select(collectivite_members.c.collectivite_id, collectivite_members.c.commune_id)
+            )
+            if coll_id in siren_of
+        }
+        self.dept_of_prefix: dict[str, str | None] = {}
+        self._pre_pass(table, dept_codes)
         return table.rows
+
+    def _pre_pass(self, table: Table, dept_codes: dict[int, str]) -> None:
+        """One pass over the whole file before any row is imported: what each row is, the
+        commune code it means, and for each SIREN the communes of its schools, so that
+        who owns what does not depend on the order of the rows."""
+        postal_like: list[Row] = []
+        public: list[Row] = []
+        # The first row naming each commune: a commune needed before its own row comes
+        # (an owner's seat) is created from it.
+        self.first_row_of: dict[str, Row] = {}
+        self.file_names: dict[str, str] = {}
+        # A national file has a few dozen (code, type, label) triples: each read once.
+        verdicts: dict[tuple[str, str, str], Verdict] = {}
+        for _, row in table.rows:
+            what = (row.get("code_nature", ""), row.get("type", ""), row.get("libelle_nature", ""))
+            verdict = verdicts.get(what)
+            if verdict is None:
+                verdict = verdicts[what] = classify(*what)
+            row[VERDICT] = verdict  # type: ignore[assignment]
+            if verdict.kind == "skip":
+                continue
+            insee = row.get("code_commune", "").upper()
+            row[INSEE] = insee
+            if ids.looks_like_postal_code(insee, row.get("code_postal", "")):
+                postal_like.append(row)
+            elif ids.is_valid_insee(insee):
+                self._first_row(insee, row)
+            if verdict.kind == "school":
+                if fold(row.get("statut", "")).startswith("prive"):
+                    row[SIREN] = ""  # a private school's owner is not recorded
+                else:
+                    public.append(row)
+        by_name = self._communes_by_name(table, postal_like, dept_codes) if postal_like else {}
+        for row in postal_like:
+            given = row[INSEE]
+            dept = ids.normalize_departement(
+                row.get("code_departement", "") or row.get("uai", "")[:3]
+            ) or ids.departement_of_uai(ids.normalize_uai(row.get("uai", "")))
+            found = by_name.get((dept or "", fold(row.get("nom_commune", ""))))
+            if found and found != given:
+                row[INSEE] = found
+                row[POSTAL_FIX] = str(
+                    _l(
+                        "The commune code «%(code)s» is a postal code, not an INSEE code: "
+                        "taken as %(name)s (%(insee)s), the commune of that name.",
+                        code=given,
+                        name=row.get("nom_commune", ""),
+                        insee=found,
+                    )
+                )
+            else:
+                row[POSTAL_FIX] = str(
+                    _l(
+                        "The commune code «%(code)s» looks like a postal code, not an INSEE "
+                        "code: kept as given; check the commune.",
+                        code=given,
+                    )
+                )
+            if ids.is_valid_insee(row[INSEE]):
+                self._first_row(row[INSEE], row)
+        schools: dict[str, dict[str, int]] = {}
+        for row in public:
+            siren = ids.siren_from_siret(row.get("siren_siret", ""))
+            row[SIREN] = siren or ""
+            insee = row[INSEE]
+            if siren and ids.is_valid_insee(insee):
+                counts = schools.setdefault(siren, {})
+                counts[insee] = counts.get(insee, 0) + 1
+        insee_of = {c.id: c.insee for c in self.communes.values()}
+        members: dict[str, set[str]] = {}
+        for siren, insee in self.member_keys:
+            members.setdefault(siren, set()).add(insee)
+        self.owners = plan_owners(
+            schools,
+            registered={
+                siren: Registered(
+                    insee_of.get(c.commune_id) if c.commune_id else None, c.provisional
+                )
+                for siren, c in self.coll_by_siren.items()
+            },
+            commune_holders={insee: c.siren for insee, c in self.coll_by_insee.items()},
+            members=members,
+            known=set(self.communes) | set(self.first_row_of),
+        )
+        # The SIREN that is each commune, for its schools that give no SIRET.
+        self.siren_of_commune = {p.commune: s for s, p in self.owners.items() if p.commune}
+        self.settled: dict[str, Collectivite | Staged] = {}
+
+    def _communes_by_name(
+        self, table: Table, postal_like: list[Row], dept_codes: dict[int, str]
+    ) -> dict[tuple[str, str], str]:
+        """(département, folded name) → INSEE code of the communes named like those whose
+        code is a postal code: the registry's first, then the file's other rows'."""
+        wanted = {row.get("nom_commune", "") for row in postal_like}
+        wanted_folded = {fold(name) for name in wanted}
+        by_name = {
+            (dept_codes[c.departement_id], fold(c.name)): c.insee
+            for c in self.communes.values()
+            if fold(c.name) in wanted_folded
+        }
+        for _, row in table.rows:
+            name = row.get("nom_commune", "")
+            if name not in wanted or not (insee := row.get(INSEE, "")):
+                continue
+            # Run before any code is put right: a postal-like code is still as given.
+            if ids.is_valid_insee(insee) and not ids.looks_like_postal_code(
+                insee, row.get("code_postal", "")
+            ):
+                by_name.setdefault((ids.departement_of_insee(insee), fold(name)), insee)
+        return by_name
+
+    def _first_row(self, insee: str, row: Row) -> None:
+        if insee not in self.first_row_of:
+            self.first_row_of[insee] = row
+            self.file_names[insee] = row.get("nom_commune", "") or insee
 
     def key_of(self, row: Row) -> str:
         return row.get("uai", "")
 
     # -- one row -------------------------------------------------------------------------
     def import_row(self, row: Row) -> Outcome:
+        verdict: Verdict = row[VERDICT]  # type: ignore[assignment]
+        if verdict.kind == "skip":
+            raise RowSkipped(verdict.reason)
         uai = ids.normalize_uai(row.get("uai", ""))
         if not uai:
             raise RowRejected(_l("The UAI is missing."))
@@ -124,12 +258,41 @@ class AnnuaireImporter(Importer):
         name = row.get("name", "").strip()
         if not name:
             raise RowRejected(_l("The school name is missing."))
-        if "circonscription" in fold(row.get("libelle_nature", "")):
-            return self._import_circonscription(uai, name, row)
-        kind = fold(row.get("type", ""))
-        if not self.all_types and kind and kind != "ecole":
-            return Outcome.SKIPPED
-        return self._import_school(uai, name, row)
+        if verdict.kind == "circonscription":
+            outcome = self._import_circonscription(uai, name, row)
+        else:
+            outcome = self._import_school(uai, name, row, verdict.code)
+        self._warn_of_codes(uai, row)
+        return outcome
+
+    def _warn_of_codes(self, uai: str, row: Row) -> None:
+        """Warnings on a row taken: a postal code in the commune field, a commune outside
+        the UAI's département, a SIRET whose check digits fail."""
+        if fix := row.get(POSTAL_FIX):
+            self.warn(fix)
+        insee = row[INSEE]
+        prefix = uai[:3]
+        if prefix not in self.dept_of_prefix:
+            self.dept_of_prefix[prefix] = ids.departement_of_uai(uai)
+        expected = self.dept_of_prefix[prefix]
+        if expected and ids.departement_of_insee(insee) != expected:
+            self.warn(
+                _l(
+                    "The commune %(insee)s is not in the département of the UAI (%(dept)s).",
+                    insee=insee,
+                    dept=expected,
+                )
+            )
+        siret = row.get("siren_siret", "")
+        # A school's SIREN, read by the pre-pass ('' when its SIRET gives none).
+        if siret and SIREN in row and not row[SIREN] and not ids.siren_from_siret(siret):
+            self.warn(
+                _l(
+                    "The SIRET «%(siret)s» fails its check (14 digits, Luhn key): not used "
+                    "to find the school's owner.",
+                    siret=siret,
+                )
+            )
 
     def _editable(self, ref: Any, model: type[Any]) -> Any:
         """An object to change: staged values while unwritten, else the ORM object."""
@@ -148,9 +311,12 @@ class AnnuaireImporter(Importer):
     def _place(self, row: Row, uai: str) -> tuple[Departement | Staged, Commune | Staged]:
         dept_raw = row.get("code_departement", "") or uai[:3]
         dept_code = ids.normalize_departement(dept_raw)
+        if dept_code is None and not row.get("code_departement"):
+            dept_code = ids.departement_of_uai(uai)  # Corsica's 620 and 720
         if dept_code is None:
             raise RowRejected(_l("Invalid département code «%(code)s».", code=dept_raw))
-        insee = row.get("code_commune", "").upper()
+        # The commune code as the pre-pass read it (a postal code put right).
+        insee = row.get(INSEE) or row.get("code_commune", "").upper()
         if not ids.is_valid_insee(insee):
             raise RowRejected(_l("Invalid INSEE commune code «%(code)s».", code=insee))
         acad_code = row.get("code_academie", "").strip()
@@ -228,7 +394,7 @@ class AnnuaireImporter(Importer):
             )
         return None
 
-    def _values(self, uai: str, name: str, row: Row) -> dict[str, Any]:
+    def _values(self, uai: str, name: str, row: Row, code: str) -> dict[str, Any]:
         """Every checked field of a school row; raises before anything is written."""
         pupils_raw = row.get("nombre_d_eleves", "")
         pupils = None
@@ -252,7 +418,12 @@ class AnnuaireImporter(Importer):
         priority = row.get("appartenance_education_prioritaire", "").strip().upper() or None
         return {
             "name": name[:200],
-            "nature": _nature(row),
+            "nature": school_nature(
+                code,
+                row.get("ecole_maternelle", ""),
+                row.get("ecole_elementaire", ""),
+                row.get("libelle_nature", ""),
+            ),
             "status": STATUS_BY_ETAT.get(fold(row.get("etat", "")), SchoolStatus.OPEN),
             "is_private": fold(row.get("statut", "")).startswith("prive"),
             "address": address[:300] or None,
@@ -265,14 +436,15 @@ class AnnuaireImporter(Importer):
             "phone": row.get("telephone", "")[:30] or None,
         }
 
-    def _import_school(self, uai: str, name: str, row: Row) -> Outcome:
-        values = self._values(uai, name, row)
+    def _import_school(self, uai: str, name: str, row: Row, code: str) -> Outcome:
+        values = self._values(uai, name, row, code)
         dept, commune = self._place(row, uai)
         circo = self._circonscription_of(row, dept)
         values["search_text"] = school_search_text(uai, name, commune.name, values["postal_code"])
         ecole = self.ecoles.get(uai)
+        public = not values["is_private"]
         if ecole is None:
-            owner = None if values["is_private"] else self._owner(row, commune, dept)
+            owner = self._owner(row, commune) if public else None
             ecole = self.bulk.add(
                 Ecole,
                 uai=uai,
@@ -305,52 +477,132 @@ class AnnuaireImporter(Importer):
             if getattr(ecole, attr) != ref_id:
                 setattr(ecole, attr, ref_id)
                 changed = True
+        # The school keeps its owner; what the file says of its SIREN may still name the
+        # collectivité better (a provisional name, a new member commune).
+        if public and row.get(SIREN) in self.coll_by_siren:
+            changed = self._settled_owner(row[SIREN], commune)[1] or changed
         return Outcome.UPDATED if changed else Outcome.UNCHANGED
 
-    def _owner(
-        self, row: Row, commune: Commune | Staged, dept: Departement | Staged
-    ) -> Collectivite | Staged:
-        """The commune collectivité, found by the SIREN of the school's SIRET when present.
+    # -- owners ------------------------------------------------------------------------
+    def _owner(self, row: Row, commune: Commune | Staged) -> Collectivite | Staged:
+        """The collectivité that owns a new public school: the body its SIRET names, as
+        the whole file shows it (:mod:`inventory.orgs.owners`), else its commune's.
 
         The owner is only set when a school is created: later moves (a commune joining
         an RPI) are decisions recorded in Socle, which a re-import must not undo.
         """
-        siren = ids.siren_from_siret(row.get("siren_siret", ""))
-        if siren and siren in self.coll_by_siren:
-            return self.coll_by_siren[siren]
-        if siren and not siren.startswith("21"):
+        siren = row.get(SIREN) or self.siren_of_commune.get(commune.insee)
+        if siren:
+            return self._settled_owner(siren, commune)[0]
+        return self._commune_collectivite(commune, None)
+
+    def _settled_owner(
+        self, siren: str, commune: Commune | Staged
+    ) -> tuple[Collectivite | Staged, bool]:
+        """The collectivité of ``siren``, found, created or named (once per import), and
+        whether this row changed it: its identity, or a member commune added."""
+        changed = False
+        coll = self.settled.get(siren)
+        if coll is None:
+            coll, changed = self._settle(siren, commune)
+            self.settled[siren] = coll
+        if coll.kind is not CollectiviteKind.COMMUNE and (siren, commune.insee) not in (
+            self.member_keys
+        ):
+            self.member_keys.add((siren, commune.insee))
+            self.bulk.add(collectivite_members, collectivite_id=coll, commune_id=commune)
+            changed = True
+        return coll, changed
+
+    def _settle(self, siren: str, commune: Commune | Staged) -> tuple[Collectivite | Staged, bool]:
+        plan = self.owners[siren]
+        coll = self.coll_by_siren.get(siren)
+        seat = self._commune_for(plan.commune) if plan.commune else None
+        if plan.taken_by:
+            self.warn(
+                _l(
+                    "SIREN %(siren)s would be the commune %(insee)s, whose collectivité has "
+                    "another SIREN: registered as an intercommunal body, to be named.",
+                    siren=siren,
+                    insee=plan.taken_by,
+                )
+            )
+        if seat is not None:
+            if coll is None:
+                return self._commune_collectivite(seat, siren), False
+            if coll.kind is CollectiviteKind.COMMUNE or not coll.provisional:
+                return coll, False
+            # A provisional body (an earlier import's) that the file shows is one commune.
+            coll = self.coll_by_siren[siren] = self._editable(coll, Collectivite)
+            coll.kind, coll.name, coll.provisional = CollectiviteKind.COMMUNE, seat.name, False
+            coll.commune_id = self._id(seat)
+            self.coll_by_insee[seat.insee] = coll
+            return coll, True
+        name = provisional_name(self._commune_name(insee) for insee in plan.communes)
+        if coll is None:
+            dept = self.departements.get(plan.departement)
+            if dept is None:
+                # Its main département's rows come later in the file: the first of its
+                # communes there creates it.
+                for insee in plan.communes:
+                    if ids.departement_of_insee(insee) == plan.departement:
+                        self._commune_for(insee)
+                        break
+                dept = self.departements.get(plan.departement, commune.departement_id)
             coll = self.bulk.add(
                 Collectivite,
                 kind=CollectiviteKind.EPCI,
-                name=f"SIREN {siren}",
+                name=name,
                 siren=siren,
                 commune_id=None,
                 departement_id=dept,
+                provisional=True,
             )
-            self.bulk.add(collectivite_members, collectivite_id=coll, commune_id=commune)
             self.coll_by_siren[siren] = coll
-            return coll
-        owning = commune
-        if siren:
-            # A commune's SIREN is 21 + département + 0 + commune number + key.
-            owning = self.communes.get(siren[2:4] + siren[5:8], commune)
-        coll = self.coll_by_insee.get(owning.insee)
+            return coll, False
+        if coll.provisional and coll.name != name:
+            coll = self.coll_by_siren[siren] = self._editable(coll, Collectivite)
+            coll.name = name
+            return coll, True
+        return coll, False
+
+    def _commune_collectivite(
+        self, commune: Commune | Staged, siren: str | None
+    ) -> Collectivite | Staged:
+        """The commune's own collectivité, created if need be; given ``siren`` when it
+        has none (the plan gives a commune's collectivité no other SIREN)."""
+        coll = self.coll_by_insee.get(commune.insee)
         if coll is None:
             coll = self.bulk.add(
                 Collectivite,
                 kind=CollectiviteKind.COMMUNE,
-                name=owning.name,
+                name=commune.name,
                 siren=siren,
-                commune_id=owning,
-                departement_id=dept,
+                commune_id=commune,
+                departement_id=commune.departement_id,
             )
-            self.coll_by_insee[owning.insee] = coll
+            self.coll_by_insee[commune.insee] = coll
         elif siren and coll.siren is None:
-            coll = self._editable(coll, Collectivite)
+            coll = self.coll_by_insee[commune.insee] = self._editable(coll, Collectivite)
             coll.siren = siren
         if siren:
             self.coll_by_siren[siren] = coll
         return coll
+
+    def _commune_for(self, insee: str) -> Commune | Staged | None:
+        """The commune of an INSEE code, created from its first row in the file when
+        that row has not come yet (an owner's seat, say); None if that row is invalid."""
+        commune = self.communes.get(insee)
+        if commune is None and (source := self.first_row_of.get(insee)) is not None:
+            try:
+                _, commune = self._place(source, ids.normalize_uai(source.get("uai", "")))
+            except RowRejected:
+                return None
+        return commune
+
+    def _commune_name(self, insee: str) -> str:
+        commune = self.communes.get(insee)
+        return commune.name if commune is not None else self.file_names.get(insee, insee)
 
     def finish_batch(self) -> None:
         self.bulk.flush()
@@ -366,124 +618,4 @@ def _coordinate(raw: str, limit: int) -> float | None:
         raise RowRejected(_l("Coordinate «%(value)s» is not a number.", value=raw)) from None
     if not math.isfinite(value) or abs(value) > limit:
         raise RowRejected(_l("Coordinate «%(value)s» is out of range.", value=raw))
-    return value
-
-
-def _nature(row: Row) -> SchoolNature:
-    mat = row.get("ecole_maternelle", "") == "1"
-    elem = row.get("ecole_elementaire", "") == "1"
-    if mat and elem:
-        return SchoolNature.PRIMAIRE
-    if mat:
-        return SchoolNature.MATERNELLE
-    if elem:
-        return SchoolNature.ELEMENTAIRE
-    code = row.get("code_nature", "")
-    if code.startswith("10"):
-        return SchoolNature.MATERNELLE
-    if code.startswith(("15", "16")):
-        return SchoolNature.ELEMENTAIRE
-    label = fold(row.get("libelle_nature", ""))
-    if "maternelle" in label:
-        return SchoolNature.MATERNELLE
-    if "elementaire" in label:
-        return SchoolNature.ELEMENTAIRE
-    return SchoolNature.PRIMAIRE
-
-
-LEVEL_COLUMNS = {
-    "PS": ("nombre_d_eleves_en_ps_hors_ulis", "nombre_eleves_ps_hors_ulis"),
-    "MS": ("nombre_d_eleves_en_ms_hors_ulis", "nombre_eleves_ms_hors_ulis"),
-    "GS": ("nombre_d_eleves_en_gs_hors_ulis", "nombre_eleves_gs_hors_ulis"),
-    "CP": ("nombre_d_eleves_en_cp_hors_ulis", "nombre_eleves_cp_hors_ulis"),
-    "CE1": ("nombre_d_eleves_en_ce1_hors_ulis", "nombre_eleves_ce1_hors_ulis"),
-    "CE2": ("nombre_d_eleves_en_ce2_hors_ulis", "nombre_eleves_ce2_hors_ulis"),
-    "CM1": ("nombre_d_eleves_en_cm1_hors_ulis", "nombre_eleves_cm1_hors_ulis"),
-    "CM2": ("nombre_d_eleves_en_cm2_hors_ulis", "nombre_eleves_cm2_hors_ulis"),
-    "ULIS": ("nombre_d_eleves_en_ulis", "nombre_eleves_ulis"),
-}
-
-
-class EffectifsImporter(Importer):
-    """The 'effectifs d'élèves par école' file: creates the missing classrooms of one year."""
-
-    columns = (
-        _c("year", "Rentrée scolaire", "rentree_scolaire", required=True),
-        _c("uai", "Numéro de l'école", "numero_ecole", "numero_de_l_ecole", required=True),
-        _c("classes", "Nombre total de classes", "nombre_total_classes", required=True),
-        _c("pupils", "Nombre total d'élèves", "nombre_total_eleves"),
-        _c(
-            "preelementaire",
-            "nombre_d_eleves_en_pre_elementaire_hors_ulis",
-            "nombre_eleves_preelementaire_hors_ulis",
-        ),
-        *(_c(f"level_{lv}", *names) for lv, names in LEVEL_COLUMNS.items()),
-    )
-
-    def __init__(self, session: Session, *, year: str | None = None) -> None:
-        self.session = session
-        self.year = year
-        self.unknown: list[str] = []
-
-    def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
-        years = {row["year"] for _, row in table.rows if row.get("year")}
-        if self.year is None and years:
-            self.year = max(years)
-        report.notes.append(str(_l("School year imported: %(year)s.", year=self.year)))
-        self.ecoles = {e.uai: e for e in self.session.scalars(select(Ecole))}
-        self.names: dict[int, set[str]] = {}
-        self.counts: dict[int, int] = {}
-        for ecole_id, cname in self.session.execute(select(Classroom.ecole_id, Classroom.name)):
-            self.names.setdefault(ecole_id, set()).add(cname)
-            self.counts[ecole_id] = self.counts.get(ecole_id, 0) + 1
-        return [(line, row) for line, row in table.rows if row.get("year") == self.year]
-
-    def key_of(self, row: Row) -> str:
-        return row.get("uai", "")
-
-    def import_row(self, row: Row) -> Outcome:
-        uai = ids.normalize_uai(row.get("uai", ""))
-        if not ids.is_valid_uai(uai):
-            raise RowRejected(_l("Invalid UAI «%(uai)s».", uai=uai))
-        ecole = self.ecoles.get(uai)
-        if ecole is None:
-            self.unknown.append(uai)
-            raise RowRejected(_l("Unknown school %(uai)s: import the Annuaire first.", uai=uai))
-        n_classes = _count(row.get("classes", ""), _l("class count"))
-        per_level = {lv: _count(row.get(f"level_{lv}", ""), lv) for lv in LEVEL_COLUMNS}
-        existing = self.counts.get(ecole.id, 0)
-        if n_classes <= existing:
-            return Outcome.UNCHANGED
-        plan = levels_for_classes(n_classes, per_level)
-        taken = self.names.setdefault(ecole.id, set())
-        number = 0
-        for levels, pupils in plan[existing:]:
-            number += 1
-            while f"Classe {number}" in taken:
-                number += 1
-            name = f"Classe {number}"
-            taken.add(name)
-            self.session.add(
-                Classroom(
-                    ecole=ecole, name=name, position=number, levels=",".join(levels), pupils=pupils
-                )
-            )
-        self.counts[ecole.id] = n_classes
-        return Outcome.UPDATED if existing else Outcome.CREATED
-
-    def finish_batch(self) -> None:
-        self.session.flush()
-
-
-def _count(raw: str, what: Any) -> int:
-    if not raw:
-        return 0
-    try:
-        value = int(float(raw.replace(",", ".")))
-    except ValueError:
-        raise RowRejected(
-            _l("%(what)s «%(value)s» is not a number.", what=what, value=raw)
-        ) from None
-    if value < 0:
-        raise RowRejected(_l("%(what)s «%(value)s» is negative.", what=what, value=raw))
     return value

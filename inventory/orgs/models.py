@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,7 +27,11 @@ from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
 class CollectiviteKind(enum.StrEnum):
     COMMUNE = "commune"
     RPI = "rpi"
+    # A communauté (de communes, d'agglomération…), a métropole; also an intercommunal body
+    # whose kind is not known yet (a syndicat is an EPCI too, without its own taxes).
     EPCI = "epci"
+    # A syndicat intercommunal (SIVU, SIVOS, SIVOM), often the body carrying an RPI.
+    SYNDICAT = "syndicat"
 
 
 class SchoolNature(enum.StrEnum):
@@ -101,7 +106,12 @@ collectivite_members = Table(
 
 
 class Collectivite(Audited, Base):
-    """A body that owns and equips schools: a commune, an RPI or an EPCI."""
+    """A body that owns and equips schools: a commune, an RPI, an EPCI or a syndicat.
+
+    ``provisional``: its name and kind are what the Annuaire import could tell (an
+    intercommunal body known by its SIREN and its schools' communes alone); the import
+    may rename it while it is, and never once an administrator has named it.
+    """
 
     __tablename__ = "collectivites"
     # Lists and pickers offer the first collectivités by name.
@@ -113,6 +123,7 @@ class Collectivite(Audited, Base):
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id"), unique=True)
     departement_id: Mapped[int] = mapped_column(ForeignKey("departements.id"), index=True)
     asset_tag_prefix: Mapped[str | None] = mapped_column(String(12))
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     commune: Mapped[Commune | None] = relationship(foreign_keys=[commune_id])
     departement: Mapped[Departement] = relationship()
     members: Mapped[list[Commune]] = relationship(secondary=collectivite_members)

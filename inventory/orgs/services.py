@@ -168,6 +168,21 @@ def school_detail(session: Session, user: Subject, ecole_id: int) -> Ecole:
     return ecole
 
 
+def collectivite_detail(session: Session, user: Subject, collectivite_id: int) -> Collectivite:
+    coll = policy.load_or_404(user, Collectivite, collectivite_id, session)
+    # Loaded now so that the template triggers no query.
+    session.scalars(
+        select(Collectivite)
+        .where(Collectivite.id == coll.id)
+        .options(
+            selectinload(Collectivite.commune),
+            selectinload(Collectivite.members),
+            selectinload(Collectivite.departement),
+        )
+    ).all()
+    return coll
+
+
 def schools_of(session: Session, user: Subject, **where: Any) -> list[Ecole]:
     stmt = (
         select(Ecole).filter_by(**where).options(selectinload(Ecole.commune)).order_by(Ecole.name)
@@ -190,29 +205,31 @@ def levels_for_classes(
 ) -> list[tuple[list[str], int | None]]:
     """Spread ``n_classes`` over the levels in proportion to their pupils.
 
-    Each level with pupils gets its share of classes (largest remainder); when there are
-    fewer classes than levels, neighbouring levels share a class (a 'cours double').
-    Returns one (levels, pupils) pair per class, in level order.
+    With at least as many classes as levels with pupils, each such level has a class of
+    its own, and each further class goes to the level whose classes are the most crowded
+    (most pupils per class; the earlier level on a tie), as a school opens its classes.
+    With fewer classes than levels, neighbouring levels share a class (a 'cours double'),
+    the levels spread evenly over the classes. Every pupil is in one class. Returns one
+    (levels, pupils) pair per class, in level order.
     """
     if n_classes <= 0:
         return []
     levels = [(lv, n) for lv, n in per_level.items() if n > 0]
-    total = sum(n for _, n in levels)
-    if not levels or total == 0:
+    if not levels:
         return [([], None) for _ in range(n_classes)]
     if n_classes < len(levels):
         groups: list[list[tuple[str, int]]] = [[] for _ in range(n_classes)]
         for i, item in enumerate(levels):
             groups[i * n_classes // len(levels)].append(item)
         return [([lv for lv, _ in g], sum(n for _, n in g)) for g in groups]
-    shares = [n * n_classes / total for _, n in levels]
-    counts = [max(1, math.floor(s)) for s in shares]
-    while sum(counts) > n_classes:
-        i = max(range(len(counts)), key=lambda k: counts[k] - shares[k])
-        counts[i] -= 1
-    order = sorted(range(len(levels)), key=lambda k: shares[k] - counts[k], reverse=True)
-    for i in order[: n_classes - sum(counts)]:
-        counts[i] += 1
+    counts = [1] * len(levels)
+    for _ in range(n_classes - len(levels)):
+        # Most pupils per class, compared without division: a/b > c/d ⇔ a·d > c·b.
+        best = 0
+        for k in range(1, len(levels)):
+            if levels[k][1] * counts[best] > levels[best][1] * counts[k]:
+                best = k
+        counts[best] += 1
     plan: list[tuple[list[str], int | None]] = []
     for (lv, pupils), count in zip(levels, counts, strict=True):
         for j in range(count):
@@ -361,6 +378,30 @@ def create_collectivite(
     return coll
 
 
+def rename_collectivite(
+    session: Session, user: Subject, coll: Collectivite, *, name: str, kind: CollectiviteKind
+) -> Collectivite:
+    """An administrator names a collectivité and sets its kind (EPCI, syndicat, RPI for an
+    intercommunal body; a commune stays a commune). It is no longer provisional: a later
+    Annuaire import never renames it. The change log records the edit."""
+    policy.require(user, Action.ADMIN)
+    name = " ".join(name.split())
+    if not name:
+        raise CollectiviteError(_l("The name is required."), field="name")
+    if len(name) > 200:
+        raise CollectiviteError(_l("The name is longer than 200 characters."), field="name")
+    is_commune = coll.kind is CollectiviteKind.COMMUNE and coll.commune_id is not None
+    if is_commune and kind is not CollectiviteKind.COMMUNE:
+        raise CollectiviteError(_l("A commune's kind cannot change."), field="kind")
+    if not is_commune and kind is CollectiviteKind.COMMUNE:
+        raise CollectiviteError(
+            _l("An intercommunal body is an EPCI, a syndicat or an RPI."), field="kind"
+        )
+    coll.name, coll.kind, coll.provisional = name, kind, False
+    session.commit()
+    return coll
+
+
 def move_school(
     session: Session, user: Subject, ecole: Ecole, to: Collectivite, since: date
 ) -> Ecole:
@@ -383,20 +424,19 @@ def move_school(
 
 
 # -- imports -----------------------------------------------------------------------------
-def import_annuaire(
-    session: Session, data: bytes, filename: str = "", *, all_types: bool = False
-) -> ImportReport:
+def import_annuaire(session: Session, data: bytes, filename: str = "") -> ImportReport:
+    """Import an Annuaire de l'éducation file: its first-degree schools (any other row
+    skipped with its reason), circonscriptions, communes and the collectivités owning the
+    schools. Idempotent."""
     from inventory.orgs.importers import AnnuaireImporter
 
-    return run_import(
-        AnnuaireImporter(session, all_types=all_types), data, session=session, filename=filename
-    )
+    return run_import(AnnuaireImporter(session), data, session=session, filename=filename)
 
 
 def import_effectifs(
     session: Session, data: bytes, filename: str = "", *, year: str | None = None
 ) -> ImportReport:
-    from inventory.orgs.importers import EffectifsImporter
+    from inventory.orgs.effectifs import EffectifsImporter
 
     return run_import(
         EffectifsImporter(session, year=year), data, session=session, filename=filename

@@ -17,8 +17,22 @@ from inventory.core.importing import ImportFileError
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.orgs import services
-from inventory.orgs.forms import NATURE_LABELS, ClassroomForm, ImportForm, SchoolFilterForm
-from inventory.orgs.models import Circonscription, Classroom, Collectivite, Ecole, SchoolNature
+from inventory.orgs.forms import (
+    KIND_LABELS,
+    NATURE_LABELS,
+    ClassroomForm,
+    CollectiviteForm,
+    ImportForm,
+    SchoolFilterForm,
+)
+from inventory.orgs.models import (
+    Circonscription,
+    Classroom,
+    Collectivite,
+    CollectiviteKind,
+    Ecole,
+    SchoolNature,
+)
 from inventory.training import lists as training
 from inventory.web import allow, int_arg
 
@@ -148,13 +162,22 @@ def classroom(classroom_id: int) -> str | Response:
 @bp.get("/collectivites/<int:collectivite_id>")
 @allow(Action.READ, on=(Collectivite, "collectivite_id"))
 def collectivite(collectivite_id: int) -> str:
-    coll = policy.load_or_404(current_user, Collectivite, collectivite_id, db.session)
+    coll = services.collectivite_detail(db.session, current_user, collectivite_id)
+    form = CollectiviteForm(name=coll.name, kind=coll.kind.value)
+    return _collectivite_page(coll, form)
+
+
+def _collectivite_page(coll: Collectivite, form: CollectiviteForm) -> str:
+    form.offer_kinds(coll.kind is CollectiviteKind.COMMUNE and coll.commune_id is not None)
     ecoles = services.schools_of(db.session, current_user, collectivite_id=coll.id)
     counts = services.classroom_counts(db.session, [e.id for e in ecoles])
     coverage = socle.coverage_by_school(db.session, [e.id for e in ecoles])
     return render_template(
         "orgs/collectivite.html",
         coll=coll,
+        form=form,
+        may_rename=policy.allowed(current_user, Action.ADMIN),
+        kind_labels=KIND_LABELS,
         ecoles=ecoles,
         counts=counts,
         coverage=coverage,
@@ -162,6 +185,32 @@ def collectivite(collectivite_id: int) -> str:
         nature_labels=NATURE_LABELS,
         history=history_of(db.session, current_user, coll),
     )
+
+
+@bp.post("/collectivites/<int:collectivite_id>/identite")
+@allow(Action.ADMIN, on=(Collectivite, "collectivite_id"))
+def rename_collectivite(collectivite_id: int) -> str | tuple[str, int] | Response:
+    """An administrator names the collectivité and sets its kind (from its page)."""
+    coll = services.collectivite_detail(db.session, current_user, collectivite_id)
+    form = CollectiviteForm()
+    form.offer_kinds(coll.kind is CollectiviteKind.COMMUNE and coll.commune_id is not None)
+    if form.validate_on_submit():
+        try:
+            services.rename_collectivite(
+                db.session,
+                current_user,
+                coll,
+                name=form.name.data or "",
+                kind=CollectiviteKind(form.kind.data),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors = [str(exc.message)]
+            coll = services.collectivite_detail(db.session, current_user, collectivite_id)
+        else:
+            flash(_("Collectivité «%(name)s» saved.", name=coll.name), "success")
+            return redirect(url_for("orgs.collectivite", collectivite_id=coll.id))
+    return _collectivite_page(coll, form), 422
 
 
 @bp.get("/circonscriptions/<int:circonscription_id>")

@@ -97,3 +97,38 @@ def test_insee(code, valid):
 )
 def test_departement_codes_are_normalised(raw, expected):
     assert ids.normalize_departement(raw) == expected
+
+
+def test_the_commune_a_classic_siren_names():
+    from inventory.orgs.identifiers import communes_of_siren
+
+    assert communes_of_siren("214002578") == ("40257",)
+    assert communes_of_siren("213502388") == ("35238",)
+    assert communes_of_siren("219740115") == ("97411",)
+    assert communes_of_siren("212000046") == ("2A004", "2B004")
+    assert communes_of_siren("200041721") == ()
+    assert communes_of_siren("21350") == ()
+
+
+def test_departements_of_a_uai_and_of_a_commune():
+    from inventory.orgs.identifiers import departement_of_insee, departement_of_uai
+
+    assert departement_of_uai("0350103X") == "035"
+    assert departement_of_uai("6200002H") == "02A"
+    assert departement_of_uai("7200001A") == "02B"
+    assert departement_of_uai("9740001A") == "974"
+    assert departement_of_insee("35238") == "035"
+    assert departement_of_insee("2A004") == "02A"
+    assert departement_of_insee("97411") == "974"
+
+
+def test_postal_codes_given_as_commune_codes():
+    from inventory.orgs.identifiers import looks_like_postal_code
+
+    assert looks_like_postal_code("35690", "35690")
+    assert looks_like_postal_code("35000")  # Rennes' office: no commune is number 000
+    assert looks_like_postal_code("20090")  # Ajaccio: the COG writes 2A
+    assert looks_like_postal_code("97400")
+    assert not looks_like_postal_code("35001", "35690")
+    assert not looks_like_postal_code("2A004", "20090")
+    assert not looks_like_postal_code("97411", "97400")
