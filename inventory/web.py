@@ -30,6 +30,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import Headers, LanguageAccept
@@ -338,6 +339,15 @@ class _SessionInterface(SecureCookieSessionInterface):
         return signer
 
 
+def _text_of_lazy(value: Any) -> Any:
+    """What a template prints of a value: a lazy translation as plain text.
+
+    Flask-Babel's lazy strings declare themselves safe HTML (``__html__``), so a message
+    filled with what a user typed (``_l("Unknown school %(uai)s", uai=...)``) would reach
+    the page unescaped; as plain text it is escaped like any other value."""
+    return str(value) if isinstance(value, LazyString) else value
+
+
 def install(app: Flask) -> None:
     app.session_interface = _SessionInterface()
     app.after_request(_security_headers)
@@ -347,6 +357,7 @@ def install(app: Flask) -> None:
         app.register_error_handler(code, _error)
     app.register_error_handler(500, _internal_error)
     app.jinja_env.filters.update(money=_money, number=_number, when=_when, day=_day)
+    app.jinja_env.finalize = _text_of_lazy
     app.jinja_env.globals.update(
         can=lambda action: policy.allowed(current_user, Action(action)),
         Action=Action,

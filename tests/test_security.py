@@ -99,3 +99,15 @@ def test_error_pages_in_both_languages(client):
     assert client.post("/language", data={"lang": "en", "csrf_token": token}).status_code == 302
     english = client.get("/nowhere")
     assert "Page not found" in english.get_data(as_text=True)
+
+
+def test_a_translated_message_filled_with_typed_text_is_escaped(app):
+    """Flask-Babel's lazy strings call themselves safe HTML: a message holding what a
+    visitor typed must still reach the page escaped."""
+    from flask_babel import lazy_gettext
+
+    message = lazy_gettext("Invalid UAI «%(uai)s».", uai="<script>alert(1)</script>")
+    with app.test_request_context("/"):
+        html = app.jinja_env.from_string("<p>{{ message }}</p>").render(message=message)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
