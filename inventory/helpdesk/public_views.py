@@ -39,11 +39,15 @@ REPORT_LIMITS = ("5 per minute", "10 per hour")
 # Public pages are no one's to index.
 PUBLIC_HEADERS = {"X-Robots-Tag": "noindex, nofollow"}
 # A fresh report form is the same for every label offered the same problems in the same
-# language, and rendering it is most of the page's work: each is rendered once per worker
-# and kept under a key holding all it shows (so that it is never out of date), a few
-# dozen at most. Nothing else of the page is kept.
-_FRESH_FORMS: dict[tuple[Any, ...], Markup] = {}
-_FRESH_FORMS_KEPT = 256
+# language, and rendering it was two fifths of the page's work: each is rendered once per
+# worker and kept under a key holding all it shows (so that it is never out of date), a
+# few dozen at most. Nothing else of the page is kept.
+FRESH_FORMS_KEPT = 256
+
+
+@bp.record_once
+def _keep_fresh_forms(state: Any) -> None:
+    state.app.extensions["helpdesk_fresh_forms"] = {}
 
 
 def _locale() -> str:
@@ -83,16 +87,17 @@ def _form_html(form: ReportForm, duplicate: Ticket | None = None) -> Markup:
 
 def _fresh_form(page: public.PublicPage, problem: int | None) -> Markup:
     """The report form as nobody filled it yet, ``problem`` chosen if it is offered."""
+    kept: dict[tuple[Any, ...], Markup] = current_app.extensions["helpdesk_fresh_forms"]
     key = (_locale(), page.choices, problem)
-    html = _FRESH_FORMS.get(key)
+    html = kept.get(key)
     if html is None:
         form = ReportForm(formdata=None)
         form.problem.choices = options((c.id, c.label(key[0])) for c in page.choices)
         form.problem.data = problem
         html = _form_html(form)
-        if len(_FRESH_FORMS) >= _FRESH_FORMS_KEPT:
-            _FRESH_FORMS.clear()
-        _FRESH_FORMS[key] = html
+        if len(kept) >= FRESH_FORMS_KEPT:
+            kept.clear()
+        kept[key] = html
     return html
 
 
