@@ -28,9 +28,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_blueprints(app)
     configure_web(app)
     configure_cli(app)
-    from inventory.helpdesk import first_scan
-
-    first_scan.install(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -106,6 +103,8 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.auth.views import bp as auth_bp
     from inventory.changelog.views import bp as changelog_bp
     from inventory.grants.views import bp as grants_bp
+    from inventory.helpdesk.campaign_views import bp as campaigns_bp
+    from inventory.helpdesk.public_views import bp as public_bp
     from inventory.helpdesk.views import bp as helpdesk_bp
     from inventory.labels.views import bp as labels_bp
     from inventory.orgs.views import bp as orgs_bp
@@ -120,7 +119,9 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(assets_bp)
     app.register_blueprint(assets_io_bp)
     app.register_blueprint(labels_bp)
+    app.register_blueprint(public_bp)
     app.register_blueprint(helpdesk_bp)
+    app.register_blueprint(campaigns_bp)
     app.register_blueprint(training_bp)
     app.register_blueprint(grants_bp)
     app.register_blueprint(reports_bp)

@@ -350,7 +350,7 @@ helpdesk = AppGroup("helpdesk", help="Helpdesk: notifications of the reported pr
 @helpdesk.command("digest")
 def helpdesk_digest_cmd() -> None:
     """Mail the daily digest of new reports to the staff who chose it (run once a day)."""
-    from inventory.helpdesk.services import send_digests
+    from inventory.helpdesk.notify import send_digests
 
     _as_console()
     sent = send_digests(db.session, current_app.config)

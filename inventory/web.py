@@ -27,20 +27,16 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from itsdangerous import URLSafeTimedSerializer
-from werkzeug.datastructures import Headers, LanguageAccept
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
 from inventory.core import audit, policy
 from inventory.core.policy import Action
-from inventory.core.signing import KeptSerializer
 
 bp = Blueprint("web", __name__)
 
@@ -96,33 +92,18 @@ def check_access_rules(app: Flask) -> None:
         raise RuntimeError(f"routes without an access rule: {', '.join(sorted(missing))}")
 
 
-# Browsers send few distinct Accept-Language headers; parsing one costs more than the
-# public scan page's other work on the request, so each header's answer is kept.
-_LOCALE_BY_HEADER: dict[tuple[str, tuple[str, ...]], str] = {}
-_LOCALE_HEADERS_KEPT = 512
-
-
-def locale_for_header(header: str, languages: tuple[str, ...]) -> str:
-    """The language of ``languages`` an Accept-Language header prefers; French else."""
-    key = (header, languages)
-    found = _LOCALE_BY_HEADER.get(key)
-    if found is None:
-        found = parse_accept_header(header, LanguageAccept).best_match(languages) or "fr"
-        if len(header) <= 200:  # a real browser's; no visitor fills the memory
-            if len(_LOCALE_BY_HEADER) >= _LOCALE_HEADERS_KEPT:
-                _LOCALE_BY_HEADER.clear()
-            _LOCALE_BY_HEADER[key] = found
-    return found
-
-
 def select_locale() -> str:
+    """The language asked for by the page's address (``?lang=``: the public pages' switch,
+    which keeps no session), else chosen for the session, else the browser's."""
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
-    wanted = session.get("lang")
-    if wanted in languages:
-        return wanted
-    return locale_for_header(request.headers.get("Accept-Language", ""), tuple(languages))
+    for wanted in (request.args.get("lang"), session.get("lang")):
+        if wanted in languages:
+            return wanted
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def select_timezone() -> str:
@@ -311,34 +292,6 @@ def send_private(
     return response
 
 
-class _SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, with its serializer built once per key rather than
-    on every request (twice when the session changes), and signing as core.signing does:
-    every page with a form opens and saves a session."""
-
-    def __init__(self) -> None:
-        self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        if not app.secret_key:
-            return None
-        fallbacks = tuple(app.config["SECRET_KEY_FALLBACKS"] or ())
-        key = (app.secret_key, fallbacks)
-        signer = self._signers.get(key)
-        if signer is None:
-            # As Flask builds it: the current key last.
-            signer = self._signers[key] = KeptSerializer(
-                [*fallbacks, app.secret_key],
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={
-                    "key_derivation": self.key_derivation,
-                    "digest_method": self.digest_method,
-                },
-            )
-        return signer
-
-
 def _text_of_lazy(value: Any) -> Any:
     """What a template prints of a value: a lazy translation as plain text.
 
@@ -349,7 +302,6 @@ def _text_of_lazy(value: Any) -> Any:
 
 
 def install(app: Flask) -> None:
-    app.session_interface = _SessionInterface()
     app.after_request(_security_headers)
     app.before_request(_bind_actor)
     app.teardown_request(_unbind_actor)

@@ -32,7 +32,7 @@ from inventory.grants.models import (
     Payment,
     PaymentKind,
 )
-from inventory.helpdesk import services as helpdesk
+from inventory.helpdesk import campaigns, public
 from inventory.helpdesk.models import InventoryCampaign, ProblemType, Ticket, TicketPhoto
 from inventory.labels import tokens
 from inventory.labels.models import PrintJob
@@ -213,18 +213,18 @@ def world(app, registry, make_user, db_session, tmp_path):
         # A report with a photo on the item (through its label) and an inventory campaign.
         token = tokens.active_token(db_session, asset_id=asset_id)
         db_session.commit()
-        target = helpdesk.find_target(db_session, token.token)
+        target = public.find_target(db_session, token.token)
         photo = io.BytesIO()
         Image.new("RGB", (8, 8)).save(photo, "PNG")
         problem = db_session.scalar(select(ProblemType.id).filter_by(code="casse"))
-        outcome = helpdesk.report_problem(
+        outcome = public.report_problem(
             db_session,
             app.config,
             target,
-            helpdesk.Report(problem, "Écran fissuré", photo=photo.getvalue()),
+            public.Report(problem, "Écran fissuré", photo=photo.getvalue()),
             photo_dir=Path(app.instance_path) / "uploads" / "tickets",
         )
-        campaign = helpdesk.start_campaign(db_session, ADMIN, ecole)
+        campaign = campaigns.start_campaign(db_session, ADMIN, ecole)
         ticket = outcome.ticket
         return token.token, ticket.follow_token, ticket.id, ticket.photos[0].id, campaign.id
 

@@ -18,11 +18,19 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from inventory.core.forms import options
-from inventory.helpdesk.services import DESCRIPTION_MAX, MESSAGE_MAX, MODE_LABELS, MODES
+from inventory.helpdesk.notify import MODE_LABELS, MODES
+from inventory.helpdesk.rules import DESCRIPTION_MAX, MESSAGE_MAX
 
 
 class ReportForm(FlaskForm):
-    """What a teacher sends from the label's page; ``website`` is a trap for robots."""
+    """What a teacher sends from the label's page; ``website`` is a trap for robots.
+
+    No CSRF token: the form acts in no one's name (a report is anyone's to send, without
+    an account), and a token would give every first scan of a label a session cookie.
+    The trap field and the rate limits guard it instead."""
+
+    class Meta:
+        csrf = False
 
     problem = RadioField(
         _l("What is the problem?"),
@@ -63,7 +71,7 @@ class ReportForm(FlaskForm):
         validators=[Optional()],
         render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
-    join = HiddenField()
+    join = HiddenField(label="")  # "1": join the same open problem
 
 
 class _Versioned(FlaskForm):

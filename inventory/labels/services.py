@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets.models import Asset, EquipmentModel
 from inventory.assets.services import AssetFilters
@@ -249,27 +249,6 @@ def queue_print(
 def render_preview(fmt: LabelFormat, batch: LabelBatch, skip: int) -> bytes:
     """The first page with every position outlined, to check alignment before printing."""
     return render_pdf(Sheet.of(fmt), batch.labels, skip=skip, outline=True, title="Aperçu")
-
-
-def scan_target(session: Session, value: str) -> ScanToken | None:
-    """The token of a scanned URL, with what a public page may show of its item."""
-    value = tokens.normalize_token(value)
-    if not tokens.well_formed(value):
-        return None
-    # One query for the page's whole chain of many-to-one links: the public page is the
-    # most requested one, and each extra round trip shows in its latency.
-    asset = joinedload(ScanToken.asset)
-    return session.scalar(
-        select(ScanToken)
-        .where(ScanToken.token == value)
-        .options(
-            asset.joinedload(Asset.model).joinedload(EquipmentModel.manufacturer),
-            asset.joinedload(Asset.category),
-            asset.joinedload(Asset.ecole),
-            asset.joinedload(Asset.classroom),
-            joinedload(ScanToken.classroom).joinedload(Classroom.ecole),
-        )
-    )
 
 
 def selection_count(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from typing import Any
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -21,10 +23,6 @@ TOKEN_LENGTH = 16  # 80 bits
 
 def new_token() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(TOKEN_LENGTH))
-
-
-def normalize_token(value: str) -> str:
-    return value.strip().upper()
 
 
 def scan_url(base_url: str, token: str) -> str:
@@ -86,16 +84,31 @@ def reissue(session: Session, token: ScanToken) -> ScanToken:
     return fresh
 
 
-def well_formed(value: str) -> bool:
-    """Whether a normalised value can be a token at all (no query for the others)."""
-    return len(value) == TOKEN_LENGTH and all(c in ALPHABET for c in value)
+# A label's URL, as a scanner types it or as it is pasted: the token follows /q/ or /Q/.
+_IN_URL = re.compile(r"/q/([^/?#\s]+)", re.IGNORECASE)
 
 
-def find(session: Session, value: str) -> ScanToken | None:
-    value = normalize_token(value)
-    if not well_formed(value):
+def read_token(value: str) -> str | None:
+    """The token a scanned value carries, whatever the case it was read in: the token
+    alone, the path's part after ``/q/`` or a label's whole URL. None when it cannot be a
+    token at all, so that no query is made for it."""
+    value = value.strip()
+    in_url = _IN_URL.search(value)
+    if in_url is not None:
+        value = in_url.group(1)
+    value = value.upper()
+    if len(value) != TOKEN_LENGTH or not all(c in ALPHABET for c in value):
         return None
-    return session.scalar(select(ScanToken).where(ScanToken.token == value))
+    return value
+
+
+def find(session: Session, value: str, *options: Any) -> ScanToken | None:
+    """The token a scanned value carries (:func:`read_token`), revoked or not, loaded with
+    the given loader ``options``."""
+    token = read_token(value)
+    if token is None:
+        return None
+    return session.scalar(select(ScanToken).where(ScanToken.token == token).options(*options))
 
 
 # -- QR matrices, computed once per token ------------------------------------------------

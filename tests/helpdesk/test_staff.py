@@ -329,17 +329,17 @@ def test_service_figures_give_medians_per_collectivite(app, world, make_user, db
             )
         )
     db_session.commit()
-    from inventory.helpdesk import services
+    from inventory.helpdesk.figures import failing_models, service_figures
     from tests.conftest import ADMIN
 
     with app.app_context():
         from inventory.extensions import db
 
-        (figures,) = services.service_figures(db.session, ADMIN)
+        (figures,) = service_figures(db.session, ADMIN)
         assert figures.open == 1 and figures.total == 3 and figures.resolved == 2
         assert figures.first_response == timedelta(hours=4)
         assert figures.resolution == timedelta(days=2)
-        (model,) = services.failing_models(db.session, ADMIN)
+        (model,) = failing_models(db.session, ADMIN)
         assert model.tickets == 3 and model.items == 2
         db.session.remove()
     tech, _ = signed_in(app, make_user, "technicien", [("collectivite", world["coll"])])

@@ -199,7 +199,7 @@ def test_closed_is_said_as_each_thing_closes_in_french(app, login_as, registry, 
     from inventory.grants.models import DossierStatus
     from inventory.grants.services import STATUS_LABELS as DOSSIER_LABELS
     from inventory.helpdesk.models import TicketStatus
-    from inventory.helpdesk.services import TICKET_STATUS_LABELS
+    from inventory.helpdesk.rules import TICKET_STATUS_LABELS
     from inventory.orgs.models import SchoolStatus
 
     ecole = db_session.scalar(select(Ecole).filter_by(uai="0940176F"))
