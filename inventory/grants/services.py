@@ -1891,6 +1891,19 @@ class CapExcess:
 
 
 @dataclass
+class OverReceived:
+    """A dossier whose money received goes above its computed aid."""
+
+    dossier: Dossier
+    received_cents: int
+    aid_cents: int
+
+    @property
+    def above_cents(self) -> int:
+        return self.received_cents - self.aid_cents
+
+
+@dataclass
 class Reconciliation:
     funded_not_in_service: list[FundedItem]
     unfunded_assets: list[Asset]
@@ -1899,6 +1912,7 @@ class Reconciliation:
     deadlines: list[Dossier]
     over_caps: list[CapExcess]
     limit: int
+    over_received: list[OverReceived] = field(default_factory=list)
 
 
 def _funding_by_item(
@@ -1933,7 +1947,8 @@ def reconciliation(
     limit: int = 200,
 ) -> Reconciliation:
     """What the finance officer checks: funded items not yet in service, items in service
-    without any funding, dossiers whose spending deadline is near, spending above caps."""
+    without any funding, dossiers whose spending deadline is near, spending above caps,
+    and money received above the computed aid."""
     today = today or date.today()
     funded_asset_ids = select(FundingLink.asset_id).where(
         FundingLink.asset_id.isnot(None), policy.condition(user, FundingLink)
@@ -2033,7 +2048,28 @@ def reconciliation(
     )
     for dossier in session.scalars(with_spending.order_by(Dossier.id)):
         over.extend(cap_excesses(dossier))
+    received = select(Dossier).where(
+        exists().where(Payment.dossier_id == Dossier.id, Payment.received_cents > 0)
+    )
+    if collectivite:
+        received = received.where(Dossier.collectivite_id == collectivite)
+    over_received = []
+    for dossier in session.scalars(
+        policy.visible(user, received, Dossier)
+        .options(
+            selectinload(Dossier.collectivite),
+            selectinload(Dossier.schools).selectinload(DossierSchool.ecole),
+            selectinload(Dossier.expenses).selectinload(Expense.allocations),
+            selectinload(Dossier.payments),
+        )
+        .order_by(Dossier.id)
+    ):
+        total = sum(p.received_cents or 0 for p in dossier.payments)
+        aid = dossier_aid(dossier).aid_cents
+        if total > aid:
+            over_received.append(OverReceived(dossier, total, aid))
     return Reconciliation(
+        over_received=over_received,
         funded_not_in_service=funded,
         unfunded_assets=unfunded_assets,
         unfunded_assets_total=unfunded_total,

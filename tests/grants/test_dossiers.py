@@ -796,6 +796,11 @@ def test_a_payment_above_the_aid_needs_a_confirmation_the_log_keeps(app, world, 
         f"spending ({eur('11,130.00')}) by {eur('370.00')}" in html
     )
     assert "above the aid, confirmed" in html
+    report = client.get("/subventions/rapprochement").get_data(as_text=True)
+    part = report.split('id="over-received"')[1].split("</section>")[0]
+    assert "Socle numérique 2021" in part and eur("370.00") in part
+    other = client_for(app, world["users"]["other"]).get("/subventions/rapprochement")
+    assert "Socle numérique 2021" not in other.get_data(as_text=True).split('id="over-received"')[1]
 
     # Corrected to 100 €, it no longer goes above the aid: the confirmation is dropped.
     page = client.get(f"/subventions/versements/{confirmed.id}").get_data(as_text=True)
