@@ -201,6 +201,8 @@ def new_dossier() -> str | Response | tuple[str, int]:
             defaults,
         )
         _planned_rows(form, scheme.rules, {})
+        # The convention usually ends spending with the scheme's window.
+        form.spending_deadline.data = services.SchemeDates.of(scheme.rules).spending_to
     elif form.validate_on_submit():
         try:
             dossier = services.create_dossier(

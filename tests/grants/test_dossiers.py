@@ -159,6 +159,10 @@ def create_dossier(client, world, **extra):
     page = client.get(url)
     assert page.status_code == 200
     assert "Robert Doisneau" in page.get_data(as_text=True)
+    (deadline,) = re.findall(
+        r'<input[^>]*id="spending_deadline"[^>]*>', page.get_data(as_text=True)
+    )
+    assert 'value="2022-12-31"' in deadline  # the scheme's end of eligible spending
     response = client.post(url, data=dossier_form(world, **extra))
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     return int(response.location.rstrip("/").split("/")[-1])
