@@ -154,7 +154,9 @@ def world(app, registry, make_user, db_session, tmp_path):
             db_session,
             ADMIN,
             dossier,
-            grants.ExpenseFields("equipement", "Speechi", "F-1", 500_000, 600_000),
+            grants.ExpenseFields(
+                "equipement", "Speechi", "F-1", 500_000, 600_000, invoice_date=date(2021, 10, 4)
+            ),
             links=[grants.LinkInput("asset", asset_id, 100_000)],
             invoice=grants.Upload("facture.pdf", PDF_HEADER),
             upload_dir=grant_files,

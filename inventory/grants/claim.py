@@ -1,6 +1,10 @@
 """The claim file ('dossier de demande de versement') for the académie: a PDF with the
 dossier, its expenses, the items they paid for and the aid computation step by step; and
-the expense lines as CSV/XLSX rows (written by :mod:`inventory.core.exporting`)."""
+the expense lines as CSV/XLSX rows (written by :mod:`inventory.core.exporting`).
+
+An invoice that the scheme's dates leave out (dated outside its spending window, or
+undated) is claimed nowhere: neither listed nor counted in the PDF, nor in the rows; the
+PDF only says how many invoices of the dossier it leaves out."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -31,12 +35,16 @@ from reportlab.platypus import (
 
 from inventory.core.db import utcnow
 from inventory.core.exporting import Cell
+from inventory.grants.aid import SchemeRules
 from inventory.grants.models import Dossier
 from inventory.grants.services import (
+    DATE_STEPS,
     STATUS_LABELS,
     DossierSummary,
+    ineligible_expenses,
     money,
     volets_of,
+    window_text,
 )
 
 FONT = "SocleVera"
@@ -114,6 +122,8 @@ def claim_pdf(dossier: Dossier, summary: DossierSummary, items: list[dict[str, A
     """The claim file as A4 PDF bytes."""
     _register_fonts()
     s = _styles()
+    rules = summary.rules or SchemeRules.from_data(dossier.rules)
+    claimed = [e for e in dossier.expenses if e.id not in summary.ineligible]
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -152,6 +162,8 @@ def claim_pdf(dossier: Dossier, summary: DossierSummary, items: list[dict[str, A
         (_("Award decision on"), _day(dossier.decision_on)),
         (_("Convention signed on"), _day(dossier.convention_signed_on)),
         (_("Spending deadline"), _day(dossier.spending_deadline)),
+        (_("Eligible spending (invoice dates)"), window_text(rules) or "—"),
+        (_("Claim deadline"), _day(rules.claim_deadline)),
         (_("Maximum subsidy of the convention"), money(dossier.convention_max_cents) or "—"),
         (_("Rules applied"), _("version %(version)s", version=dossier.scheme_version)),
         (_("Printed on"), format_date(utcnow().date(), "long")),
@@ -170,8 +182,8 @@ def claim_pdf(dossier: Dossier, summary: DossierSummary, items: list[dict[str, A
     story.append(Paragraph(_text(_("Summary")), s["h2"]))
     basis = _("incl. VAT") if summary.vat_included else _("excl. VAT")
     figures = [
-        (_("Spending recorded (excl. VAT)"), money(summary.spent_ht_cents)),
-        (_("Spending recorded (incl. VAT)"), money(summary.spent_ttc_cents)),
+        (_("Spending claimed (excl. VAT)"), money(summary.claimed_ht_cents)),
+        (_("Spending claimed (incl. VAT)"), money(summary.claimed_ttc_cents)),
         (_("Eligible spending (%(basis)s)", basis=basis), money(summary.eligible_cents)),
         (_("State aid"), money(summary.aid_cents)),
         (_("Already received"), money(summary.received_cents)),
@@ -209,7 +221,7 @@ def claim_pdf(dossier: Dossier, summary: DossierSummary, items: list[dict[str, A
             numeric=(5, 6),
         )
     ]
-    for e in dossier.expenses:
+    for e in claimed:
         rows.append(
             [
                 p(e.invoice_number),
@@ -228,13 +240,28 @@ def claim_pdf(dossier: Dossier, summary: DossierSummary, items: list[dict[str, A
             p(""),
             p(""),
             p(""),
-            p(money(summary.spent_ht_cents), "num"),
-            p(money(summary.spent_ttc_cents), "num"),
+            p(money(summary.claimed_ht_cents), "num"),
+            p(money(summary.claimed_ttc_cents), "num"),
         ]
     )
     story.append(
         _table(rows, [25 * mm, 19 * mm, 32 * mm, 24 * mm, width - 148 * mm, 24 * mm, 24 * mm])
     )
+    if summary.ineligible:
+        left_out = len(summary.ineligible)
+        story.append(
+            p(
+                ngettext(
+                    "%(num)d invoice of the dossier is not claimed: its date lies outside the "
+                    "scheme's eligible spending (%(window)s) or is missing.",
+                    "%(num)d invoices of the dossier are not claimed: their dates lie outside "
+                    "the scheme's eligible spending (%(window)s) or are missing.",
+                    left_out,
+                    window=window_text(rules),
+                ),
+                "small",
+            )
+        )
 
     # Items.
     story.append(Paragraph(_text(_("Items paid for")), s["h2"]))
@@ -268,6 +295,8 @@ def claim_pdf(dossier: Dossier, summary: DossierSummary, items: list[dict[str, A
     # Computation.
     block: list[Any] = [Paragraph(_text(_("Computation of the state aid")), s["h2"])]
     for line in summary.lines:
+        if line.kind in DATE_STEPS:  # an invoice the claim leaves out (said above)
+            continue
         if line.kind == "heading" or line.emphasis:
             block.append(Paragraph(_text(line.text), s["strong"]))
         else:
@@ -324,8 +353,9 @@ def _item_name(link: Any) -> str:
 
 
 def expense_table(dossier: Dossier) -> tuple[list[str], Iterator[Sequence[Cell]]]:
-    """One row per expense and school it is allocated to."""
+    """One row per expense the claim counts and school it is allocated to."""
     labels = dict(volets_of(dossier.rules))
+    left_out = ineligible_expenses(dossier)
     headers = [
         _("Dossier"),
         _("Invoice"),
@@ -344,6 +374,8 @@ def expense_table(dossier: Dossier) -> tuple[list[str], Iterator[Sequence[Cell]]
 
     def rows() -> Iterator[Sequence[Cell]]:
         for e in dossier.expenses:
+            if e.id in left_out:
+                continue
             for a in e.allocations:
                 linked = [
                     link
@@ -372,7 +404,7 @@ def expense_table(dossier: Dossier) -> tuple[list[str], Iterator[Sequence[Cell]]
 
 
 def item_table(dossier: Dossier) -> tuple[list[str], Iterator[Sequence[Cell]]]:
-    """One row per item linked to an expense."""
+    """One row per item linked to an expense the claim counts."""
     from inventory.grants.services import item_rows
 
     headers = [
@@ -387,7 +419,7 @@ def item_table(dossier: Dossier) -> tuple[list[str], Iterator[Sequence[Cell]]]:
     ]
 
     def rows() -> Iterator[Sequence[Cell]]:
-        for it in item_rows(dossier):
+        for it in item_rows(dossier, claimed_only=True):
             yield [
                 it["expense"].invoice_number,
                 it["label"],

@@ -172,6 +172,12 @@ class PaymentForm(FlaskForm):
         validators=[Optional(), Length(max=60)],
         description=_l("Of the request or of the transfer (Chorus Pro, mandate…)."),
     )
+    over_aid_confirmed = BooleanField(
+        _l(
+            "I confirm: record this payment even though it takes the money received above the "
+            "computed aid"
+        )
+    )
 
 
 class DocumentForm(FlaskForm):
@@ -199,8 +205,24 @@ class SchemeForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
         description=_l("Printed on the labels of the items it funds."),
     )
-    window_start = DateField(_l("Applications from"), validators=[Optional()])
-    window_end = DateField(_l("Applications until"), validators=[Optional()])
+    spending_from = DateField(
+        _l("Eligible spending from"),
+        validators=[Optional()],
+        description=_l("The first invoice date the scheme pays for."),
+    )
+    spending_to = DateField(
+        _l("Eligible spending until"),
+        validators=[Optional()],
+        description=_l(
+            "The last invoice date the scheme pays for. An invoice dated outside these days, "
+            "or without a date, counts for no aid and is not claimed."
+        ),
+    )
+    claim_deadline = DateField(
+        _l("Claim deadline"),
+        validators=[Optional()],
+        description=_l("The last day to send the claim for payment."),
+    )
     active = BooleanField(_l("Open to new dossiers"), default=True)
     rules = TextAreaField(
         _l("Rules (JSON)"),
@@ -208,7 +230,8 @@ class SchemeForm(FlaskForm):
         description=_l(
             "Per volet: code, label, rate tiers (rate, up_to_cents), spending_cap and aid_cap "
             "(basis class, pupil or school; amount_cents; years), min_per_school_cents. "
-            "Amounts are in cents."
+            "Amounts are in cents. Caps apply to each school on its own. The dates are given "
+            "in their fields above."
         ),
         render_kw={"rows": 24, "spellcheck": "false"},
     )

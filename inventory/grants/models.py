@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,14 +27,16 @@ from inventory.orgs.models import Collectivite, Ecole
 
 
 class DossierStatus(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    SIGNED = "signed"  # convention signed
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    CLOSED = "closed"
-    REJECTED = "rejected"
+    """The programme's steps (labels in grants.services.STATUS_LABELS)."""
+
+    DRAFT = "draft"  # brouillon
+    SUBMITTED = "submitted"  # déposé (on Démarches simplifiées)
+    APPROVED = "approved"  # retenu
+    SIGNED = "signed"  # convention signée
+    PARTIALLY_PAID = "partially_paid"  # partiellement versé (advance or instalments)
+    PAID = "paid"  # soldé: the balance is paid
+    CLOSED = "closed"  # clôturé
+    REJECTED = "rejected"  # non retenu
 
 
 DOSSIER_TRANSITIONS: dict[DossierStatus, frozenset[DossierStatus]] = {
@@ -57,7 +60,10 @@ class PaymentKind(enum.StrEnum):
 
 
 class FundingScheme(Audited, Base):
-    """A programme's rules as data; ``version`` grows with every change of the rules."""
+    """A programme's rules as data; ``version`` grows with every change of the rules.
+
+    The scheme's dates (eligible spending from / to, claim deadline) are part of ``rules``,
+    so that a dossier keeps the dates it was created under."""
 
     __tablename__ = "funding_schemes"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,8 +71,6 @@ class FundingScheme(Audited, Base):
     name: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     funding_mention: Mapped[str | None] = mapped_column(String(200))
-    window_start: Mapped[date | None] = mapped_column(Date)
-    window_end: Mapped[date | None] = mapped_column(Date)
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -240,6 +244,10 @@ class Payment(Audited, Base):
     received_on: Mapped[date | None] = mapped_column(Date)
     received_cents: Mapped[int | None] = mapped_column(Integer)
     reference: Mapped[str | None] = mapped_column(String(60))
+    # The user confirmed that this payment takes the money received above the computed aid.
+    over_aid_confirmed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     dossier: Mapped[Dossier] = relationship(back_populates="payments")
 
     @property

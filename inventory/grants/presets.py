@@ -1,4 +1,6 @@
-"""Funding schemes shipped as data. Amounts in cents, rates as decimal strings."""
+"""Funding schemes shipped as data. Amounts in cents, rates as decimal strings, dates as ISO
+days. A scheme's dates are part of its rules (``spending_from``, ``spending_to``,
+``claim_deadline``), so that a dossier freezes them with the rest."""
 
 from __future__ import annotations
 
@@ -11,13 +13,18 @@ SNEE_2021: dict[str, Any] = {
     "name": "AAP Socle numérique dans les écoles élémentaires (2021)",
     "funding_mention": EU_MENTION,
     "note": (
-        "Taux et plafonds par défaut couramment rapportés, non confirmés par le cahier des "
-        "charges : vérifiez-les avec votre convention."
+        "Candidatures du 14 janvier au 31 mars 2021. Taux et plafonds par défaut couramment "
+        "rapportés, non confirmés par le cahier des charges ; dépenses éligibles du 14 janvier "
+        "2021 au 31 décembre 2022 et demandes de versement jusqu'au 30 juin 2023 : dates "
+        "configurables, non confirmées. Vérifiez-les avec votre convention."
     ),
-    "window_start": "2021-01-14",
-    "window_end": "2022-12-31",
     "rules": {
         "vat_included": True,
+        # Spending from the call's opening to the end of 2022; the claim deadline leaves six
+        # months after the last eligible invoice to gather the proofs and send the claim.
+        "spending_from": "2021-01-14",
+        "spending_to": "2022-12-31",
+        "claim_deadline": "2023-06-30",
         "volets": [
             {
                 "code": "equipement",
@@ -65,11 +72,14 @@ LABEL_ECOLES_NUMERIQUES_2020: dict[str, Any] = {
     "code": "label-ecoles-numeriques-2020",
     "name": "Label écoles numériques 2020",
     "funding_mention": "Financé par l'État – Label écoles numériques 2020",
-    "note": "50 % des dépenses comprises entre 3 000 € et 14 000 € par école.",
-    "window_start": "2020-01-01",
-    "window_end": "2021-12-31",
+    "note": (
+        "50 % des dépenses comprises entre 3 000 € et 14 000 € par école. Dépenses éligibles "
+        "du 1er janvier 2020 au 31 décembre 2021 : dates configurables, non confirmées."
+    ),
     "rules": {
         "vat_included": True,
+        "spending_from": "2020-01-01",
+        "spending_to": "2021-12-31",
         "volets": [
             {
                 "code": "equipement",

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from flask_babel import format_decimal, get_locale, lazy_pgettext, ngettext
+from flask_babel import LazyString, format_date, format_decimal, get_locale, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -44,8 +44,10 @@ from inventory.core.errors import DomainError
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
 from inventory.grants.aid import (
+    DATE_KEYS,
     AidResult,
     CapBasis,
+    DateProblem,
     SchemeRules,
     SchoolFacts,
     Spending,
@@ -77,15 +79,17 @@ class ConflictError(GrantError, errors.ConflictError):
     """Someone else saved the dossier since it was loaded."""
 
 
+# The programme's words for a dossier's steps (French: brouillon, déposé, retenu, non retenu,
+# convention signée, partiellement versé, soldé, clôturé).
 STATUS_LABELS = {
-    DossierStatus.DRAFT: _l("draft"),
-    DossierStatus.SUBMITTED: _l("submitted"),
-    DossierStatus.APPROVED: _l("approved"),
-    DossierStatus.SIGNED: _l("convention signed"),
-    DossierStatus.PARTIALLY_PAID: _l("partially paid"),
-    DossierStatus.PAID: _l("paid"),
+    DossierStatus.DRAFT: lazy_pgettext("dossier status", "draft"),
+    DossierStatus.SUBMITTED: lazy_pgettext("dossier status", "submitted"),
+    DossierStatus.APPROVED: lazy_pgettext("dossier status", "selected"),
+    DossierStatus.SIGNED: lazy_pgettext("dossier status", "convention signed"),
+    DossierStatus.PARTIALLY_PAID: lazy_pgettext("dossier status", "partially paid"),
+    DossierStatus.PAID: lazy_pgettext("dossier status", "paid in full"),
     DossierStatus.CLOSED: lazy_pgettext("dossier status", "closed"),
-    DossierStatus.REJECTED: _l("rejected"),
+    DossierStatus.REJECTED: lazy_pgettext("dossier status", "not selected"),
 }
 PAYMENT_KIND_LABELS = {
     PaymentKind.ADVANCE: _l("advance"),
@@ -148,11 +152,12 @@ def percent(rate: Decimal) -> str:
     return format_decimal(Decimal(rate) * 100, format="#,##0.##") + sign
 
 
+def day(value: date | None) -> str:
+    """A day as the pages show it: '14 janv. 2021' in French, 'Jan 14, 2021' in English."""
+    return format_date(value, "medium") if value else ""
+
+
 # -- schemes -------------------------------------------------------------------------------
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 def install_presets(session: Session) -> list[str]:
     """Create the shipped schemes that do not exist yet (matched by code); returns their codes.
 
@@ -168,8 +173,6 @@ def install_presets(session: Session) -> list[str]:
                 name=preset["name"],
                 note=preset.get("note"),
                 funding_mention=preset.get("funding_mention"),
-                window_start=_date(preset.get("window_start")),
-                window_end=_date(preset.get("window_end")),
                 rules=copy.deepcopy(preset["rules"]),
                 version=1,
                 active=True,
@@ -198,6 +201,7 @@ def check_rules(data: Any) -> dict[str, Any]:
 
     if not isinstance(data, dict) or not isinstance(data.get("volets"), list) or not data["volets"]:
         raise bad(_l("they need a list of volets."))
+    check_dates(data)
     try:
         rules = SchemeRules.from_data(data)
         for v in rules.volets:
@@ -233,6 +237,111 @@ def check_rules(data: Any) -> dict[str, Any]:
     return data
 
 
+def check_dates(data: Mapping[str, Any]) -> SchemeRules:
+    """The rules' dates are ISO days, in order: spending from ≤ spending to ≤ claim deadline."""
+    for key in DATE_KEYS:
+        value = data.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            raise GrantError(
+                _l(
+                    "The rules are not valid: %(key)s is not a day (YYYY-MM-DD).",
+                    key=key,
+                ),
+                field="rules",
+            ) from None
+    rules = SchemeRules.from_data({**data, "volets": []})
+    start, end, deadline = rules.spending_from, rules.spending_to, rules.claim_deadline
+    if start and end and end < start:
+        raise GrantError(
+            _l("The end of eligible spending comes before its start."), field="spending_to"
+        )
+    last = end or start
+    if deadline and last and deadline < last:
+        raise GrantError(
+            _l("The claim deadline comes before the end of eligible spending."),
+            field="claim_deadline",
+        )
+    return rules
+
+
+@dataclass(frozen=True)
+class SchemeDates:
+    """A scheme's dates as an administrator gives them on its page."""
+
+    spending_from: date | None = None
+    spending_to: date | None = None
+    claim_deadline: date | None = None
+
+    @classmethod
+    def of(cls, rules: Mapping[str, Any]) -> SchemeDates:
+        typed = SchemeRules.from_data({**rules, "volets": []})
+        return cls(typed.spending_from, typed.spending_to, typed.claim_deadline)
+
+
+def rules_without_dates(rules: Mapping[str, Any]) -> dict[str, Any]:
+    """The rules less their dates (shown apart, as dates, on the scheme's page)."""
+    return {k: v for k, v in rules.items() if k not in DATE_KEYS}
+
+
+def rules_with_dates(rules: Mapping[str, Any], dates: SchemeDates) -> dict[str, Any]:
+    """``rules`` with the dates given; a date also written in the rules must agree."""
+    out = rules_without_dates(rules)
+    given = {k: getattr(dates, k) for k in DATE_KEYS}
+    for key in DATE_KEYS:
+        written = rules.get(key)
+        wanted = given[key].isoformat() if given[key] else None
+        if written not in (None, "") and str(written) != wanted:
+            raise GrantError(
+                _l(
+                    "The rules give %(key)s as %(value)s: give the dates in their fields, "
+                    "not in the rules.",
+                    key=key,
+                    value=str(written),
+                ),
+                field="rules",
+            )
+        if wanted:
+            out[key] = wanted
+    return out
+
+
+def window_text(rules: SchemeRules) -> str:
+    """'from 14 Jan 2021 to 31 Dec 2022', 'from …', 'until …' or ''."""
+    start, end = rules.spending_from, rules.spending_to
+    if start and end:
+        return _("from %(start)s to %(end)s", start=day(start), end=day(end))
+    if start:
+        return _("from %(start)s", start=day(start))
+    if end:
+        return _("until %(end)s", end=day(end))
+    return ""
+
+
+def date_reason(rules: SchemeRules, problem: DateProblem, invoice_date: date | None) -> str:
+    """Why an invoice's date makes it ineligible, as a clause: 'dated 15 Mar 2023, after the
+    end of eligible spending (31 Dec 2022)'."""
+    if problem is DateProblem.AFTER:
+        return _(
+            "dated %(date)s, after the end of eligible spending (%(end)s)",
+            date=day(invoice_date),
+            end=day(rules.spending_to),
+        )
+    if problem is DateProblem.BEFORE:
+        return _(
+            "dated %(date)s, before the start of eligible spending (%(start)s)",
+            date=day(invoice_date),
+            start=day(rules.spending_from),
+        )
+    return _(
+        "no invoice date, so nothing shows it lies within eligible spending (%(window)s)",
+        window=window_text(rules),
+    )
+
+
 def parse_rules(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
@@ -250,8 +359,6 @@ class SchemeFields:
     name: str
     note: str | None = None
     funding_mention: str | None = None
-    window_start: date | None = None
-    window_end: date | None = None
     active: bool = True
 
     def check(self) -> SchemeFields:
@@ -263,8 +370,6 @@ class SchemeFields:
             raise GrantError(_l("A code has letters, digits, '-' or '_'."), field="code")
         if not self.name:
             raise GrantError(_l("Give the scheme a name."), field="name")
-        if self.window_start and self.window_end and self.window_end < self.window_start:
-            raise GrantError(_l("The end comes before the start."), field="window_end")
         return self
 
 
@@ -274,12 +379,19 @@ def save_scheme(
     scheme: FundingScheme | None,
     fields: SchemeFields,
     rules: Mapping[str, Any],
+    dates: SchemeDates | None = None,
 ) -> FundingScheme:
-    """Create or update a scheme. A change of the rules bumps ``version``; dossiers keep
-    the rules they froze until someone applies the new ones to them."""
+    """Create or update a scheme. A change of the rules (its dates included) bumps
+    ``version``; dossiers keep the rules they froze until someone applies the new ones.
+
+    ``dates``, when given, are the scheme's dates (they go into the rules, which may then
+    not give other ones)."""
     policy.require(user, Action.ADMIN)
     fields = fields.check()
-    rules = check_rules(copy.deepcopy(dict(rules)))
+    rules = copy.deepcopy(dict(rules))
+    if dates is not None:
+        rules = rules_with_dates(rules, dates)
+    rules = check_rules(rules)
     clash = select(FundingScheme.id).where(FundingScheme.code == fields.code)
     if scheme is not None:
         clash = clash.where(FundingScheme.id != scheme.id)
@@ -600,6 +712,15 @@ class ExpenseFields:
             )
         if self.amount_ttc_cents == 0:
             raise GrantError(_l("An invoice of 0 € is not an expense."), field="amount_ttc")
+        typed = SchemeRules.from_data({**rules, "volets": []})
+        if self.invoice_date is None and typed.has_window:
+            raise GrantError(
+                _l(
+                    "Give the invoice date: the scheme pays for invoices dated %(window)s.",
+                    window=LazyString(window_text, typed),
+                ),
+                field="invoice_date",
+            )
         return self
 
 
@@ -968,6 +1089,8 @@ class PaymentFields:
     received_on: date | None = None
     received_cents: int | None = None
     reference: str | None = None
+    # The user confirms that this payment may take the money received above the aid.
+    over_aid_confirmed: bool = False
 
     def check(self) -> PaymentFields:
         self.reference = (self.reference or "").strip()[:60] or None
@@ -975,6 +1098,9 @@ class PaymentFields:
             raise GrantError(
                 _l("Give the amount requested or the amount received."), field="requested"
             )
+        for cents, name in ((self.requested_cents, "requested"), (self.received_cents, "received")):
+            if cents is not None and cents < 0:
+                raise GrantError(_l("The amount cannot be negative."), field=name)
         if self.received_cents is not None and self.received_on is None:
             raise GrantError(_l("Give the date the money was received."), field="received_on")
         if self.received_on is not None and self.received_cents is None:
@@ -984,10 +1110,41 @@ class PaymentFields:
         return self
 
 
+class OverAidError(GrantError):
+    """The payment would take the money received above the computed aid, unconfirmed."""
+
+
+def _above_aid(dossier: Dossier, fields: PaymentFields, payment: Payment | None) -> bool:
+    """Whether the money received, with this payment, goes above the dossier's computed aid;
+    OverAidError when it does and the user has not confirmed it."""
+    if not fields.received_cents:
+        return False
+    others = sum(p.received_cents or 0 for p in dossier.payments if p is not payment)
+    received = others + fields.received_cents
+    aid = dossier_aid(dossier).aid_cents
+    if received <= aid:
+        return False
+    if not fields.over_aid_confirmed:
+        raise OverAidError(
+            _l(
+                "With this payment, %(received)s would be received: %(above)s more than the "
+                "aid computed from the eligible spending (%(aid)s). Check the amount and the "
+                "invoices, or tick the confirmation to record it all the same.",
+                received=money(received),
+                above=money(received - aid),
+                aid=money(aid),
+            ),
+            field="received",
+        )
+    return True
+
+
 def record_payment(
     session: Session, user: Subject, dossier: Dossier, fields: PaymentFields
 ) -> Payment:
-    """A request for payment, or money received, once the convention is signed."""
+    """A request for payment, or money received, once the convention is signed. Money that
+    takes the total received above the computed aid needs ``over_aid_confirmed``, which the
+    payment keeps (and the change log shows)."""
     _require(user, Action.FINANCE, dossier, session)
     if dossier.status not in PAYABLE_STATUSES:
         raise GrantError(
@@ -998,7 +1155,9 @@ def record_payment(
             field="kind",
         )
     fields = fields.check()
-    payment = Payment(dossier=dossier, **fields.__dict__)
+    above = _above_aid(dossier, fields, None)
+    values = {**fields.__dict__, "over_aid_confirmed": above}
+    payment = Payment(dossier=dossier, **values)
     session.add(payment)
     session.commit()
     return payment
@@ -1011,7 +1170,8 @@ def update_payment(
     if payment.dossier.status == DossierStatus.CLOSED:
         raise GrantError(_l("The dossier is closed."), field="kind")
     fields = fields.check()
-    for key, value in fields.__dict__.items():
+    above = _above_aid(payment.dossier, fields, payment)
+    for key, value in {**fields.__dict__, "over_aid_confirmed": above}.items():
         setattr(payment, key, value)
     session.commit()
     return payment
@@ -1175,10 +1335,24 @@ def _facts(dossier: Dossier) -> list[SchoolFacts]:
 
 def _spending(dossier: Dossier) -> list[Spending]:
     return [
-        Spending(e.volet, a.ecole_id, a.amount_ht_cents, a.amount_ttc_cents)
+        Spending(e.volet, a.ecole_id, a.amount_ht_cents, a.amount_ttc_cents, e.invoice_date, e.id)
         for e in dossier.expenses
         for a in e.allocations
     ]
+
+
+def ineligible_expenses(
+    dossier: Dossier, rules: Mapping[str, Any] | None = None
+) -> dict[int, DateProblem]:
+    """The dossier's expenses that its rules' dates leave out (the aid, the claim file and
+    its exports count none of them), with the reason."""
+    typed = SchemeRules.from_data({**(dossier.rules if rules is None else rules), "volets": []})
+    out = {}
+    for e in dossier.expenses:
+        problem = typed.date_problem(e.invoice_date)
+        if problem is not None:
+            out[e.id] = problem
+    return out
 
 
 def dossier_aid(dossier: Dossier, rules: Mapping[str, Any] | None = None) -> AidResult:
@@ -1222,26 +1396,26 @@ def _cap_detail(basis: str, unit: int, classes: int, pupils: int, years: int) ->
     return text
 
 
-def _unit_detail(basis: str, unit: int, years: int) -> str:
-    text = {
-        CapBasis.CLASS: _("%(unit)s per class", unit=money(unit)),
-        CapBasis.PUPIL: _("%(unit)s per pupil", unit=money(unit)),
-    }.get(CapBasis(basis), _("%(unit)s per school", unit=money(unit)))
-    if years > 1:
-        text = _("%(detail)s × %(years)s years", detail=text, years=years)
-    return text
+DATE_STEPS = frozenset(problem.value for problem in DateProblem)
 
 
 def explain(
-    result: AidResult, rules: SchemeRules, facts: Sequence[SchoolFacts], names: Mapping[int, str]
+    result: AidResult,
+    rules: SchemeRules,
+    facts: Sequence[SchoolFacts],
+    names: Mapping[int, str],
+    invoices: Mapping[int, str] | None = None,
 ) -> list[Line]:
     """The computation's steps as sentences a finance officer can check with a calculator,
-    e.g. 'École X: spending 15,000.00 € capped at 10,500.00 € (3 classes × 3,500.00 €)'."""
+    e.g. 'École X: spending 15,000.00 € capped at 10,500.00 € (3 classes × 3,500.00 €)'.
+    ``invoices`` names the expenses (by id) that the dates leave out."""
     by_id = {f.ecole_id: f for f in facts}
+    invoices = invoices or {}
     lines: list[Line] = []
     steps = result.steps
     i = 0
     current_volet = None
+    per_school_heading = False
     while i < len(steps):
         step: Step = steps[i]
         volet = rules.volet(step.volet) if step.volet else None
@@ -1251,7 +1425,18 @@ def explain(
             lines.append(Line("heading", label, 0, step.volet))
         school = names.get(step.ecole_id or 0, f"#{step.ecole_id}")
         nxt = steps[i + 1] if i + 1 < len(steps) else None
-        if step.text == "spending":
+        p = step.params
+        if step.text in DATE_STEPS:
+            expense = p.get("expense")
+            text = _(
+                "Invoice %(invoice)s (%(school)s, %(amount)s): %(reason)s: not eligible",
+                invoice=invoices.get(expense or 0, f"#{expense}" if expense else "—"),
+                school=school,
+                amount=money(step.amount_cents),
+                reason=date_reason(rules, DateProblem(step.text), p.get("date")),
+            )
+            lines.append(Line(step.text, text, 0, step.volet, step.ecole_id))
+        elif step.text == "spending":
             amount = money(step.amount_cents)
             follow = (
                 nxt
@@ -1262,14 +1447,14 @@ def explain(
                 else None
             )
             if follow is not None and follow.text == "spending_cap":
-                p = follow.params
+                fp = follow.params
                 text = _(
                     "%(school)s: spending %(amount)s capped at %(cap)s (%(detail)s)",
                     school=school,
                     amount=amount,
                     cap=money(follow.amount_cents),
                     detail=_cap_detail(
-                        p["basis"], p["unit"], p["classes"], p["pupils"], p["years"]
+                        fp["basis"], fp["unit"], fp["classes"], fp["pupils"], fp["years"]
                     ),
                 )
                 lines.append(
@@ -1324,7 +1509,6 @@ def explain(
                 )
             )
         elif step.text == "tier":
-            p = step.params
             low, high = int(p["from"]), int(p["to"])
             tiers = volet.tiers if volet else ()
             single = low == 0 and (
@@ -1347,32 +1531,51 @@ def explain(
                     amount=money(step.amount_cents),
                 )
             lines.append(Line("tier", text, step.amount_cents, step.volet))
-        elif step.text == "aid_cap_total":
-            p = step.params
-            text = _(
-                "Aid limited to %(amount)s by the cap of %(detail)s",
-                amount=money(step.amount_cents),
-                detail=_unit_detail(p["basis"], p["unit"], p["years"]),
-            )
-            lines.append(Line("aid_cap_total", text, step.amount_cents, step.volet))
+        elif step.text == "school_aid":
+            if p["eligible"] == p["of"]:
+                text = _(
+                    "%(school)s: aid %(amount)s", school=school, amount=money(step.amount_cents)
+                )
+            else:
+                text = _(
+                    "%(school)s: aid %(amount)s (for %(base)s of the %(total)s eligible)",
+                    school=school,
+                    amount=money(step.amount_cents),
+                    base=money(p["eligible"]),
+                    total=money(p["of"]),
+                )
+            lines.append(Line("school_aid", text, step.amount_cents, step.volet, step.ecole_id))
         elif step.text == "aid_cap":
-            p = step.params
             text = _(
-                "%(school)s: aid limited to %(amount)s (%(detail)s)",
+                "%(school)s: aid limited to %(amount)s (%(detail)s), instead of its share of "
+                "%(share)s",
                 school=school,
                 amount=money(step.amount_cents),
                 detail=_cap_detail(p["basis"], p["unit"], p["classes"], p["pupils"], p["years"]),
+                share=money(p["share"]),
             )
             lines.append(Line("aid_cap", text, step.amount_cents, step.volet, step.ecole_id))
-        elif step.text == "volet_aid":
-            lines.append(
-                Line(
-                    "volet_aid",
-                    _("Aid for this volet: %(amount)s", amount=money(step.amount_cents)),
-                    step.amount_cents,
-                    step.volet,
-                )
+        elif step.text == "rate_limit":
+            text = _(
+                "%(school)s: aid %(amount)s, held to %(rate)s of its eligible %(base)s (rounding)",
+                school=school,
+                amount=money(step.amount_cents),
+                rate=percent(p["rate"]),
+                base=money(p["eligible"]),
             )
+            lines.append(Line("rate_limit", text, step.amount_cents, step.volet, step.ecole_id))
+        elif step.text == "volet_aid":
+            tiered = int(p.get("tiered", step.amount_cents))
+            if tiered > step.amount_cents:
+                text = _(
+                    "Aid for this volet: %(amount)s (the rates give %(tiered)s, less what the "
+                    "schools' own limits leave out)",
+                    amount=money(step.amount_cents),
+                    tiered=money(tiered),
+                )
+            else:
+                text = _("Aid for this volet: %(amount)s", amount=money(step.amount_cents))
+            lines.append(Line("volet_aid", text, step.amount_cents, step.volet))
         elif step.text == "convention_max":
             current_volet = None
             text = _(
@@ -1381,6 +1584,13 @@ def explain(
                 computed=money(step.params["computed"]),
             )
             lines.append(Line("convention_max", text, step.amount_cents))
+        elif step.text == "school_total":
+            current_volet = None
+            if not per_school_heading:
+                per_school_heading = True
+                lines.append(Line("heading", _("Aid per school"), 0))
+            text = _("%(school)s: %(amount)s", school=school, amount=money(step.amount_cents))
+            lines.append(Line("school_total", text, step.amount_cents, None, step.ecole_id))
         elif step.text == "total":
             lines.append(
                 Line(
@@ -1419,12 +1629,16 @@ class DossierSummary:
     aid: AidResult
     lines: list[Line]
     volets: list[VoletLine]
-    spent_ht_cents: int
+    spent_ht_cents: int  # every invoice recorded
     spent_ttc_cents: int
     requested_cents: int
     received_cents: int
     vat_included: bool
     unknown_volets: list[str]
+    rules: SchemeRules | None = None
+    ineligible: dict[int, str] = field(default_factory=dict)  # expense id → why, in words
+    excluded_ht_cents: int = 0  # the invoices the scheme's dates leave out
+    excluded_ttc_cents: int = 0
 
     @property
     def aid_cents(self) -> int:
@@ -1435,8 +1649,22 @@ class DossierSummary:
         return self.aid.eligible_cents
 
     @property
+    def claimed_ht_cents(self) -> int:
+        """The spending the claim file counts: every invoice but those the dates leave out."""
+        return self.spent_ht_cents - self.excluded_ht_cents
+
+    @property
+    def claimed_ttc_cents(self) -> int:
+        return self.spent_ttc_cents - self.excluded_ttc_cents
+
+    @property
     def left_to_claim_cents(self) -> int:
         return self.aid.aid_cents - self.received_cents
+
+    @property
+    def over_received_cents(self) -> int:
+        """How much the money received exceeds the computed aid (0 when it does not)."""
+        return max(0, self.received_cents - self.aid.aid_cents)
 
     @property
     def planned_cents(self) -> int:
@@ -1453,13 +1681,18 @@ def _names(dossier: Dossier) -> dict[int, str]:
     return names
 
 
+def invoice_label(expense: Expense) -> str:
+    return f"{expense.supplier} {expense.invoice_number}"
+
+
 def dossier_summary(dossier: Dossier, rules: Mapping[str, Any] | None = None) -> DossierSummary:
-    """Spending, eligible spending, aid with its breakdown, received, left to claim, and
-    planned against spent per volet."""
+    """Spending, eligible spending, aid with its breakdown, received, left to claim,
+    planned against spent per volet, and the invoices the scheme's dates leave out."""
     data = dossier.rules if rules is None else rules
     typed = SchemeRules.from_data(data)
     result = dossier_aid(dossier, data)
-    lines = explain(result, typed, _facts(dossier), _names(dossier))
+    invoices = {e.id: invoice_label(e) for e in dossier.expenses}
+    lines = explain(result, typed, _facts(dossier), _names(dossier), invoices)
     volets = {
         code: VoletLine(code, label, (dossier.planned_cents or {}).get(code))
         for code, label in volets_of(data)
@@ -1476,6 +1709,8 @@ def dossier_summary(dossier: Dossier, rules: Mapping[str, Any] | None = None) ->
         if v.code in volets:
             volets[v.code].eligible_cents = v.eligible_cents
             volets[v.code].aid_cents = v.aid_cents
+    problems = ineligible_expenses(dossier, data)
+    excluded = [e for e in dossier.expenses if e.id in problems]
     return DossierSummary(
         aid=result,
         lines=lines,
@@ -1486,6 +1721,10 @@ def dossier_summary(dossier: Dossier, rules: Mapping[str, Any] | None = None) ->
         received_cents=sum(p.received_cents or 0 for p in dossier.payments),
         vat_included=typed.vat_included,
         unknown_volets=sorted(set(unknown)),
+        rules=typed,
+        ineligible={e.id: date_reason(typed, problems[e.id], e.invoice_date) for e in excluded},
+        excluded_ht_cents=sum(e.amount_ht_cents for e in excluded),
+        excluded_ttc_cents=sum(e.amount_ttc_cents for e in excluded),
     )
 
 
@@ -1586,10 +1825,14 @@ def link_candidates(session: Session, user: Subject, dossier: Dossier) -> list[C
 
 
 # -- claim file rows -----------------------------------------------------------------------
-def item_rows(dossier: Dossier) -> list[dict[str, Any]]:
-    """Every linked item of the dossier's expenses with what identifies it on site."""
+def item_rows(dossier: Dossier, *, claimed_only: bool = False) -> list[dict[str, Any]]:
+    """Every linked item of the dossier's expenses with what identifies it on site; with
+    ``claimed_only``, of the expenses the claim counts (not those its dates leave out)."""
     rows = []
+    left_out = ineligible_expenses(dossier) if claimed_only else {}
     for e in dossier.expenses:
+        if e.id in left_out:
+            continue
         for link in e.links:
             if link.asset is not None:
                 a = link.asset
@@ -1648,6 +1891,19 @@ class CapExcess:
 
 
 @dataclass
+class OverReceived:
+    """A dossier whose money received goes above its computed aid."""
+
+    dossier: Dossier
+    received_cents: int
+    aid_cents: int
+
+    @property
+    def above_cents(self) -> int:
+        return self.received_cents - self.aid_cents
+
+
+@dataclass
 class Reconciliation:
     funded_not_in_service: list[FundedItem]
     unfunded_assets: list[Asset]
@@ -1656,6 +1912,7 @@ class Reconciliation:
     deadlines: list[Dossier]
     over_caps: list[CapExcess]
     limit: int
+    over_received: list[OverReceived] = field(default_factory=list)
 
 
 def _funding_by_item(
@@ -1690,7 +1947,8 @@ def reconciliation(
     limit: int = 200,
 ) -> Reconciliation:
     """What the finance officer checks: funded items not yet in service, items in service
-    without any funding, dossiers whose spending deadline is near, spending above caps."""
+    without any funding, dossiers whose spending deadline is near, spending above caps,
+    and money received above the computed aid."""
     today = today or date.today()
     funded_asset_ids = select(FundingLink.asset_id).where(
         FundingLink.asset_id.isnot(None), policy.condition(user, FundingLink)
@@ -1790,7 +2048,28 @@ def reconciliation(
     )
     for dossier in session.scalars(with_spending.order_by(Dossier.id)):
         over.extend(cap_excesses(dossier))
+    received = select(Dossier).where(
+        exists().where(Payment.dossier_id == Dossier.id, Payment.received_cents > 0)
+    )
+    if collectivite:
+        received = received.where(Dossier.collectivite_id == collectivite)
+    over_received = []
+    for dossier in session.scalars(
+        policy.visible(user, received, Dossier)
+        .options(
+            selectinload(Dossier.collectivite),
+            selectinload(Dossier.schools).selectinload(DossierSchool.ecole),
+            selectinload(Dossier.expenses).selectinload(Expense.allocations),
+            selectinload(Dossier.payments),
+        )
+        .order_by(Dossier.id)
+    ):
+        total = sum(p.received_cents or 0 for p in dossier.payments)
+        aid = dossier_aid(dossier).aid_cents
+        if total > aid:
+            over_received.append(OverReceived(dossier, total, aid))
     return Reconciliation(
+        over_received=over_received,
         funded_not_in_service=funded,
         unfunded_assets=unfunded_assets,
         unfunded_assets_total=unfunded_total,

@@ -4,6 +4,7 @@ reconciliation, and the schemes' administration."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.grants import claim, services
+from inventory.grants.aid import SchemeRules
 from inventory.grants.forms import (
     DocumentForm,
     DossierFilterForm,
@@ -199,6 +201,8 @@ def new_dossier() -> str | Response | tuple[str, int]:
             defaults,
         )
         _planned_rows(form, scheme.rules, {})
+        # The convention usually ends spending with the scheme's window.
+        form.spending_deadline.data = services.SchemeDates.of(scheme.rules).spending_to
     elif form.validate_on_submit():
         try:
             dossier = services.create_dossier(
@@ -239,6 +243,7 @@ def _dossier_page(
     payment_form: PaymentForm | None = None,
     document_form: DocumentForm | None = None,
     error: str | None = None,
+    ask_over_aid: bool = False,
 ) -> str:
     dossier = services.dossier_detail(db.session, current_user, dossier_id)
     summary = services.dossier_summary(dossier)
@@ -269,6 +274,9 @@ def _dossier_page(
         error=error,
         asset_status_labels=ASSET_STATUS_LABELS,
         work_status_labels=WORK_STATUS_LABELS,
+        ask_over_aid=ask_over_aid or bool(payment_form and payment_form.over_aid_confirmed.data),
+        today=date.today(),
+        window=services.window_text(summary.rules) if summary.rules else "",
     )
 
 
@@ -397,6 +405,12 @@ def _expense_form_page(
     form: ExpenseForm, dossier: Dossier, expense: Expense | None, status: int, error: str | None
 ) -> tuple[str, int]:
     candidates = services.link_candidates(db.session, current_user, dossier)
+    window = services.window_text(SchemeRules.from_data(dossier.rules))
+    if window:
+        form.invoice_date.description = _(
+            "The scheme pays for invoices dated %(window)s; any other date counts for no aid.",
+            window=window,
+        )
     return render_template(
         "grants/expense_form.html",
         form=form,
@@ -465,6 +479,24 @@ def _expense_inputs(
     return fields, allocations, links
 
 
+def _flash_saved(expense: Expense, message: str) -> None:
+    """The invoice is saved; say so, and why it counts for no aid if its date is out."""
+    problem = services.ineligible_expenses(expense.dossier).get(expense.id)
+    if problem is None:
+        flash(message, "success")
+        return
+    rules = SchemeRules.from_data(expense.dossier.rules)
+    reason = services.date_reason(rules, problem, expense.invoice_date)
+    flash(
+        _(
+            "%(saved)s It counts for no aid and is not claimed: %(reason)s.",
+            saved=message,
+            reason=reason,
+        ),
+        "warning",
+    )
+
+
 def _upload(form: ExpenseForm) -> services.Upload | None:
     file = form.invoice_file.data
     if not file or not getattr(file, "filename", ""):
@@ -501,7 +533,7 @@ def new_expense(dossier_id: int) -> str | Response | tuple[str, int]:
                 return _expense_form_page(form, dossier, None, 422, str(exc.message))
             attach_error(form, exc, "supplier")
         else:
-            flash(_("Invoice %(number)s recorded.", number=expense.invoice_number), "success")
+            _flash_saved(expense, _("Invoice %(number)s recorded.", number=expense.invoice_number))
             return redirect(url_for("grants.dossier", dossier_id=dossier.id) + "#depenses")
     return _expense_form_page(form, dossier, None, 422, None)
 
@@ -547,7 +579,7 @@ def edit_expense(expense_id: int) -> str | Response | tuple[str, int]:
                 return _expense_form_page(form, expense.dossier, expense, 422, str(exc.message))
             attach_error(form, exc, "supplier")
         else:
-            flash(_("Invoice %(number)s saved.", number=expense.invoice_number), "success")
+            _flash_saved(expense, _("Invoice %(number)s saved.", number=expense.invoice_number))
             return redirect(url_for("grants.dossier", dossier_id=dossier.id) + "#depenses")
     return _expense_form_page(form, expense.dossier, expense, 422, None)
 
@@ -598,6 +630,7 @@ def _payment_fields(form: PaymentForm) -> services.PaymentFields:
         received_on=form.received_on.data,
         received_cents=form.received.data,
         reference=form.reference.data,
+        over_aid_confirmed=bool(form.over_aid_confirmed.data),
     )
 
 
@@ -606,16 +639,18 @@ def _payment_fields(form: PaymentForm) -> services.PaymentFields:
 def add_payment(dossier_id: int) -> Response | tuple[str, int]:
     dossier = _load_finance(dossier_id)
     form = PaymentForm(prefix=PAYMENT)
+    ask = False
     if form.validate_on_submit():
         try:
             services.record_payment(db.session, current_user, dossier, _payment_fields(form))
         except GrantError as exc:
             db.session.rollback()
             attach_error(form, exc, "kind")
+            ask = isinstance(exc, services.OverAidError)
         else:
             flash(_("Payment recorded."), "success")
             return redirect(url_for("grants.dossier", dossier_id=dossier.id) + "#versements")
-    return _dossier_page(dossier_id, payment_form=form), 422
+    return _dossier_page(dossier_id, payment_form=form, ask_over_aid=ask), 422
 
 
 @bp.route("/versements/<int:payment_id>", methods=["GET", "POST"])
@@ -625,6 +660,7 @@ def edit_payment(payment_id: int) -> str | Response | tuple[str, int]:
     dossier = payment.dossier
     form = PaymentForm()
     status = 200
+    ask = payment.over_aid_confirmed
     if request.method == "GET":
         form.kind.data = payment.kind.value
         form.requested_on.data = payment.requested_on
@@ -632,12 +668,14 @@ def edit_payment(payment_id: int) -> str | Response | tuple[str, int]:
         form.received_on.data = payment.received_on
         form.received.data = payment.received_cents
         form.reference.data = payment.reference
+        form.over_aid_confirmed.data = payment.over_aid_confirmed
     elif form.validate_on_submit():
         try:
             services.update_payment(db.session, current_user, payment, _payment_fields(form))
         except GrantError as exc:
             db.session.rollback()
             attach_error(form, exc, "kind")
+            ask = ask or isinstance(exc, services.OverAidError)
             status = 422
         else:
             flash(_("Payment saved."), "success")
@@ -650,6 +688,7 @@ def edit_payment(payment_id: int) -> str | Response | tuple[str, int]:
         payment=payment,
         dossier=dossier,
         delete_form=VersionForm(),
+        ask_over_aid=ask or bool(form.over_aid_confirmed.data),
     ), status
 
 
@@ -721,7 +760,11 @@ def _filename(dossier: Dossier, suffix: str) -> str:
 @allow(Action.EXPORT, on=(Dossier, "dossier_id"))
 def claim_pdf(dossier_id: int) -> Response:
     dossier = services.dossier_detail(db.session, current_user, dossier_id, Action.EXPORT)
-    data = claim.claim_pdf(dossier, services.dossier_summary(dossier), services.item_rows(dossier))
+    data = claim.claim_pdf(
+        dossier,
+        services.dossier_summary(dossier),
+        services.item_rows(dossier, claimed_only=True),
+    )
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(dossier, "pdf")}"'
     response.headers["Cache-Control"] = "no-store"
@@ -783,9 +826,11 @@ def reconciliation() -> str:
 @bp.get("/dispositifs")
 @allow(Action.ADMIN)
 def schemes() -> str:
+    schemes = services.schemes(db.session)
     return render_template(
         "grants/schemes.html",
-        schemes=services.schemes(db.session),
+        schemes=schemes,
+        scheme_dates={s.id: services.SchemeDates.of(s.rules) for s in schemes},
         install_form=VersionForm(),
     )
 
@@ -813,29 +858,30 @@ def _save_scheme(form: SchemeForm, scheme: FundingScheme | None) -> FundingSchem
         name=form.name.data or "",
         note=form.note.data,
         funding_mention=form.funding_mention.data,
-        window_start=form.window_start.data,
-        window_end=form.window_end.data,
         active=bool(form.active.data),
     )
+    dates = services.SchemeDates(
+        spending_from=form.spending_from.data,
+        spending_to=form.spending_to.data,
+        claim_deadline=form.claim_deadline.data,
+    )
     rules = services.parse_rules(form.rules.data or "")
-    return services.save_scheme(db.session, current_user, scheme, fields, rules)
+    return services.save_scheme(db.session, current_user, scheme, fields, rules, dates)
 
 
 def _scheme_view(scheme: FundingScheme | None) -> str | Response | tuple[str, int]:
     form = SchemeForm()
     if request.method == "GET":
         if scheme is not None:
-            for name in (
-                "code",
-                "name",
-                "note",
-                "funding_mention",
-                "window_start",
-                "window_end",
-                "active",
-            ):
+            for name in ("code", "name", "note", "funding_mention", "active"):
                 form[name].data = getattr(scheme, name)
-            form.rules.data = json.dumps(scheme.rules, indent=2, ensure_ascii=False)
+            dates = services.SchemeDates.of(scheme.rules)
+            form.spending_from.data = dates.spending_from
+            form.spending_to.data = dates.spending_to
+            form.claim_deadline.data = dates.claim_deadline
+            form.rules.data = json.dumps(
+                services.rules_without_dates(scheme.rules), indent=2, ensure_ascii=False
+            )
         else:
             form.rules.data = json.dumps(
                 {

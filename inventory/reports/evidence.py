@@ -43,6 +43,7 @@ from inventory.grants.models import (
     FundingLink,
     Payment,
 )
+from inventory.grants.services import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.orgs.models import Collectivite, Ecole
 from inventory.reports import indicators as ind
 from inventory.reports.services import (
@@ -395,7 +396,7 @@ def summary_pdf(
         facts += [
             (_("Dossier"), f"{d.reference or '#' + str(d.id)} — {d.title}"),
             (_("Scheme"), d.scheme.name),
-            (_("Status"), d.status.value),
+            (_("Status"), str(DOSSIER_STATUS_LABELS[d.status])),
             (_("Convention maximum"), _money(d.convention_max_cents)),
         ]
     story.append(
@@ -445,7 +446,7 @@ def summary_pdf(
         lines.append(
             [
                 Paragraph(_text(f"{d.reference or '#' + str(d.id)} — {d.title}"), small),
-                Paragraph(_text(d.status.value), small),
+                Paragraph(_text(str(DOSSIER_STATUS_LABELS[d.status])), small),
                 Paragraph(_text(_money(d.convention_max_cents)), small),
                 Paragraph(_text(_money(f["spending_cents"]) if f else "—"), small),
                 Paragraph(_text(_money(f["aid_cents"]) if f else "—"), small),

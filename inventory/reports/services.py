@@ -624,19 +624,21 @@ def _compute_dossiers(
         ):
             facts[d].append(SchoolFacts(e, "", classes or 0, pupils or 0))
         spending: dict[int, list[Spending]] = defaultdict(list)
-        for d, volet, e, ht, ttc in session.execute(
+        for d, volet, e, ht, ttc, on, x in session.execute(
             select(
                 Expense.dossier_id,
                 Expense.volet,
                 ExpenseAllocation.ecole_id,
                 ExpenseAllocation.amount_ht_cents,
                 ExpenseAllocation.amount_ttc_cents,
+                Expense.invoice_date,
+                Expense.id,
             )
             .join(Expense, Expense.id == ExpenseAllocation.expense_id)
             .where(Expense.dossier_id.in_(chunk))
             .order_by(ExpenseAllocation.id)
         ):
-            spending[d].append(Spending(volet, e, ht or 0, ttc or 0))
+            spending[d].append(Spending(volet, e, ht or 0, ttc or 0, on, x))
         for dossier_id, (_id, rules, maximum, coll) in heads.items():
             out[dossier_id] = _figures(
                 stamps[dossier_id],
@@ -657,22 +659,11 @@ def _figures(
     spending: Sequence[Spending],
     maximum: int | None,
 ) -> DossierFigures:
+    # Spending is what the scheme's dates let count (an invoice dated outside its window is
+    # not the programme's spending); eligible spending and aid are per school, as computed.
     result = compute_aid(rules, schools, spending, maximum)
-    spent: dict[int, int] = defaultdict(int)
-    eligible: dict[int, int] = defaultdict(int)
-    current: dict[tuple[str | None, int | None], int] = {}
-    for step in result.steps:
-        key = (step.volet, step.ecole_id)
-        if step.ecole_id is None:
-            continue
-        if step.text == "spending":
-            spent[step.ecole_id] += step.amount_cents
-            eligible[step.ecole_id] += step.amount_cents
-            current[key] = step.amount_cents
-        elif step.text in ("below_minimum", "not_covered"):
-            eligible[step.ecole_id] -= current.get(key, 0)
-        elif step.text == "spending_cap":
-            eligible[step.ecole_id] -= current.get(key, 0) - step.amount_cents
+    spent = result.spending_by_school
+    eligible = {e: result.eligible_by_school.get(e, 0) for e in spent}
     return DossierFigures(
         stamp=stamp,
         collectivite_id=collectivite_id,

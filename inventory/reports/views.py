@@ -19,6 +19,7 @@ from inventory.core import exporting, policy
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.grants.models import Dossier
+from inventory.grants.services import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.reports import charts, evidence, opendata, services
 from inventory.reports import indicators as ind
 from inventory.reports.indicators import Facts, Grain, Indicator, ListKind, Theme, Unit
@@ -581,7 +582,7 @@ def _list_rows(
                 line.dossier.reference or f"#{line.dossier.id}",
                 line.dossier.title,
                 line.dossier.collectivite.name,
-                line.dossier.status.value,
+                str(DOSSIER_STATUS_LABELS[line.dossier.status]),
                 *(services.euros(line.facts[k]) for k in ind.MONEY_FACTS),
             )
             for line in items

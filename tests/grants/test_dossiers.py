@@ -17,6 +17,8 @@ The worked example used throughout (SNEE 2021 preset, amounts incl. VAT):
 from __future__ import annotations
 
 import io
+import json
+import re
 from datetime import date, timedelta
 
 import pypdfium2
@@ -27,6 +29,7 @@ from sqlalchemy import func, select
 from inventory.assets import services as asset_services
 from inventory.assets.models import Asset, AssetStatus
 from inventory.core.audit import AuditRecord
+from inventory.grants.aid import DATE_KEYS
 from inventory.grants.models import Dossier, Expense, FundingLink, FundingScheme, Payment
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, login
@@ -156,6 +159,10 @@ def create_dossier(client, world, **extra):
     page = client.get(url)
     assert page.status_code == 200
     assert "Robert Doisneau" in page.get_data(as_text=True)
+    (deadline,) = re.findall(
+        r'<input[^>]*id="spending_deadline"[^>]*>', page.get_data(as_text=True)
+    )
+    assert 'value="2022-12-31"' in deadline  # the scheme's end of eligible spending
     response = client.post(url, data=dossier_form(world, **extra))
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     return int(response.location.rstrip("/").split("/")[-1])
@@ -178,6 +185,24 @@ def expense_form(world, ht, ttc, shares=(), links=(), **extra):
         data[f"links-{i}-item"] = key
         data[f"links-{i}-chosen"] = "y"
         data[f"links-{i}-amount"] = amount
+    data.update(extra)
+    return data
+
+
+def scheme_form(scheme, **extra):
+    """The scheme's page as saved again: its fields, its dates and its rules' JSON."""
+    rules = {k: v for k, v in scheme.rules.items() if k not in DATE_KEYS}
+    data = {
+        "code": scheme.code,
+        "name": scheme.name,
+        "note": scheme.note,
+        "funding_mention": scheme.funding_mention,
+        "spending_from": scheme.rules.get("spending_from") or "",
+        "spending_to": scheme.rules.get("spending_to") or "",
+        "claim_deadline": scheme.rules.get("claim_deadline") or "",
+        "active": "y",
+        "rules": json.dumps(rules),
+    }
     data.update(extra)
     return data
 
@@ -481,20 +506,13 @@ def test_a_scheme_change_waits_for_apply_current_rules(app, world, funded, db_se
     page = admin.get(f"/subventions/dispositifs/{world['snee']}")
     assert page.status_code == 200
     scheme = db_session.get(FundingScheme, world["snee"])
-    rules = scheme.rules
+    form = scheme_form(scheme)
+    html = page.get_data(as_text=True)
+    assert 'value="2021-01-14"' in html and 'value="2023-06-30"' in html  # its dates
+    assert "spending_from" not in html.split('name="rules"')[1]  # not in the JSON
+    rules = json.loads(form["rules"])
     rules["volets"][0]["tiers"][0]["rate"] = "0.50"
-    import json
-
-    form = {
-        "code": scheme.code,
-        "name": scheme.name,
-        "note": scheme.note,
-        "funding_mention": scheme.funding_mention,
-        "window_start": "2021-01-14",
-        "window_end": "2022-12-31",
-        "active": "y",
-        "rules": json.dumps(rules),
-    }
+    form["rules"] = json.dumps(rules)
     bad = admin.post(
         f"/subventions/dispositifs/{world['snee']}",
         data={**form, "rules": '{"volets": [{"code": "x", "tiers": [{"rate": "7"}]}]}'},
@@ -623,3 +641,212 @@ def test_reconciliation(app, world, funded, db_session):
     other = client_for(app, world["users"]["other"]).get("/subventions/rapprochement")
     assert "PC-B-1" not in other.get_data(as_text=True)
     assert db_session.get(Asset, unfunded).status is AssetStatus.IN_SERVICE
+
+
+# -- the scheme's dates ----------------------------------------------------------------
+LATE = expense_form  # an invoice of the worked example's dossier, dated as the test says
+
+
+def test_an_invoice_after_the_spending_window_counts_for_nothing(app, world, funded, db_session):
+    """Invoice F-003, 1,200 € incl. VAT for Jean Monet (B), is dated 15 January 2023, after
+    the SNEE 2021 window (31 December 2022). Counted, it would raise B's eligible spending to
+    6,600 € (under its 7,000 € cap) and the aid by 840 €; it is recorded, flagged and left
+    out: the aid stays 11,130 €, and the claim file does not claim it."""
+    client, dossier_id = funded["client"], funded["dossier"]
+    late = LATE(
+        world,
+        "1000",
+        "1200",
+        shares=[(world["b"], "1000", "1200")],
+        invoice_number="F-003",
+        invoice_date="2023-01-15",
+    )
+    response = client.post(
+        f"/subventions/{dossier_id}/depenses/nouvelle", data=late, follow_redirects=True
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "flash-warning" in html and "Invoice F-003 recorded. It counts for no aid" in html
+    reason = "dated Jan 15, 2023, after the end of eligible spending (Dec 31, 2022)"
+    assert reason in html
+    assert f"State aid: {eur('11,130.00')}" in html
+    assert eur("21,600.00") in html  # every invoice recorded, incl. VAT
+    assert eur("15,900.00") in html  # eligible: unchanged
+    row = html.split('class="expense-ineligible"')[1].split("</tr>")[0]
+    assert "F-003" in row
+    assert "not eligible" in row and reason in row
+    assert "1 invoice (1,200.00" in html and "not claimed" in html
+    assert (
+        f"Invoice Speechi F-003 (Ecole élémentaire Jean Monet, {eur('1,200.00')}): {reason}: "
+        "not eligible" in html
+    )
+    assert (
+        "Eligible spending (invoice dates)" in html and "from Jan 14, 2021 to Dec 31, 2022" in html
+    )
+    assert "Jun 30, 2023" in html  # the claim deadline
+
+    text = pdf_text(client.get(f"/subventions/{dossier_id}/demande-de-versement.pdf").data)
+    assert "F-003" not in text
+    assert "Spending claimed (incl. VAT)" in text and "20,400.00" in text
+    assert "21,600.00" not in text
+    assert "1 invoice of the dossier is not claimed" in text
+    assert "11,130.00" in text
+    lines = client.get(f"/subventions/{dossier_id}/depenses.csv").get_data(as_text=True)
+    assert "F-003" not in lines and len(lines.strip().splitlines()) == 1 + 4
+    result = app.test_cli_runner().invoke(args=["grants", "compute", str(dossier_id)])
+    assert result.exit_code == 0 and "F-003" in result.output and "2023" in result.output
+
+    # Without a date the invoice is refused: nothing would show it lies within the window.
+    undated = LATE(world, "100", "120", shares=[(world["b"], "100", "120")], invoice_number="F-004")
+    undated["invoice_date"] = ""
+    refused = client.post(f"/subventions/{dossier_id}/depenses/nouvelle", data=undated)
+    assert refused.status_code == 422
+    assert "Give the invoice date" in refused.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).where(Expense.invoice_number == "F-004")) == 0
+
+
+def test_a_dossier_keeps_the_dates_it_was_created_under(app, world, funded, db_session):
+    """The administrator moves the end of eligible spending to 31 December 2023: the scheme's
+    rules become version 2, the dossier keeps 2022 (the late invoice still counts for
+    nothing) until its finance officer applies the new rules: then the 1,200 € count, and
+    the aid is 11,130 + 70 % × 1,200 = 11,970 €."""
+    client, dossier_id = funded["client"], funded["dossier"]
+    late = LATE(
+        world,
+        "1000",
+        "1200",
+        shares=[(world["b"], "1000", "1200")],
+        invoice_number="F-003",
+        invoice_date="2023-01-15",
+    )
+    assert client.post(f"/subventions/{dossier_id}/depenses/nouvelle", data=late).status_code == 302
+    admin = client_for(app, world["users"]["admin"])
+    scheme = db_session.get(FundingScheme, world["snee"])
+    url = f"/subventions/dispositifs/{world['snee']}"
+    bad = admin.post(url, data=scheme_form(scheme, spending_to="2020-12-31"))
+    assert bad.status_code == 422 and "comes before its start" in bad.get_data(as_text=True)
+    bad = admin.post(url, data=scheme_form(scheme, claim_deadline="2022-06-30"))
+    assert bad.status_code == 422
+    assert "The claim deadline comes before the end" in bad.get_data(as_text=True)
+    moved = scheme_form(scheme, spending_to="2023-12-31", claim_deadline="2024-06-30")
+    assert admin.post(url, data=moved).status_code == 302
+    db_session.expire_all()
+    scheme = db_session.get(FundingScheme, world["snee"])
+    assert scheme.version == 2 and scheme.rules["spending_to"] == "2023-12-31"
+    assert "Dec 31, 2023" in admin.get("/subventions/dispositifs").get_data(as_text=True)
+    assert db_session.get(Dossier, dossier_id).rules["spending_to"] == "2022-12-31"
+
+    html = client.get(f"/subventions/{dossier_id}").get_data(as_text=True)
+    assert f"State aid: {eur('11,130.00')}" in html and "version 1 → 2" in html
+    assert eur("11,970.00") in html  # the preview under the new rules
+    version = db_session.get(Dossier, dossier_id).version
+    response = client.post(
+        f"/subventions/{dossier_id}/regles", data={"rules-version": str(version)}
+    )
+    assert response.status_code == 302
+    html = client.get(f"/subventions/{dossier_id}").get_data(as_text=True)
+    assert f"State aid: {eur('11,970.00')}" in html and "not eligible" not in html
+
+
+def test_a_payment_above_the_aid_needs_a_confirmation_the_log_keeps(app, world, funded, db_session):
+    """The aid is 11,130 €. 11,000 € received are recorded; 500 € more would make 11,500 €,
+    370 € above the aid: refused, unless the officer ticks the confirmation, which the
+    payment keeps and the change log shows; the dossier page then warns."""
+    client, dossier_id = funded["client"], funded["dossier"]
+    move(client, dossier_id, "submitted", "approved", "signed")
+
+    def pay(cents_text, **extra):
+        data = {
+            "payment-kind": "instalment",
+            "payment-received_on": "2022-03-01",
+            "payment-received": cents_text,
+            **extra,
+        }
+        return client.post(f"/subventions/{dossier_id}/versements", data=data)
+
+    assert pay("11 000").status_code == 302
+    refused = pay("500", **{"payment-reference": "VIR-2"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert (
+        f"With this payment, {eur('11,500.00')} would be received: {eur('370.00')} more than "
+        f"the aid computed from the eligible spending ({eur('11,130.00')})" in html
+    )
+    assert 'name="payment-over_aid_confirmed"' in html and 'value="VIR-2"' in html
+    assert count(db_session, Payment) == 1
+    # A request for money (nothing received yet) is never refused.
+    request_only = {"payment-requested_on": "2022-03-01", "payment-requested": "5000"}
+    response = client.post(
+        f"/subventions/{dossier_id}/versements",
+        data={"payment-kind": "balance", **request_only},
+    )
+    assert response.status_code == 302
+
+    assert pay("500", **{"payment-over_aid_confirmed": "y"}).status_code == 302
+    db_session.expire_all()
+    confirmed = db_session.scalar(select(Payment).where(Payment.received_cents == 50_000))
+    assert confirmed.over_aid_confirmed is True
+    first = db_session.scalar(select(Payment).where(Payment.received_cents == 1_100_000))
+    assert first.over_aid_confirmed is False
+    record = db_session.scalar(
+        select(AuditRecord).where(
+            AuditRecord.object_type == "payments", AuditRecord.object_id == confirmed.id
+        )
+    )
+    assert record.changes["over_aid_confirmed"] == [None, True]
+    html = client.get(f"/subventions/{dossier_id}").get_data(as_text=True)
+    assert (
+        f"The payments received ({eur('11,500.00')}) exceed the aid computed from the eligible "
+        f"spending ({eur('11,130.00')}) by {eur('370.00')}" in html
+    )
+    assert "above the aid, confirmed" in html
+    report = client.get("/subventions/rapprochement").get_data(as_text=True)
+    part = report.split('id="over-received"')[1].split("</section>")[0]
+    assert "Socle numérique 2021" in part and eur("370.00") in part
+    other = client_for(app, world["users"]["other"]).get("/subventions/rapprochement")
+    assert "Socle numérique 2021" not in other.get_data(as_text=True).split('id="over-received"')[1]
+
+    # Corrected to 100 €, it no longer goes above the aid: the confirmation is dropped.
+    page = client.get(f"/subventions/versements/{confirmed.id}").get_data(as_text=True)
+    (box,) = re.findall(r'<input[^>]*name="over_aid_confirmed"[^>]*>', page)
+    assert "checked" in box
+    edited = client.post(
+        f"/subventions/versements/{confirmed.id}",
+        data={"kind": "instalment", "received_on": "2022-03-01", "received": "100"},
+    )
+    assert edited.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Payment, confirmed.id).over_aid_confirmed is False
+    change = db_session.scalar(
+        select(AuditRecord)
+        .where(AuditRecord.object_type == "payments", AuditRecord.object_id == confirmed.id)
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    )
+    assert change.changes["over_aid_confirmed"] == [True, False]
+    # Back above the aid without the box ticked: refused, nothing changes.
+    again = client.post(
+        f"/subventions/versements/{confirmed.id}",
+        data={"kind": "instalment", "received_on": "2022-03-01", "received": "900"},
+    )
+    assert again.status_code == 422 and "would be received" in again.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Payment, confirmed.id).received_cents == 10_000
+
+
+def test_dossier_statuses_use_the_programmes_words(app, world, funded, db_session):
+    """In French: brouillon, déposé, retenu, convention signée… on the dossier, the list, the
+    filter, the claim file; and in English the matching words."""
+    client, dossier_id = funded["client"], funded["dossier"]
+    move(client, dossier_id, "submitted", "approved")
+    html = client.get(f"/subventions/{dossier_id}").get_data(as_text=True)
+    assert '<span class="tag dossier-status-approved">selected</span>' in html
+    client.post("/language", data={"lang": "fr", "next": "/"})
+    listing = client.get("/subventions").get_data(as_text=True)
+    assert '<span class="tag dossier-status-approved">retenu</span>' in listing
+    for word in ("brouillon", "déposé", "non retenu", "convention signée", "soldé", "clôturé"):
+        assert f">{word}</option>" in listing, word
+    page = client.get(f"/subventions/{dossier_id}").get_data(as_text=True)
+    assert ">convention signée</option>" in page and ">non retenu</option>" in page
+    text = pdf_text(client.get(f"/subventions/{dossier_id}/demande-de-versement.pdf").data)
+    assert "retenu" in text

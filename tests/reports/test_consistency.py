@@ -477,6 +477,7 @@ def test_a_change_shows_at_once(app, programme, db_session):
             invoice_number=expense.invoice_number,
             amount_ht_cents=500_000,
             amount_ttc_cents=700_000,
+            invoice_date=expense.invoice_date,
         ),
         links=[grants.LinkInput("asset", programme["assets"]["tni_c"], 100_000)],
     )
