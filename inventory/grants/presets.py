@@ -16,6 +16,8 @@ SNEE_2021: dict[str, Any] = {
     ),
     "window_start": "2021-01-14",
     "window_end": "2022-12-31",
+    # The socle référentiel the programme sets (inventory.assets.referentiels.PRESETS).
+    "referentiel": "snee-2021",
     "rules": {
         "vat_included": True,
         "volets": [
