@@ -159,6 +159,7 @@ def collectivite(collectivite_id: int) -> str:
         counts=counts,
         coverage=coverage,
         total=socle.total(coverage),
+        overview=socle.overview(db.session, [e.id for e in ecoles]),
         nature_labels=NATURE_LABELS,
         history=history_of(db.session, current_user, coll),
     )
@@ -178,6 +179,7 @@ def circonscription(circonscription_id: int) -> str:
         counts=counts,
         coverage=coverage,
         total=socle.total(coverage),
+        overview=socle.overview(db.session, [e.id for e in ecoles]),
         nature_labels=NATURE_LABELS,
     )
 
