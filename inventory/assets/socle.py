@@ -206,25 +206,63 @@ class _Found:
     services: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _check(req: SocleRequirement, found: _Found, targets: int, school: bool) -> RequirementCheck:
+@dataclass(frozen=True)
+class _Rule:
+    """A requirement's columns read once, for checking it in many places."""
+
+    requirement: SocleRequirement
+    kind: RequirementKind
+    categories: tuple[str, ...]
+    kinds: tuple[str, ...]
+    services: frozenset[str]
+    capabilities: tuple[Capability, ...]
+    minimum: int
+    ratio: tuple[int, int] | None
+
+    @classmethod
+    def of(cls, req: SocleRequirement) -> _Rule:
+        ratio = (
+            (req.ratio_items, req.ratio_classes)
+            if req.kind is RequirementKind.RATIO and req.ratio_items and req.ratio_classes
+            else None
+        )
+        return cls(
+            req,
+            req.kind,
+            tuple(req.categories),
+            tuple(req.kinds),
+            frozenset(req.services),
+            tuple(req.capability_list),
+            req.minimum,
+            ratio,
+        )
+
+    def needed(self, targets: int) -> int:
+        """As ``SocleRequirement.needed``."""
+        if self.ratio is None:
+            return self.minimum
+        return max(self.minimum, -(-self.ratio[0] * targets // self.ratio[1]))
+
+
+def _check(rule: _Rule, found: _Found, targets: int, school: bool) -> RequirementCheck:
     """The one reading of a requirement against what a place holds (the summary's SQL,
     :func:`_summary_rows`, says the same of classrooms)."""
-    if req.kind is RequirementKind.CAPABILITIES:
-        wanted = req.capability_list
-        providers = {c: sorted(set(found.capabilities.get(c, []))) for c in wanted}
-        met = bool(wanted) and all(providers.values())
-        return RequirementCheck(req, 0, met, providers=providers)
-    count = sum(found.categories.get(c, 0) for c in req.categories)
-    needed = req.needed(targets if school else 0)
-    works = [k for k in req.kinds if k in found.works]
-    services = [s for s in found.services if s[0] in req.services] if school else []
-    met = (bool(req.categories) and count >= needed) or bool(works) or bool(services)
+    if rule.kind is RequirementKind.CAPABILITIES:
+        providers = {c: sorted(set(found.capabilities.get(c, ()))) for c in rule.capabilities}
+        met = bool(rule.capabilities) and all(providers.values())
+        return RequirementCheck(rule.requirement, 0, met, providers=providers)
+    categories = found.categories
+    count = sum(categories.get(c, 0) for c in rule.categories)
+    needed = rule.needed(targets if school else 0)
+    works = [k for k in rule.kinds if k in found.works]
+    services = [s for s in found.services if s[0] in rule.services] if school else []
+    met = (bool(rule.categories) and count >= needed) or bool(works) or bool(services)
     return RequirementCheck(
-        req,
+        rule.requirement,
         count,
         met,
         needed=needed,
-        targets=targets if req.kind is RequirementKind.RATIO else 0,
+        targets=targets if rule.kind is RequirementKind.RATIO else 0,
         works=works,
         services=services,
     )
@@ -261,9 +299,14 @@ def _fill_items(
             f.capabilities[c].append(name)
 
 
-def classroom_status(session: Session, classroom_ids: list[int]) -> dict[int, PlaceStatus]:
-    """Each classroom's requirements, from its items in service and finished works."""
-    reqs = requirements(session, RequirementLevel.CLASSROOM)
+def classroom_status(
+    session: Session, classroom_ids: list[int], *, reqs: list[SocleRequirement] | None = None
+) -> dict[int, PlaceStatus]:
+    """Each classroom's requirements (``reqs``: those of the current référentiel), from its
+    items in service and finished works."""
+    if reqs is None:
+        reqs = requirements(session, RequirementLevel.CLASSROOM)
+    rules = [_Rule.of(r) for r in reqs]
     found: dict[int, _Found] = defaultdict(_Found)
     for chunk in _chunks(classroom_ids):
         rows = session.execute(
@@ -280,7 +323,7 @@ def classroom_status(session: Session, classroom_ids: list[int]) -> dict[int, Pl
         for room_id, kind in rows:
             found[room_id].works.add(kind.value)
     return {
-        room_id: PlaceStatus([_check(r, found[room_id], 0, school=False) for r in reqs])
+        room_id: PlaceStatus([_check(r, found[room_id], 0, school=False) for r in rules])
         for room_id in classroom_ids
     }
 
@@ -307,13 +350,20 @@ def target_counts(session: Session, ecole_ids: list[int]) -> dict[int, int]:
 
 
 def school_status(
-    session: Session, ecole_ids: list[int], *, today: date | None = None
+    session: Session,
+    ecole_ids: list[int],
+    *,
+    today: date | None = None,
+    reqs: list[SocleRequirement] | None = None,
 ) -> dict[int, PlaceStatus]:
-    """Each school's own requirements (school and director levels), counted over the
-    whole school: its items in service, its finished works, the digital services running
-    ``today`` (by default, today in France) that cover it, its target classrooms."""
+    """Each school's own requirements (``reqs``: the school and director requirements of
+    the current référentiel), counted over the whole school: its items in service, its
+    finished works, the digital services running ``today`` (by default, today in France)
+    that cover it, its target classrooms."""
     day = today or paris_today()
-    reqs = requirements(session, SCHOOL_LEVELS)
+    if reqs is None:
+        reqs = requirements(session, SCHOOL_LEVELS)
+    rules = [_Rule.of(r) for r in reqs]
     found: dict[int, _Found] = defaultdict(_Found)
     for chunk in _chunks(ecole_ids):
         rows = session.execute(
@@ -341,7 +391,7 @@ def school_status(
     out = {}
     for ecole_id in ecole_ids:
         n = targets.get(ecole_id, 0)
-        checks = [_check(r, found[ecole_id], n, school=True) for r in reqs]
+        checks = [_check(r, found[ecole_id], n, school=True) for r in rules]
         out[ecole_id] = PlaceStatus(checks, targets=n)
     return out
 
@@ -409,38 +459,52 @@ class Overview:
 
 
 def overview(session: Session, ecole_ids: list[int]) -> Overview:
-    """Requirement by requirement, for the pages of a collectivité or a circonscription."""
-    rooms: list[int] = []
-    for chunk in _chunks(ecole_ids):
-        rooms += session.scalars(
-            select(ClassroomSocle.classroom_id).where(
-                ClassroomSocle.ecole_id.in_(chunk), ClassroomSocle.is_target.is_(True)
-            )
-        )
-    per_room = classroom_status(session, rooms)
-    schools = school_status(session, ecole_ids)
-
-    def tally(statuses: list[PlaceStatus], reqs: list[SocleRequirement]) -> list[RequirementTally]:
-        return [
-            RequirementTally(r, sum(1 for s in statuses if s.checks[i].met), len(statuses))
-            for i, r in enumerate(reqs)
-        ]
-
-    classroom_reqs = requirements(session, RequirementLevel.CLASSROOM)
-    school_reqs = requirements(session, SCHOOL_LEVELS)
+    """Requirement by requirement, for the pages of a collectivité or a circonscription:
+    the classroom requirements summed in SQL over the target classrooms, the school and
+    director requirements read per school."""
+    every = requirements(session)
+    classroom_reqs = [r for r in every if r.level is RequirementLevel.CLASSROOM]
+    school_reqs = [r for r in every if r.level in SCHOOL_LEVELS]
+    rooms, met = classroom_tallies(session, ecole_ids, classroom_reqs)
+    schools = school_status(session, ecole_ids, reqs=school_reqs)
+    aimed = [s for s in schools.values() if s.targets]
     return Overview(
-        classroom=tally(list(per_room.values()), classroom_reqs),
-        school=tally([s for s in schools.values() if s.targets], school_reqs),
+        classroom=[RequirementTally(r, n, rooms) for r, n in zip(classroom_reqs, met, strict=True)],
+        school=[
+            RequirementTally(r, sum(1 for s in aimed if s.checks[i].met), len(aimed))
+            for i, r in enumerate(school_reqs)
+        ],
         schools=schools,
         referentiel=current_referentiel(session),
     )
 
 
 # -- the summary table -------------------------------------------------------------------
-def _summary_rows(
-    reqs: list[SocleRequirement], cat_ids: dict[str, int], chunk: list[int] | None
-) -> Select[Any]:
-    """(classroom, school, is target, meets) for the classrooms of ``chunk`` (all: None).
+@dataclass
+class _RoomFacts:
+    """The grouped items and works of some classrooms, and for each requirement the
+    condition that it is met in a classroom (over a select from ``Classroom`` joined by
+    :meth:`joined`)."""
+
+    item_sq: Any
+    work_sq: Any
+    parts: list[ColumnElement[bool]]
+
+    def joined(self, stmt: Select[Any]) -> Select[Any]:
+        return stmt.outerjoin(self.item_sq, self.item_sq.c.classroom_id == Classroom.id).outerjoin(
+            self.work_sq, self.work_sq.c.classroom_id == Classroom.id
+        )
+
+
+def _room_facts(
+    reqs: list[SocleRequirement],
+    cat_ids: dict[str, int],
+    *,
+    rooms: list[int] | None = None,
+    schools: list[int] | None = None,
+) -> _RoomFacts:
+    """The classroom requirements as SQL over the classrooms of ``rooms``, or of the
+    schools ``schools`` (every classroom: neither).
 
     The counts come from one grouped pass over the items in service and one over the
     finished works, joined to the classrooms: a count per classroom in a correlated
@@ -470,20 +534,18 @@ def _summary_rows(
         .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
         .where(NetworkWork.status.in_(DONE))
     )
-    # Each classroom looks its school up (a lookup per row, on both engines), rather
-    # than every school being read for the target clause.
-    nature = select(Ecole.nature).where(Ecole.id == Classroom.ecole_id).scalar_subquery()
-    rows = select(Classroom.id, Classroom.ecole_id, target_clause(nature))
-    if chunk is not None:
-        items = items.where(Asset.classroom_id.in_(chunk))
-        works = works.where(work_classrooms.c.classroom_id.in_(chunk))
-        rows = rows.where(Classroom.id.in_(chunk))
-        # Only the chunk's works read, not the whole table hashed.
+    if rooms is not None:
+        items = items.where(Asset.classroom_id.in_(rooms))
+        works = works.where(work_classrooms.c.classroom_id.in_(rooms))
+        # Only these rooms' works read, not the whole table hashed.
         works = works.where(
             NetworkWork.id.in_(
-                select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(chunk))
+                select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(rooms))
             )
         )
+    elif schools is not None:
+        items = items.where(Asset.ecole_id.in_(schools))
+        works = works.where(NetworkWork.ecole_id.in_(schools))
     item_sq = items.group_by(Asset.classroom_id).subquery()
     work_sq = works.group_by(work_classrooms.c.classroom_id).subquery()
     options: dict[int, list[ColumnElement[bool]]] = defaultdict(list)
@@ -502,12 +564,48 @@ def _summary_rows(
             parts.append(and_(*capabilities[i]) if capabilities[i] else false())
         else:
             parts.append(or_(*options[i]) if options[i] else false())
-    meets = and_(*parts) if parts else true()
-    return (
-        rows.add_columns(meets)
-        .outerjoin(item_sq, item_sq.c.classroom_id == Classroom.id)
-        .outerjoin(work_sq, work_sq.c.classroom_id == Classroom.id)
-    )
+    return _RoomFacts(item_sq, work_sq, parts)
+
+
+def _school_nature() -> Any:
+    # Each classroom looks its school up (a lookup per row, on both engines), rather
+    # than every school being read for the target clause.
+    return select(Ecole.nature).where(Ecole.id == Classroom.ecole_id).scalar_subquery()
+
+
+def _summary_rows(
+    reqs: list[SocleRequirement], cat_ids: dict[str, int], chunk: list[int] | None
+) -> Select[Any]:
+    """(classroom, school, is target, meets) for the classrooms of ``chunk`` (all: None)."""
+    facts = _room_facts(reqs, cat_ids, rooms=chunk)
+    meets = and_(*facts.parts) if facts.parts else true()
+    rows = select(Classroom.id, Classroom.ecole_id, target_clause(_school_nature()), meets)
+    if chunk is not None:
+        rows = rows.where(Classroom.id.in_(chunk))
+    return facts.joined(rows)
+
+
+def classroom_tallies(
+    session: Session, ecole_ids: list[int], reqs: list[SocleRequirement]
+) -> tuple[int, list[int]]:
+    """Over the target classrooms of these schools: how many there are, and how many meet
+    each of the classroom requirements ``reqs`` — the summary's own conditions, summed in
+    one query per chunk of schools."""
+    cat_ids = _category_ids(session)
+    rooms, met = 0, [0] * len(reqs)
+    for chunk in _chunks(ecole_ids):
+        if not chunk:
+            continue
+        facts = _room_facts(reqs, cat_ids, schools=chunk)
+        stmt = facts.joined(
+            select(func.count(), *(func.sum(case((p, 1), else_=0)) for p in facts.parts))
+            .select_from(Classroom)
+            .where(Classroom.ecole_id.in_(chunk), target_clause(_school_nature()))
+        )
+        n, *counts = session.execute(stmt).one()
+        rooms += int(n or 0)
+        met = [a + int(b or 0) for a, b in zip(met, counts, strict=True)]
+    return rooms, met
 
 
 def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) -> None:

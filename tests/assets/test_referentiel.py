@@ -375,6 +375,41 @@ def test_the_summary_says_what_the_per_room_reading_says(db_session, school):
     assert [summary[r.id] for r in rooms] == [True, False, True, False]
 
 
+def test_a_collectivites_overview_sums_what_each_room_says(app, make_user, db_session, school):
+    """The collectivité page's table, requirement by requirement: the classroom tallies,
+    summed in SQL, are what the per-room reading gives."""
+    rooms = with_targets(db_session, school, 4)
+    equip_room(db_session, school, rooms[0])
+    equip_room(db_session, school, rooms[1], capture="visualiseur")
+    put(db_session, school, rooms[2], "poste_enseignant", n=2)
+    put(db_session, school, None, "poste_direction")
+    ids = list(
+        db_session.scalars(select(Ecole.id).filter_by(collectivite_id=school.collectivite_id))
+    )
+    view = socle.overview(db_session, ids)
+    targets = list(
+        db_session.scalars(
+            select(ClassroomSocle.classroom_id).where(
+                ClassroomSocle.ecole_id.in_(ids), ClassroomSocle.is_target.is_(True)
+            )
+        )
+    )
+    per_room = socle.classroom_status(db_session, targets)
+    assert [(t.requirement.code, t.met, t.places) for t in view.classroom] == [
+        (code, sum(s.checks[i].met for s in per_room.values()), len(targets))
+        for i, code in enumerate(
+            ["affichage_collectif", "poste_enseignant", "connexion", "captation"]
+        )
+    ]
+    assert [t.met for t in view.classroom] == [2, 3, 2, 1]
+    poste = next(t for t in view.school if t.requirement.code == "direction_poste")
+    assert poste.met == 1 and poste.places == sum(1 for s in view.schools.values() if s.targets)
+    admin = signed_in(app, make_user, Role.ADMIN)
+    html = admin.get(f"/collectivites/{school.collectivite_id}").get_data(as_text=True)
+    assert "Requirements of each target classroom" in html
+    assert re.search(r"Teacher laptop</th><td class=\"num\">3 of \d+</td>", html)
+
+
 # -- the editor, over HTTP -----------------------------------------------------------------
 def signed_in(app, make_user, role, scopes=()):
     client = app.test_client()
