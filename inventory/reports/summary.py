@@ -306,7 +306,9 @@ def _school_rows(session: Session, ecole_ids: Sequence[int] | None) -> list[dict
                 "first_in_service": first.get(ecole_id),
                 "data": {
                     "counts": counts,
-                    "resolution": facts.resolution_seconds,
+                    # Sorted: the rows come in the order of the plan, which differs
+                    # between a few schools' refresh and a full rebuild on PostgreSQL.
+                    "resolution": sorted(facts.resolution_seconds),
                     "dossiers": {str(d): 1 for d in sorted(facts.dossiers)},
                     "months": months.get(ecole_id, {}),
                     "models": per_model.get(ecole_id, {}),
