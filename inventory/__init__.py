@@ -98,6 +98,8 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from inventory.assets.digital_views import bp as digital_bp
+    from inventory.assets.socle_views import bp as socle_bp
     from inventory.assets.transfer import bp as assets_io_bp
     from inventory.assets.views import bp as assets_bp
     from inventory.auth.views import bp as auth_bp
@@ -118,6 +120,8 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(changelog_bp)
     app.register_blueprint(assets_bp)
     app.register_blueprint(assets_io_bp)
+    app.register_blueprint(socle_bp)
+    app.register_blueprint(digital_bp)
     app.register_blueprint(labels_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(helpdesk_bp)

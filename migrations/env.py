@@ -52,9 +52,20 @@ def run_migrations_online() -> None:
             logger.info("No changes in schema detected.")
 
     with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch operation rebuilds a table (copy, drop, rename): SQLite refuses to
+            # drop a table that rows of another reference while it enforces foreign keys.
+            # They are off while the migrations run (set outside a transaction, as SQLite
+            # asks); the rebuilt tables keep their rows as they were.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         _configure(connection=connection, process_revision_directives=skip_empty)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -17,8 +17,16 @@ from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
 
 from inventory import ROOT
+from inventory.assets import digital, socle
 from inventory.assets import services as equip
-from inventory.assets.models import Asset, AssetPhoto, NetworkWork, WorkKind
+from inventory.assets.models import (
+    Asset,
+    AssetPhoto,
+    DigitalService,
+    NetworkWork,
+    ServiceKind,
+    WorkKind,
+)
 from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
 from inventory.core.policy import ROLE_ACTIONS, Role
@@ -255,7 +263,24 @@ def world(app, registry, make_user, db_session, tmp_path):
         db_session.commit()
         return job.id
 
+    def digital_service(ecole):
+        fields = digital.ServiceFields(kind=ServiceKind.ENT, name=f"ENT {ecole.name}")
+        return digital.save_service(
+            db_session,
+            ADMIN,
+            None,
+            fields=fields,
+            ecole_ids=[ecole.id],
+            collectivite=ecole.collectivite,
+        ).id
+
+    referentiel = socle.current_referentiel(db_session)
     objects = {
+        DigitalService: (digital_service(inside), digital_service(outside)),
+        # Reference data, the same for everyone: the socle référentiel, a requirement, a model.
+        "referentiel_id": referentiel.id,
+        "requirement_id": referentiel.requirements[0].id,
+        "model_id": db_session.scalar(select(Asset.model_id).where(Asset.id == asset_in)),
         PrintJob: (print_job(inside, asset_in), print_job(outside, asset_out)),
         TrainingSession: (session_in, session_out),
         TrainingDocument: (session_doc_in, session_doc_out),

@@ -90,3 +90,148 @@ def test_packed_reporter_addresses_become_ticket_followers_and_back(tmp_path):
             assert "ticket_followers" not in inspect(conn).get_table_names()
     engine.dispose()
     assert reporters == ["premiere@example.org, second@example.org, trois@example.org", None]
+
+
+def test_the_socle_requirements_become_the_snee_referentiel_and_back(tmp_path):
+    """Upgrading from the previous head: the existing requirements (one changed by an
+    administrator, one added) become the SNEE référentiel's, capture becomes a requirement
+    of capabilities and the mobile equipment a ratio, the new requirements and categories
+    come, the SNEE scheme is linked, and the per-classroom summary is computed again by
+    the new rules; the downgrade gives back one set of requirements as before."""
+    from flask_migrate import downgrade, upgrade
+
+    from inventory import create_app
+
+    url = f"sqlite:///{tmp_path / 'referentiel.db'}"
+    app = create_app(
+        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(tmp_path)}
+    )
+    engine = create_engine(url)
+
+    def rows(sql):
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(sql).all()
+
+    with app.app_context():
+        upgrade(revision="a9d4e2f7c318")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            cats = dict(conn.exec_driver_sql("SELECT code, id FROM equipment_categories").all())
+            conn.exec_driver_sql(
+                "UPDATE socle_requirements SET minimum = 2 WHERE code = 'poste_enseignant'"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO socle_requirements (code, level, label_fr, label_en, "
+                "category_codes, work_kinds, minimum, active, position) VALUES ('visualiseur', "
+                "'classroom', 'Visualiseur', 'Document camera', 'visualiseur', '', 1, 0, 6)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO funding_schemes (id, code, name, rules, version, active) "
+                "VALUES (1, 'snee-2021', 'SNEE', '{}', 1, 1), (2, 'autre', 'Autre', '{}', 1, 1)"
+            )
+            # A dossier of the scheme (the table the migration rebuilds is referenced).
+            conn.exec_driver_sql(
+                "INSERT INTO dossiers (id, collectivite_id, scheme_id, scheme_version, rules, "
+                "title, status, planned_cents, created_at, version) VALUES (1, 1, 1, 1, '{}', "
+                "'Dossier', 'draft', '{}', '2026-11-30 10:00:00.000000', 1)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO ecoles (id, uai, name, nature, status, is_private, commune_id, "
+                "departement_id, collectivite_id, search_text) VALUES (1, '0940001A', 'École', "
+                "'elementaire', 'open', 0, 1, 1, 1, '')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO classrooms (id, ecole_id, name, position, levels, estimated, "
+                "created_at) VALUES (1, 1, 'CP', 0, 'CP', 0, '2026-11-30 10:00:00.000000')"
+            )
+            conn.exec_driver_sql("INSERT INTO manufacturers (id, name) VALUES (1, 'Speechi')")
+            for i, code in enumerate(("eni", "poste_enseignant", "poste_enseignant", "borne_wifi")):
+                conn.exec_driver_sql(
+                    "INSERT INTO equipment_models (id, manufacturer_id, category_id, name) "
+                    f"VALUES ({i + 1}, 1, {cats[code]}, 'Modèle {i}')"
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO assets (id, tag, model_id, category_id, collectivite_id, "
+                    "ecole_id, classroom_id, placement, status, status_since, created_at, "
+                    f"version, search_text) VALUES ({i + 1}, 'T-{i}', {i + 1}, {cats[code]}, 1, "
+                    "1, 1, 'classroom', 'in_service', '2026-11-30 10:00:00.000000', "
+                    "'2026-11-30 10:00:00.000000', 1, '')"
+                )
+            # Met under the former rules: an ENI counted as image capture.
+            conn.exec_driver_sql("INSERT INTO classroom_socle VALUES (1, 1, 1, 1)")
+            conn.exec_driver_sql(
+                "INSERT INTO summary_state VALUES (1, 0, '2026-11-30 10:00:00.000000', '[]', '[]')"
+            )
+        upgrade()
+        (ref,) = rows("SELECT id, code, is_current FROM socle_referentiels")
+        assert ref[1:] == ("snee-2021", 1)
+        reqs = {
+            r[0]: r[1:]
+            for r in rows(
+                "SELECT code, referentiel_id, level, kind, category_codes, service_kinds, "
+                "capabilities, minimum, ratio_items, ratio_classes, active, position "
+                "FROM socle_requirements"
+            )
+        }
+        assert {r[0] for r in reqs.values()} == {ref[0]}
+        assert list(sorted(reqs, key=lambda c: reqs[c][-1])) == [
+            "affichage_collectif",
+            "poste_enseignant",
+            "connexion",
+            "captation",
+            "equipement_mobile",
+            "chariot_mdm",
+            "wifi_ecole",
+            "partage",
+            "direction_poste",
+            "direction_connexion",
+            "direction_copieur",
+            "visualiseur",
+        ]
+        assert reqs["poste_enseignant"][6] == 2, "an administrator's change is kept"
+        assert reqs["visualiseur"][9] == 0, "and so is a requirement added, inactive"
+        assert reqs["captation"][2:6] == ("capabilities", "", "", "image,microphone,speakers")
+        assert reqs["equipement_mobile"][2:9] == ("ratio", "tablette,pc_eleve", "", "", 0, 10, 4)
+        assert reqs["partage"][1:5] == ("school", "items", "", "ent,cloud")
+        assert reqs["direction_copieur"][1:4] == ("direction", "items", "copieur")
+        assert rows("SELECT code, referentiel_id FROM funding_schemes ORDER BY id") == [
+            ("snee-2021", ref[0]),
+            ("autre", None),
+        ]
+        categories = dict(rows("SELECT code, capabilities FROM equipment_categories"))
+        assert categories["webcam"] == "image,microphone" and categories["enceintes"] == "speakers"
+        assert categories["visualiseur"] == "image" and categories["eni"] == ""
+        assert rows("SELECT max(position) FROM equipment_categories") == [(17,)]
+        assert set(rows("SELECT capabilities FROM equipment_models")) == {(None,)}
+        # Capture is missing now (and a second teacher laptop is there): summary recomputed,
+        # the dashboards' summaries rebuilt when next read.
+        assert rows("SELECT classroom_id, is_target, meets FROM classroom_socle") == [(1, 1, 0)]
+        assert rows("SELECT count(*) FROM summary_state") == [(0,)]
+
+        downgrade(revision="a9d4e2f7c318")
+        back = {
+            r[0]: r[1:]
+            for r in rows(
+                "SELECT code, category_codes, minimum, active, position FROM socle_requirements"
+            )
+        }
+        assert set(back) == {
+            "affichage_collectif",
+            "poste_enseignant",
+            "connexion",
+            "captation",
+            "equipement_mobile",
+            "wifi_ecole",
+            "visualiseur",
+        }
+        assert back["captation"][0] == "captation,tni,vpi,eni"
+        assert back["equipement_mobile"][:2] == ("classe_mobile,tablette,pc_eleve", 1)
+        assert back["poste_enseignant"][1] == 2
+        codes = {r[0] for r in rows("SELECT code FROM equipment_categories")}
+        assert "webcam" not in codes and len(codes) == 15
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+        assert not {"socle_referentiels", "digital_services", "digital_service_schools"} & tables
+        assert rows("SELECT id, scheme_id FROM dossiers") == [(1, 1)]
+        assert rows("SELECT count(*) FROM assets") == [(4,)]
+    engine.dispose()

@@ -1,4 +1,5 @@
-"""Equipment forms: filters, one item, quick add, status, move, photos, bulk, network works.
+"""Equipment forms: filters, one item, quick add, status, move, photos, bulk, network works,
+the socle référentiels, the models' capabilities, digital services.
 
 Choices that depend on the user's scope (categories, schools, classrooms, destinations)
 are filled in by the views; the services check every value again.
@@ -20,7 +21,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from inventory.assets.digital import SERVICE_KIND_LABELS
 from inventory.assets.models import AssetStatus, WorkStatus
+from inventory.assets.referentiels import CAPABILITY_LABELS, KIND_LABELS, LEVEL_LABELS
 from inventory.assets.services import (
     STATUS_LABELS,
     WORK_KIND_LABELS,
@@ -230,3 +233,121 @@ class WorkForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     classrooms = MultiCheckboxField(_l("Classrooms covered"), coerce=int, validate_choice=False)
     version = HiddenField()
+
+
+# -- socle référentiels ---------------------------------------------------------------------
+class ReferentielForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("Lower-case letters, digits, '-' or '_', e.g. snee-2021."),
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
+
+
+class RequirementForm(FlaskForm):
+    """One requirement of a référentiel. The categories are filled in by the view."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("Lower-case letters, digits, '-' or '_', e.g. poste_enseignant."),
+    )
+    label_fr = StringField(_l("Label in French"), validators=[DataRequired(), Length(max=200)])
+    label_en = StringField(
+        _l("Label in English"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("The French label when left empty."),
+    )
+    level = SelectField(
+        _l("Where it is asked"),
+        choices=options((lv.value, label) for lv, label in LEVEL_LABELS.items()),
+    )
+    kind = SelectField(
+        _l("What meets it"),
+        choices=options((k.value, label) for k, label in KIND_LABELS.items()),
+    )
+    categories = MultiCheckboxField(_l("Categories of items counted"), validate_choice=False)
+    minimum = IntegerField(
+        _l("Minimum number of items"),
+        validators=[Optional(), NumberRange(min=0, max=10_000)],
+        default=1,
+        description=_l("Items in service of these categories (for a ratio: the least asked)."),
+    )
+    ratio_items = IntegerField(
+        _l("Ratio: items"),
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+        description=_l("For a ratio: this many items…"),
+    )
+    ratio_classes = IntegerField(
+        _l("Ratio: per target classrooms"),
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+        description=_l("…per this many target classrooms of the school, rounded up."),
+    )
+    work_kinds = MultiCheckboxField(
+        _l("Or finished network works of these kinds"),
+        choices=options((k.value, label) for k, label in WORK_KIND_LABELS.items()),
+    )
+    service_kinds = MultiCheckboxField(
+        _l("Or a running digital service of these kinds (school requirements)"),
+        choices=options((k.value, label) for k, label in SERVICE_KIND_LABELS.items()),
+    )
+    capabilities = MultiCheckboxField(
+        _l("Capabilities asked (brought by items in service)"),
+        choices=options((c.value, label) for c, label in CAPABILITY_LABELS.items()),
+    )
+    position = IntegerField(
+        _l("Position in the list"), validators=[Optional(), NumberRange(min=0, max=10_000)]
+    )
+    active = BooleanField(_l("Active (counted in the socle)"), default=True)
+
+
+class ModelCapabilitiesForm(FlaskForm):
+    own = BooleanField(_l("Declare this model's own capabilities (not its category's)"))
+    capabilities = MultiCheckboxField(
+        _l("Built into this model"),
+        choices=options((c.value, label) for c, label in CAPABILITY_LABELS.items()),
+    )
+
+
+class ModelFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    category = SelectField(_l("Category"), coerce=int, validate_choice=False)
+
+
+# -- digital services ------------------------------------------------------------------------
+class DigitalServiceForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind of service"),
+        choices=options((k.value, label) for k, label in SERVICE_KIND_LABELS.items()),
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("e.g. ENT « Beneylu School », cloud « Apps Éducation »"),
+    )
+    provider = StringField(_l("Provider"), validators=[Optional(), Length(max=150)])
+    starts_on = _date(_l("Start"))
+    ends_on = _date(_l("End"))
+    schools = MultiCheckboxField(_l("Schools covered"), coerce=int, validate_choice=False)
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    version = HiddenField()
+
+
+class ServiceFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
+    kind = SelectField(
+        _l("Kind of service"),
+        choices=options(
+            [("", _l("All kinds")), *((k.value, lb) for k, lb in SERVICE_KIND_LABELS.items())]
+        ),
+        validate_choice=False,
+    )
+    running = BooleanField(_l("Only services running today"))

@@ -1,8 +1,10 @@
-"""Equipment catalogue, assets with their lifecycle, network works, socle requirements."""
+"""Equipment catalogue, assets with their lifecycle, network works, digital services, and
+the socle référentiels with their requirements."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -66,8 +68,37 @@ class Placement(enum.StrEnum):
     STORAGE = "storage"
 
 
+class Capability(enum.StrEnum):
+    """What an item brings to a classroom beyond its kind: the socle's image capture,
+    microphone and speakers, wherever they are built in."""
+
+    IMAGE = "image"
+    MICROPHONE = "microphone"
+    SPEAKERS = "speakers"
+
+
+def split_codes(text: str | None) -> list[str]:
+    """The codes of a comma-separated column, in order, without empty ones."""
+    return [c for c in (text or "").split(",") if c]
+
+
+def capability_list(codes: str | None) -> list[Capability]:
+    """The capabilities named in a comma-separated column, in the enum's order."""
+    named = set(split_codes(codes))
+    return [c for c in Capability if c.value in named]
+
+
+def join_capabilities(capabilities: Iterable[Capability | str]) -> str:
+    """The column text of a set of capabilities, in the enum's order."""
+    wanted = {Capability(c) for c in capabilities}
+    return ",".join(c.value for c in Capability if c in wanted)
+
+
 class EquipmentCategory(Base):
-    """A kind of equipment (TNI, ENI, poste enseignant…); the list is data."""
+    """A kind of equipment (TNI, ENI, poste enseignant…); the list is data.
+
+    ``capabilities`` are those of its models unless a model declares its own (a webcam
+    captures images and sound; a display, as a rule, neither)."""
 
     __tablename__ = "equipment_categories"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,9 +107,14 @@ class EquipmentCategory(Base):
     name_en: Mapped[str] = mapped_column(String(100))
     networked: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    capabilities: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     def label(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_fr
+
+    @property
+    def capability_list(self) -> list[Capability]:
+        return capability_list(self.capabilities)
 
 
 class Manufacturer(Audited, Base):
@@ -88,7 +124,10 @@ class Manufacturer(Audited, Base):
 
 
 class EquipmentModel(Audited, Base):
-    """A manufacturer's model; it carries its category."""
+    """A manufacturer's model; it carries its category.
+
+    ``capabilities``: what the model has built in (an ENI with a camera, a microphone and
+    speakers), or None for its category's."""
 
     __tablename__ = "equipment_models"
     __table_args__ = (UniqueConstraint("manufacturer_id", "name"),)
@@ -96,12 +135,20 @@ class EquipmentModel(Audited, Base):
     manufacturer_id: Mapped[int] = mapped_column(ForeignKey("manufacturers.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("equipment_categories.id"), index=True)
     name: Mapped[str] = mapped_column(String(150))
+    capabilities: Mapped[str | None] = mapped_column(String(100))
     manufacturer: Mapped[Manufacturer] = relationship()
     category: Mapped[EquipmentCategory] = relationship()
 
     @property
     def full_name(self) -> str:
         return f"{self.manufacturer.name} {self.name}"
+
+    @property
+    def capability_list(self) -> list[Capability]:
+        """What the model brings: its own declaration, else its category's."""
+        if self.capabilities is None:
+            return self.category.capability_list
+        return capability_list(self.capabilities)
 
 
 class Asset(Audited, Base):
@@ -315,37 +362,177 @@ class NetworkWork(Audited, Base):
         return self.title
 
 
+class ServiceKind(enum.StrEnum):
+    ENT = "ent"  # espace numérique de travail
+    CLOUD = "cloud"  # a cloud to share and keep work
+    MDM = "mdm"  # the management of the pupils' mobile devices
+    RESOURCE = "resource"  # digital resources (a subscription, a library…)
+
+
+class DigitalService(Audited, Base):
+    """A digital service a collectivité provides to some of its schools: an ENT, a cloud,
+    the MDM of its tablets, a resource. A service, not a thing on a wall: it has no room,
+    only the schools it covers and the dates it runs (open-ended when not given).
+
+    Kept small on purpose: seats, costs and renewals of a subscription can hang off it
+    later without changing what covers a school."""
+
+    __tablename__ = "digital_services"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collectivite_id: Mapped[int] = mapped_column(ForeignKey("collectivites.id"), index=True)
+    kind: Mapped[ServiceKind] = mapped_column(str_enum(ServiceKind, "service_kind"))
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str | None] = mapped_column(String(150))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    collectivite: Mapped[Collectivite] = relationship()
+    coverage: Mapped[list[DigitalServiceSchool]] = relationship(
+        back_populates="service", cascade="all, delete-orphan", order_by="DigitalServiceSchool.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return None, self.collectivite_id
+
+    def running_on(self, day: date) -> bool:
+        """Whether the service runs on ``day`` (its dates included)."""
+        return (self.starts_on is None or self.starts_on <= day) and (
+            self.ends_on is None or day <= self.ends_on
+        )
+
+
+class DigitalServiceSchool(Audited, Base):
+    """A school a digital service covers (its own row, so that the school's history
+    tells when a service came and went)."""
+
+    __tablename__ = "digital_service_schools"
+    __table_args__ = (UniqueConstraint("service_id", "ecole_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("digital_services.id", ondelete="CASCADE"), index=True
+    )
+    ecole_id: Mapped[int] = mapped_column(ForeignKey("ecoles.id"), index=True)
+    service: Mapped[DigitalService] = relationship(back_populates="coverage")
+    ecole: Mapped[Ecole] = relationship()
+
+    @property
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return self.ecole_id, None
+
+    @property
+    def audit_label(self) -> str:
+        service = self.__dict__.get("service")
+        return service.name[:200] if service is not None else f"#{self.service_id}"
+
+
 class RequirementLevel(enum.StrEnum):
-    CLASSROOM = "classroom"
-    SCHOOL = "school"
+    CLASSROOM = "classroom"  # each classroom aimed at
+    SCHOOL = "school"  # the school as a whole
+    DIRECTION = "direction"  # the school director's kit, counted over the school
+
+
+class RequirementKind(enum.StrEnum):
+    # At least ``minimum`` items of the categories in service, or finished works of the
+    # kinds, or a running service of the kinds.
+    ITEMS = "items"
+    # Every listed capability brought by an item in service.
+    CAPABILITIES = "capabilities"
+    # At least ``ratio_items`` items of the categories per ``ratio_classes`` target
+    # classrooms of the school, rounded up (and at least ``minimum``).
+    RATIO = "ratio"
+
+
+class Referentiel(Audited, Base):
+    """A socle référentiel: the requirements a programme sets for classrooms, schools and
+    their director. A funding scheme points to its référentiel; exactly one is current,
+    and the current one's requirements make every socle figure."""
+
+    __tablename__ = "socle_referentiels"
+    __table_args__ = (
+        # At most one current référentiel (the services keep exactly one).
+        Index(
+            "ix_socle_referentiels_one_current",
+            "is_current",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requirements: Mapped[list[SocleRequirement]] = relationship(
+        back_populates="referentiel",
+        order_by="(SocleRequirement.position, SocleRequirement.id)",
+        cascade="all, delete-orphan",
+    )
 
 
 class SocleRequirement(Audited, Base):
-    """One line of the 'socle numérique de base': what must be in service, where.
+    """One line of a socle référentiel: what must be in service, where (``kind``):
 
-    Met when at least ``minimum`` items of the listed categories are in service at that
-    level, or (``work_kinds``) when finished network works of those kinds cover the room.
+    - ``items``: at least ``minimum`` items of ``category_codes`` in service at that level,
+      or finished network works of ``work_kinds`` covering the room (the school, above the
+      classroom), or a running digital service of ``service_kinds`` covering the school;
+    - ``capabilities``: every one of ``capabilities`` brought by an item in service;
+    - ``ratio``: ``ratio_items`` items of ``category_codes`` per ``ratio_classes`` target
+      classrooms of the school, rounded up (at least ``minimum``).
     """
 
     __tablename__ = "socle_requirements"
+    __table_args__ = (UniqueConstraint("referentiel_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    referentiel_id: Mapped[int] = mapped_column(ForeignKey("socle_referentiels.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
     level: Mapped[RequirementLevel] = mapped_column(str_enum(RequirementLevel, "requirement_level"))
+    kind: Mapped[RequirementKind] = mapped_column(
+        str_enum(RequirementKind, "requirement_kind"),
+        default=RequirementKind.ITEMS,
+        server_default=RequirementKind.ITEMS.value,
+    )
     label_fr: Mapped[str] = mapped_column(String(200))
     label_en: Mapped[str] = mapped_column(String(200))
     category_codes: Mapped[str] = mapped_column(String(300), default="")
     work_kinds: Mapped[str] = mapped_column(String(100), default="")
+    service_kinds: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    capabilities: Mapped[str] = mapped_column(String(100), default="", server_default="")
     minimum: Mapped[int] = mapped_column(Integer, default=1)
+    ratio_items: Mapped[int | None] = mapped_column(Integer)
+    ratio_classes: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    referentiel: Mapped[Referentiel] = relationship(back_populates="requirements")
 
     @property
     def categories(self) -> list[str]:
-        return [c for c in self.category_codes.split(",") if c]
+        return split_codes(self.category_codes)
 
     @property
     def kinds(self) -> list[str]:
-        return [k for k in self.work_kinds.split(",") if k]
+        return split_codes(self.work_kinds)
+
+    @property
+    def services(self) -> list[str]:
+        return split_codes(self.service_kinds)
+
+    @property
+    def capability_list(self) -> list[Capability]:
+        return capability_list(self.capabilities)
+
+    def needed(self, targets: int = 0) -> int:
+        """How many items meet it, for a school of ``targets`` target classrooms."""
+        if self.kind is RequirementKind.RATIO and self.ratio_items and self.ratio_classes:
+            per_ratio = -(-self.ratio_items * targets // self.ratio_classes)  # rounded up
+            return max(self.minimum, per_ratio)
+        return self.minimum
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" else self.label_fr

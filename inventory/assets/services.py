@@ -14,17 +14,19 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import True_
 
-from inventory.assets import socle
+from inventory.assets import digital, socle
 from inventory.assets.models import (
     TRANSITIONS,
     Asset,
     AssetPhoto,
     AssetStatus,
+    DigitalService,
     EquipmentCategory,
     EquipmentModel,
     Manufacturer,
     NetworkWork,
     Placement,
+    Referentiel,
     RequirementLevel,
     SocleRequirement,
     StatusChange,
@@ -885,6 +887,7 @@ class ClassroomSoclePanel:
     target: bool
     assets: list[Asset]
     works: list[NetworkWork]
+    referentiel: Referentiel | None
 
 
 def classroom_socle(session: Session, user: Subject, room: Classroom) -> ClassroomSoclePanel:
@@ -894,6 +897,7 @@ def classroom_socle(session: Session, user: Subject, room: Classroom) -> Classro
         target=bool(target_classroom_ids(session, [room.id])),
         assets=assets_of(session, user, classroom_id=room.id),
         works=works_of_classroom(session, user, room.id),
+        referentiel=socle.current_referentiel(session),
     )
 
 
@@ -905,6 +909,18 @@ class SchoolSoclePanel:
     school: PlaceStatus
     shared: list[Asset]
     coverage: Coverage
+    services: list[DigitalService]
+    referentiel: Referentiel | None
+    today: date
+
+    @property
+    def school_groups(self) -> list[tuple[RequirementLevel, list[socle.RequirementCheck]]]:
+        """The school's own checks by level (school, then the director's)."""
+        return [
+            (level, [c for c in self.school.checks if c.requirement.level is level])
+            for level in socle.SCHOOL_LEVELS
+            if any(c.requirement.level is level for c in self.school.checks)
+        ]
 
 
 def school_socle(session: Session, user: Subject, ecole: Ecole) -> SchoolSoclePanel:
@@ -917,6 +933,9 @@ def school_socle(session: Session, user: Subject, ecole: Ecole) -> SchoolSoclePa
         school=socle.school_status(session, [ecole.id])[ecole.id],
         shared=assets_of(session, user, ecole_id=ecole.id, placement=Placement.SCHOOL),
         coverage=socle.coverage_by_school(session, [ecole.id])[ecole.id],
+        services=digital.services_of_school(session, user, ecole.id),
+        referentiel=socle.current_referentiel(session),
+        today=socle.paris_today(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Equipment pages: list, item, quick add, bulk actions, photos, network works, socle."""
+"""Equipment pages: list, item, quick add, bulk actions, photos, network works, socle, the
+catalogue of models."""
 
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice
 
-from inventory.assets import network, services, socle
+from inventory.assets import catalogue, network, services, socle
 from inventory.assets.forms import (
     AssetFilterForm,
     BulkForm,
     EditAssetForm,
+    ModelCapabilitiesForm,
+    ModelFilterForm,
     MoveForm,
     NewAssetForm,
     PhotoForm,
@@ -855,5 +858,54 @@ def missing_socle() -> str:
         args=args,
         more_schools=choices.more,
         statuses=socle.classroom_status(db.session, [r.id for r in page.items]),
+        referentiel=socle.current_referentiel(db.session),
         may_edit=policy.allowed(current_user, Action.EDIT),
     )
+
+
+# -- the catalogue -------------------------------------------------------------------------
+@bp.get("/equipements/modeles")
+@allow(Action.READ)
+def models() -> str:
+    filters = catalogue.ModelFilters(
+        q=(request.args.get("q") or "")[:100], category=int_arg("category")
+    )
+    form = ModelFilterForm(request.args)
+    cats = catalogue.categories(db.session)
+    form.category.choices = _category_choices(cats, _("All"))
+    page = catalogue.list_models(db.session, current_user, filters, _page(), _per_page())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "assets/models.html",
+        form=form,
+        page=page,
+        args=args,
+        may_admin=policy.allowed(current_user, Action.ADMIN),
+    )
+
+
+@bp.route("/equipements/modeles/<int:model_id>", methods=["GET", "POST"])
+@allow(Action.READ)
+def model(model_id: int) -> str | Response | tuple[str, int]:
+    detail = catalogue.model_detail(db.session, current_user, model_id)
+    item = detail.model
+    may_admin = policy.allowed(current_user, Action.ADMIN)
+    form = ModelCapabilitiesForm()
+    if request.method == "GET":
+        form.own.data = item.capabilities is not None
+        form.capabilities.data = [c.value for c in item.capability_list]
+    elif not may_admin:
+        raise policy.Denied()
+    elif form.validate_on_submit():
+        wanted = list(form.capabilities.data or []) if form.own.data else None
+        catalogue.set_capabilities(db.session, current_user, item, wanted)
+        flash(_("Model %(name)s saved.", name=item.full_name), "success")
+        return redirect(url_for("assets.model", model_id=item.id))
+    return render_template(
+        "assets/model.html",
+        detail=detail,
+        model=item,
+        form=form,
+        may_admin=may_admin,
+        history=history_of(db.session, current_user, item),
+    ), (422 if form.errors else 200)

@@ -242,3 +242,7 @@ class FilterByCollectiviteForm(FlaskForm):
         csrf = False
 
     collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
+
+
+class SchemeReferentielForm(FlaskForm):
+    referentiel = SelectField(_l("Socle référentiel"), coerce=int, validate_choice=False)

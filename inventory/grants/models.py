@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inventory.assets.models import Asset, NetworkWork
+from inventory.assets.models import Asset, NetworkWork, Referentiel
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
 from inventory.orgs.models import Collectivite, Ecole
@@ -74,6 +74,11 @@ class FundingScheme(Audited, Base):
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The socle référentiel the programme sets (its requirements live in assets).
+    referentiel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("socle_referentiels.id"), index=True
+    )
+    referentiel: Mapped[Referentiel | None] = relationship(lazy="joined")
 
 
 class Dossier(Audited, Base):

@@ -18,6 +18,8 @@ SNEE_2021: dict[str, Any] = {
         "2021 au 31 décembre 2022 et demandes de versement jusqu'au 30 juin 2023 : dates "
         "configurables, non confirmées. Vérifiez-les avec votre convention."
     ),
+    # The socle référentiel the programme sets (inventory.assets.referentiels.PRESETS).
+    "referentiel": "snee-2021",
     "rules": {
         "vat_included": True,
         # Spending from the call's opening to the end of 2022; the claim deadline leaves six

@@ -43,6 +43,7 @@ from inventory.core.audit import AuditRecord
 from inventory.core.errors import DomainError
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.grants import referentiels
 from inventory.grants.aid import (
     DATE_KEYS,
     AidResult,
@@ -176,6 +177,7 @@ def install_presets(session: Session) -> list[str]:
                 rules=copy.deepcopy(preset["rules"]),
                 version=1,
                 active=True,
+                referentiel=referentiels.of_preset(session, preset.get("referentiel")),
             )
         )
         created.append(preset["code"])

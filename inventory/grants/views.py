@@ -932,3 +932,28 @@ def new_scheme() -> str | Response | tuple[str, int]:
 def edit_scheme(scheme_id: int) -> str | Response | tuple[str, int]:
     scheme = policy.load_or_404(current_user, FundingScheme, scheme_id, db.session, Action.ADMIN)
     return _scheme_view(scheme)
+
+
+@bp.route("/dispositifs/<int:scheme_id>/referentiel", methods=["GET", "POST"])
+@allow(Action.ADMIN, on=(FundingScheme, "scheme_id"))
+def scheme_referentiel(scheme_id: int) -> str | Response:
+    """The socle référentiel a scheme sets (its requirements are edited on its page)."""
+    from inventory.assets.referentiels import all_referentiels
+    from inventory.grants import referentiels
+    from inventory.grants.forms import SchemeReferentielForm
+
+    scheme = policy.load_or_404(current_user, FundingScheme, scheme_id, db.session, Action.ADMIN)
+    form = SchemeReferentielForm()
+    choices = all_referentiels(db.session)
+    form.referentiel.choices = options([(0, _("None")), *((r.id, r.name) for r in choices)])
+    if request.method == "GET":
+        form.referentiel.data = scheme.referentiel_id or 0
+    elif form.validate_on_submit():
+        referentiels.set_referentiel(
+            db.session, current_user, scheme, form.referentiel.data or None
+        )
+        flash(_("Scheme saved."), "success")
+        return redirect(url_for("grants.edit_scheme", scheme_id=scheme.id))
+    return render_template(
+        "grants/scheme_referentiel.html", scheme=scheme, form=form, referentiels=choices
+    )

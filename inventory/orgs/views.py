@@ -182,6 +182,7 @@ def _collectivite_page(coll: Collectivite, form: CollectiviteForm) -> str:
         counts=counts,
         coverage=coverage,
         total=socle.total(coverage),
+        overview=socle.overview(db.session, [e.id for e in ecoles]),
         nature_labels=NATURE_LABELS,
         history=history_of(db.session, current_user, coll),
     )
@@ -227,6 +228,7 @@ def circonscription(circonscription_id: int) -> str:
         counts=counts,
         coverage=coverage,
         total=socle.total(coverage),
+        overview=socle.overview(db.session, [e.id for e in ecoles]),
         nature_labels=NATURE_LABELS,
     )
 

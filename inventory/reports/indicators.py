@@ -230,8 +230,10 @@ INDICATORS: tuple[Indicator, ...] = (
         _l("Target classrooms meeting the socle"),
         _l(
             "Share of the target classrooms (CP to CM2 and ULIS, or rooms without levels in a "
-            "school that is not a maternelle) where every classroom requirement of the socle "
-            "numérique de base is met by items in service or finished network works."
+            "school that is not a maternelle) where every classroom requirement of the current "
+            "socle référentiel is met by items in service, their capabilities or finished "
+            "network works. The school's own requirements (pupils' mobile equipment, Wi-Fi, "
+            "sharing of work, the director's kit) are reported per school, not counted here."
         ),
         fact="meeting",
         denominator="targets",

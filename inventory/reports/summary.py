@@ -12,7 +12,8 @@ They are brought up to date when read (:func:`bring_up_to_date`): the change log
 every change to business data writes in its own transaction, names the schools that
 changed since the last refresh (or their collectivité, for grant records); only those
 schools and their départements are computed again. Rows written without the change log
-(bulk loads) or a change of the socle's requirements cause a full rebuild.
+(bulk loads), a change of the socle's requirements or référentiels, or of a model (its
+capabilities), cause a full rebuild.
 
 The summaries hold the figures of readers who see everything at the schools of their
 scope (``Context.school_view``); municipal staff's dashboards are computed from the
@@ -57,7 +58,9 @@ GRANT_TABLES = frozenset(
     for t in (Dossier, DossierSchool, Expense, ExpenseAllocation, FundingLink, Payment)
 )
 # A change to these (not a creation) can alter every school's facts.
-EVERYWHERE = frozenset({"socle_requirements", "equipment_models"})
+EVERYWHERE = frozenset({"socle_requirements", "equipment_models", "socle_referentiels"})
+# Even their creation: a new requirement asks more of every classroom.
+EVERYWHERE_FROM_CREATION = frozenset({"socle_requirements"})
 # Rows written without the change log show as a last id that no record names.
 SOURCES = (
     *(Asset, Ticket, Classroom, Ecole, NetworkWork),
@@ -136,7 +139,10 @@ def changed_schools(session: Session, since: Any) -> set[int] | None:
         .where(
             since,
             AuditRecord.object_type.in_(EVERYWHERE),
-            AuditRecord.action != "create",
+            or_(
+                AuditRecord.action != "create",
+                AuditRecord.object_type.in_(EVERYWHERE_FROM_CREATION),
+            ),
         )
         .limit(1)
     ):
@@ -300,7 +306,9 @@ def _school_rows(session: Session, ecole_ids: Sequence[int] | None) -> list[dict
                 "first_in_service": first.get(ecole_id),
                 "data": {
                     "counts": counts,
-                    "resolution": facts.resolution_seconds,
+                    # Sorted: the rows come in the order of the plan, which differs
+                    # between a few schools' refresh and a full rebuild on PostgreSQL.
+                    "resolution": sorted(facts.resolution_seconds),
                     "dossiers": {str(d): 1 for d in sorted(facts.dossiers)},
                     "months": months.get(ecole_id, {}),
                     "models": per_model.get(ecole_id, {}),

@@ -628,7 +628,8 @@ def _equip_whole_school(db_session, ecole_id: int) -> None:
     """Every target classroom of the school gets what the socle asks, in service."""
     ecole = db_session.get(Ecole, ecole_id)
     rooms = [r for r in ecole.classrooms if set(r.level_list) & set(TARGET_LEVELS) or not r.levels]
-    for code in ("eni", "poste_enseignant"):
+    # The visio kit brings image capture, microphone and speakers (asked since issue 19).
+    for code in ("eni", "poste_enseignant", "captation"):
         cat = services.category_by_code(db_session, code)
         model = services.get_or_create_model(db_session, "Maker", f"Model {code}", cat)
         for room in rooms:

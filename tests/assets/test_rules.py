@@ -225,23 +225,36 @@ def test_a_save_that_loses_the_race_at_commit_is_a_conflict(db_session, database
 
 
 def test_a_classroom_meets_the_socle_only_with_items_in_service(db_session, room):
+    from inventory.assets.models import ClassroomSocle
+
     def complete():
         db_session.expire_all()
         return socle.classroom_status(db_session, [room.id])[room.id].complete
+
+    def summary_meets():
+        # The per-classroom summary (lists, dashboards) agrees with the per-room reading.
+        return db_session.get(ClassroomSocle, room.id).meets
+
+    def missing():
+        db_session.expire_all()
+        return [
+            c.requirement.code
+            for c in socle.classroom_status(db_session, [room.id])[room.id].checks
+            if not c.met
+        ]
 
     assert not complete()
     display = new_asset(db_session, room, "eni", AssetStatus.IN_SERVICE)
     new_asset(db_session, room, "poste_enseignant", AssetStatus.IN_SERVICE)
     new_asset(db_session, room, "captation", AssetStatus.DELIVERED)
     assert not complete(), "a delivered item does not count"
-    # The ENI also provides capture (it has a camera and speakers) per the default rules;
-    # only the connection is still missing.
-    missing = [
-        c.requirement.code
-        for c in socle.classroom_status(db_session, [room.id])[room.id].checks
-        if not c.met
-    ]
-    assert missing == ["connexion"]
+    # Since the référentiel became data per scheme (issue 19), an ENI no longer brings
+    # image capture, a microphone and speakers by itself: the delivered visio kit does not
+    # count yet, so capture is missing with the connection.
+    assert missing() == ["connexion", "captation"]
+    new_asset(db_session, room, "webcam", AssetStatus.IN_SERVICE)
+    new_asset(db_session, room, "enceintes", AssetStatus.IN_SERVICE)
+    assert missing() == ["connexion"], "a webcam and speakers bring the three capabilities"
     work = NetworkWork(
         ecole_id=room.ecole_id,
         collectivite_id=room.ecole.collectivite_id,
@@ -253,26 +266,12 @@ def test_a_classroom_meets_the_socle_only_with_items_in_service(db_session, room
     db_session.add(work)
     db_session.commit()
     assert not complete(), "works in progress do not connect the room"
+    assert not summary_meets()
     work.status = WorkStatus.DONE
     db_session.commit()
-    assert complete()
-    # The SQL clause used by lists agrees with the per-room computation.
-    meets = db_session.scalar(
-        select(Classroom.id).where(
-            Classroom.id == room.id, socle.classroom_meets_clause(db_session)
-        )
-    )
-    assert meets == room.id
+    assert complete() and summary_meets()
     services.change_status(db_session, ADMIN, display, AssetStatus.UNDER_REPAIR)
-    assert not complete()
-    assert (
-        db_session.scalar(
-            select(Classroom.id).where(
-                Classroom.id == room.id, socle.classroom_meets_clause(db_session)
-            )
-        )
-        is None
-    )
+    assert not complete() and not summary_meets()
 
 
 def test_coverage_counts_target_classrooms(db_session, room):
@@ -285,7 +284,8 @@ def test_coverage_counts_target_classrooms(db_session, room):
             if set(r.level_list) & set(socle.TARGET_LEVELS) or not r.level_list
         ]
     )
-    for category in ("eni", "poste_enseignant", "borne_wifi"):
+    # The capture kit too, since capabilities are a requirement of their own (issue 19).
+    for category in ("eni", "poste_enseignant", "borne_wifi", "captation"):
         new_asset(db_session, room, category, AssetStatus.IN_SERVICE)
     after = socle.coverage_by_school(db_session, [ecole.id])[ecole.id]
     assert after.meeting == 1 and after.targets == before.targets
@@ -310,7 +310,7 @@ def test_the_summary_table_follows_every_change(db_session, room):
     assert summary() == direct()  # every imported classroom has its row
     items = [
         new_asset(db_session, room, c, AssetStatus.IN_SERVICE)
-        for c in ("eni", "poste_enseignant", "borne_wifi")
+        for c in ("eni", "poste_enseignant", "borne_wifi", "captation")
     ]
     assert summary()[room.id] == (True, True) and summary() == direct()
     services.change_status(db_session, ADMIN, items[0], AssetStatus.UNDER_REPAIR)

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from inventory.assets import catalogue
 from inventory.assets import services as assets
 from inventory.assets.models import Asset, AssetStatus, Placement, WorkKind, WorkStatus
 from inventory.orgs.models import Classroom, Ecole
@@ -42,8 +43,14 @@ def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 def _school_ready_but_for_displays(db_session: Any) -> dict[str, Any]:
     """Everything the socle asks of a classroom except the collective display and the
     image capture, which an interactive screen brings: a teacher laptop in service in each
-    room, and finished cabling works covering them all."""
+    room, and finished cabling works covering them all. The screens' model is in the
+    catalogue with its camera, microphone and speakers declared (since issue 19 a display
+    brings them only when its model has them built in)."""
     ecole = db_session.scalar(select(Ecole).filter_by(uai=UAI))
+    screen = assets.get_or_create_model(
+        db_session, "Speechi", MODEL, assets.category_by_code(db_session, "eni")
+    )
+    catalogue.set_capabilities(db_session, ADMIN, screen, ["image", "microphone", "speakers"])
     rooms = db_session.scalars(
         select(Classroom).filter_by(ecole_id=ecole.id).order_by(Classroom.position, Classroom.id)
     ).all()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from inventory.assets import catalogue
 from inventory.assets import services as equip
 from inventory.assets.models import AssetStatus, StatusChange
 from inventory.core import audit
@@ -201,6 +202,11 @@ def programme(app, registry, db_session) -> dict[str, Any]:
         teacher_a = _asset(db_session, a, ra[0], "poste_enseignant", serial="PC-A1")
         wifi_a = _asset(db_session, a, ra[0], "borne_wifi", serial="AP-A1")
         eni_a2 = _asset(db_session, a, ra[1], "eni", serial="ENI-A2")
+        # The ENI model has a camera, a microphone and speakers built in: since issue 19
+        # the socle asks for them of their own, met by a model that declares them.
+        catalogue.set_capabilities(
+            db_session, ADMIN, eni_a.model, ["image", "microphone", "speakers"]
+        )
         teacher_a2 = _asset(
             db_session, a, ra[1], "poste_enseignant", AssetStatus.DELIVERED, serial="PC-A2"
         )
