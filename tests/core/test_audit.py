@@ -239,7 +239,9 @@ def test_declared_links_are_logged_with_the_columns_of_the_same_flush(rooms, db_
         db_session.delete(work)
         db_session.commit()
     deleted = db_session.scalars(
-        select(AuditRecord).filter_by(object_type="network_works", object_id=work_id)
+        select(AuditRecord)
+        .filter_by(object_type="network_works", object_id=work_id)
+        .order_by(AuditRecord.id)
     ).all()[-1]
     assert deleted.action == "delete"
     assert deleted.changes["classrooms"] == ["Salle A, Salle B", None]
