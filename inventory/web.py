@@ -27,10 +27,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -301,6 +303,36 @@ def _text_of_lazy(value: Any) -> Any:
     return str(value) if isinstance(value, LazyString) else value
 
 
+# A page's catalogue, looked up once per rendering. Flask-Babel's template callables find
+# the request's catalogue again for every string (through its context, the locale and its
+# cache: nine tenths of the cost of a translated word); the page is rendered in one locale.
+CATALOGUE = "_catalogue"
+
+
+def _catalogue(context: Context) -> Any:
+    # Macros imported without the page's context have none: they look it up themselves.
+    return context.get(CATALOGUE) or get_translations()
+
+
+@pass_context
+def _template_gettext(context: Context, message: str) -> str:
+    return str(_catalogue(context).ugettext(message))
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return str(_catalogue(context).ungettext(singular, plural, n))
+
+
+def _request_path() -> str:
+    """The page's path and query, for the forms that come back to it."""
+    return request.full_path.rstrip("?")
+
+
+def _current_locale() -> str:
+    return str(get_locale())
+
+
 def install(app: Flask) -> None:
     app.after_request(_security_headers)
     app.before_request(_bind_actor)
@@ -313,11 +345,15 @@ def install(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=lambda action: policy.allowed(current_user, Action(action)),
         Action=Action,
-        current_locale=lambda: str(get_locale()),
+        current_locale=_current_locale,
+        request_path=_request_path,
+    )
+    app.jinja_env.install_gettext_callables(
+        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True
     )
 
     @app.context_processor
     def _page_context() -> dict[str, Any]:
         if "request_id" not in g:
             g.request_id = secrets.token_hex(4)
-        return {"request_path": request.full_path.rstrip("?")}
+        return {CATALOGUE: get_translations()}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -78,9 +78,9 @@ class OpenProblem:
         return self.label_en if locale == "en" else self.label_fr
 
 
-@dataclass(frozen=True)
-class ProblemChoice:
-    """A problem a reporter may pick on the public page."""
+class ProblemChoice(NamedTuple):
+    """A problem a reporter may pick on the public page (a named tuple: the page's rendered
+    form is kept under its choices, and a tuple of tuples hashes without Python code)."""
 
     id: int
     label_fr: str
