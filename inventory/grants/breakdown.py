@@ -1,7 +1,6 @@
 """The aid of a dossier from the pure engine (:mod:`inventory.grants.aid`), and its
 breakdown per volet, per school and per line in sentences a finance officer can check
-with a calculator; the summary the dossier page, the claim file and the CLI show.
-"""
+with a calculator; the summary the dossier page, the claim file and the CLI show."""
 
 from __future__ import annotations
 

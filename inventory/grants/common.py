@@ -5,8 +5,7 @@ files kept with expenses and dossiers.
 Every grant function takes the session and the acting user. Writes check
 ``policy.can(user, Action.FINANCE, obj, session)`` (schemes: ``Action.ADMIN``); reads go
 through ``policy.visible``. A rule that refuses a change raises :class:`GrantError`
-(translated message, and the form field it concerns); nothing is saved then.
-"""
+(translated message, and the form field it concerns); nothing is saved then."""
 
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ from inventory.core.policy import Action, Subject
 
 
 class GrantError(DomainError):
-    pass
+    """A grant rule refused the change: a translated message, and the field it concerns."""
 
 
 class ConflictError(GrantError, errors.ConflictError):

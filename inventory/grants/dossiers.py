@@ -1,7 +1,6 @@
 """Dossiers: the schools they cover, their lifecycle in the programme's words (draft,
 submitted, selected, convention signed, partially paid, paid in full, closed, not
-selected), the rules they freeze, and how they are read (detail, list, history).
-"""
+selected), the rules they freeze, and how they are read (detail, list, history)."""
 
 from __future__ import annotations
 
@@ -60,6 +59,8 @@ PAYABLE_STATUSES = frozenset(
 
 
 def check_version(loaded: int | None, current: int) -> None:
+    """The optimistic lock of a dossier and of its expenses: a copy loaded at version
+    ``loaded`` saves only while the record is still at ``current``; ConflictError otherwise."""
     if loaded is not None and loaded != current:
         raise ConflictError(
             _l(

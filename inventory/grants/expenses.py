@@ -1,7 +1,6 @@
 """Expense lines: an invoice checked against the dossier's scheme (its volets, and its dates
 when it has a spending window), split over the covered schools, linked to the items it
-paid for, with its file; and which invoices the scheme's dates leave out.
-"""
+paid for, with its file; and which invoices the scheme's dates leave out."""
 
 from __future__ import annotations
 

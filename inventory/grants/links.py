@@ -1,6 +1,5 @@
 """The items an invoice paid for: the assets and works an expense of a dossier may be
-linked to, and the amounts linked, which never fund an item beyond its price.
-"""
+linked to, and the amounts linked, which never fund an item beyond its price."""
 
 from __future__ import annotations
 

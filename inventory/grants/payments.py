@@ -1,6 +1,5 @@
 """Payments: requests and money received once the convention is signed; money that takes
-the total received above the computed aid needs the user's confirmation.
-"""
+the total received above the computed aid needs the user's confirmation."""
 
 from __future__ import annotations
 

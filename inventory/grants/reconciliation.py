@@ -1,7 +1,6 @@
 """Reconciliation: spending against aid against money received, and the items behind them
 (funded items not yet in service, items in service without funding, near spending
-deadlines, spending above caps, money received above the computed aid).
-"""
+deadlines, spending above caps, money received above the computed aid)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """Funding schemes: the shipped presets, the rules an administrator writes (checked), the
-scheme's dates (spending window, claim deadline) and how they read, and the editor's save.
-"""
+scheme's dates (spending window, claim deadline) and how they read, and the editor's save."""
 
 from __future__ import annotations
 

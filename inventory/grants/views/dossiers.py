@@ -1,6 +1,5 @@
 """The dossiers' pages: the list, a new dossier, the dossier's page (its summary and the
-forms it holds), its edit, its status and the scheme's current rules.
-"""
+forms it holds), its edit, its status and the scheme's current rules."""
 
 from __future__ import annotations
 
@@ -213,6 +212,8 @@ def dossier_page(
     error: str | None = None,
     ask_over_aid: bool = False,
 ) -> str:
+    """The dossier's page; a refused post shows its form filled again (status, payment or
+    document), or its error above the page."""
     dossier = dossier_detail(db.session, current_user, dossier_id)
     summary = dossier_summary(dossier)
     changed = scheme_changed(dossier)
@@ -255,6 +256,7 @@ def dossier(dossier_id: int) -> str:
 
 
 def load_finance(dossier_id: int) -> Dossier:
+    """The dossier with everything its page shows, for a finance write (404 otherwise)."""
     return dossier_detail(db.session, current_user, dossier_id, Action.FINANCE)
 
 

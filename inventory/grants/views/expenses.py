@@ -1,6 +1,5 @@
 """The expenses' pages: record, edit and delete an invoice, split over the covered schools
-and linked to the items it paid for; its file.
-"""
+and linked to the items it paid for; its file."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The schemes' administration: the list, the shipped presets, a scheme's editor and the
-socle référentiel it sets.
-"""
+socle référentiel it sets."""
 
 from __future__ import annotations
 
