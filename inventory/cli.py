@@ -312,7 +312,7 @@ grants = AppGroup("grants", help="Grants: funding schemes and the aid of dossier
 def install_presets_cmd() -> None:
     """Install the shipped funding schemes (SNEE 2021, Label écoles numériques 2020);
     schemes already there, matched by code, are left as they are."""
-    from inventory.grants.services import install_presets
+    from inventory.grants.schemes import install_presets
 
     _as_console()
     created = install_presets(db.session)
@@ -328,7 +328,9 @@ def compute_cmd(dossier_id: int) -> None:
     """Print the aid of dossier DOSSIER_ID, step by step."""
     from werkzeug.exceptions import NotFound
 
-    from inventory.grants.services import dossier_detail, dossier_summary, money
+    from inventory.grants.breakdown import dossier_summary
+    from inventory.grants.common import money
+    from inventory.grants.dossiers import dossier_detail
 
     try:
         dossier = dossier_detail(db.session, CONSOLE, dossier_id)

@@ -115,11 +115,22 @@ def _demo_grants(session: Session, town: Collectivite) -> Iterator[str]:
     from inventory.assets.models import Asset
     from inventory.core.errors import DomainError
     from inventory.core.money import plain_amount
-    from inventory.grants import services as grants
+    from inventory.grants.breakdown import dossier_aid
+    from inventory.grants.dossiers import (
+        DossierFields,
+        SchoolCover,
+        change_dossier_status,
+        create_dossier,
+        school_defaults,
+    )
+    from inventory.grants.expenses import AllocationInput, ExpenseFields, add_expense
+    from inventory.grants.links import LinkInput
     from inventory.grants.models import Dossier, DossierStatus, FundingScheme, PaymentKind
+    from inventory.grants.payments import PaymentFields, record_payment
+    from inventory.grants.schemes import install_presets
     from inventory.orgs.models import SchoolNature
 
-    created = grants.install_presets(session)
+    created = install_presets(session)
     yield ""
     yield f"Funding schemes: {', '.join(created) if created else 'already installed'}"
     if session.scalar(select(Dossier.id).filter_by(reference=DEMO_DOSSIER_REFERENCE)):
@@ -138,14 +149,14 @@ def _demo_grants(session: Session, town: Collectivite) -> Iterator[str]:
         yield "No elementary school in the demo collectivité: no demo dossier."
         return
     setup = _Setup()
-    counts = grants.school_defaults(session, [e.id for e in ecoles])
+    counts = school_defaults(session, [e.id for e in ecoles])
     try:
-        dossier = grants.create_dossier(
+        dossier = create_dossier(
             session,
             setup,
             collectivite=town,
             scheme=scheme,
-            fields=grants.DossierFields(
+            fields=DossierFields(
                 title="Socle numérique dans les écoles élémentaires",
                 reference=DEMO_DOSSIER_REFERENCE,
                 convention_max_cents=2_000_000,
@@ -156,13 +167,13 @@ def _demo_grants(session: Session, town: Collectivite) -> Iterator[str]:
             ),
             # The Annuaire gives no pupils here: about 24 per class, as declared.
             schools=[
-                grants.SchoolCover(e.id, pupils=pupils or classes * 24)
+                SchoolCover(e.id, pupils=pupils or classes * 24)
                 for e in ecoles
                 for classes, pupils in [counts[e.id]]
             ],
         )
         for status in (DossierStatus.SUBMITTED, DossierStatus.APPROVED, DossierStatus.SIGNED):
-            grants.change_dossier_status(session, setup, dossier, status)
+            change_dossier_status(session, setup, dossier, status)
         shares = [(12_000_00, 10_000_00), (6_000_00, 5_000_00)][: len(ecoles)]
         ttc, ht = sum(s[0] for s in shares), sum(s[1] for s in shares)
         items = session.scalars(
@@ -175,13 +186,13 @@ def _demo_grants(session: Session, town: Collectivite) -> Iterator[str]:
         for item in items:
             amount = min(item.price_ttc_cents or 0, left)
             if amount > 0:
-                links.append(grants.LinkInput("asset", item.id, amount))
+                links.append(LinkInput("asset", item.id, amount))
                 left -= amount
-        grants.add_expense(
+        add_expense(
             session,
             setup,
             dossier,
-            grants.ExpenseFields(
+            ExpenseFields(
                 "equipement",
                 "UGAP",
                 "FA-2021-1187",
@@ -191,16 +202,16 @@ def _demo_grants(session: Session, town: Collectivite) -> Iterator[str]:
                 description="Écrans numériques interactifs et postes enseignants",
             ),
             allocations=[
-                grants.AllocationInput(e.id, s_ht, s_ttc)
+                AllocationInput(e.id, s_ht, s_ttc)
                 for e, (s_ttc, s_ht) in zip(ecoles, shares, strict=False)
             ],
             links=links,
         )
-        grants.add_expense(
+        add_expense(
             session,
             setup,
             dossier,
-            grants.ExpenseFields(
+            ExpenseFields(
                 "services",
                 "Éditions numériques",
                 "2021-ENT-052",
@@ -209,13 +220,13 @@ def _demo_grants(session: Session, town: Collectivite) -> Iterator[str]:
                 invoice_date=date(2021, 11, 3),
                 description="Abonnement ENT, deux ans",
             ),
-            allocations=[grants.AllocationInput(e.id, 1_000_00, 1_200_00) for e in ecoles],
+            allocations=[AllocationInput(e.id, 1_000_00, 1_200_00) for e in ecoles],
         )
-        grants.record_payment(
+        record_payment(
             session,
             setup,
             dossier,
-            grants.PaymentFields(
+            PaymentFields(
                 PaymentKind.ADVANCE,
                 requested_on=date(2021, 7, 20),
                 requested_cents=4_000_00,
@@ -227,7 +238,7 @@ def _demo_grants(session: Session, town: Collectivite) -> Iterator[str]:
         session.rollback()
         yield f"Demo dossier not created: {exc.message}"
         return
-    aid = grants.dossier_aid(dossier)
+    aid = dossier_aid(dossier)
     yield (
         f"Demo dossier {DEMO_DOSSIER_REFERENCE} for {town.name}: {len(ecoles)} schools, "
         f"state aid {plain_amount(aid.aid_cents)} €"

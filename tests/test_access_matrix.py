@@ -30,7 +30,16 @@ from inventory.assets.models import (
 from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
 from inventory.core.policy import ROLE_ACTIONS, Role
-from inventory.grants import services as grants
+from inventory.grants.common import Upload
+from inventory.grants.documents import add_document
+from inventory.grants.dossiers import (
+    DossierFields,
+    SchoolCover,
+    change_dossier_status,
+    create_dossier,
+)
+from inventory.grants.expenses import ExpenseFields, add_expense
+from inventory.grants.links import LinkInput
 from inventory.grants.models import (
     Dossier,
     DossierDocument,
@@ -40,6 +49,8 @@ from inventory.grants.models import (
     Payment,
     PaymentKind,
 )
+from inventory.grants.payments import PaymentFields, record_payment
+from inventory.grants.schemes import install_presets
 from inventory.helpdesk import campaigns, public
 from inventory.helpdesk.models import InventoryCampaign, ProblemType, Ticket, TicketPhoto
 from inventory.labels import tokens
@@ -141,48 +152,48 @@ def world(app, registry, make_user, db_session, tmp_path):
     (asset_in, photo_in, work_in), (asset_out, photo_out, work_out) = map(
         equipment, (inside, outside)
     )
-    grants.install_presets(db_session)
+    install_presets(db_session)
     scheme = db_session.scalar(select(FundingScheme).filter_by(code="snee-2021"))
     grant_files = Path(app.instance_path) / "uploads" / "grants"
 
     def grant(ecole, asset_id):
         # A signed dossier with an invoice (its file, linked to the item), a payment and a
         # document.
-        dossier = grants.create_dossier(
+        dossier = create_dossier(
             db_session,
             ADMIN,
             collectivite=ecole.collectivite,
             scheme=scheme,
-            fields=grants.DossierFields(title=f"Socle {ecole.name}", convention_max_cents=10**6),
-            schools=[grants.SchoolCover(ecole.id, classes=3, pupils=60)],
+            fields=DossierFields(title=f"Socle {ecole.name}", convention_max_cents=10**6),
+            schools=[SchoolCover(ecole.id, classes=3, pupils=60)],
         )
         for status in ("submitted", "approved", "signed"):
-            grants.change_dossier_status(db_session, ADMIN, dossier, DossierStatus(status))
-        expense = grants.add_expense(
+            change_dossier_status(db_session, ADMIN, dossier, DossierStatus(status))
+        expense = add_expense(
             db_session,
             ADMIN,
             dossier,
-            grants.ExpenseFields(
+            ExpenseFields(
                 "equipement", "Speechi", "F-1", 500_000, 600_000, invoice_date=date(2021, 10, 4)
             ),
-            links=[grants.LinkInput("asset", asset_id, 100_000)],
-            invoice=grants.Upload("facture.pdf", PDF_HEADER),
+            links=[LinkInput("asset", asset_id, 100_000)],
+            invoice=Upload("facture.pdf", PDF_HEADER),
             upload_dir=grant_files,
         )
-        payment = grants.record_payment(
+        payment = record_payment(
             db_session,
             ADMIN,
             dossier,
-            grants.PaymentFields(
+            PaymentFields(
                 PaymentKind.ADVANCE, received_on=date(2021, 9, 1), received_cents=100_000
             ),
         )
-        document = grants.add_document(
+        document = add_document(
             db_session,
             ADMIN,
             dossier,
             "convention",
-            grants.Upload("convention.pdf", PDF_HEADER),
+            Upload("convention.pdf", PDF_HEADER),
             grant_files,
         )
         return dossier.id, expense.id, payment.id, document.id

@@ -33,19 +33,17 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from inventory.assets.services import STATUS_LABELS as ASSET_STATUS_LABELS
+from inventory.assets.services import WORK_KIND_LABELS, WORK_STATUS_LABELS
 from inventory.core.db import utcnow
 from inventory.core.exporting import Cell
 from inventory.grants.aid import SchemeRules
+from inventory.grants.breakdown import DATE_STEPS, DossierSummary
+from inventory.grants.common import money
+from inventory.grants.dossiers import STATUS_LABELS
+from inventory.grants.expenses import ineligible_expenses
 from inventory.grants.models import Dossier
-from inventory.grants.services import (
-    DATE_STEPS,
-    STATUS_LABELS,
-    DossierSummary,
-    ineligible_expenses,
-    money,
-    volets_of,
-    window_text,
-)
+from inventory.grants.schemes import volets_of, window_text
 
 FONT = "SocleVera"
 FONT_BOLD = "SocleVera-Bold"
@@ -403,10 +401,50 @@ def expense_table(dossier: Dossier) -> tuple[list[str], Iterator[Sequence[Cell]]
     return headers, rows()
 
 
+def item_rows(dossier: Dossier, *, claimed_only: bool = False) -> list[dict[str, Any]]:
+    """Every linked item of the dossier's expenses with what identifies it on site; with
+    ``claimed_only``, of the expenses the claim counts (not those its dates leave out)."""
+    rows = []
+    left_out = ineligible_expenses(dossier) if claimed_only else {}
+    for e in dossier.expenses:
+        if e.id in left_out:
+            continue
+        for link in e.links:
+            if link.asset is not None:
+                a = link.asset
+                rows.append(
+                    {
+                        "expense": e,
+                        "kind": "asset",
+                        "label": a.tag,
+                        "what": f"{a.category.name_fr} – {a.model.full_name}",
+                        "serial": a.serial or "",
+                        "school": a.ecole.name if a.ecole else "",
+                        "classroom": a.classroom.name if a.classroom else "",
+                        "status": str(ASSET_STATUS_LABELS[a.status]),
+                        "amount_cents": link.amount_cents,
+                    }
+                )
+            elif link.work is not None:
+                w = link.work
+                rows.append(
+                    {
+                        "expense": e,
+                        "kind": "work",
+                        "label": w.title,
+                        "what": str(WORK_KIND_LABELS[w.kind]),
+                        "serial": "",
+                        "school": w.ecole.name,
+                        "classroom": ", ".join(r.name for r in w.classrooms),
+                        "status": str(WORK_STATUS_LABELS[w.status]),
+                        "amount_cents": link.amount_cents,
+                    }
+                )
+    return rows
+
+
 def item_table(dossier: Dossier) -> tuple[list[str], Iterator[Sequence[Cell]]]:
     """One row per item linked to an expense the claim counts."""
-    from inventory.grants.services import item_rows
-
     headers = [
         _("Invoice"),
         _("Item"),

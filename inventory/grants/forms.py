@@ -26,8 +26,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from inventory.core.forms import options
 from inventory.core.money import AmountError, parse_amount
+from inventory.grants.documents import DOCUMENT_KINDS
 from inventory.grants.models import PaymentKind
-from inventory.grants.services import DOCUMENT_KINDS, PAYMENT_KIND_LABELS
+from inventory.grants.payments import PAYMENT_KIND_LABELS
 
 
 def amount_text(cents: int | None) -> str:

@@ -27,7 +27,7 @@ from inventory.orgs.models import Collectivite, Ecole
 
 
 class DossierStatus(enum.StrEnum):
-    """The programme's steps (labels in grants.services.STATUS_LABELS)."""
+    """The programme's steps (labels in grants.dossiers.STATUS_LABELS)."""
 
     DRAFT = "draft"  # brouillon
     SUBMITTED = "submitted"  # déposé (on Démarches simplifiées)

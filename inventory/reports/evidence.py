@@ -34,6 +34,7 @@ from inventory.assets.models import Asset, EquipmentModel
 from inventory.core import exporting, policy
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
+from inventory.grants.dossiers import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.grants.models import (
     Dossier,
     DossierDocument,
@@ -43,7 +44,6 @@ from inventory.grants.models import (
     FundingLink,
     Payment,
 )
-from inventory.grants.services import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.orgs.models import Collectivite, Ecole
 from inventory.reports import indicators as ind
 from inventory.reports.services import (

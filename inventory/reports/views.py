@@ -18,8 +18,8 @@ from werkzeug.wrappers import Response
 from inventory.core import exporting, policy
 from inventory.core.policy import Action
 from inventory.extensions import db
+from inventory.grants.dossiers import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.grants.models import Dossier
-from inventory.grants.services import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.reports import charts, evidence, opendata, services
 from inventory.reports import indicators as ind
 from inventory.reports.indicators import Facts, Grain, Indicator, ListKind, Theme, Unit

@@ -31,8 +31,8 @@ from inventory.assets.models import (
 from inventory.core import policy
 from inventory.core.audit import AuditRecord
 from inventory.core.policy import Role
-from inventory.grants import services as grants
 from inventory.grants.models import FundingScheme
+from inventory.grants.schemes import install_presets
 from inventory.orgs.models import Classroom, Ecole, SchoolNature
 from tests.conftest import ADMIN, login
 
@@ -637,7 +637,7 @@ def test_a_copy_changes_no_figure_until_it_is_made_current(app, make_user, db_se
 
 
 def test_a_scheme_points_to_its_referentiel(app, make_user, db_session):
-    assert grants.install_presets(db_session)
+    assert install_presets(db_session)
     snee = db_session.scalar(select(FundingScheme).filter_by(code="snee-2021"))
     label = db_session.scalar(select(FundingScheme).filter_by(code="label-ecoles-numeriques-2020"))
     ref = socle.current_referentiel(db_session)

@@ -206,7 +206,7 @@ def build(app: Flask, n_schools: int, n_dossiers: int, n_expenses: int) -> Built
         FundingScheme,
         Payment,
     )
-    from inventory.grants.services import install_presets
+    from inventory.grants.schemes import install_presets
 
     with stopwatch() as elapsed:
         data = synthetic_annuaire(n_schools, seed=SEED)

@@ -102,7 +102,7 @@ def build(app: Flask, n_labels: int) -> Built:
         FundingLink,
         FundingScheme,
     )
-    from inventory.grants.services import install_presets
+    from inventory.grants.schemes import install_presets
 
     with stopwatch() as elapsed:
         import_registry(app, synthetic_annuaire(SCHOOLS, seed=SEED))

@@ -799,7 +799,7 @@ def add_grants(app: Flask, dossiers: int, expenses: int, *, seed: int = SEED) ->
     the items they paid for, and the payments received. Returns (dossiers, expenses)."""
     from inventory.extensions import db
     from inventory.grants.models import FundingScheme
-    from inventory.grants.services import install_presets
+    from inventory.grants.schemes import install_presets
 
     t = _tables()
     rng = random.Random(seed + 3)

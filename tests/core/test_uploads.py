@@ -16,7 +16,7 @@ from inventory.assets import services as assets
 from inventory.core import uploads
 from inventory.core.errors import DomainError
 from inventory.core.uploads import UploadError
-from inventory.grants import services as grants
+from inventory.grants import common as grants
 from inventory.helpdesk import photos
 from inventory.training import attachments as training
 

@@ -30,7 +30,13 @@ from flask_babel import force_locale, format_date
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from inventory.grants import services as grants
+from inventory.grants.dossiers import (
+    DossierFields,
+    SchoolCover,
+    change_dossier_status,
+    create_dossier,
+)
+from inventory.grants.expenses import ExpenseFields, add_expense
 from inventory.grants.models import DossierStatus, FundingScheme, Payment
 from inventory.orgs.models import Ecole
 from tests.conftest import ADMIN
@@ -67,21 +73,21 @@ def _dossier(app: Flask, db_session: Any) -> tuple[int, int]:
     assert app.test_cli_runner().invoke(args=["grants", "install-presets"]).exit_code == 0
     school = db_session.scalar(select(Ecole).filter_by(uai=A_UAI))
     scheme = db_session.scalar(select(FundingScheme).filter_by(code="snee-2021"))
-    dossier = grants.create_dossier(
+    dossier = create_dossier(
         db_session,
         ADMIN,
         collectivite=school.collectivite,
         scheme=scheme,
-        fields=grants.DossierFields(
+        fields=DossierFields(
             title="Socle numérique 2021 — Mélanie Bonis", convention_max_cents=2_000_000
         ),
-        schools=[grants.SchoolCover(school.id, classes=5, pupils=118)],
+        schools=[SchoolCover(school.id, classes=5, pupils=118)],
     )
-    grants.add_expense(
+    add_expense(
         db_session,
         ADMIN,
         dossier,
-        grants.ExpenseFields(
+        ExpenseFields(
             "equipement",
             "Speechi",
             "FA-2021-0913",
@@ -91,7 +97,7 @@ def _dossier(app: Flask, db_session: Any) -> tuple[int, int]:
         ),
     )
     for status in (DossierStatus.SUBMITTED, DossierStatus.APPROVED, DossierStatus.SIGNED):
-        grants.change_dossier_status(db_session, ADMIN, dossier, status)
+        change_dossier_status(db_session, ADMIN, dossier, status)
     return dossier.id, school.collectivite_id
 
 

@@ -34,8 +34,8 @@ from sqlalchemy import select
 
 from inventory.assets import services as assets
 from inventory.assets.models import AssetStatus
+from inventory.grants.dossiers import STATUS_LABELS
 from inventory.grants.models import Dossier, DossierStatus, FundingLink, FundingScheme
-from inventory.grants.services import STATUS_LABELS
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y

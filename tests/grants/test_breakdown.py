@@ -7,9 +7,17 @@ from datetime import date
 
 import pytest
 
-from inventory.grants import services
 from inventory.grants.aid import SchemeRules, SchoolFacts, Spending, compute_aid
+from inventory.grants.breakdown import explain
+from inventory.grants.common import GrantError
 from inventory.grants.presets import LABEL_ECOLES_NUMERIQUES_2020, SNEE_2021
+from inventory.grants.schemes import (
+    SchemeDates,
+    check_rules,
+    parse_rules,
+    rules_with_dates,
+    rules_without_dates,
+)
 
 E = 100
 NBSP = "\u00a0"
@@ -31,7 +39,7 @@ def lines(rules_data, schools, spending, convention_max=None):
     result = compute_aid(rules, schools, spending, convention_max)
     names = {s.ecole_id: s.name for s in schools} | {9: "Outside"}
     invoices = {1: "Speechi F-1", 2: "Dell F-2"}
-    return [line.text for line in services.explain(result, rules, schools, names, invoices)]
+    return [line.text for line in explain(result, rules, schools, names, invoices)]
 
 
 def test_two_tiers_minimum_and_convention_maximum(english):
@@ -128,7 +136,7 @@ def test_per_pupil_aid_cap_flat_cap_and_uncovered_school(english):
 
 
 def test_rules_are_checked_before_they_are_saved():
-    good = services.check_rules(SNEE_2021["rules"])
+    good = check_rules(SNEE_2021["rules"])
     assert good is SNEE_2021["rules"]
     for bad in (
         {},
@@ -140,11 +148,11 @@ def test_rules_are_checked_before_they_are_saved():
         {"volets": [{"code": "x", "tiers": [{"rate": "0.5"}]}] * 2},
         {"volets": [{"code": "X Y", "tiers": [{"rate": "0.5"}]}]},
     ):
-        with pytest.raises(services.GrantError) as err:
-            services.check_rules(bad)
+        with pytest.raises(GrantError) as err:
+            check_rules(bad)
         assert err.value.field == "rules"
-    with pytest.raises(services.GrantError):
-        services.parse_rules("{not json")
+    with pytest.raises(GrantError):
+        parse_rules("{not json")
 
 
 def test_the_rules_dates_are_days_in_order(english):
@@ -152,7 +160,7 @@ def test_the_rules_dates_are_days_in_order(english):
     their own fields go into the rules, which may not give others."""
     volets = {"volets": [{"code": "x", "tiers": [{"rate": "0.5"}]}]}
     ok = {**volets, "spending_from": "2021-01-14", "spending_to": "2022-12-31"}
-    assert services.check_rules({**ok, "claim_deadline": "2022-12-31"})
+    assert check_rules({**ok, "claim_deadline": "2022-12-31"})
     for bad, field, message in (
         ({**volets, "spending_to": "31/12/2022"}, "rules", "spending_to is not a day"),
         ({**ok, "spending_to": "2021-01-13"}, "spending_to", "comes before its start"),
@@ -163,14 +171,14 @@ def test_the_rules_dates_are_days_in_order(english):
             "before the end of eligible",
         ),
     ):
-        with pytest.raises(services.GrantError) as err:
-            services.check_rules(bad)
+        with pytest.raises(GrantError) as err:
+            check_rules(bad)
         assert err.value.field == field and message in str(err.value.message), bad
-    dates = services.SchemeDates(date(2021, 1, 14), date(2022, 12, 31), date(2023, 6, 30))
-    merged = services.rules_with_dates(volets, dates)
-    assert merged["claim_deadline"] == "2023-06-30" and services.SchemeDates.of(merged) == dates
-    assert services.rules_with_dates({**volets, "spending_to": "2022-12-31"}, dates)
-    with pytest.raises(services.GrantError) as err:
-        services.rules_with_dates({**volets, "spending_to": "2023-12-31"}, dates)
+    dates = SchemeDates(date(2021, 1, 14), date(2022, 12, 31), date(2023, 6, 30))
+    merged = rules_with_dates(volets, dates)
+    assert merged["claim_deadline"] == "2023-06-30" and SchemeDates.of(merged) == dates
+    assert rules_with_dates({**volets, "spending_to": "2022-12-31"}, dates)
+    with pytest.raises(GrantError) as err:
+        rules_with_dates({**volets, "spending_to": "2023-12-31"}, dates)
     assert err.value.field == "rules" and "in their fields" in str(err.value.message)
-    assert services.rules_without_dates(merged) == volets
+    assert rules_without_dates(merged) == volets

@@ -196,8 +196,8 @@ def test_closed_is_said_as_each_thing_closes_in_french(app, login_as, registry, 
     « clôturé » (one English word, a context per meaning)."""
     from flask_babel import force_locale
 
+    from inventory.grants.dossiers import STATUS_LABELS as DOSSIER_LABELS
     from inventory.grants.models import DossierStatus
-    from inventory.grants.services import STATUS_LABELS as DOSSIER_LABELS
     from inventory.helpdesk.models import TicketStatus
     from inventory.helpdesk.rules import TICKET_STATUS_LABELS
     from inventory.orgs.models import SchoolStatus

@@ -16,8 +16,18 @@ from inventory.assets import services as equip
 from inventory.assets.models import AssetStatus, StatusChange
 from inventory.core import audit
 from inventory.core.policy import Role, Scope, ScopeKind
-from inventory.grants import services as grants
+from inventory.grants.breakdown import dossier_aid
+from inventory.grants.dossiers import (
+    DossierFields,
+    SchoolCover,
+    change_dossier_status,
+    create_dossier,
+)
+from inventory.grants.expenses import AllocationInput, ExpenseFields, add_expense, update_expense
+from inventory.grants.links import LinkInput
 from inventory.grants.models import Dossier, DossierStatus, PaymentKind
+from inventory.grants.payments import PaymentFields, record_payment
+from inventory.grants.schemes import install_presets, schemes
 from inventory.helpdesk.models import ProblemType, Ticket, TicketStatus
 from inventory.orgs.models import (
     Academie,
@@ -121,27 +131,27 @@ def _session(db_session, schools, status, on):
 
 
 def _dossier(db_session, coll, schools, *, status, expenses=(), payments=(), maximum=None):
-    grants.install_presets(db_session)
-    scheme = next(s for s in grants.schemes(db_session) if s.code == "snee-2021")
-    dossier = grants.create_dossier(
+    install_presets(db_session)
+    scheme = next(s for s in schemes(db_session) if s.code == "snee-2021")
+    dossier = create_dossier(
         db_session,
         ADMIN,
         collectivite=coll,
         scheme=scheme,
-        fields=grants.DossierFields(
+        fields=DossierFields(
             title=f"Socle numérique {coll.name}",
             reference=f"SNEE-{coll.id}-{status.value}",
             convention_max_cents=maximum,
         ),
-        schools=[grants.SchoolCover(e.id) for e in schools],
+        schools=[SchoolCover(e.id) for e in schools],
     )
     for supplier, shares, links in expenses:
         ttc = sum(shares.values())
-        grants.add_expense(
+        add_expense(
             db_session,
             ADMIN,
             dossier,
-            grants.ExpenseFields(
+            ExpenseFields(
                 volet="equipement",
                 supplier=supplier,
                 invoice_number=f"F-{secrets.token_hex(3)}",
@@ -149,10 +159,10 @@ def _dossier(db_session, coll, schools, *, status, expenses=(), payments=(), max
                 amount_ttc_cents=ttc,
                 invoice_date=date(2022, 2, 1),
             ),
-            allocations=[grants.AllocationInput(e.id, v * 5 // 6, v) for e, v in shares.items()]
+            allocations=[AllocationInput(e.id, v * 5 // 6, v) for e, v in shares.items()]
             if len(shares) > 1
             else (),
-            links=[grants.LinkInput("asset", a.id, 100_000) for a in links],
+            links=[LinkInput("asset", a.id, 100_000) for a in links],
         )
     path = {
         DossierStatus.APPROVED: [DossierStatus.SUBMITTED, DossierStatus.APPROVED],
@@ -164,13 +174,13 @@ def _dossier(db_session, coll, schools, *, status, expenses=(), payments=(), max
         DossierStatus.DRAFT: [],
     }[status]
     for step in path:
-        grants.change_dossier_status(db_session, ADMIN, dossier, step)
+        change_dossier_status(db_session, ADMIN, dossier, step)
     for on, cents in payments:
-        grants.record_payment(
+        record_payment(
             db_session,
             ADMIN,
             dossier,
-            grants.PaymentFields(kind=PaymentKind.ADVANCE, received_on=on, received_cents=cents),
+            PaymentFields(kind=PaymentKind.ADVANCE, received_on=on, received_cents=cents),
         )
     return dossier
 
@@ -338,7 +348,7 @@ def test_expected_figures(app, programme):
         for key in ("creteil", "fresnes"):
             d = db.session.get(Dossier, programme["dossiers"][key])
             f = services.dossier_money(db.session, ADMIN, Level.SCOPE, None, [d.id])[d.id]
-            result = grants.dossier_aid(d)
+            result = dossier_aid(d)
             assert f["aid_cents"] == result.aid_cents
             assert f["spending_cents"] == result.spending_cents
             assert f["eligible_cents"] == result.eligible_cents
@@ -472,12 +482,12 @@ def test_a_change_shows_at_once(app, programme, db_session):
         db.session.remove()
     dossier = db_session.get(Dossier, programme["dossiers"]["fresnes"])
     expense = dossier.expenses[0]
-    grants.update_expense(
+    update_expense(
         db_session,
         ADMIN,
         expense,
         version=expense.version,
-        fields=grants.ExpenseFields(
+        fields=ExpenseFields(
             volet="equipement",
             supplier=expense.supplier,
             invoice_number=expense.invoice_number,
@@ -485,7 +495,7 @@ def test_a_change_shows_at_once(app, programme, db_session):
             amount_ttc_cents=700_000,
             invoice_date=expense.invoice_date,
         ),
-        links=[grants.LinkInput("asset", programme["assets"]["tni_c"], 100_000)],
+        links=[LinkInput("asset", programme["assets"]["tni_c"], 100_000)],
     )
     with app.app_context():
         again = board(db.session, ADMIN, Level.COLLECTIVITE, programme["collectivites"]["fresnes"])

@@ -23,8 +23,17 @@ from sqlalchemy import select, update
 
 from inventory.core import audit
 from inventory.core.policy import Role
-from inventory.grants import services as grants
+from inventory.grants.breakdown import dossier_aid
+from inventory.grants.dossiers import (
+    DossierFields,
+    SchoolCover,
+    change_dossier_status,
+    create_dossier,
+)
+from inventory.grants.expenses import AllocationInput, ExpenseFields, add_expense
 from inventory.grants.models import Dossier, DossierStatus, PaymentKind
+from inventory.grants.payments import PaymentFields, record_payment
+from inventory.grants.schemes import install_presets, schemes
 from inventory.orgs.models import Academie, Collectivite, Ecole
 from inventory.reports import opendata
 from tests.conftest import ADMIN, ANNUAIRE_094, login
@@ -127,28 +136,28 @@ def convention(app, registry, db_session) -> dict[str, Any]:
     creteil = db_session.get(Collectivite, registry["collectivites"]["Créteil"])
     assert camus.circonscription_id != pascal.circonscription_id
     with audit.acting_as(audit.Actor(None, "fixture")):
-        grants.install_presets(db_session)
-        scheme = next(s for s in grants.schemes(db_session) if s.code == "snee-2021")
-        dossier = grants.create_dossier(
+        install_presets(db_session)
+        scheme = next(s for s in schemes(db_session) if s.code == "snee-2021")
+        dossier = create_dossier(
             db_session,
             ADMIN,
             collectivite=creteil,
             scheme=scheme,
-            fields=grants.DossierFields(
+            fields=DossierFields(
                 title="Socle numérique Créteil",
                 reference=REFERENCE,
                 convention_max_cents=2_000_000,
             ),
             schools=[
-                grants.SchoolCover(camus.id, classes=4, pupils=100),
-                grants.SchoolCover(pascal.id, classes=2, pupils=45),
+                SchoolCover(camus.id, classes=4, pupils=100),
+                SchoolCover(pascal.id, classes=2, pupils=45),
             ],
         )
-        grants.add_expense(
+        add_expense(
             db_session,
             ADMIN,
             dossier,
-            grants.ExpenseFields(
+            ExpenseFields(
                 volet="equipement",
                 supplier="Speechi",
                 invoice_number="F-2022-118",
@@ -157,29 +166,29 @@ def convention(app, registry, db_session) -> dict[str, Any]:
                 invoice_date=date(2022, 2, 1),
             ),
             allocations=[
-                grants.AllocationInput(camus.id, 1_000_000, 1_200_000),
-                grants.AllocationInput(pascal.id, 333_334, 400_000),
+                AllocationInput(camus.id, 1_000_000, 1_200_000),
+                AllocationInput(pascal.id, 333_334, 400_000),
             ],
         )
         for step in (DossierStatus.SUBMITTED, DossierStatus.APPROVED, DossierStatus.SIGNED):
-            grants.change_dossier_status(db_session, ADMIN, dossier, step)
-        grants.record_payment(
+            change_dossier_status(db_session, ADMIN, dossier, step)
+        record_payment(
             db_session,
             ADMIN,
             dossier,
-            grants.PaymentFields(
+            PaymentFields(
                 kind=PaymentKind.ADVANCE, received_on=date(2022, 5, 2), received_cents=500_000
             ),
         )
-        grants.record_payment(
+        record_payment(
             db_session,
             ADMIN,
             dossier,
-            grants.PaymentFields(
+            PaymentFields(
                 kind=PaymentKind.BALANCE, requested_on=date(2022, 9, 1), requested_cents=400_000
             ),
         )
-        result = grants.dossier_aid(db_session.get(Dossier, dossier.id))
+        result = dossier_aid(db_session.get(Dossier, dossier.id))
     return {
         "dossier": dossier.id,
         "creteil": creteil.id,

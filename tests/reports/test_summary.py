@@ -10,8 +10,8 @@ from sqlalchemy import insert, select
 
 from inventory.assets import services as equip
 from inventory.assets.models import Asset, AssetStatus, Placement
-from inventory.grants import services as grants
 from inventory.grants.models import Dossier, PaymentKind
+from inventory.grants.payments import PaymentFields, record_payment
 from inventory.orgs.models import Ecole
 from inventory.reports import services, summary
 from inventory.reports.services import Level
@@ -98,11 +98,11 @@ def test_each_change_refreshes_its_schools_only(app, programme, db_session, refr
 
     # A payment received: every school of the dossier.
     dossier = db_session.get(Dossier, programme["dossiers"]["creteil"])
-    grants.record_payment(
+    record_payment(
         db_session,
         ADMIN,
         dossier,
-        grants.PaymentFields(
+        PaymentFields(
             kind=PaymentKind.INSTALMENT, received_on=date(2022, 9, 1), received_cents=12_345
         ),
     )
