@@ -38,11 +38,12 @@ from inventory.assets.services import STATUS_LABELS as ASSET_STATUS_LABELS
 from inventory.assets.services import WORK_KIND_LABELS, WORK_STATUS_LABELS
 from inventory.assets.socle import target_clause
 from inventory.changelog.services import history_of
-from inventory.core import errors, policy, uploads
+from inventory.core import errors, policy, uploads, versioning
 from inventory.core.audit import AuditRecord
 from inventory.core.errors import DomainError
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.core.versioning import check_version, guarded
 from inventory.grants import referentiels
 from inventory.grants.aid import (
     DATE_KEYS,
@@ -119,24 +120,24 @@ def _require(user: Subject, action: Action, obj: Any, session: Session) -> None:
         raise policy.Denied()
 
 
-def _commit(session: Session) -> None:
-    errors.commit(
-        session,
-        ConflictError(
-            _l("Someone else saved this record at the same moment. Reload it and try again.")
-        ),
+def _lost_race() -> ConflictError:
+    return ConflictError(
+        _l("Someone else saved this record at the same moment. Reload it and try again.")
     )
 
 
-def _check_version(loaded: int | None, current: int) -> None:
-    if loaded is not None and loaded != current:
-        raise ConflictError(
-            _l(
-                "Someone else saved this record while you were editing it. Nothing was saved: "
-                "your changes are shown below, check them against the current version and "
-                "save again."
-            )
+def _commit(session: Session) -> None:
+    versioning.commit(session, _lost_race())
+
+
+def _stale_form() -> ConflictError:
+    return ConflictError(
+        _l(
+            "Someone else saved this record while you were editing it. Nothing was saved: "
+            "your changes are shown below, check them against the current version and "
+            "save again."
         )
+    )
 
 
 # -- formatting (also used outside requests: CLI, PDF) -------------------------------------
@@ -614,6 +615,7 @@ def create_dossier(
     return dossier
 
 
+@guarded(_lost_race)
 def update_dossier(
     session: Session,
     user: Subject,
@@ -624,7 +626,7 @@ def update_dossier(
     schools: Sequence[SchoolCover],
 ) -> Dossier:
     _require(user, Action.FINANCE, dossier, session)
-    _check_version(version, dossier.version)
+    check_version(dossier, version, _stale_form())
     fields = fields.check(dossier.rules)
     _check_reference(session, dossier, fields.reference)
     _apply_schools(session, dossier, dossier.collectivite, schools)
@@ -636,6 +638,7 @@ def update_dossier(
     return dossier
 
 
+@guarded(_lost_race)
 def change_dossier_status(
     session: Session,
     user: Subject,
@@ -645,7 +648,7 @@ def change_dossier_status(
     version: int | None = None,
 ) -> Dossier:
     _require(user, Action.FINANCE, dossier, session)
-    _check_version(version, dossier.version)
+    check_version(dossier, version, _stale_form())
     if to == dossier.status:
         return dossier
     if to not in DOSSIER_TRANSITIONS[dossier.status]:
@@ -666,13 +669,14 @@ def next_statuses(dossier: Dossier) -> list[DossierStatus]:
     return [s for s in DossierStatus if s in DOSSIER_TRANSITIONS[dossier.status]]
 
 
+@guarded(_lost_race)
 def apply_current_rules(
     session: Session, user: Subject, dossier: Dossier, *, version: int | None = None
 ) -> Dossier:
     """Replace the dossier's frozen rules by its scheme's current ones (logged as a change
     of ``rules`` and ``scheme_version``)."""
     _require(user, Action.FINANCE, dossier, session)
-    _check_version(version, dossier.version)
+    check_version(dossier, version, _stale_form())
     scheme = dossier.scheme
     if dossier.scheme_version == scheme.version and dossier.rules == scheme.rules:
         return dossier
@@ -1032,6 +1036,7 @@ def add_expense(
     return expense
 
 
+@guarded(_lost_race)
 def update_expense(
     session: Session,
     user: Subject,
@@ -1046,7 +1051,7 @@ def update_expense(
 ) -> Expense:
     """Save an edit made on a copy loaded at ``version``: a conflicting save changes nothing."""
     _require(user, Action.FINANCE, expense, session)
-    _check_version(version, expense.version)
+    check_version(expense, version, _stale_form())
     dossier = expense.dossier
     _check_open(dossier)
     fields = fields.check(dossier.rules)
@@ -1064,6 +1069,7 @@ def update_expense(
     return expense
 
 
+@guarded(_lost_race)
 def delete_expense(
     session: Session,
     user: Subject,
@@ -1073,7 +1079,7 @@ def delete_expense(
     upload_dir: Path | None = None,
 ) -> None:
     _require(user, Action.FINANCE, expense, session)
-    _check_version(version, expense.version)
+    check_version(expense, version, _stale_form())
     _check_open(expense.dossier)
     old = expense.stored_name
     session.delete(expense)
