@@ -33,12 +33,15 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from inventory.core import audit, policy
+from inventory.core.errors import ConflictError
 from inventory.core.policy import Action
+from inventory.extensions import db
 
 bp = Blueprint("web", __name__)
 
@@ -227,6 +230,21 @@ def _internal_error(error: Exception) -> tuple[str, int]:
     return render_template("errors/error.html", code=500, title=_("Something went wrong")), 500
 
 
+def _conflict(error: Exception) -> tuple[str, int] | tuple[dict[str, str], int]:
+    """A record saved by someone else, met where no view answered it itself (an edit
+    page answers with what was typed kept): 409 and the record's conflict message, never
+    a server error. StaleDataError reaching here is a flush outside every service guard."""
+    db.session.rollback()
+    if isinstance(error, ConflictError):
+        message = str(error.message)
+    else:
+        message = _("Someone else saved this record at the same moment. Reload it and try again.")
+    if request.path.startswith("/api/"):
+        return {"error": message}, 409
+    title = _("Saved by someone else")
+    return render_template("errors/error.html", code=409, title=title, message=message), 409
+
+
 # Parsed once: a dossier page formats a thousand amounts.
 _MONEY = parse_pattern("#,##0.00")
 
@@ -340,6 +358,8 @@ def install(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, _error)
     app.register_error_handler(500, _internal_error)
+    app.register_error_handler(ConflictError, _conflict)
+    app.register_error_handler(StaleDataError, _conflict)
     app.jinja_env.filters.update(money=_money, number=_number, when=_when, day=_day)
     app.jinja_env.finalize = _text_of_lazy
     app.jinja_env.globals.update(

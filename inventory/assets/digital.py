@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets.models import DigitalService, DigitalServiceSchool, ServiceKind
 from inventory.assets.socle import paris_today, running_clause
-from inventory.core import errors, policy
+from inventory.core import policy, versioning
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.core.versioning import check_version, guarded
 from inventory.orgs.models import Collectivite, Ecole
 
 
@@ -72,6 +73,7 @@ def _conflict() -> ConflictError:
     )
 
 
+@guarded(_conflict)
 def save_service(
     session: Session,
     user: Subject,
@@ -102,8 +104,7 @@ def save_service(
         service = DigitalService(collectivite_id=collectivite.id, **fields.__dict__)  # type: ignore[union-attr]
         session.add(service)
     else:
-        if version is not None and version != service.version:
-            raise _conflict()
+        check_version(service, version, _conflict())
         for key, value in fields.__dict__.items():
             if getattr(service, key) != value:
                 setattr(service, key, value)
@@ -120,7 +121,7 @@ def save_service(
     for ecole_id in wanted:
         if ecole_id not in covered:
             service.coverage.append(DigitalServiceSchool(ecole_id=ecole_id))
-    errors.commit(session, _conflict())
+    versioning.commit(session, _conflict())
     return service
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from inventory.core.audit import Audited, Linked
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
 from inventory.core.text import fold
+from inventory.core.versioning import Versioned
 from inventory.orgs.models import Classroom, Collectivite, Ecole
 
 
@@ -151,7 +152,7 @@ class EquipmentModel(Audited, Base):
         return capability_list(self.capabilities)
 
 
-class Asset(Audited, Base):
+class Asset(Audited, Versioned, Base):
     """One piece of equipment, from order to retirement."""
 
     __tablename__ = "assets"
@@ -200,7 +201,6 @@ class Asset(Audited, Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # What the list's text search reads (inventory.core.search): tag, serial, maker and
     # model, folded; kept current on every write by the mapper hook below.
     search_text: Mapped[str] = mapped_column(String(300), default="", server_default="")
@@ -216,8 +216,6 @@ class Asset(Audited, Base):
     photos: Mapped[list[AssetPhoto]] = relationship(
         back_populates="asset", order_by="AssetPhoto.id", cascade="all, delete-orphan"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:
@@ -325,7 +323,7 @@ work_classrooms = Table(
 )
 
 
-class NetworkWork(Audited, Base):
+class NetworkWork(Audited, Versioned, Base):
     """Cabling, wifi coverage, internet upgrade or network cabinet works at a school."""
 
     __tablename__ = "network_works"
@@ -344,12 +342,10 @@ class NetworkWork(Audited, Base):
     status: Mapped[WorkStatus] = mapped_column(str_enum(WorkStatus, "work_status"))
     accepted_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     ecole: Mapped[Ecole] = relationship()
     collectivite: Mapped[Collectivite] = relationship()
     classrooms: Mapped[list[Classroom]] = relationship(secondary=work_classrooms)
 
-    __mapper_args__ = {"version_id_col": version}
     # The rooms the works cover are part of the works' record.
     __audit_links__ = {"classrooms": Linked("name")}
 
@@ -369,7 +365,7 @@ class ServiceKind(enum.StrEnum):
     RESOURCE = "resource"  # digital resources (a subscription, a library…)
 
 
-class DigitalService(Audited, Base):
+class DigitalService(Audited, Versioned, Base):
     """A digital service a collectivité provides to some of its schools: an ENT, a cloud,
     the MDM of its tablets, a resource. A service, not a thing on a wall: it has no room,
     only the schools it covers and the dates it runs (open-ended when not given).
@@ -387,13 +383,10 @@ class DigitalService(Audited, Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     collectivite: Mapped[Collectivite] = relationship()
     coverage: Mapped[list[DigitalServiceSchool]] = relationship(
         back_populates="service", cascade="all, delete-orphan", order_by="DigitalServiceSchool.id"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:

@@ -37,12 +37,13 @@ from inventory.assets.models import (
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.assets.socle import Coverage, PlaceStatus
-from inventory.core import audit, errors, policy, search, uploads
+from inventory.core import audit, policy, search, uploads, versioning
 from inventory.core.db import utcnow
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
 from inventory.core.policy import Action, Subject
 from inventory.core.text import fold
+from inventory.core.versioning import check_version, guarded
 from inventory.orgs.models import Classroom, Collectivite, Commune, Ecole
 
 
@@ -394,6 +395,13 @@ def quick_add(
     return created
 
 
+def _lost_race() -> ConflictError:
+    return ConflictError(
+        _l("Someone else saved this item at the same moment. Reload it and try again.")
+    )
+
+
+@guarded(_lost_race)
 def change_status(
     session: Session,
     user: Subject,
@@ -422,6 +430,7 @@ def change_status(
     return asset
 
 
+@guarded(_lost_race)
 def update_asset(
     session: Session,
     user: Subject,
@@ -435,13 +444,16 @@ def update_asset(
     """Save an edit made on a copy loaded at ``version``; a newer save wins nothing silently."""
     if not policy.can(user, Action.EDIT, asset, session):
         raise policy.Denied()
-    if version != asset.version:
-        raise ConflictError(
+    check_version(
+        asset,
+        version,
+        ConflictError(
             _l(
                 "Someone else saved this item while you were editing it. "
                 "Your changes are shown below: check them and save again."
             )
-        )
+        ),
+    )
     fields = fields.check()
     _check_serial(session, model, fields.serial, asset.id)
     asset.tag = _check_tag(session, tag, asset.id)
@@ -452,6 +464,7 @@ def update_asset(
     return asset
 
 
+@guarded(_lost_race)
 def move_asset(
     session: Session, user: Subject, asset: Asset, where: Where, *, commit: bool = True
 ) -> Asset:
@@ -467,12 +480,7 @@ def move_asset(
 
 
 def _commit(session: Session) -> None:
-    errors.commit(
-        session,
-        ConflictError(
-            _l("Someone else saved this item at the same moment. Reload it and try again.")
-        ),
-    )
+    versioning.commit(session, _lost_race())
 
 
 @dataclass
@@ -481,6 +489,7 @@ class BulkResult:
     refused: list[tuple[str, str]] = field(default_factory=list)
 
 
+@guarded(_lost_race)
 def bulk_update(
     session: Session,
     user: Subject,
@@ -727,6 +736,7 @@ class WorkFields:
         return self
 
 
+@guarded(_lost_race)
 def save_work(
     session: Session,
     user: Subject,
@@ -751,13 +761,16 @@ def save_work(
         work = NetworkWork(ecole_id=ecole.id, collectivite_id=_owner(ecole).id, **fields.__dict__)
         session.add(work)
     else:
-        if version is not None and version != work.version:
-            raise ConflictError(
+        check_version(
+            work,
+            version,
+            ConflictError(
                 _l(
                     "Someone else saved these works while you were editing "
                     "them. Check your changes and save again."
                 )
-            )
+            ),
+        )
         for key, value in fields.__dict__.items():
             setattr(work, key, value)
     work.classrooms = rooms

@@ -1,11 +1,8 @@
-"""Domain errors raised by services, and the commit that turns a lost race into one."""
+"""Domain errors raised by services (a lost race is turned into one by core.versioning)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 
 class DomainError(Exception):
@@ -19,13 +16,3 @@ class DomainError(Exception):
 
 class ConflictError(DomainError):
     """Someone else saved the record since it was loaded (answered with 409)."""
-
-
-def commit(session: Session, conflict: ConflictError) -> None:
-    """Commit; when a versioned row was saved by someone else meanwhile (the ORM's
-    version check), roll back and raise ``conflict``, worded for what was being saved."""
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise conflict from None

@@ -19,7 +19,7 @@ from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from inventory.core import errors, policy, uploads
+from inventory.core import errors, policy, uploads, versioning
 from inventory.core.errors import DomainError
 from inventory.core.policy import Action, Subject
 
@@ -37,13 +37,26 @@ def require(user: Subject, action: Action, obj: Any, session: Session) -> None:
         raise policy.Denied()
 
 
-def commit(session: Session) -> None:
-    errors.commit(
-        session,
-        ConflictError(
-            _l("Someone else saved this record at the same moment. Reload it and try again.")
-        ),
+def lost_race() -> ConflictError:
+    """Someone else's save met at the same instant (at a flush or the commit)."""
+    return ConflictError(
+        _l("Someone else saved this record at the same moment. Reload it and try again.")
     )
+
+
+def stale_form() -> ConflictError:
+    """The record moved on since the user's form was loaded."""
+    return ConflictError(
+        _l(
+            "Someone else saved this record while you were editing it. Nothing was saved: "
+            "your changes are shown below, check them against the current version and "
+            "save again."
+        )
+    )
+
+
+def commit(session: Session) -> None:
+    versioning.commit(session, lost_race())
 
 
 def money(cents: int | None) -> str:

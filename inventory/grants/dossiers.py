@@ -23,7 +23,8 @@ from inventory.core import policy
 from inventory.core.audit import AuditRecord
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
-from inventory.grants.common import ConflictError, GrantError, commit, require
+from inventory.core.versioning import check_version, guarded
+from inventory.grants.common import GrantError, commit, lost_race, require, stale_form
 from inventory.grants.models import (
     DOSSIER_TRANSITIONS,
     Dossier,
@@ -56,19 +57,6 @@ OPEN_STATUSES = frozenset(DossierStatus) - {DossierStatus.CLOSED, DossierStatus.
 PAYABLE_STATUSES = frozenset(
     {DossierStatus.SIGNED, DossierStatus.PARTIALLY_PAID, DossierStatus.PAID}
 )
-
-
-def check_version(loaded: int | None, current: int) -> None:
-    """The optimistic lock of a dossier and of its expenses: a copy loaded at version
-    ``loaded`` saves only while the record is still at ``current``; ConflictError otherwise."""
-    if loaded is not None and loaded != current:
-        raise ConflictError(
-            _l(
-                "Someone else saved this record while you were editing it. Nothing was saved: "
-                "your changes are shown below, check them against the current version and "
-                "save again."
-            )
-        )
 
 
 @dataclass
@@ -268,6 +256,7 @@ def create_dossier(
     return dossier
 
 
+@guarded(lost_race)
 def update_dossier(
     session: Session,
     user: Subject,
@@ -278,7 +267,7 @@ def update_dossier(
     schools: Sequence[SchoolCover],
 ) -> Dossier:
     require(user, Action.FINANCE, dossier, session)
-    check_version(version, dossier.version)
+    check_version(dossier, version, stale_form())
     fields = fields.check(dossier.rules)
     _check_reference(session, dossier, fields.reference)
     _apply_schools(session, dossier, dossier.collectivite, schools)
@@ -290,6 +279,7 @@ def update_dossier(
     return dossier
 
 
+@guarded(lost_race)
 def change_dossier_status(
     session: Session,
     user: Subject,
@@ -299,7 +289,7 @@ def change_dossier_status(
     version: int | None = None,
 ) -> Dossier:
     require(user, Action.FINANCE, dossier, session)
-    check_version(version, dossier.version)
+    check_version(dossier, version, stale_form())
     if to == dossier.status:
         return dossier
     if to not in DOSSIER_TRANSITIONS[dossier.status]:
@@ -320,13 +310,14 @@ def next_statuses(dossier: Dossier) -> list[DossierStatus]:
     return [s for s in DossierStatus if s in DOSSIER_TRANSITIONS[dossier.status]]
 
 
+@guarded(lost_race)
 def apply_current_rules(
     session: Session, user: Subject, dossier: Dossier, *, version: int | None = None
 ) -> Dossier:
     """Replace the dossier's frozen rules by its scheme's current ones (logged as a change
     of ``rules`` and ``scheme_version``)."""
     require(user, Action.FINANCE, dossier, session)
-    check_version(version, dossier.version)
+    check_version(dossier, version, stale_form())
     scheme = dossier.scheme
     if dossier.scheme_version == scheme.version and dossier.rules == scheme.rules:
         return dossier

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from inventory.core import policy, uploads
 from inventory.core.policy import Action, Subject
+from inventory.core.versioning import check_version, guarded
 from inventory.grants.aid import DateProblem, SchemeRules
 from inventory.grants.common import (
     GrantError,
@@ -24,13 +25,14 @@ from inventory.grants.common import (
     accept_upload,
     commit,
     commit_with_file,
+    lost_race,
     money,
     require,
+    stale_form,
 )
 from inventory.grants.dossiers import (
     OPEN_STATUSES,
     STATUS_LABELS,
-    check_version,
     covered_ids,
     dossier_detail,
 )
@@ -222,6 +224,7 @@ def add_expense(
     return expense
 
 
+@guarded(lost_race)
 def update_expense(
     session: Session,
     user: Subject,
@@ -236,7 +239,7 @@ def update_expense(
 ) -> Expense:
     """Save an edit made on a copy loaded at ``version``: a conflicting save changes nothing."""
     require(user, Action.FINANCE, expense, session)
-    check_version(version, expense.version)
+    check_version(expense, version, stale_form())
     dossier = expense.dossier
     _check_open(dossier)
     fields = fields.check(dossier.rules)
@@ -254,6 +257,7 @@ def update_expense(
     return expense
 
 
+@guarded(lost_race)
 def delete_expense(
     session: Session,
     user: Subject,
@@ -263,7 +267,7 @@ def delete_expense(
     upload_dir: Path | None = None,
 ) -> None:
     require(user, Action.FINANCE, expense, session)
-    check_version(version, expense.version)
+    check_version(expense, version, stale_form())
     _check_open(expense.dossier)
     old = expense.stored_name
     session.delete(expense)

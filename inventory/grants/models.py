@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory.assets.models import Asset, NetworkWork, Referentiel
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
+from inventory.core.versioning import Versioned
 from inventory.orgs.models import Collectivite, Ecole
 
 
@@ -81,7 +82,7 @@ class FundingScheme(Audited, Base):
     referentiel: Mapped[Referentiel | None] = relationship(lazy="joined")
 
 
-class Dossier(Audited, Base):
+class Dossier(Audited, Versioned, Base):
     """A collectivité's grant file under a scheme, from draft to closure.
 
     ``rules`` is the scheme's rules frozen when the dossier was created, so that a later
@@ -104,7 +105,6 @@ class Dossier(Audited, Base):
     spending_deadline: Mapped[date | None] = mapped_column(Date, index=True)
     planned_cents: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     collectivite: Mapped[Collectivite] = relationship()
     scheme: Mapped[FundingScheme] = relationship()
@@ -120,8 +120,6 @@ class Dossier(Audited, Base):
     documents: Mapped[list[DossierDocument]] = relationship(
         back_populates="dossier", cascade="all, delete-orphan", order_by="DossierDocument.id"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:
@@ -152,7 +150,7 @@ class DossierSchool(Audited, Base):
         return self.ecole_id, None
 
 
-class Expense(Audited, Base):
+class Expense(Audited, Versioned, Base):
     """An invoice line of a dossier, for one volet, split over schools and items."""
 
     __tablename__ = "expenses"
@@ -169,7 +167,6 @@ class Expense(Audited, Base):
     amount_ttc_cents: Mapped[int] = mapped_column(Integer)
     stored_name: Mapped[str | None] = mapped_column(String(80))
     filename: Mapped[str | None] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     dossier: Mapped[Dossier] = relationship(back_populates="expenses")
     allocations: Mapped[list[ExpenseAllocation]] = relationship(
         back_populates="expense", cascade="all, delete-orphan", order_by="ExpenseAllocation.id"
@@ -177,8 +174,6 @@ class Expense(Audited, Base):
     links: Mapped[list[FundingLink]] = relationship(
         back_populates="expense", cascade="all, delete-orphan", order_by="FundingLink.id"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:

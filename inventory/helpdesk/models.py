@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory.assets.models import Asset
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
+from inventory.core.versioning import Versioned
 from inventory.orgs.models import Classroom, Collectivite, Ecole
 
 
@@ -79,7 +80,7 @@ class ProblemType(Audited, Base):
         return self.label_en if locale == "en" else self.label_fr
 
 
-class Ticket(Audited, Base):
+class Ticket(Audited, Versioned, Base):
     """A problem reported on an item or a room, worked by the collectivité's staff."""
 
     __tablename__ = "tickets"
@@ -108,7 +109,6 @@ class Ticket(Audited, Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     asset: Mapped[Asset | None] = relationship()
     classroom: Mapped[Classroom | None] = relationship()
@@ -124,8 +124,6 @@ class Ticket(Audited, Base):
     followers: Mapped[list[TicketFollower]] = relationship(
         back_populates="ticket", order_by="TicketFollower.id", cascade="all, delete-orphan"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:

@@ -16,7 +16,7 @@ from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from inventory.core import errors
+from inventory.core import versioning
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Role, Scope
 from inventory.helpdesk.models import Ticket, TicketFollower, TicketStatus
@@ -64,14 +64,26 @@ def in_default_language(config: Any, lazy: Any) -> str:
         return str(lazy)
 
 
+def lost_race() -> TicketConflict:
+    """A ticket found saved by someone else while this change was being written."""
+    return TicketConflict(
+        _l("Someone else changed this ticket at the same moment. Check it and try again.")
+    )
+
+
+def stale_form() -> TicketConflict:
+    """A ticket saved by someone else since the form was loaded."""
+    return TicketConflict(
+        _l(
+            "Someone else changed this ticket while you were working on it. "
+            "Your text is kept below: check the ticket, then send again."
+        )
+    )
+
+
 def commit(session: Session) -> None:
     """Commit a change to a ticket; a lost race becomes :class:`TicketConflict`."""
-    errors.commit(
-        session,
-        TicketConflict(
-            _l("Someone else changed this ticket at the same moment. Check it and try again.")
-        ),
-    )
+    versioning.commit(session, lost_race())
 
 
 def new_follow_token() -> str:

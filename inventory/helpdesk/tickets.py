@@ -16,6 +16,7 @@ from inventory.auth.models import User, UserScope
 from inventory.core import audit, policy
 from inventory.core.db import utcnow
 from inventory.core.policy import Action, Role, ScopeKind, Subject
+from inventory.core.versioning import check_version, guarded
 from inventory.helpdesk import notify
 from inventory.helpdesk.models import (
     OPEN_STATUSES,
@@ -31,11 +32,12 @@ from inventory.helpdesk.rules import (
     MESSAGE_MAX,
     TICKET_STATUS_LABELS,
     HelpdeskError,
-    TicketConflict,
     commit,
     default_locale,
     in_default_language,
+    lost_race,
     owner_id,
+    stale_form,
 )
 
 
@@ -124,15 +126,11 @@ def assignable_users(session: Session, ticket: Ticket) -> list[User]:
 
 
 def _check_edit(session: Session, user: Subject, ticket: Ticket, version: int | None) -> None:
+    """The user may work the ticket, and it is still at the version their form shows: it
+    stays claimed (locked) for this change until the commit."""
     if not policy.can(user, Action.EDIT, ticket, session):
         raise policy.Denied()
-    if version is not None and version != ticket.version:
-        raise TicketConflict(
-            _l(
-                "Someone else changed this ticket while you were working on it. "
-                "Your text is kept below: check the ticket, then send again."
-            )
-        )
+    check_version(ticket, version, stale_form())
 
 
 def _author(user: Subject) -> tuple[int | None, str]:
@@ -140,6 +138,7 @@ def _author(user: Subject) -> tuple[int | None, str]:
     return getattr(user, "id", None), str(name)[:200]
 
 
+@guarded(lost_race)
 def assign(
     session: Session,
     user: Subject,
@@ -162,6 +161,7 @@ def next_statuses(ticket: Ticket) -> list[TicketStatus]:
     return [s for s in TicketStatus if s in TICKET_TRANSITIONS[ticket.status]]
 
 
+@guarded(lost_race)
 def change_status(
     session: Session,
     config: Any,
@@ -222,6 +222,7 @@ def change_status(
     return ticket
 
 
+@guarded(lost_race)
 def add_message(
     session: Session,
     config: Any,

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from inventory.changelog.services import history_of
 from inventory.core import policy, uploads
-from inventory.core.errors import DomainError
+from inventory.core.errors import ConflictError, DomainError
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -42,7 +42,7 @@ from inventory.helpdesk.queue import (
     ticket_queue,
     user_names,
 )
-from inventory.helpdesk.rules import TICKET_STATUS_LABELS, HelpdeskError, TicketConflict
+from inventory.helpdesk.rules import TICKET_STATUS_LABELS, HelpdeskError
 from inventory.web import allow, attach_error, int_arg, send_private, upload_dir
 
 bp = Blueprint("helpdesk", __name__)
@@ -234,14 +234,15 @@ def ticket(ticket_id: int) -> Any:
 
 
 def _work(ticket_id: int, key: str, form: FlaskForm, fallback: str, action: Any, done: str) -> Any:
-    """Run one staff action on a ticket: on success back to the ticket; on a conflict the
-    page again (409) with the typed text and the ticket as it is now."""
+    """Run one staff action on a ticket: on success back to the ticket; on a conflict (the
+    ticket, or the item its status moves, saved by someone else meanwhile) the page again
+    (409) with the typed text and the ticket as it is now."""
     ticket = policy.load_or_404(current_user, Ticket, ticket_id, db.session, Action.EDIT)
     if not form.validate_on_submit():
         return _ticket_page(ticket_id, forms={key: form}, status=422)
     try:
         action(ticket)
-    except TicketConflict as exc:
+    except ConflictError as exc:
         db.session.rollback()
         return _ticket_page(ticket_id, forms={key: form}, status=409, alert=str(exc.message))
     except DomainError as exc:

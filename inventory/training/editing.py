@@ -2,8 +2,8 @@
 
 Every write needs ``Action.TRAIN`` and *all* the session's schools in the user's scope (a
 session shared with a school out of scope is readable, not editable). Sessions are
-optimistically locked: a save names the version it was loaded with, and any write, even
-one touching only linked rows, moves the version on.
+optimistically locked (:mod:`inventory.core.versioning`): a save names the version it was
+loaded with, and any write, even one touching only linked rows, moves the version on.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from inventory.core import errors, policy
+from inventory.core import errors, policy, versioning
 from inventory.core.errors import DomainError
 from inventory.core.policy import Action, Subject
 from inventory.orgs.models import Ecole
@@ -56,36 +55,23 @@ def require_editable(session: Session, user: Subject, ts: TrainingSession) -> No
         raise policy.Denied()
 
 
-def check_version(loaded: int | None, ts: TrainingSession) -> None:
-    if loaded is None or loaded != ts.version:
-        raise ConflictError(
-            _l(
-                "Someone else saved this session while you were editing it. Nothing was "
-                "saved: your entries are kept below, check them against the saved session "
-                "and save again."
-            )
+def stale_form() -> ConflictError:
+    """A session saved by someone else since the form was loaded."""
+    return ConflictError(
+        _l(
+            "Someone else saved this session while you were editing it. Nothing was "
+            "saved: your entries are kept below, check them against the saved session "
+            "and save again."
         )
-
-
-def claim(session: Session, ts: TrainingSession, loaded: int) -> None:
-    """Bump the version if it is still the one the form was loaded with (compare-and-swap),
-    so that any write, even one touching only linked rows, moves the version on."""
-    table = TrainingSession.__table__
-    result = session.execute(
-        update(table)
-        .where(table.c.id == ts.id, table.c.version == loaded)
-        .values(version=loaded + 1)
     )
-    if result.rowcount != 1:
-        session.rollback()
-        check_version(None, ts)
-    set_committed_value(ts, "version", loaded + 1)
+
+
+def lost_race() -> ConflictError:
+    """A session found saved by someone else while this change was being written."""
+    return ConflictError(
+        _l("Someone else saved this session at the same moment. Reload it and try again.")
+    )
 
 
 def commit(session: Session) -> None:
-    errors.commit(
-        session,
-        ConflictError(
-            _l("Someone else saved this session at the same moment. Reload it and try again.")
-        ),
-    )
+    versioning.commit(session, lost_race())

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory.assets.models import Asset, EquipmentCategory
 from inventory.core.audit import Audited, Linked
 from inventory.core.db import Base, UTCDateTime, str_enum, utcnow
+from inventory.core.versioning import Versioned
 from inventory.orgs.models import Classroom, Ecole
 
 
@@ -79,7 +80,7 @@ session_assets = Table(
 )
 
 
-class TrainingSession(Audited, Base):
+class TrainingSession(Audited, Versioned, Base):
     """An accompaniment or training session, planned then recorded."""
 
     __tablename__ = "training_sessions"
@@ -104,7 +105,6 @@ class TrainingSession(Audited, Base):
     expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     schools: Mapped[list[Ecole]] = relationship(secondary=session_schools)
     topics: Mapped[list[TrainingTopic]] = relationship(secondary=session_topics)
@@ -123,7 +123,6 @@ class TrainingSession(Audited, Base):
         back_populates="session", cascade="all, delete-orphan", order_by="TrainingDocument.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}
     # The linked rows, as the change log shows them (the named participants counted only).
     __audit_links__ = {
         "schools": Linked("uai"),

@@ -21,6 +21,7 @@ from inventory.assets.models import Asset, EquipmentCategory
 from inventory.core import policy
 from inventory.core.db import utcnow
 from inventory.core.policy import Action, Subject
+from inventory.core.versioning import check_version, guarded
 from inventory.orgs.models import Classroom, Ecole
 from inventory.training.choices import (
     ROLE_LABELS,
@@ -32,11 +33,11 @@ from inventory.training.choices import (
 )
 from inventory.training.editing import (
     TrainingError,
-    check_version,
-    claim,
     commit,
+    lost_race,
     require_editable,
     require_train,
+    stale_form,
 )
 from inventory.training.models import (
     Attendee,
@@ -275,14 +276,14 @@ def plan_session(session: Session, user: Subject, fields: SessionFields) -> Trai
     return ts
 
 
+@guarded(lost_race)
 def update_session(
     session: Session, user: Subject, ts: TrainingSession, fields: SessionFields, *, version: int
 ) -> TrainingSession:
     require_editable(session, user, ts)
-    check_version(version, ts)
+    check_version(ts, version, stale_form())
     fields = fields.check()
     resolved = _resolve(session, user, fields, ts)
-    claim(session, ts, version)
     # No flush half-way (loading a collection to replace it would flush the columns set
     # before it): the save is one change-log record.
     with session.no_autoflush:
@@ -357,6 +358,7 @@ def _attendees(session: Session, ts: TrainingSession, rows: list[AttendeeInput])
     return out
 
 
+@guarded(lost_race)
 def record_session(
     session: Session,
     user: Subject,
@@ -369,7 +371,7 @@ def record_session(
     """Record what happened: the session becomes held (a held session's record may be
     corrected the same way)."""
     require_editable(session, user, ts)
-    check_version(version, ts)
+    check_version(ts, version, stale_form())
     if ts.status is SessionStatus.CANCELLED:
         raise TrainingError(_l("A cancelled session cannot be recorded."), field="teachers")
     if ts.starts_at > (now or utcnow()):
@@ -408,7 +410,6 @@ def record_session(
         if not text:
             raise TrainingError(_l("Describe each follow-up action."), field="actions")
         actions.append(FollowUpAction(text=text[:300], due_on=row.due_on, done=row.done))
-    claim(session, ts, version)
     with session.no_autoflush:  # one save, one change-log record (see update_session)
         ts.status = SessionStatus.HELD
         ts.teachers = counts["teachers"]
@@ -429,28 +430,28 @@ def record_session(
 
 
 # -- cancel, plan again ---------------------------------------------------------------------
+@guarded(lost_race)
 def cancel_session(
     session: Session, user: Subject, ts: TrainingSession, *, version: int
 ) -> TrainingSession:
     require_editable(session, user, ts)
-    check_version(version, ts)
+    check_version(ts, version, stale_form())
     if ts.status is not SessionStatus.PLANNED:
         raise TrainingError(_l("Only a planned session can be cancelled."))
-    claim(session, ts, version)
     ts.status = SessionStatus.CANCELLED
     commit(session)
     return ts
 
 
+@guarded(lost_race)
 def reopen_session(
     session: Session, user: Subject, ts: TrainingSession, *, version: int
 ) -> TrainingSession:
     """Plan a cancelled session again."""
     require_editable(session, user, ts)
-    check_version(version, ts)
+    check_version(ts, version, stale_form())
     if ts.status is not SessionStatus.CANCELLED:
         raise TrainingError(_l("Only a cancelled session can be planned again."))
-    claim(session, ts, version)
     ts.status = SessionStatus.PLANNED
     commit(session)
     return ts

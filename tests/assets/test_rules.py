@@ -211,16 +211,18 @@ def test_optimistic_locking(db_session, database_url, room):
     assert db_session.get(Asset, asset.id).notes == "their edit"
 
 
-def test_a_save_that_loses_the_race_at_commit_is_a_conflict(db_session, database_url, room):
-    """The form's version matched when it was checked, but someone else's save landed
-    before this one's UPDATE: the ORM's version check refuses it, and the user gets the
-    conflict message, not an error page, with their save rolled back."""
+def test_a_save_that_loses_the_race_after_loading_is_a_conflict(db_session, database_url, room):
+    """The item was loaded at the form's version, but someone else's save landed before
+    this one: the version check's UPDATE (which claims the row at the loaded version)
+    finds it moved on, and the user gets the conflict message, not an error page, with
+    their save rolled back."""
     asset = new_asset(db_session, room)
     loaded_version, model = asset.version, asset.model
     _saved_meanwhile_by_someone_else(database_url, asset)
     with pytest.raises(services.ConflictError) as err:
         _my_edit(db_session, asset, loaded_version, model)
-    assert "at the same moment" in str(err.value.message)
+    assert "while you were editing it" in str(err.value.message)
+    db_session.rollback()
     assert db_session.get(Asset, asset.id).notes == "their edit"
 
 
