@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ ENV_KEYS = (
     "SMTP_FROM",
     "SMTP_STARTTLS",
     "TRUSTED_PROXIES",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_LIFETIME_HOURS",
 )
 
 
@@ -37,6 +40,10 @@ class Defaults:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # A signed-in session ends after this long whatever its use (auth.session), and after
+    # this many minutes unused; SESSION_LIFETIME_HOURS in the environment sets the first.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
+    SESSION_IDLE_MINUTES = 120
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
@@ -64,6 +71,10 @@ def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'socle.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["TRUSTED_PROXIES"] = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if app.config.get("SESSION_LIFETIME_HOURS"):
+        hours = float(app.config["SESSION_LIFETIME_HOURS"])
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
+    app.config["SESSION_IDLE_MINUTES"] = int(app.config["SESSION_IDLE_MINUTES"])
     if isinstance(app.config.get("SMTP_PORT"), str):
         app.config["SMTP_PORT"] = int(app.config["SMTP_PORT"])
     if app.debug or app.testing:
