@@ -52,6 +52,11 @@ class Defaults:
     SMTP_FROM = "socle@localhost"
     SMTP_STARTTLS = True
     PAGE_SIZE = 50
+    # What an import reads of a file before refusing it (core.importing.ReadLimits).
+    IMPORT_MAX_ROWS = 300_000
+    IMPORT_MAX_COLUMNS = 500
+    IMPORT_MAX_LINE_CHARS = 100_000
+    IMPORT_MAX_UNPACKED_MB = 512
     # How many reverse proxies sit in front of the app (their X-Forwarded-* are trusted).
     TRUSTED_PROXIES = 0
     LOGIN_LIMITS = ("5 per minute", "20 per hour")
