@@ -22,6 +22,11 @@ ENV_KEYS = (
     "SMTP_STARTTLS",
     "TRUSTED_PROXIES",
     "SESSION_IDLE_MINUTES",
+    "STORAGE_URL",
+    "STORAGE_PATH",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "GENERATED_FILES_DAYS",
     "SESSION_LIFETIME_HOURS",
 )
 
@@ -52,6 +57,15 @@ class Defaults:
     SMTP_FROM = "socle@localhost"
     SMTP_STARTTLS = True
     PAGE_SIZE = 50
+    # Where files are kept (core.storage): a folder (STORAGE_PATH, by default "files" in the
+    # instance folder), or an S3-compatible bucket for several machines
+    # (STORAGE_URL=s3://bucket/prefix, with S3_ENDPOINT_URL, S3_REGION and AWS_* credentials).
+    STORAGE_URL: str | None = None
+    STORAGE_PATH: str | None = None
+    S3_ENDPOINT_URL: str | None = None
+    S3_REGION: str | None = None
+    # Generated files (label PDFs, evidence packs) older than this are deleted.
+    GENERATED_FILES_DAYS = 7
     # What an import reads of a file before refusing it (core.importing.ReadLimits).
     IMPORT_MAX_ROWS = 300_000
     IMPORT_MAX_COLUMNS = 500
@@ -80,6 +94,7 @@ def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
         hours = float(app.config["SESSION_LIFETIME_HOURS"])
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
     app.config["SESSION_IDLE_MINUTES"] = int(app.config["SESSION_IDLE_MINUTES"])
+    app.config["GENERATED_FILES_DAYS"] = int(app.config["GENERATED_FILES_DAYS"])
     if isinstance(app.config.get("SMTP_PORT"), str):
         app.config["SMTP_PORT"] = int(app.config["SMTP_PORT"])
     if app.debug or app.testing:

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from flask_babel import LazyString, format_date, format_decimal, get_locale, lazy_pgettext, ngettext
@@ -43,6 +42,7 @@ from inventory.core.audit import AuditRecord
 from inventory.core.errors import DomainError
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.core.storage import Storage
 from inventory.grants import referentiels
 from inventory.grants.aid import (
     DATE_KEYS,
@@ -986,7 +986,7 @@ def _accept(upload: Upload, field_name: str) -> str:
 
 
 def _store_invoice(
-    expense: Expense, invoice: Upload | None, content_type: str | None, directory: Path | None
+    expense: Expense, invoice: Upload | None, content_type: str | None, directory: Storage | None
 ) -> str | None:
     """Keep the invoice's file and name it on the expense; returns the stored name."""
     if invoice is None or content_type is None or directory is None:
@@ -996,7 +996,7 @@ def _store_invoice(
     return expense.stored_name
 
 
-def _commit_with_file(session: Session, directory: Path | None, written: str | None) -> None:
+def _commit_with_file(session: Session, directory: Storage | None, written: str | None) -> None:
     try:
         _commit(session)
     except Exception:
@@ -1014,7 +1014,7 @@ def add_expense(
     allocations: Sequence[AllocationInput] = (),
     links: Sequence[LinkInput] = (),
     invoice: Upload | None = None,
-    upload_dir: Path | None = None,
+    upload_dir: Storage | None = None,
 ) -> Expense:
     """Record an invoice: split over the covered schools (a dossier of one school takes it
     all by default) and linked to the items it paid for."""
@@ -1042,7 +1042,7 @@ def update_expense(
     allocations: Sequence[AllocationInput] = (),
     links: Sequence[LinkInput] = (),
     invoice: Upload | None = None,
-    upload_dir: Path | None = None,
+    upload_dir: Storage | None = None,
 ) -> Expense:
     """Save an edit made on a copy loaded at ``version``: a conflicting save changes nothing."""
     _require(user, Action.FINANCE, expense, session)
@@ -1070,7 +1070,7 @@ def delete_expense(
     expense: Expense,
     *,
     version: int | None = None,
-    upload_dir: Path | None = None,
+    upload_dir: Storage | None = None,
 ) -> None:
     _require(user, Action.FINANCE, expense, session)
     _check_version(version, expense.version)
@@ -1194,7 +1194,7 @@ def add_document(
     dossier: Dossier,
     kind: str,
     upload: Upload,
-    upload_dir: Path,
+    upload_dir: Storage,
 ) -> DossierDocument:
     _require(user, Action.FINANCE, dossier, session)
     if kind not in DOCUMENT_KINDS:
@@ -1215,7 +1215,7 @@ def add_document(
 
 
 def delete_document(
-    session: Session, user: Subject, doc: DossierDocument, upload_dir: Path
+    session: Session, user: Subject, doc: DossierDocument, upload_dir: Storage
 ) -> None:
     _require(user, Action.FINANCE, doc, session)
     name = doc.stored_name

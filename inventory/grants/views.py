@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -28,6 +27,7 @@ from inventory.assets.services import WORK_STATUS_LABELS
 from inventory.core import exporting, policy, uploads
 from inventory.core.forms import options
 from inventory.core.policy import Action
+from inventory.core.storage import Storage, send_private
 from inventory.extensions import db
 from inventory.grants import claim, services
 from inventory.grants.aid import SchemeRules
@@ -60,7 +60,7 @@ from inventory.grants.services import (
     GrantError,
 )
 from inventory.orgs.models import Collectivite, SchoolNature
-from inventory.web import allow, attach_error, int_arg, send_private, upload_dir
+from inventory.web import allow, attach_error, int_arg, upload_dir
 
 bp = Blueprint("grants", __name__, url_prefix="/subventions")
 # The dossier page holds several forms: prefixes keep their fields' names and ids apart.
@@ -76,13 +76,17 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _upload_dir() -> Path:
+def _upload_dir() -> Storage:
     return upload_dir("grants")
 
 
-def _send_stored(path: Path | None, content_type: str, filename: str) -> Response:
+def _send_stored(stored_name: str | None, content_type: str, filename: str) -> Response:
     return send_private(
-        path, content_type, filename, as_attachment=content_type == "application/pdf"
+        _upload_dir(),
+        uploads.stored_key(stored_name),
+        content_type,
+        filename,
+        as_attachment=content_type == "application/pdf",
     )
 
 
@@ -610,9 +614,8 @@ def delete_expense(expense_id: int) -> Response | tuple[str, int]:
 @allow(Action.READ, on=(Expense, "expense_id"))
 def expense_invoice(expense_id: int) -> Response:
     expense = policy.load_or_404(current_user, Expense, expense_id, db.session)
-    path = uploads.path_of(_upload_dir(), expense.stored_name)
     return _send_stored(
-        path,
+        expense.stored_name,
         uploads.content_type_of(expense.stored_name or ""),
         expense.filename or (expense.stored_name or ""),
     )
@@ -734,8 +737,7 @@ def add_document(dossier_id: int) -> Response | tuple[str, int]:
 @allow(Action.READ, on=(DossierDocument, "document_id"))
 def document(document_id: int) -> Response:
     doc = policy.load_or_404(current_user, DossierDocument, document_id, db.session)
-    path = uploads.path_of(_upload_dir(), doc.stored_name)
-    return _send_stored(path, doc.content_type, doc.filename)
+    return _send_stored(doc.stored_name, doc.content_type, doc.filename)
 
 
 @bp.post("/documents/<int:document_id>/supprimer")
