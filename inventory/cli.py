@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from inventory.core import audit
+from inventory.core import audit, storage
 from inventory.core.errors import DomainError
 from inventory.core.importing import ImportFileError, ImportReport
 from inventory.core.policy import Role, Scope, ScopeKind
@@ -374,6 +375,23 @@ def refresh_summaries_cmd() -> None:
         click.echo(f"Summaries refreshed: {refreshed} school(s).")
 
 
+files = AppGroup("storage", help="The stored files: uploads, generated PDFs and packs.")
+
+
+@files.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    help="Delete generated files older than this (default: GENERATED_FILES_DAYS).",
+)
+def storage_purge(days: int | None) -> None:
+    """Delete the old generated files (label PDFs, evidence packs); uploads are kept."""
+    if days is None:
+        days = current_app.config["GENERATED_FILES_DAYS"]
+    gone = storage.purge_generated(storage.current(), timedelta(days=days), datetime.now(UTC))
+    click.echo(f"{len(gone)} generated file(s) older than {days} day(s) deleted.")
+
+
 def register(app: Flask) -> None:
-    for group in (schools, users, demo, assets, grants, helpdesk, reports):
+    for group in (schools, users, demo, assets, grants, helpdesk, reports, files):
         app.cli.add_command(group)
