@@ -95,6 +95,9 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     from inventory.auth import session as _session  # noqa: F401  registers the user_loader
+    from inventory.core import storage
+
+    storage.install(app)
 
 
 def configure_blueprints(app: Flask) -> None:

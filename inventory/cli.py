@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from inventory.core import audit
+from inventory.core import audit, backup, storage
 from inventory.core.errors import DomainError
 from inventory.core.importing import ImportFileError, ImportReport
 from inventory.core.policy import Role, Scope, ScopeKind
@@ -376,6 +377,58 @@ def refresh_summaries_cmd() -> None:
         click.echo(f"Summaries refreshed: {refreshed} school(s).")
 
 
+files = AppGroup("storage", help="The stored files: uploads, generated PDFs and packs.")
+
+
+@files.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    help="Delete generated files older than this (default: GENERATED_FILES_DAYS).",
+)
+def storage_purge(days: int | None) -> None:
+    """Delete the old generated files (label PDFs, evidence packs); uploads are kept."""
+    if days is None:
+        days = current_app.config["GENERATED_FILES_DAYS"]
+    gone = storage.purge_generated(storage.current(), timedelta(days=days), datetime.now(UTC))
+    click.echo(f"{len(gone)} generated file(s) older than {days} day(s) deleted.")
+
+
+backups = AppGroup("backup", help="A complete copy of the database and the stored files.")
+
+
+def _echo_summary(verb: str, summary: backup.Summary, path: Path) -> None:
+    click.echo(
+        f"{verb} {path}: {summary.engine} database, {len(summary.tables)} tables, "
+        f"{summary.rows} rows; {summary.files} files ({summary.bytes} bytes)."
+    )
+
+
+@backups.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_create(path: Path) -> None:
+    """Write a consistent archive of the database and the stored files to PATH."""
+    try:
+        summary = backup.create(db.engine, storage.current(), path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _echo_summary("Wrote", summary, path)
+
+
+@backups.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that has tables, and files.")
+def backup_restore(path: Path, force: bool) -> None:
+    """Put the database and the files of the archive PATH back, into an empty database
+    (stop the web and job workers first)."""
+    try:
+        summary = backup.restore(db.engine, storage.current(), path, force=force)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _echo_summary("Restored", summary, path)
+    click.echo(f"The archive was made on {summary.created_at}.")
+
+
 def register(app: Flask) -> None:
-    for group in (schools, users, demo, assets, grants, helpdesk, reports):
+    for group in (schools, users, demo, assets, grants, helpdesk, reports, files, backups):
         app.cli.add_command(group)

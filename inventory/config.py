@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,13 @@ ENV_KEYS = (
     "SMTP_FROM",
     "SMTP_STARTTLS",
     "TRUSTED_PROXIES",
+    "SESSION_IDLE_MINUTES",
+    "STORAGE_URL",
+    "STORAGE_PATH",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "GENERATED_FILES_DAYS",
+    "SESSION_LIFETIME_HOURS",
 )
 
 
@@ -37,6 +45,10 @@ class Defaults:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # A signed-in session ends after this long whatever its use (auth.session), and after
+    # this many minutes unused; SESSION_LIFETIME_HOURS in the environment sets the first.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
+    SESSION_IDLE_MINUTES = 120
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
@@ -45,6 +57,20 @@ class Defaults:
     SMTP_FROM = "socle@localhost"
     SMTP_STARTTLS = True
     PAGE_SIZE = 50
+    # Where files are kept (core.storage): a folder (STORAGE_PATH, by default "files" in the
+    # instance folder), or an S3-compatible bucket for several machines
+    # (STORAGE_URL=s3://bucket/prefix, with S3_ENDPOINT_URL, S3_REGION and AWS_* credentials).
+    STORAGE_URL: str | None = None
+    STORAGE_PATH: str | None = None
+    S3_ENDPOINT_URL: str | None = None
+    S3_REGION: str | None = None
+    # Generated files (label PDFs, evidence packs) older than this are deleted.
+    GENERATED_FILES_DAYS = 7
+    # What an import reads of a file before refusing it (core.importing.ReadLimits).
+    IMPORT_MAX_ROWS = 300_000
+    IMPORT_MAX_COLUMNS = 500
+    IMPORT_MAX_LINE_CHARS = 100_000
+    IMPORT_MAX_UNPACKED_MB = 512
     # How many reverse proxies sit in front of the app (their X-Forwarded-* are trusted).
     TRUSTED_PROXIES = 0
     LOGIN_LIMITS = ("5 per minute", "20 per hour")
@@ -64,6 +90,11 @@ def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'socle.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["TRUSTED_PROXIES"] = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if app.config.get("SESSION_LIFETIME_HOURS"):
+        hours = float(app.config["SESSION_LIFETIME_HOURS"])
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
+    app.config["SESSION_IDLE_MINUTES"] = int(app.config["SESSION_IDLE_MINUTES"])
+    app.config["GENERATED_FILES_DAYS"] = int(app.config["GENERATED_FILES_DAYS"])
     if isinstance(app.config.get("SMTP_PORT"), str):
         app.config["SMTP_PORT"] = int(app.config["SMTP_PORT"])
     if app.debug or app.testing:

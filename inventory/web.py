@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -16,14 +15,12 @@ from babel.numbers import parse_pattern
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     g,
     has_request_context,
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -38,9 +35,10 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from inventory.core import audit, policy
+from inventory.core import audit, policy, storage
 from inventory.core.errors import ConflictError
 from inventory.core.policy import Action
+from inventory.core.storage import Storage
 from inventory.extensions import db
 
 bp = Blueprint("web", __name__)
@@ -287,29 +285,10 @@ def int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-def upload_dir(area: str) -> Path:
-    """Where the files uploaded to one domain are kept, outside the static folder."""
-    root = current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
-    return Path(root) / area
-
-
-def send_private(
-    path: Path | None, mimetype: str, download_name: str, *, as_attachment: bool = False
-) -> Response:
-    """A stored file to a user the route has authorised: never cached by a proxy, never
-    sniffed into another type; 404 when the file is gone."""
-    if path is None:
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=mimetype,
-        as_attachment=as_attachment,
-        download_name=download_name,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+def upload_dir(area: str) -> Storage:
+    """Where the files uploaded to one domain are kept: a folder of the application's store
+    (never the static folder)."""
+    return storage.current().folder(f"uploads/{area}")
 
 
 def _text_of_lazy(value: Any) -> Any:

@@ -28,6 +28,7 @@ from inventory.assets.models import (
     WorkKind,
 )
 from inventory.auth.models import User
+from inventory.core import storage
 from inventory.core.audit import AuditRecord
 from inventory.core.policy import ROLE_ACTIONS, Role
 from inventory.grants.common import Upload
@@ -141,7 +142,7 @@ def world(app, registry, make_user, db_session, tmp_path):
         model = equip.get_or_create_model(db_session, "Speechi", "ENI 75", category)
         where = equip.Where(ecole.collectivite, ecole, room_obj)
         asset = equip.create_asset(db_session, ADMIN, where=where, model=model)
-        photos = Path(app.instance_path) / "uploads" / "assets"
+        photos = storage.of(app).folder("uploads/assets")
         photo = equip.store_photo(db_session, ADMIN, asset, PNG_HEADER + bytes(16), photos)
         fields = equip.WorkFields(kind=WorkKind.CABLING, title=f"Câblage {ecole.name}")
         work = equip.save_work(
@@ -154,7 +155,7 @@ def world(app, registry, make_user, db_session, tmp_path):
     )
     install_presets(db_session)
     scheme = db_session.scalar(select(FundingScheme).filter_by(code="snee-2021"))
-    grant_files = Path(app.instance_path) / "uploads" / "grants"
+    grant_files = storage.of(app).folder("uploads/grants")
 
     def grant(ecole, asset_id):
         # A signed dossier with an invoice (its file, linked to the item), a payment and a
@@ -205,7 +206,7 @@ def world(app, registry, make_user, db_session, tmp_path):
         grant(inside, asset_in),
         grant(outside, asset_out),
     )
-    training_files = Path(app.instance_path) / "uploads" / "training"
+    training_files = storage.of(app).folder("uploads/training")
 
     def training_session(ecole):
         # A session of yesterday (planned, so "to record"), with an attachment.
@@ -243,7 +244,7 @@ def world(app, registry, make_user, db_session, tmp_path):
             app.config,
             target,
             public.Report(problem, "Écran fissuré", photo=photo.getvalue()),
-            photo_dir=Path(app.instance_path) / "uploads" / "tickets",
+            photo_dir=storage.of(app).folder("uploads/tickets"),
         )
         campaign = campaigns.start_campaign(db_session, ADMIN, ecole)
         ticket = outcome.ticket

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -42,6 +41,7 @@ from inventory.core.db import utcnow
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
 from inventory.core.policy import Action, Subject
+from inventory.core.storage import Storage
 from inventory.core.text import fold
 from inventory.core.versioning import check_version, guarded
 from inventory.orgs.models import Classroom, Collectivite, Commune, Ecole
@@ -804,7 +804,7 @@ PHOTO_TYPES = (uploads.JPEG, uploads.PNG, uploads.WEBP)
 
 
 def store_photo(
-    session: Session, user: Subject, asset: Asset, data: bytes, directory: Path
+    session: Session, user: Subject, asset: Asset, data: bytes, directory: Storage
 ) -> AssetPhoto:
     """Keep a JPEG, PNG or WebP photo of ``asset`` under ``directory`` with a random name."""
     if not policy.can(user, Action.EDIT, asset, session):
@@ -822,7 +822,7 @@ def store_photo(
     return photo
 
 
-def delete_photo(session: Session, user: Subject, photo: AssetPhoto, directory: Path) -> None:
+def delete_photo(session: Session, user: Subject, photo: AssetPhoto, directory: Storage) -> None:
     if not policy.can(user, Action.EDIT, photo, session):
         raise policy.Denied()
     name = photo.stored_name

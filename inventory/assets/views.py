@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -71,9 +70,10 @@ from inventory.core import policy, uploads
 from inventory.core.forms import options
 from inventory.core.money import AmountError, parse_amount
 from inventory.core.policy import Action
+from inventory.core.storage import Storage, send_private
 from inventory.extensions import db
 from inventory.orgs.models import Classroom, Collectivite, Ecole
-from inventory.web import allow, attach_error, int_arg, safe_next, send_private, upload_dir
+from inventory.web import allow, attach_error, int_arg, safe_next, upload_dir
 
 bp = Blueprint("assets", __name__)
 
@@ -108,7 +108,7 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _upload_dir() -> Path:
+def _upload_dir() -> Storage:
     return upload_dir("assets")
 
 
@@ -657,8 +657,8 @@ def upload_photo(asset_id: int) -> Response | tuple[str, int]:
 @allow(Action.READ, on=(AssetPhoto, "photo_id"))
 def photo(photo_id: int) -> Response:
     item = policy.load_or_404(current_user, AssetPhoto, photo_id, db.session)
-    path = uploads.path_of(_upload_dir(), item.stored_name)
-    return send_private(path, item.content_type, path.name if path else "")
+    key = uploads.stored_key(item.stored_name)
+    return send_private(_upload_dir(), key, item.content_type, key or "")
 
 
 @bp.post("/equipements/photos/<int:photo_id>/supprimer")

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from inventory.auth import services
@@ -18,6 +18,7 @@ from inventory.auth.forms import (
     UserForm,
 )
 from inventory.auth.models import User
+from inventory.auth.session import begin_session, end_sessions
 from inventory.core import policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
@@ -54,7 +55,7 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is not None:
-            login_user(user)
+            begin_session(user)
             return redirect(safe_next(request.args.get("next"), url_for("web.home")))
         flash(_("Wrong email or password."), "error")
     return render_template("auth/login.html", form=form)
@@ -63,6 +64,8 @@ def login() -> str | Response:
 @bp.post("/logout")
 @allow(Action.READ)
 def logout() -> Response:
+    # On the server too: a copy of this session's cookie, replayed later, is refused.
+    end_sessions(db.session, current_user)
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import IO, Any
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
 from sqlalchemy.orm import scoped_session
 
 from inventory.core.text import slug_key
@@ -247,39 +250,144 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ";"
 
 
-def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much of an uploaded file the readers take before refusing it.
+
+    A file costs CPU beyond its size: a 2 kB spreadsheet can declare 16,384 columns and a
+    million rows, a zip can inflate a thousandfold. Nothing is read beyond the header's
+    width, and a file past these limits is refused with a message before any row is
+    imported. Set in the configuration (``IMPORT_MAX_ROWS``, ``IMPORT_MAX_COLUMNS``,
+    ``IMPORT_MAX_LINE_CHARS``, ``IMPORT_MAX_UNPACKED_MB``).
+    """
+
+    max_rows: int = 300_000
+    max_columns: int = 500
+    max_line_chars: int = 100_000
+    max_unpacked_bytes: int = 512 * 1024 * 1024
+
+    @classmethod
+    def from_config(cls, config: Any) -> ReadLimits:
+        return cls(
+            max_rows=int(config["IMPORT_MAX_ROWS"]),
+            max_columns=int(config["IMPORT_MAX_COLUMNS"]),
+            max_line_chars=int(config["IMPORT_MAX_LINE_CHARS"]),
+            max_unpacked_bytes=int(config["IMPORT_MAX_UNPACKED_MB"]) * 1024 * 1024,
+        )
+
+    @classmethod
+    def current(cls) -> ReadLimits:
+        """The application's limits, or the defaults outside one (a script, a unit test)."""
+        return cls.from_config(current_app.config) if has_app_context() else cls()
+
+    def too_many_rows(self) -> ImportFileError:
+        return ImportFileError(
+            _l(
+                "The file has more than %(count)d rows: split it into smaller files.",
+                count=self.max_rows,
+            )
+        )
+
+    def check_header(self, header: list[str]) -> list[str]:
+        """The header without its trailing empty cells; refused when wider than allowed."""
+        width = len(header)
+        while width and not header[width - 1].strip():
+            width -= 1
+        if width == 0:
+            raise ImportFileError(_l("The first row holds no column names."))
+        if width > self.max_columns:
+            raise ImportFileError(
+                _l(
+                    "The file has more than %(count)d columns.",
+                    count=self.max_columns,
+                )
+            )
+        return header[:width]
+
+
+def _read_csv(data: bytes, limits: ReadLimits) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
+    if len(first_line) > limits.max_line_chars:
+        raise _long_line(1, limits)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
     try:
-        header = next(reader)
+        header = limits.check_header(next(reader))
     except StopIteration:
         raise ImportFileError(_l("The file is empty.")) from None
+    except csv.Error as exc:
+        raise _long_line(1, limits) from exc
+    width = len(header)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         line = reader.line_num
-        for values in reader:
+        count = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a field past csv's own limit, a quote never closed
+                raise _long_line(line + 1, limits) from exc
             start = line + 1
             line = reader.line_num
+            if sum(map(len, values)) + len(values) > limits.max_line_chars:
+                raise _long_line(start, limits)
             if any(v.strip() for v in values):
-                yield start, values
+                count += 1
+                if count > limits.max_rows:
+                    raise limits.too_many_rows()
+                yield start, values[:width]
 
     return header, rows()
 
 
-def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook
+def _long_line(line: int, limits: ReadLimits) -> ImportFileError:
+    return ImportFileError(
+        _l(
+            "Line %(line)d is longer than %(count)d characters: is this the right file?",
+            line=line,
+            count=limits.max_line_chars,
+        )
+    )
 
+
+def _check_unpacked_size(data: bytes, limits: ReadLimits) -> None:
+    """Refuse a spreadsheet whose parts would inflate past the limit, before any is read
+    (an XLSX is a zip; the sizes come from its directory, and the zip reader never inflates
+    a part past the size declared there)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ImportFileError(_l("The spreadsheet cannot be read.")) from exc
+    if unpacked > limits.max_unpacked_bytes:
+        raise ImportFileError(
+            _l(
+                "The spreadsheet would take more than %(mb)d MB once unpacked.",
+                mb=limits.max_unpacked_bytes // (1024 * 1024),
+            )
+        )
+
+
+def _read_xlsx(
+    data: bytes, limits: ReadLimits
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    _check_unpacked_size(data, limits)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise ImportFileError(_l("The spreadsheet cannot be read.")) from exc
     sheet = book.worksheets[0]
-    it = sheet.iter_rows(values_only=True)
+    # The dimension a sheet declares (A1:XFD1048576 costs nothing to write) is not trusted:
+    # without it, openpyxl pads no row to it, and rows are read to the header's width only.
+    sheet.reset_dimensions()
     try:
-        header = ["" if v is None else str(v) for v in next(it)]
+        first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True))
     except StopIteration:
         raise ImportFileError(_l("The file is empty.")) from None
+    header = limits.check_header(["" if v is None else str(v) for v in first])
+    width = len(header)
 
     def cell(v: Any) -> str:
         if v is None:
@@ -291,7 +399,11 @@ def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]
         return str(v)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, values in enumerate(it, start=2):
+        values_of = sheet.iter_rows(min_row=2, max_col=width, values_only=True)
+        for number, values in enumerate(values_of, start=2):
+            # Counted by row number: a gap of empty rows is as many rows to walk through.
+            if number - 1 > limits.max_rows:
+                raise limits.too_many_rows()
             cells = [cell(v) for v in values]
             if any(c.strip() for c in cells):
                 yield number, cells
@@ -299,10 +411,17 @@ def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]
     return header, rows()
 
 
-def read_table(data: bytes, columns: tuple[Column, ...], filename: str = "") -> Table:
-    """Parse CSV or XLSX bytes into rows keyed by the importer's field names."""
+def read_table(
+    data: bytes,
+    columns: tuple[Column, ...],
+    filename: str = "",
+    limits: ReadLimits | None = None,
+) -> Table:
+    """Parse CSV or XLSX bytes into rows keyed by the importer's field names; a file past
+    ``limits`` (the application's by default) is refused with :class:`ImportFileError`."""
+    limits = limits or ReadLimits.current()
     is_xlsx = data[:2] == b"PK" or filename.lower().endswith(".xlsx")
-    header, raw_rows = _read_xlsx(data) if is_xlsx else _read_csv(data)
+    header, raw_rows = _read_xlsx(data, limits) if is_xlsx else _read_csv(data, limits)
     keys = [slug_key(h) for h in header]
     positions: dict[str, int] = {}
     for col in columns:

@@ -3,7 +3,8 @@
 A file's kind is never taken from its name or the browser's word: a page renamed photo.png
 must not be served back as an image. A stored file is named at random (32 hex digits and
 its kind's extension) so that nothing the user typed ever reaches the file system, and is
-read back only through a name of that form.
+read back only through a name of that form. Files are kept in a folder of the application's
+store (:mod:`inventory.core.storage`), on this machine's disk or in an S3 bucket.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from inventory.core.errors import DomainError
+from inventory.core.storage import Storage
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -120,28 +122,26 @@ def accept(data: bytes, kinds: Sequence[str], max_bytes: int, field: str) -> str
     )
 
 
-def store(directory: Path, data: bytes, content_type: str) -> str:
-    """Write ``data`` (of a kind ``accept`` returned) under a new random name; returns it."""
-    directory.mkdir(parents=True, exist_ok=True)
+def store(folder: Storage, data: bytes, content_type: str) -> str:
+    """Keep ``data`` (of a kind ``accept`` returned) under a new random name; returns it.
+    (128 random bits: two names never meet.)"""
     name = secrets.token_hex(16) + KINDS[content_type][0]
-    # "x": never overwrite, should two names ever meet.
-    with (directory / name).open("xb") as f:
-        f.write(data)
+    folder.save(name, data)
     return name
 
 
-def path_of(directory: Path, stored_name: str | None) -> Path | None:
-    """The stored file, or None when the name is not one ``store`` makes or the file is gone."""
+def stored_key(stored_name: str | None) -> str | None:
+    """The name when it is one ``store`` makes, else None: a record's name is the only way
+    back to its file."""
     if not stored_name or not _STORED.fullmatch(stored_name):
         return None
-    path = directory / stored_name
-    return path if path.is_file() else None
+    return stored_name
 
 
-def remove(directory: Path, stored_name: str | None) -> None:
-    path = path_of(directory, stored_name)
-    if path is not None:
-        path.unlink(missing_ok=True)
+def remove(folder: Storage, stored_name: str | None) -> None:
+    key = stored_key(stored_name)
+    if key is not None:
+        folder.delete(key)
 
 
 def content_type_of(stored_name: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from flask_babel import format_date, format_decimal, get_locale
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from inventory.core import errors, policy, uploads, versioning
 from inventory.core.errors import DomainError
 from inventory.core.policy import Action, Subject
+from inventory.core.storage import Storage
 
 
 class GrantError(DomainError):
@@ -91,7 +91,7 @@ def accept_upload(upload: Upload, field_name: str) -> str:
     return uploads.accept(upload.data, FILE_TYPES, MAX_FILE_BYTES, field_name)
 
 
-def commit_with_file(session: Session, directory: Path | None, written: str | None) -> None:
+def commit_with_file(session: Session, directory: Storage | None, written: str | None) -> None:
     try:
         commit(session)
     except Exception:

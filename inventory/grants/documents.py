@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from inventory.core import uploads
 from inventory.core.policy import Action, Subject
+from inventory.core.storage import Storage
 from inventory.grants.common import GrantError, Upload, accept_upload, commit_with_file, require
 from inventory.grants.models import Dossier, DossierDocument
 
@@ -27,7 +26,7 @@ def add_document(
     dossier: Dossier,
     kind: str,
     upload: Upload,
-    upload_dir: Path,
+    upload_dir: Storage,
 ) -> DossierDocument:
     require(user, Action.FINANCE, dossier, session)
     if kind not in DOCUMENT_KINDS:
@@ -48,7 +47,7 @@ def add_document(
 
 
 def delete_document(
-    session: Session, user: Subject, doc: DossierDocument, upload_dir: Path
+    session: Session, user: Subject, doc: DossierDocument, upload_dir: Storage
 ) -> None:
     require(user, Action.FINANCE, doc, session)
     name = doc.stored_name

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask_babel import LazyString
@@ -17,6 +16,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from inventory.core import policy, uploads
 from inventory.core.policy import Action, Subject
+from inventory.core.storage import Storage
 from inventory.core.versioning import check_version, guarded
 from inventory.grants.aid import DateProblem, SchemeRules
 from inventory.grants.common import (
@@ -187,7 +187,7 @@ def _fill_expense(
 
 
 def _store_invoice(
-    expense: Expense, invoice: Upload | None, content_type: str | None, directory: Path | None
+    expense: Expense, invoice: Upload | None, content_type: str | None, directory: Storage | None
 ) -> str | None:
     """Keep the invoice's file and name it on the expense; returns the stored name."""
     if invoice is None or content_type is None or directory is None:
@@ -206,7 +206,7 @@ def add_expense(
     allocations: Sequence[AllocationInput] = (),
     links: Sequence[LinkInput] = (),
     invoice: Upload | None = None,
-    upload_dir: Path | None = None,
+    upload_dir: Storage | None = None,
 ) -> Expense:
     """Record an invoice: split over the covered schools (a dossier of one school takes it
     all by default) and linked to the items it paid for."""
@@ -235,7 +235,7 @@ def update_expense(
     allocations: Sequence[AllocationInput] = (),
     links: Sequence[LinkInput] = (),
     invoice: Upload | None = None,
-    upload_dir: Path | None = None,
+    upload_dir: Storage | None = None,
 ) -> Expense:
     """Save an edit made on a copy loaded at ``version``: a conflicting save changes nothing."""
     require(user, Action.FINANCE, expense, session)
@@ -264,7 +264,7 @@ def delete_expense(
     expense: Expense,
     *,
     version: int | None = None,
-    upload_dir: Path | None = None,
+    upload_dir: Storage | None = None,
 ) -> None:
     require(user, Action.FINANCE, expense, session)
     check_version(expense, version, stale_form())

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inventory.assets.models import Asset, EquipmentCategory, EquipmentModel, Manufacturer
 from inventory.core import uploads
+from inventory.core.storage import Storage
 from inventory.helpdesk import notify, photos
 from inventory.helpdesk.models import (
     OPEN_STATUSES,
@@ -364,7 +364,7 @@ def report_problem(
     target: Target,
     report: Report,
     *,
-    photo_dir: Path,
+    photo_dir: Storage,
     join: bool = False,
 ) -> ReportOutcome:
     """Record a public report: a new ticket, or one more report on the same open problem.

@@ -20,6 +20,7 @@ from inventory.core import policy, uploads
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.forms import options
 from inventory.core.policy import Action
+from inventory.core.storage import send_private
 from inventory.extensions import db
 from inventory.helpdesk import tickets
 from inventory.helpdesk.figures import failing_models, service_figures
@@ -43,7 +44,7 @@ from inventory.helpdesk.queue import (
     user_names,
 )
 from inventory.helpdesk.rules import TICKET_STATUS_LABELS, HelpdeskError
-from inventory.web import allow, attach_error, int_arg, send_private, upload_dir
+from inventory.web import allow, attach_error, int_arg, upload_dir
 
 bp = Blueprint("helpdesk", __name__)
 
@@ -339,5 +340,5 @@ def message(ticket_id: int) -> Any:
 @allow(Action.READ, on=(TicketPhoto, "photo_id"))
 def photo(photo_id: int) -> Response:
     item = policy.load_or_404(current_user, TicketPhoto, photo_id, db.session)
-    path = uploads.path_of(upload_dir("tickets"), item.stored_name)
-    return send_private(path, "image/jpeg", path.name if path else "")
+    key = uploads.stored_key(item.stored_name)
+    return send_private(upload_dir("tickets"), key, "image/jpeg", key or "")

@@ -157,6 +157,7 @@ def _pdf(pdf: bytes, name: str, inline: bool = False) -> Response:
     response = Response(pdf, mimetype="application/pdf")
     kind = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f'{kind}; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -173,12 +174,14 @@ def job_file(job_id: int) -> Response:
     job = policy.load_or_404(current_user, PrintJob, job_id, db.session, Action.EDIT)
     if job.state != "done" or not job.file_name:
         raise policy.Denied()
-    return send_file(
+    response = send_file(
         _jobs_folder() / job.file_name,
         mimetype="application/pdf",
         as_attachment=True,
         download_name=f"etiquettes-{job.format_code}.pdf",
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/etiquettes/historique")
@@ -220,6 +223,7 @@ def single(asset_id: int, fmt: str) -> Response:
     else:
         response = Response(render_png(label), mimetype="image/png")
     response.headers["Content-Disposition"] = f'attachment; filename="{asset.tag}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

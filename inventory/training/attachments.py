@@ -3,12 +3,11 @@ static/ by :mod:`inventory.core.uploads` and served through the policy."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy.orm import Session
 
 from inventory.core import uploads
 from inventory.core.policy import Subject
+from inventory.core.storage import Storage
 from inventory.training.editing import commit, require_editable
 from inventory.training.models import TrainingDocument, TrainingSession
 
@@ -24,7 +23,7 @@ def add_document(
     ts: TrainingSession,
     filename: str,
     data: bytes,
-    directory: Path,
+    directory: Storage,
 ) -> TrainingDocument:
     """Keep a file of the session under ``directory``; the file goes if the save fails."""
     require_editable(session, user, ts)
@@ -47,7 +46,7 @@ def add_document(
 
 
 def delete_document(
-    session: Session, user: Subject, doc: TrainingDocument, directory: Path
+    session: Session, user: Subject, doc: TrainingDocument, directory: Storage
 ) -> TrainingSession:
     """Remove a file of the session, then its stored copy once the removal is saved."""
     ts = doc.session

@@ -9,7 +9,6 @@ import struct
 import zlib
 from contextlib import contextmanager
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
@@ -28,6 +27,7 @@ from inventory.assets.models import (
     WorkStatus,
 )
 from inventory.assets.socle import TARGET_LEVELS
+from inventory.core import storage
 from inventory.extensions import db
 from inventory.orgs.models import Ecole, SchoolNature
 from tests.conftest import ADMIN
@@ -455,8 +455,7 @@ def test_photos_are_checked_stored_and_served_in_scope(
     name = photo.stored_name
     assert photo.content_type == "image/png" and photo.size == len(png)
     assert re.fullmatch(r"[0-9a-f]{32}\.png", photo.stored_name)
-    stored = Path(app.config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
-    assert (stored / "assets" / photo.stored_name).read_bytes() == png
+    assert storage.of(app).folder("uploads/assets").read(photo.stored_name) == png
     # Refused: a text file named .png, a too large file, no file.
     refused = upload(tech, asset_id, b"not an image at all", "photo.png")
     assert refused.status_code == 422
@@ -486,7 +485,7 @@ def test_photos_are_checked_stored_and_served_in_scope(
     # Deleting removes the file too.
     assert tech.post(f"/equipements/photos/{photo.id}/supprimer").status_code == 302
     assert count(db_session, AssetPhoto) == 0
-    assert not (stored / "assets" / name).exists()
+    assert not storage.of(app).folder("uploads/assets").exists(name)
 
 
 PASSWORD = "correct-horse-battery-staple"

@@ -15,6 +15,7 @@ from flask import Flask
 from inventory.assets import services as assets
 from inventory.core import uploads
 from inventory.core.errors import DomainError
+from inventory.core.storage import LocalStorage
 from inventory.core.uploads import UploadError
 from inventory.grants import common as grants
 from inventory.helpdesk import photos
@@ -199,22 +200,22 @@ def test_refusals_read_as_before_in_french(app: Flask, domain: str) -> None:
 
 
 def test_a_stored_file_is_found_back_by_its_name(tmp_path: Path) -> None:
-    directory = tmp_path / "not" / "yet" / "there"
-    name = uploads.store(directory, DOCX_FILE, uploads.DOCX)
+    folder = LocalStorage(tmp_path / "not" / "yet" / "there").folder("uploads")
+    name = uploads.store(folder, DOCX_FILE, uploads.DOCX)
     assert re.fullmatch(r"[0-9a-f]{32}\.docx", name)
-    path = uploads.path_of(directory, name)
-    assert path == directory / name and path.read_bytes() == DOCX_FILE
+    assert uploads.stored_key(name) == name and folder.read(name) == DOCX_FILE
+    assert (tmp_path / "not" / "yet" / "there" / "uploads" / name).read_bytes() == DOCX_FILE
     assert uploads.content_type_of(name) == uploads.DOCX
-    assert uploads.store(directory, DOCX_FILE, uploads.DOCX) != name
-    uploads.remove(directory, name)
-    assert not (directory / name).exists()
-    assert uploads.path_of(directory, name) is None
-    uploads.remove(directory, name)  # already gone: nothing to do
+    assert uploads.store(folder, DOCX_FILE, uploads.DOCX) != name
+    uploads.remove(folder, name)
+    assert not folder.exists(name)
+    uploads.remove(folder, name)  # already gone: nothing to do
 
 
 def test_only_the_stores_names_lead_to_a_file(tmp_path: Path) -> None:
+    folder = LocalStorage(tmp_path).folder("files")
     directory = tmp_path / "files"
-    name = uploads.store(directory, PDF_FILE, uploads.PDF)
+    name = uploads.store(folder, PDF_FILE, uploads.PDF)
     (tmp_path / "x").write_bytes(b"secret")
     (tmp_path / name).write_bytes(b"secret")
     (directory / "notes.pdf").write_bytes(PDF_FILE)
@@ -236,13 +237,11 @@ def test_only_the_stores_names_lead_to_a_file(tmp_path: Path) -> None:
         f"{stem}.pdf\n",
         f"{stem}.pdf.exe",
     ):
-        assert uploads.path_of(directory, odd) is None, odd
-        uploads.remove(directory, odd)
+        assert uploads.stored_key(odd) is None, odd
+        uploads.remove(folder, odd)
     assert (tmp_path / "x").exists() and (tmp_path / name).exists()
     assert (directory / "notes.pdf").exists()
-    missing = "0" * 32 + ".png"
-    assert uploads.path_of(directory, missing) is None
-    assert uploads.path_of(directory, name) == directory / name
+    assert uploads.stored_key(name) == name and folder.exists(name)
 
 
 def test_an_unknown_extension_is_served_as_plain_bytes() -> None:

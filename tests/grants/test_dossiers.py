@@ -46,7 +46,7 @@ def eur(text: str) -> str:
 
 @pytest.fixture
 def app_config(tmp_path):
-    return {"UPLOAD_FOLDER": str(tmp_path / "uploads")}
+    return {"STORAGE_PATH": str(tmp_path / "files")}
 
 
 @pytest.fixture(autouse=True)

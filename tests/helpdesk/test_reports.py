@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 
 from inventory.assets import services as assets
 from inventory.assets.models import Asset, AssetStatus, StatusChange
+from inventory.core import storage
 from inventory.core.mail import OutboxMessage
 from inventory.helpdesk.models import ProblemType, Ticket, TicketMessage, TicketPhoto, TicketStatus
 from inventory.labels import tokens
@@ -402,10 +402,9 @@ def test_photos_are_reencoded_without_their_metadata(app, world, anonymous, db_s
     )
     assert response.status_code == 200
     photo = db_session.scalar(select(TicketPhoto))
-    path = Path(app.instance_path) / "uploads" / "tickets" / photo.stored_name
-    assert path.is_file() and photo.content_type == "image/jpeg"
+    data = storage.of(app).folder("uploads/tickets").read(photo.stored_name)
+    assert photo.content_type == "image/jpeg"
     assert "IMG_0001" not in photo.stored_name
-    data = path.read_bytes()
     assert b"PhoneMaker" not in data and b"Exif" not in data
     stored = Image.open(io.BytesIO(data))
     assert stored.format == "JPEG" and max(stored.size) == 1600
@@ -421,7 +420,7 @@ def test_photos_are_reencoded_without_their_metadata(app, world, anonymous, db_s
     )
     assert refused.status_code == 422 and "Texte gardé" in refused.get_data(as_text=True)
     assert count(db_session, Ticket) == 1
-    assert len(list(path.parent.iterdir())) == 1
+    assert len(list(storage.of(app).folder("uploads/tickets").list())) == 1
 
 
 def test_staff_in_scope_land_on_the_item_page_others_see_the_public_one(

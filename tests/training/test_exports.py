@@ -6,13 +6,13 @@ import io
 import re
 import zipfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import icalendar
 import pypdfium2
 import pytest
 from sqlalchemy import select
 
+from inventory.core import storage
 from inventory.core.uploads import UploadError
 from inventory.orgs.models import Classroom
 from inventory.training import calendar
@@ -224,8 +224,8 @@ def test_attachments_are_checked_by_content(app, world, db_session):
         assert response.status_code == 302, name
         doc = db_session.scalar(select(TrainingDocument))
         assert doc.filename == name and doc.size == len(data)
-        stored = Path(app.config["UPLOAD_FOLDER"]) / "training" / doc.stored_name
-        assert stored.read_bytes() == data
+        folder, stored = storage.of(app).folder("uploads/training"), doc.stored_name
+        assert folder.read(stored) == data
         url = f"/accompagnement/documents/{doc.id}"
         with client.get(url) as served:
             assert served.status_code == 200 and served.data == data
@@ -240,16 +240,16 @@ def test_attachments_are_checked_by_content(app, world, db_session):
         assert elsewhere.get(url).status_code == 404
         assert client.post(f"/accompagnement/documents/{doc.id}/supprimer").status_code == 302
         assert count(db_session, TrainingDocument) == 0
-        assert not stored.exists()
+        assert not folder.exists(stored)
 
     # 20 MB at most (the service checks it; the request size limit comes first over HTTP).
     big = b"%PDF-1.7\n" + bytes(DOCUMENT_MAX_BYTES)
-    folder = Path(app.config["UPLOAD_FOLDER"]) / "training"
+    folder = storage.of(app).folder("uploads/training")
     with pytest.raises(UploadError) as err:
         add_document(db_session, ADMIN, ts, "gros.pdf", big, folder)
     assert err.value.field == "file"
     assert count(db_session, TrainingDocument) == 0
-    assert not any(folder.iterdir())
+    assert not list(folder.list())
 
 
 def test_local_time_helpers():

@@ -46,7 +46,7 @@ B1 = "0940176F"
 
 @pytest.fixture
 def app_config(tmp_path):
-    return {"UPLOAD_FOLDER": str(tmp_path / "uploads"), "BASE_URL": "https://socle.example.fr"}
+    return {"STORAGE_PATH": str(tmp_path / "files"), "BASE_URL": "https://socle.example.fr"}
 
 
 @pytest.fixture(autouse=True)

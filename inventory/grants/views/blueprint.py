@@ -4,16 +4,17 @@ the grants' files and how a stored file is sent."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
+from inventory.core import uploads
+from inventory.core.storage import Storage, send_private
 from inventory.grants.documents import DOCUMENT_KINDS
 from inventory.grants.dossiers import STATUS_LABELS
 from inventory.grants.payments import PAYMENT_KIND_LABELS
-from inventory.web import send_private, upload_dir
+from inventory.web import upload_dir
 
 bp = Blueprint("grants", __name__, url_prefix="/subventions")
 # The dossier page holds several forms: prefixes keep their fields' names and ids apart.
@@ -29,12 +30,16 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def grant_files() -> Path:
+def grant_files() -> Storage:
     """Where the invoices and the dossiers' documents are kept."""
     return upload_dir("grants")
 
 
-def send_stored(path: Path | None, content_type: str, filename: str) -> Response:
+def send_stored(stored_name: str | None, content_type: str, filename: str) -> Response:
     return send_private(
-        path, content_type, filename, as_attachment=content_type == "application/pdf"
+        grant_files(),
+        uploads.stored_key(stored_name),
+        content_type,
+        filename,
+        as_attachment=content_type == "application/pdf",
     )

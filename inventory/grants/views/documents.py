@@ -45,8 +45,7 @@ def add_document(dossier_id: int) -> Response | tuple[str, int]:
 @allow(Action.READ, on=(DossierDocument, "document_id"))
 def document(document_id: int) -> Response:
     doc = policy.load_or_404(current_user, DossierDocument, document_id, db.session)
-    path = uploads.path_of(grant_files(), doc.stored_name)
-    return send_stored(path, doc.content_type, doc.filename)
+    return send_stored(doc.stored_name, doc.content_type, doc.filename)
 
 
 @bp.post("/documents/<int:document_id>/supprimer")

@@ -232,9 +232,8 @@ def delete_expense(expense_id: int) -> Response | tuple[str, int]:
 @allow(Action.READ, on=(Expense, "expense_id"))
 def expense_invoice(expense_id: int) -> Response:
     expense = policy.load_or_404(current_user, Expense, expense_id, db.session)
-    path = uploads.path_of(grant_files(), expense.stored_name)
     return send_stored(
-        path,
+        expense.stored_name,
         uploads.content_type_of(expense.stored_name or ""),
         expense.filename or (expense.stored_name or ""),
     )

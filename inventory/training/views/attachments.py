@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from inventory.core import policy, uploads
 from inventory.core.policy import Action
+from inventory.core.storage import send_private
 from inventory.extensions import db
 from inventory.training import attachments
 from inventory.training.editing import TrainingError
@@ -17,7 +18,7 @@ from inventory.training.forms import DocumentForm
 from inventory.training.models import TrainingDocument, TrainingSession
 from inventory.training.views.blueprint import bp, documents_folder, load_session
 from inventory.training.views.sessions import detail_page
-from inventory.web import allow, attach_error, send_private
+from inventory.web import allow, attach_error
 
 
 # -- attachments ---------------------------------------------------------------------------
@@ -48,7 +49,8 @@ def upload(session_id: int) -> str | Response | tuple[str, int]:
 def document(document_id: int) -> Response:
     doc = policy.load_or_404(current_user, TrainingDocument, document_id, db.session)
     return send_private(
-        uploads.path_of(documents_folder(), doc.stored_name),
+        documents_folder(),
+        uploads.stored_key(doc.stored_name),
         doc.content_type,
         doc.filename,
         as_attachment=doc.content_type not in attachments.INLINE_TYPES,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint
@@ -10,6 +9,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from inventory.core.policy import Action
+from inventory.core.storage import Storage
 from inventory.extensions import db
 from inventory.training.choices import FORMAT_LABELS, MODE_LABELS, ROLE_LABELS, STATUS_LABELS
 from inventory.training.models import TrainingSession
@@ -34,7 +34,7 @@ def page_locale() -> str:
     return str(get_locale())
 
 
-def documents_folder() -> Path:
+def documents_folder() -> Storage:
     """Where the sessions' files are stored."""
     return upload_dir("training")
 
