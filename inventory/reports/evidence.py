@@ -46,14 +46,10 @@ from inventory.grants.models import (
 from inventory.grants.services import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.orgs.models import Collectivite, Ecole
 from inventory.reports import indicators as ind
-from inventory.reports.services import (
-    Dashboard,
-    Level,
-    dashboard,
-    dossier_money,
-    euros,
-    indicator_cell,
-)
+from inventory.reports.dashboard import Dashboard, dashboard
+from inventory.reports.levels import Level
+from inventory.reports.listing import dossier_money
+from inventory.reports.values import euros, indicator_cell
 from inventory.training.models import TrainingSession, session_schools
 
 FONT = "SocleVera"
