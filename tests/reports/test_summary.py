@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from inventory.assets import services as equip
-from inventory.assets.models import Asset, AssetStatus, Placement
+from inventory.assets.models import Asset, AssetStatus, Placement, SocleRequirement
 from inventory.core.derived import StaleMark
 from inventory.core.policy import Role
+from inventory.extensions import db
 from inventory.grants import services as grants
 from inventory.grants.models import Dossier, PaymentKind
 from inventory.orgs.models import Ecole
@@ -163,8 +164,6 @@ def test_rows_written_in_bulk_mark_their_schools(app, programme, db_session, ref
 
 
 def test_a_requirement_changed_marks_every_school(app, programme, db_session, refreshes):  # noqa: F811
-    from inventory.assets.models import SocleRequirement
-
     refresh.refresh_stale(db_session)
     requirement = db_session.scalars(select(SocleRequirement).order_by(SocleRequirement.id)).first()
     requirement.minimum = (requirement.minimum or 1) + 1
@@ -203,8 +202,6 @@ def test_the_next_dashboard_read_refreshes_the_marked_schools(app, programme, db
 
 def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa: F811
     """A change shows on the national and académie pages, which add up département rows."""
-    from inventory.extensions import db
-
     with app.app_context():
         before = dashboard(db.session, ADMIN, Level.SCOPE).totals["items"]
         db.session.remove()
