@@ -52,6 +52,8 @@ class StaleMark(Base):
 
 
 _watched: dict[type, list[Marker]] = {}
+# The registry's lookups by class, filled as classes are met (emptied by each watch).
+_markers_of: dict[type, list[Marker]] = {}
 # Per table: (column, kind) pairs; a row marks (kind, its value in column).
 _watched_rows: dict[str, list[tuple[str, str]]] = {}
 # The classes whose inserts are seen by their table's watch (not again by the flush's).
@@ -61,6 +63,7 @@ _inserts_seen: set[type] = set()
 def watch(model: type, marker: Marker) -> None:
     """After every flush, each new, changed or deleted ``model`` object gives its marks."""
     _watched.setdefault(model, []).append(marker)
+    _markers_of.clear()
 
 
 def watch_rows(table: Table | Any, columns: dict[str, str], model: type | None = None) -> None:
@@ -93,10 +96,12 @@ def _order(mark: Mark) -> tuple[str, int]:
 
 
 def _markers(cls: type) -> list[Marker]:
-    out: list[Marker] = []
-    for klass in cls.__mro__:
-        out.extend(_watched.get(klass, ()))
-    return out
+    """The markers of a class and of its bases (a flush may hold thousands of objects of a
+    few classes: looked up once per class)."""
+    found = _markers_of.get(cls)
+    if found is None:
+        found = _markers_of[cls] = [m for klass in cls.__mro__ for m in _watched.get(klass, ())]
+    return found
 
 
 @event.listens_for(Session, "after_flush")
