@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, select, text, update
+from sqlalchemy import Table, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -116,9 +116,8 @@ def _take_turn(session: Session) -> None:
     else:
         # SQLite lets one transaction write at a time: writing first makes this one the
         # writer (after the busy timeout's wait), before it reads anything.
-        session.execute(
-            update(SummaryState).where(SummaryState.id == 1).values(refreshed_at=utcnow())
-        )
+        state = SummaryState.__table__
+        session.execute(state.update().where(state.c.id == 1).values(refreshed_at=utcnow()))
     without_jit(session)
 
 
