@@ -79,6 +79,7 @@ def configure_database(app: Flask) -> None:
     import inventory.labels.models
     import inventory.orgs.access
     import inventory.orgs.models
+    import inventory.reports.stale
     import inventory.reports.summary
     import inventory.training.access
     import inventory.training.models  # noqa: F401

@@ -364,13 +364,21 @@ reports = AppGroup("reports", help="Dashboards: the summaries behind their figur
 
 
 @reports.command("refresh")
-def refresh_summaries_cmd() -> None:
-    """Bring the dashboards' summaries up to date with the change log (after a bulk load,
-    so that the first dashboard request need not compute them)."""
-    from inventory.reports.summary import bring_up_to_date
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Compute every school's summary again (after rows were written without the "
+    "application, a restore say).",
+)
+def refresh_summaries_cmd(everything: bool) -> None:
+    """Bring the dashboards' summaries up to date: the schools marked stale by the changes
+    since the last refresh (every school the first time), so that the first dashboard
+    request need not compute them."""
+    from inventory.reports.refresh import refresh_all, refresh_stale
 
     _as_console()
-    refreshed = bring_up_to_date(db.session)
+    refreshed = refresh_all(db.session) if everything else refresh_stale(db.session)
     if refreshed is None:
         click.echo("Summaries already up to date.")
     else:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from inventory.reports.services import MapPoint, SocleState
+from inventory.reports.dashboard import MapPoint, SocleState
 
 INK = "#161616"
 MUTED = "#555555"

@@ -10,6 +10,7 @@ would run as formulas are neutralised).
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -46,14 +48,10 @@ from inventory.grants.models import (
 )
 from inventory.orgs.models import Collectivite, Ecole
 from inventory.reports import indicators as ind
-from inventory.reports.services import (
-    Dashboard,
-    Level,
-    dashboard,
-    dossier_money,
-    euros,
-    indicator_cell,
-)
+from inventory.reports.dashboard import Dashboard, dashboard
+from inventory.reports.levels import Level
+from inventory.reports.listing import dossier_money
+from inventory.reports.values import euros, indicator_cell
 from inventory.training.models import TrainingSession, session_schools
 
 FONT = "SocleVera"
@@ -335,8 +333,6 @@ def journal_rows(
     school_ids: Sequence[int],
     tz: ZoneInfo,
 ) -> list[tuple[exporting.Cell, ...]]:
-    import json
-
     stmt = policy.visible(
         user,
         select(AuditRecord)
@@ -360,8 +356,6 @@ def journal_rows(
 
 # -- the PDF ---------------------------------------------------------------------------------
 def _money(cents: int | None) -> str:
-    from flask_babel import format_decimal
-
     if cents is None:
         return "—"
     return format_decimal(euros(cents), format="#,##0.00") + "\u00a0€"

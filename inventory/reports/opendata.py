@@ -40,15 +40,9 @@ from inventory.grants.models import Dossier, DossierSchool
 from inventory.orgs.models import Academie, Collectivite, Commune, Departement, Ecole
 from inventory.reports import indicators as ind
 from inventory.reports.indicators import Facts
-from inventory.reports.services import (
-    Level,
-    context,
-    count_if,
-    euros,
-    money_by_dossier,
-    school_set,
-    without_jit,
-)
+from inventory.reports.levels import Level, context, count_if, school_set, without_jit
+from inventory.reports.money import money_by_dossier
+from inventory.reports.values import euros
 
 COLLECTIVITES = "fr-en-aap-snee-collectivites"
 ECOLES = "fr-en-aap-snee-ecoles"

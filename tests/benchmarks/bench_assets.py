@@ -264,7 +264,6 @@ def time_socle(
     from inventory.assets.models import ClassroomSocle
     from inventory.extensions import db
     from inventory.orgs.models import Classroom, Ecole
-    from inventory.reports import services as reports
 
     coll = nat.collectivite_id
     with app.app_context():
@@ -300,12 +299,6 @@ def time_socle(
             True,
         ),
         (
-            "dashboard_cached",
-            "/tableau-de-bord/collectivite/<id>, from the cache",
-            f"/tableau-de-bord/collectivite/{coll}",
-            False,
-        ),
-        (
             "missing",
             "/socle/classes-manquantes?collectivite=<id>",
             f"/socle/classes-manquantes?collectivite={coll}",
@@ -313,9 +306,8 @@ def time_socle(
         ),
     ):
 
-        def get(url: str = url, cold: bool = cold) -> None:
-            if cold:
-                reports.clear_caches()
+        def get(url: str = url) -> None:
+            # (No dashboard is kept between requests: every one is computed.)
             response = client.get(url)
             if response.status_code != 200:
                 raise AssertionError(f"GET {url} answered {response.status_code}")
@@ -324,12 +316,8 @@ def time_socle(
         stats = time_calls(get, runs=runs, warmup=WARMUP, budget=BUDGET)
         detail = f"GET {url}, {len(stats.samples)} runs; {what}"
         if cold:
-            detail += "; dashboard cache emptied before each request"
-        out.append(
-            SocleTiming(
-                key, label, url, stats, detail, None if key == "dashboard_cached" else SOCLE_P95
-            )
-        )
+            detail += "; computed at each request (nothing is kept per process)"
+        out.append(SocleTiming(key, label, url, stats, detail, SOCLE_P95))
         log(
             f"  GET {url}{' (cold)' if cold else ''}: median {stats.median:.1f} ms, "
             f"p95 {stats.p95:.1f} ms"

@@ -6,9 +6,9 @@ collectivités owning those schools, 100,000 expense lines split over the covere
 the assets the equipment lines paid for with their funding links, payments and the
 change-log records of the dossiers. Times:
 
-- the aid of all the dossiers, computed by ``reports.services.dossier_figures`` (the bulk
-  computation behind the dashboards and the open-data exports) with its per-dossier cache
-  emptied first, then again with the cache warm;
+- the aid of all the dossiers, computed by ``reports.money.dossier_figures`` (the bulk
+  computation behind the summaries and the open-data exports; nothing is kept per
+  process), a few runs;
 - ``GET /subventions/<id>``, the dossier page, for a typical dossier and for the largest.
 
 Run with every benchmark by ``scripts/bench``, or alone with
@@ -452,18 +452,19 @@ def _proportional(total: int, weights: list[int]) -> list[int]:
 
 # -- timings ---------------------------------------------------------------------------------
 def time_aid(app: Flask, expected: int) -> tuple[Stats, Stats]:
-    """``dossier_figures`` over every dossier: cold (cache emptied before each run), then
-    warm (every stamp unchanged: the stamps query and the cache lookups only)."""
+    """``dossier_figures`` over every dossier, computed at each run (nothing is kept per
+    process), and the runs again: the database's caches warm."""
     from sqlalchemy import select
 
     from inventory.extensions import db
     from inventory.grants.models import Dossier
-    from inventory.reports import services
+    from inventory.reports.levels import without_jit
+    from inventory.reports.money import dossier_figures
 
     def compute() -> None:
         # As every caller does (dashboards, open data) before the aggregates.
-        services.without_jit(db.session)
-        figures = services.dossier_figures(db.session, select(Dossier.id))
+        without_jit(db.session)
+        figures = dossier_figures(db.session, select(Dossier.id))
         if len(figures) != expected:
             raise AssertionError(f"{len(figures)} dossiers computed, not {expected}")
 
@@ -471,13 +472,12 @@ def time_aid(app: Flask, expected: int) -> tuple[Stats, Stats]:
     warm: list[float] = []
     with app.app_context():
         for _ in range(AID_RUNS):
-            services.clear_caches()
             db.session.remove()
             gc.collect()
             with stopwatch() as elapsed:
                 compute()
             cold.append(elapsed())
-            log(f"  aid of {expected:,} dossiers, cache empty: {elapsed():.2f}s")
+            log(f"  aid of {expected:,} dossiers: {elapsed():.2f}s")
         for _ in range(WARM_RUNS):
             db.session.remove()
             with stopwatch() as elapsed:
@@ -522,19 +522,19 @@ def run(backend: Backend, *, scale: float = 1.0) -> list[Result]:
     )
     results = [
         Result(
-            f"aid of all {label} dossiers, cache empty",
+            f"aid of all {label} dossiers",
             cold.median,
             "s",
             AID_ALL,
-            f"reports.services.dossier_figures(select(Dossier.id)) after clear_caches(), "
+            f"reports.money.dossier_figures(select(Dossier.id)), "
             f"median of {len(cold.samples)} runs (worst {cold.worst:.2f}s); {data}",
         ),
         Result(
-            f"  aid of all {label} dossiers, cache warm",
+            f"  aid of all {label} dossiers, again",
             warm.median,
             "ms",
             None,
-            f"the same call, every dossier's stamp unchanged (stamps query + cache hits), "
+            f"the same call again (computed again: no aid is kept per process), "
             f"median of {len(warm.samples)} runs",
         ),
     ]

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from inventory.assets import catalogue
 from inventory.assets import services as equip
 from inventory.assets.models import AssetStatus, StatusChange
-from inventory.core import audit
+from inventory.core import audit, policy
 from inventory.core.policy import Role, Scope, ScopeKind
 from inventory.grants.breakdown import dossier_aid
 from inventory.grants.dossiers import (
@@ -39,9 +39,11 @@ from inventory.orgs.models import (
     SchoolNature,
 )
 from inventory.reports import indicators as ind
-from inventory.reports import services
+from inventory.reports import levels
+from inventory.reports.dashboard import dashboard
 from inventory.reports.indicators import CLASSROOM_FACTS, SCHOOL_FACTS, Facts, Grain
-from inventory.reports.services import Level
+from inventory.reports.levels import Level
+from inventory.reports.listing import all_rows, dossier_money, listing_page
 from inventory.training.models import SessionFormat, SessionMode, SessionStatus, TrainingSession
 from tests.conftest import ADMIN
 
@@ -290,11 +292,11 @@ def programme(app, registry, db_session) -> dict[str, Any]:
 
 
 def _load(session, level, object_id):
-    return None if level is Level.SCOPE else session.get(services.MODELS[level], object_id)
+    return None if level is Level.SCOPE else session.get(levels.MODELS[level], object_id)
 
 
 def board(session, user, level, object_id=None):
-    return services.dashboard(session, user, level, _load(session, level, object_id))
+    return dashboard(session, user, level, _load(session, level, object_id))
 
 
 ADDITIVE = [f for f in CLASSROOM_FACTS + SCHOOL_FACTS]
@@ -347,7 +349,7 @@ def test_expected_figures(app, programme):
         # The aid is the grants module's own computation of each dossier.
         for key in ("creteil", "fresnes"):
             d = db.session.get(Dossier, programme["dossiers"][key])
-            f = services.dossier_money(db.session, ADMIN, Level.SCOPE, None, [d.id])[d.id]
+            f = dossier_money(db.session, ADMIN, Level.SCOPE, None, [d.id])[d.id]
             result = dossier_aid(d)
             assert f["aid_cents"] == result.aid_cents
             assert f["spending_cents"] == result.spending_cents
@@ -422,17 +424,17 @@ def test_every_figure_equals_the_length_of_its_list(app, programme):
     with app.app_context():
         for level, ref in LEVELS:
             obj = _load(db.session, level, _id(programme, ref))
-            b = services.dashboard(db.session, ADMIN, level, obj)
+            b = dashboard(db.session, ADMIN, level, obj)
             for listing in ind.LISTINGS:
                 if listing.grain is Grain.SCHOOL and b.grain is Grain.CLASSROOM:
-                    with pytest.raises(services.policy.Denied):
-                        services.listing_page(db.session, ADMIN, level, obj, listing, 1, 10)
+                    with pytest.raises(policy.Denied):
+                        listing_page(db.session, ADMIN, level, obj, listing, 1, 10)
                     continue
-                page = services.listing_page(db.session, ADMIN, level, obj, listing, 1, 10)
+                page = listing_page(db.session, ADMIN, level, obj, listing, 1, 10)
                 f = b.totals
                 expected = len(f.dossiers) if listing.fact is None else f[listing.fact]
                 assert page.total == expected, (level, listing.code)
-                rows = services.all_rows(db.session, ADMIN, level, obj, listing)
+                rows = all_rows(db.session, ADMIN, level, obj, listing)
                 assert len(rows) == expected, (level, listing.code)
 
 
@@ -451,7 +453,7 @@ def test_an_ien_sees_only_their_circonscription(app, programme):
         assert mine["spending_cents"] == 900_000
         # Lists too.
         for listing in ind.LISTINGS:
-            for item in services.all_rows(db.session, user, Level.SCOPE, None, listing):
+            for item in all_rows(db.session, user, Level.SCOPE, None, listing):
                 ecole_id = getattr(item, "ecole_id", None) or getattr(item, "id", None)
                 if listing.kind in (
                     ind.ListKind.ASSET,
@@ -463,8 +465,8 @@ def test_an_ien_sees_only_their_circonscription(app, programme):
                     assert db.session.get(Ecole, ecole_id).circonscription_id == circo
         # A level out of scope is not found.
         other = programme["circonscriptions"]["c"]
-        with pytest.raises(services.policy.Denied):
-            services.load_level(db.session, user, Level.CIRCONSCRIPTION, other)
+        with pytest.raises(policy.Denied):
+            levels.load_level(db.session, user, Level.CIRCONSCRIPTION, other)
 
 
 def test_a_change_shows_at_once(app, programme, db_session):
@@ -514,7 +516,7 @@ def test_the_levels_of_a_dan(app, programme):
         b = board(db.session, ADMIN, Level.SCOPE)
         assert [t.level for t in b.tables] == [Level.ACADEMIE]
         dep = db.session.get(Departement, programme["departement"])
-        crumbs = services.ancestors(
+        crumbs = levels.ancestors(
             db.session, ADMIN, Level.CLASSROOM, db.session.get(Classroom, programme["rooms"]["a1"])
         )
         assert [c.level for c in crumbs] == [

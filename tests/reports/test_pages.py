@@ -10,13 +10,13 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inventory.core.policy import Role
 from inventory.orgs.models import Ecole
 from inventory.reports import indicators as ind
-from inventory.reports import opendata, services
-from inventory.reports.services import Level
+from inventory.reports import opendata
+from inventory.reports.levels import Level
 from tests.conftest import ADMIN
 from tests.reports import test_consistency
 from tests.reports.test_consistency import board, dan, ien
@@ -267,7 +267,7 @@ def test_the_evidence_pack_of_a_collectivite_and_of_a_dossier(app, programme, lo
         from inventory.assets.models import Asset
 
         owned = db.session.scalar(
-            select(services.func.count()).select_from(Asset).where(Asset.collectivite_id == coll)
+            select(func.count()).select_from(Asset).where(Asset.collectivite_id == coll)
         )
     assert len(equipment) - 1 == owned
     assert "classe" in equipment[0] and "numero_de_serie" in equipment[0]

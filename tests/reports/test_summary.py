@@ -1,20 +1,25 @@
-"""The dashboard summaries follow the change log: after each kind of change, refreshing
-only what changed gives the rows a rebuild from the sources gives."""
+"""The dashboard summaries follow the stale marks: each kind of change marks its schools in
+its own transaction, and refreshing only what is marked gives the rows a rebuild from the
+sources gives."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from inventory.assets import services as equip
-from inventory.assets.models import Asset, AssetStatus, Placement
+from inventory.assets.models import Asset, AssetStatus, Placement, SocleRequirement
+from inventory.core.derived import StaleMark
+from inventory.core.policy import Role
+from inventory.extensions import db
 from inventory.grants.models import Dossier, PaymentKind
 from inventory.grants.payments import PaymentFields, record_payment
 from inventory.orgs.models import Ecole
-from inventory.reports import services, summary
-from inventory.reports.services import Level
+from inventory.reports import refresh, stale, summary
+from inventory.reports.dashboard import dashboard
+from inventory.reports.levels import Level
 from tests.conftest import ADMIN
 from tests.reports.test_consistency import programme  # noqa: F401  (the fixture)
 
@@ -41,50 +46,59 @@ def rebuilt(session) -> tuple[dict, dict]:
     """The rows a rebuild from the sources would store, without storing them."""
     schools = {
         r["ecole_id"]: (r["in_service"], r["first_in_service"], _sorted(r["data"]))
-        for r in summary._school_rows(session, None)
+        for r in refresh._school_rows(session, None)
     }
     # The départements' sums are taken from the stored school rows: check those first.
-    depts = {d: data for d, data in summary._departement_rows(session, None).items()}
+    depts = refresh._departement_rows(session, None)
     return schools, {d: _sorted(data) for d, data in depts.items() if data["counts"]}
+
+
+def marked_schools(session) -> set[int] | None:
+    """The schools the pending marks name (None: every school)."""
+    marks = session.execute(select(StaleMark.kind, StaleMark.key)).all()
+    return stale.schools_named(session, [(k, v) for k, v in marks])
 
 
 @pytest.fixture
 def refreshes(monkeypatch):
     """What each refresh was asked to compute: None for everything, else the schools."""
     calls: list[list[int] | None] = []
-    real = summary.refresh
+    real_refresh, real_rebuild = refresh._refresh, refresh._rebuild
 
-    def spy(session, ecole_ids):
-        calls.append(None if ecole_ids is None else list(ecole_ids))
-        return real(session, ecole_ids)
+    def spy_refresh(session, ecole_ids, depts):
+        calls.append(list(ecole_ids))
+        return real_refresh(session, ecole_ids, depts)
 
-    monkeypatch.setattr(summary, "refresh", spy)
+    def spy_rebuild(session):
+        calls.append(None)
+        return real_rebuild(session)
+
+    monkeypatch.setattr(refresh, "_refresh", spy_refresh)
+    monkeypatch.setattr(refresh, "_rebuild", spy_rebuild)
     return calls
 
 
 def check(db_session, refreshes, *, expect_schools: set[int] | None) -> None:
     db_session.expire_all()
-    summary.bring_up_to_date(db_session)
-    if expect_schools is None:
-        assert refreshes[-1] is None
-    else:
-        assert refreshes[-1] is not None and expect_schools <= set(refreshes[-1])
+    assert marked_schools(db_session) == expect_schools
+    refresh.refresh_stale(db_session)
+    assert refreshes[-1] == (None if expect_schools is None else sorted(expect_schools))
+    assert db_session.scalar(select(func.count()).select_from(StaleMark)) == 0
     got_schools, got_depts = stored(db_session)
     want_schools, want_depts = rebuilt(db_session)
     assert got_schools == want_schools
     assert got_depts == want_depts
 
 
-def test_each_change_refreshes_its_schools_only(app, programme, db_session, refreshes):  # noqa: F811
+def test_each_change_marks_and_refreshes_its_schools_only(app, programme, db_session, refreshes):  # noqa: F811
     a, b, c = (db_session.get(Ecole, programme["schools"][k]) for k in "abc")
-    summary.bring_up_to_date(db_session)
+    refresh.refresh_stale(db_session)
     assert refreshes == [None]  # the first time: everything
     # Nothing changed: nothing computed.
-    summary.bring_up_to_date(db_session)
+    assert refresh.refresh_stale(db_session) is None
     assert len(refreshes) == 1
 
     # An item moved from A to B: both schools change.
-    asset = db_session.get(Asset, programme["assets"]["tni_c"])
     tablet = db_session.scalars(
         select(Asset).where(Asset.ecole_id == a.id, Asset.classroom_id.is_(None))
     ).first()
@@ -92,12 +106,14 @@ def test_each_change_refreshes_its_schools_only(app, programme, db_session, refr
     check(db_session, refreshes, expect_schools={a.id, b.id})
     assert len(refreshes[-1]) < db_session.query(Ecole).count()
 
-    # A status change (under repair) and back.
+    # A status change.
+    asset = db_session.get(Asset, programme["assets"]["tni_c"])
     equip.change_status(db_session, ADMIN, asset, AssetStatus.IN_SERVICE)
     check(db_session, refreshes, expect_schools={c.id})
 
     # A payment received: every school of the dossier.
     dossier = db_session.get(Dossier, programme["dossiers"]["creteil"])
+    covered = {s.ecole_id for s in dossier.schools}
     record_payment(
         db_session,
         ADMIN,
@@ -106,63 +122,111 @@ def test_each_change_refreshes_its_schools_only(app, programme, db_session, refr
             kind=PaymentKind.INSTALMENT, received_on=date(2022, 9, 1), received_cents=12_345
         ),
     )
-    check(db_session, refreshes, expect_schools={a.id, b.id})
+    assert {a.id, b.id} <= covered
+    check(db_session, refreshes, expect_schools=covered)
 
 
-def test_rows_written_without_the_change_log_rebuild_everything(
-    app,
-    programme,  # noqa: F811
-    db_session,
-    refreshes,
-):
-    summary.bring_up_to_date(db_session)
+def test_a_change_rolled_back_leaves_no_mark(app, programme, db_session):  # noqa: F811
+    refresh.refresh_stale(db_session)
+    asset = db_session.get(Asset, programme["assets"]["tni_c"])
+    asset.status = AssetStatus.UNDER_REPAIR
+    db_session.flush()
+    # Written in the change's transaction…
+    assert marked_schools(db_session) == {asset.ecole_id}
+    db_session.rollback()
+    # …and gone with it.
+    assert db_session.scalar(select(func.count()).select_from(StaleMark)) == 0
+
+
+def test_rows_written_in_bulk_mark_their_schools(app, programme, db_session, refreshes):  # noqa: F811
+    refresh.refresh_stale(db_session)
     a = db_session.get(Ecole, programme["schools"]["a"])
     model_id = db_session.scalar(select(Asset.model_id).where(Asset.ecole_id == a.id))
     category_id = db_session.scalar(select(Asset.category_id).where(Asset.ecole_id == a.id))
     db_session.execute(
-        insert(Asset).values(
-            tag="BULK-00001",
-            model_id=model_id,
-            category_id=category_id,
-            collectivite_id=a.collectivite_id,
-            ecole_id=a.id,
-            placement=Placement.SCHOOL,
-            status=AssetStatus.IN_SERVICE,
-            version=1,
-        )
+        insert(Asset),
+        [
+            dict(
+                tag=f"BULK-0000{i}",
+                model_id=model_id,
+                category_id=category_id,
+                collectivite_id=a.collectivite_id,
+                ecole_id=a.id,
+                placement=Placement.SCHOOL,
+                status=AssetStatus.IN_SERVICE,
+                version=1,
+            )
+            for i in range(3)
+        ],
     )
+    db_session.commit()
+    check(db_session, refreshes, expect_schools={a.id})
+
+
+def test_a_requirement_changed_marks_every_school(app, programme, db_session, refreshes):  # noqa: F811
+    refresh.refresh_stale(db_session)
+    requirement = db_session.scalars(select(SocleRequirement).order_by(SocleRequirement.id)).first()
+    requirement.minimum = (requirement.minimum or 1) + 1
     db_session.commit()
     check(db_session, refreshes, expect_schools=None)
 
 
-def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa: F811
-    """A change shows on the national and académie pages, which add up département rows."""
-    from inventory.extensions import db
-
-    with app.app_context():
-        before = services.dashboard(db.session, ADMIN, Level.SCOPE).totals["items"]
-        db.session.remove()
+def test_the_next_dashboard_read_refreshes_the_marked_schools(app, programme, db_session, login_as):  # noqa: F811
+    """Through the HTTP route: an edit marks its school; the next read of the dashboard
+    refreshes it (and only the marks are gone), and shows the change."""
+    client = login_as(Role.ADMIN)
+    assert client.get("/tableau-de-bord").status_code == 200
     a = db_session.get(Ecole, programme["schools"]["a"])
-    room = None
     cat = equip.category_by_code(db_session, "vp")
     model = equip.get_or_create_model(db_session, "Epson", "EB-1", cat)
     equip.create_asset(
         db_session,
         ADMIN,
-        where=equip.Where(a.collectivite, a, room),
+        where=equip.Where(a.collectivite, a, None),
+        model=model,
+        status=AssetStatus.DELIVERED,
+        fields=equip.AssetFields(),
+    )
+    assert marked_schools(db_session) == {a.id}
+    stored_a = db_session.get(summary.SchoolSummary, a.id)
+    items_before = stored_a.data["counts"].get("items", 0)
+    db_session.rollback()
+
+    page = client.get("/tableau-de-bord?format=csv&table=indicateurs")
+    assert page.status_code == 200
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(StaleMark)) == 0
+    assert db_session.get(summary.SchoolSummary, a.id).data["counts"]["items"] == items_before + 1
+    assert stored(db_session) == rebuilt(db_session)
+
+
+def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa: F811
+    """A change shows on the national and académie pages, which add up département rows."""
+    with app.app_context():
+        before = dashboard(db.session, ADMIN, Level.SCOPE).totals["items"]
+        db.session.remove()
+    a = db_session.get(Ecole, programme["schools"]["a"])
+    cat = equip.category_by_code(db_session, "vp")
+    model = equip.get_or_create_model(db_session, "Epson", "EB-1", cat)
+    equip.create_asset(
+        db_session,
+        ADMIN,
+        where=equip.Where(a.collectivite, a, None),
         model=model,
         status=AssetStatus.DELIVERED,
         fields=equip.AssetFields(),
     )
     with app.app_context():
-        after = services.dashboard(db.session, ADMIN, Level.SCOPE)
+        after = dashboard(db.session, ADMIN, Level.SCOPE)
         assert after.totals["items"] == before + 1
         assert sum(r.facts["items"] for r in after.tables[0].rows) == before + 1
         assert any(m.name == "EB-1" for m in after.models)
+        db.session.remove()
 
 
 def test_the_refresh_command(app, programme, db_session):  # noqa: F811
-    """After a bulk load, one command computes the summaries; run again, it has nothing to do."""
+    """The first time, one command computes every summary; run again, it has nothing to do;
+    with --all, it computes them all again."""
     runner = app.test_cli_runner()
     result = runner.invoke(args=["reports", "refresh"])
     assert result.exit_code == 0, result.output
@@ -171,3 +235,5 @@ def test_the_refresh_command(app, programme, db_session):  # noqa: F811
     assert db_session.query(summary.SchoolSummary).count() == schools
     again = runner.invoke(args=["reports", "refresh"])
     assert "Summaries already up to date." in again.output
+    everything = runner.invoke(args=["reports", "refresh", "--all"])
+    assert f"Summaries refreshed: {schools} school(s)." in everything.output
