@@ -256,7 +256,6 @@ def world(app, registry, make_user, db_session, tmp_path):
             count=1,
             asset_ids=[asset_id],
             collectivite_id=ecole.collectivite_id,
-            state="done",
             file_name=f"job-{asset_id}.pdf",
         )
         db_session.add(job)

@@ -287,19 +287,19 @@ def app_config(request):
     return getattr(request, "param", {})
 
 
-@pytest.mark.parametrize(
-    "app_config", [{"LABEL_SYNC_LIMIT": 2, "LABEL_JOBS_INLINE": True}], indirect=True
-)
+@pytest.mark.parametrize("app_config", [{"LABEL_SYNC_LIMIT": 2}], indirect=True)
 def test_large_prints_run_as_a_job_with_progress(login_as, items, db_session):
     client = login_as("technicien", [("collectivite", items["coll"])])
     response = client.post(
         "/etiquettes",
         data={"ecole": items["ecole"].id, "format": "avery-l7163", "start": 1, "action": "print"},
     )
-    assert response.status_code == 302 and "/etiquettes/travaux/" in response.location
+    assert response.status_code == 302 and "/taches/" in response.location
     page = client.get(response.location).get_data(as_text=True)
-    assert "/fichier" in page
-    with client.get(response.location + "/fichier") as pdf:
+    link = re.search(r'href="(/etiquettes/travaux/\d+/fichier)"', page)
+    assert link, page
+    assert 'http-equiv="refresh"' not in page  # done: the page stops refreshing
+    with client.get(link.group(1)) as pdf:
         assert len(decode_page(pdf.data)) == 5
 
 
