@@ -347,6 +347,7 @@ def run_job(job_id: int) -> None:
         session,
         job_id,
         state=JobState.DONE,
+        done=Job.total,
         result=result or {},
         finished_at=utcnow(),
         heartbeat_at=utcnow(),
