@@ -143,9 +143,12 @@ def configure_web(app: Flask) -> None:
 
 def configure_jobs(app: Flask) -> None:
     # Every domain's tasks must be declared before the app's queue registers them.
+    import inventory.assets.tasks
+    import inventory.core.import_jobs
     import inventory.core.mail
     import inventory.helpdesk.tasks
-    import inventory.labels.tasks  # noqa: F401
+    import inventory.labels.tasks
+    import inventory.orgs.tasks  # noqa: F401
     from inventory.core.jobs import queue
 
     queue(app)

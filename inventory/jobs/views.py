@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from inventory.core import jobs, policy
+from inventory.core import import_jobs, jobs, policy
 from inventory.core.errors import DomainError
 from inventory.core.jobs import Job
 from inventory.core.policy import Action
@@ -31,9 +31,13 @@ TITLES = {
 @allow(Action.READ, on=(Job, "job_id"))
 def progress(job_id: int) -> str:
     job = policy.load_or_404(current_user, Job, job_id, db.session)
+    result = job.result or {}
+    # An import's result is its report, shown as the request would have shown it.
+    report = import_jobs.report_from_json(result["report"]) if "report" in result else None
     return render_template(
         "jobs/progress.html",
         job=job,
+        report=report,
         title=TITLES.get(job.kind, _l("Background job")),
         may_retry=jobs.may_retry(current_user, job),
         form=FlaskForm(),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ def print_labels(session: Session, job: Job, progress: Progress) -> dict[str, An
     record = session.scalar(select(PrintJob).where(PrintJob.job_id == job.id))
     user = session.get(User, job.user_id) if job.user_id else None
     if record is None or user is None or not user.active:
-        raise JobError("the print or its author no longer exists")
+        raise JobError(_l("The print or its author no longer exists."))
     services.render_job(
         session, user, current_app.config["BASE_URL"], record, files_folder(), progress
     )
