@@ -376,16 +376,18 @@ def recover_stale_jobs() -> None:
 
 
 def may_retry(user: Subject, job: Job) -> bool:
-    return job.state == JobState.FAILED and (
+    return job.state == JobState.FAILED and policy.allowed(user, Action.EDIT) and (
         user.role is Role.ADMIN or (job.user_id is not None and job.user_id == user.id)  # type: ignore[attr-defined]
     )
 
 
 def retry(session: Session, user: Subject, job: Job) -> Job:
     """Queue a failed job again (its owner or an administrator), in the change log."""
+    if not policy.allowed(user, Action.EDIT):
+        raise policy.Denied()
     if job.state != JobState.FAILED:
         raise JobError(_l("Only a failed job can be retried."))
-    if not policy.allowed(user, Action.READ) or not may_retry(user, job):
+    if not may_retry(user, job):
         raise policy.Denied()
     job.state = JobState.QUEUED
     job.error = None

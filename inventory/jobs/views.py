@@ -46,9 +46,9 @@ def progress(job_id: int) -> str:
 
 
 @bp.post("/taches/<int:job_id>/relancer")
-@allow(Action.READ, on=(Job, "job_id"))
+@allow(Action.EDIT, on=(Job, "job_id"))
 def retry(job_id: int) -> Any:
-    job = policy.load_or_404(current_user, Job, job_id, db.session)
+    job = policy.load_or_404(current_user, Job, job_id, db.session, Action.EDIT)
     form = FlaskForm()
     if not form.validate_on_submit():
         flash(_("The form expired: please try again."), "error")
