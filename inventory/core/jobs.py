@@ -320,6 +320,17 @@ def run_job(job_id: int) -> None:
     job = session.get(Job, job_id)
     assert job is not None
 
+    attempt = job.attempts
+
+    def finish(**values: Any) -> None:
+        # Only the run that holds the job ends it: not one declared dead and retried since.
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.RUNNING, Job.attempts == attempt)
+            .values(finished_at=utcnow(), **values)
+        )
+        session.commit()
+
     def progress(done: int, total: int | None = None) -> None:
         values: dict[str, Any] = {"done": done, "heartbeat_at": utcnow()}
         if total is not None:
@@ -335,23 +346,9 @@ def run_job(job_id: int) -> None:
             session.rollback()
             log.exception("job %s (%s) failed", job_id, job.kind)
             message = str(exc.message) if isinstance(exc, DomainError) else str(exc)
-            _set(
-                session,
-                job_id,
-                state=JobState.FAILED,
-                error=message[:2000] or type(exc).__name__,
-                finished_at=utcnow(),
-            )
+            finish(state=JobState.FAILED, error=message[:2000] or type(exc).__name__)
             return
-    _set(
-        session,
-        job_id,
-        state=JobState.DONE,
-        done=Job.total,
-        result=result or {},
-        finished_at=utcnow(),
-        heartbeat_at=utcnow(),
-    )
+    finish(state=JobState.DONE, done=Job.total, result=result or {}, heartbeat_at=utcnow())
 
 
 def fail_stale(session: Session, stale_after: timedelta, now: datetime | None = None) -> int:
@@ -376,8 +373,12 @@ def recover_stale_jobs() -> None:
 
 
 def may_retry(user: Subject, job: Job) -> bool:
-    return job.state == JobState.FAILED and policy.allowed(user, Action.EDIT) and (
-        user.role is Role.ADMIN or (job.user_id is not None and job.user_id == user.id)  # type: ignore[attr-defined]
+    return (
+        job.state == JobState.FAILED
+        and policy.allowed(user, Action.EDIT)
+        and (
+            user.role is Role.ADMIN or (job.user_id is not None and job.user_id == user.id)  # type: ignore[attr-defined]
+        )
     )
 
 
