@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_extensions(app)
     configure_blueprints(app)
     configure_web(app)
+    configure_jobs(app)
     configure_cli(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -75,6 +76,7 @@ def configure_database(app: Flask) -> None:
     import inventory.grants.models
     import inventory.helpdesk.access
     import inventory.helpdesk.models
+    import inventory.jobs.access
     import inventory.labels.access
     import inventory.labels.models
     import inventory.orgs.access
@@ -112,6 +114,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.helpdesk.campaign_views import bp as campaigns_bp
     from inventory.helpdesk.public_views import bp as public_bp
     from inventory.helpdesk.views import bp as helpdesk_bp
+    from inventory.jobs.views import bp as jobs_bp
     from inventory.labels.views import bp as labels_bp
     from inventory.orgs.views import bp as orgs_bp
     from inventory.reports.views import bp as reports_bp
@@ -133,12 +136,26 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(training_bp)
     app.register_blueprint(grants_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(jobs_bp)
 
 
 def configure_web(app: Flask) -> None:
     from inventory.web import install
 
     install(app)
+
+
+def configure_jobs(app: Flask) -> None:
+    # Every domain's tasks must be declared before the app's queue registers them.
+    import inventory.assets.tasks
+    import inventory.core.import_jobs
+    import inventory.core.mail
+    import inventory.helpdesk.tasks
+    import inventory.labels.tasks
+    import inventory.orgs.tasks  # noqa: F401
+    from inventory.core.jobs import queue
+
+    queue(app)
 
 
 def configure_cli(app: Flask) -> None:

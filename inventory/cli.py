@@ -437,6 +437,44 @@ def backup_restore(path: Path, force: bool) -> None:
     click.echo(f"The archive was made on {summary.created_at}.")
 
 
+jobs = AppGroup("jobs", help="The job queue: run a worker, see what waits.")
+
+
+@jobs.command("work")
+@click.option("--workers", "-w", type=int, default=None, help="Worker threads (default 2).")
+@click.option(
+    "--no-periodic", is_flag=True, help="Do not run the periodic tasks (another worker does)."
+)
+def jobs_work_cmd(workers: int | None, no_periodic: bool) -> None:
+    """Run a job consumer until stopped (SIGINT or SIGTERM; SIGTERM waits for the running
+    tasks). Run as many as needed, on any machine that reaches the database and queue."""
+    import logging
+
+    from inventory.core.jobs import queue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    q = queue(current_app._get_current_object())  # type: ignore[attr-defined]
+    if q.huey.immediate:
+        raise click.ClickException("Jobs run immediately here (JOBS_IMMEDIATE or TESTING).")
+    consumer = q.huey.create_consumer(
+        workers=workers or int(current_app.config.get("JOBS_WORKERS", 2)),
+        worker_type="thread",
+        periodic=not no_periodic,
+        check_worker_health=True,
+    )
+    consumer.run()
+
+
+@jobs.command("status")
+def jobs_status_cmd() -> None:
+    """How many tasks wait in the queue, and the tracked jobs by state."""
+    from inventory.core.jobs import JobState, jobs_count, queue_backlog
+
+    click.echo(f"queued tasks: {queue_backlog(current_app._get_current_object())}")  # type: ignore[attr-defined]
+    for state in JobState:
+        click.echo(f"{state.value} jobs: {jobs_count(db.session, state)}")
+
+
 def register(app: Flask) -> None:
-    for group in (schools, users, demo, assets, grants, helpdesk, reports, files, backups):
+    for group in (schools, users, demo, assets, grants, helpdesk, reports, jobs, files, backups):
         app.cli.add_command(group)

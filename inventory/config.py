@@ -13,6 +13,7 @@ ENV_KEYS = (
     "DATABASE_URL",
     "SECRET_KEY",
     "REDIS_URL",
+    "JOBS_URL",
     "BASE_URL",
     "SMTP_HOST",
     "SMTP_PORT",

@@ -321,6 +321,16 @@ def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> 
     return str(_catalogue(context).ungettext(singular, plural, n))
 
 
+@pass_context
+def _template_pgettext(context: Context, msgctxt: str, message: str) -> str:
+    return str(_catalogue(context).upgettext(msgctxt, message))
+
+
+@pass_context
+def _template_npgettext(context: Context, msgctxt: str, singular: str, plural: str, n: int) -> str:
+    return str(_catalogue(context).unpgettext(msgctxt, singular, plural, n))
+
+
 def _request_path() -> str:
     """The page's path and query, for the forms that come back to it."""
     return request.full_path.rstrip("?")
@@ -348,7 +358,11 @@ def install(app: Flask) -> None:
         request_path=_request_path,
     )
     app.jinja_env.install_gettext_callables(
-        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
+        newstyle=True,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
     )
 
     @app.context_processor

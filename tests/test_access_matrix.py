@@ -30,6 +30,7 @@ from inventory.assets.models import (
 from inventory.auth.models import User
 from inventory.core import storage
 from inventory.core.audit import AuditRecord
+from inventory.core.jobs import Job, JobState
 from inventory.core.policy import ROLE_ACTIONS, Role
 from inventory.grants.common import Upload
 from inventory.grants.documents import add_document
@@ -268,8 +269,19 @@ def world(app, registry, make_user, db_session, tmp_path):
             count=1,
             asset_ids=[asset_id],
             collectivite_id=ecole.collectivite_id,
-            state="done",
             file_name=f"job-{asset_id}.pdf",
+        )
+        db_session.add(job)
+        db_session.commit()
+        return job.id
+
+    def tracked_job(ecole, print_id):
+        job = Job(
+            kind="labels.print",
+            state=JobState.DONE,
+            params={},
+            result={"print_id": print_id, "count": 1},
+            collectivite_id=ecole.collectivite_id,
         )
         db_session.add(job)
         db_session.commit()
@@ -293,7 +305,11 @@ def world(app, registry, make_user, db_session, tmp_path):
         "referentiel_id": referentiel.id,
         "requirement_id": referentiel.requirements[0].id,
         "model_id": db_session.scalar(select(Asset.model_id).where(Asset.id == asset_in)),
-        PrintJob: (print_job(inside, asset_in), print_job(outside, asset_out)),
+        PrintJob: (
+            print_in := print_job(inside, asset_in),
+            print_out := print_job(outside, asset_out),
+        ),
+        Job: (tracked_job(inside, print_in), tracked_job(outside, print_out)),
         TrainingSession: (session_in, session_out),
         TrainingDocument: (session_doc_in, session_doc_out),
         Dossier: (dossier_in, dossier_out),

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,9 +17,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectField
 
-from inventory.assets import importers, services
+from inventory.assets import importers, services, tasks
 from inventory.assets.services import AssetFilters
-from inventory.core import exporting, policy
+from inventory.core import exporting, import_jobs, policy
 from inventory.core.forms import options
 from inventory.core.importing import ImportFileError
 from inventory.core.policy import Action, Role, Scope
@@ -105,7 +105,7 @@ class AssetImportForm(FlaskForm):
 
 @bp.route("/equipements/import", methods=["GET", "POST"])
 @allow(Action.EDIT)
-def import_assets() -> tuple[str, int]:
+def import_assets() -> Any:
     form = AssetImportForm()
     stmt = select(Collectivite.id, Collectivite.name).order_by(Collectivite.name)
     choices = db.session.execute(policy.visible(current_user, stmt, Collectivite)).all()
@@ -119,6 +119,15 @@ def import_assets() -> tuple[str, int]:
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read()
+        if import_jobs.too_large_for_a_request(data):
+            job = tasks.queue_import(
+                db.session,
+                data,
+                upload.filename or "",
+                collectivite=form.collectivite.data or None,
+                scope_of=choices[0].id if len(choices) == 1 else form.collectivite.data or None,
+            )
+            return redirect(url_for("jobs.progress", job_id=job.id))
         try:
             report = importers.import_assets(
                 db.session,

@@ -153,6 +153,24 @@ def create_user(
     scopes: Iterable[ScopeChoice] = (),
     password: str | None = None,
 ) -> User:
+    user = _new_user(
+        session, actor, email=email, name=name, role=role, scopes=scopes, password=password
+    )
+    session.commit()
+    return user
+
+
+def _new_user(
+    session: Session,
+    actor: Subject,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    scopes: Iterable[ScopeChoice] = (),
+    password: str | None = None,
+) -> User:
+    """The account, added to the session and flushed (its id is needed), not committed."""
     policy.require(actor, Action.ADMIN)
     email = normalize_email(email)
     if session.scalar(select(User.id).where(func.lower(User.email) == email)):
@@ -165,13 +183,14 @@ def create_user(
         check_password_strength(password, email)
         user.password_hash = generate_password_hash(password)
     session.add(user)
-    session.commit()
+    session.flush()
     return user
 
 
 def invite_user(session: Session, config: Any, actor: Subject, link: Any, **fields: Any) -> User:
-    """Create the account without a password and mail a link to choose one."""
-    user = create_user(session, actor, **fields)
+    """Create the account without a password and mail a link to choose one, in one
+    transaction: the invitation is in the outbox if and only if the account exists."""
+    user = _new_user(session, actor, **fields)
     url = link(make_token(config["SECRET_KEY"], user, "invite"))
     send_mail(
         session,

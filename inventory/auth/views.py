@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -22,7 +23,7 @@ from inventory.auth.session import begin_session, end_sessions
 from inventory.core import policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
-from inventory.core.mail import recent_messages
+from inventory.core.mail import MailState, recent_messages
 from inventory.core.policy import Action, Role, ScopeKind
 from inventory.extensions import db, limiter
 from inventory.orgs.services import scope_choices
@@ -223,5 +224,18 @@ def edit_user(user_id: int) -> str | Response:
 @bp.get("/admin/outbox")
 @allow(Action.ADMIN)
 def outbox() -> str:
-    messages = recent_messages(db.session)
-    return render_template("auth/outbox.html", messages=messages)
+    shown = request.args.get("show", "")
+    states = (MailState.PENDING, MailState.SENDING, MailState.FAILED) if shown else ()
+    messages = recent_messages(db.session, states)
+    return render_template(
+        "auth/outbox.html", messages=messages, shown=shown, state_labels=MAIL_STATE_LABELS
+    )
+
+
+MAIL_STATE_LABELS = {
+    MailState.PENDING: _l("waiting to be sent"),
+    MailState.SENDING: _l("being sent"),
+    MailState.SENT: _l("sent"),
+    MailState.FAILED: _l("failed: no more attempts"),
+    MailState.LOCAL: _l("kept here (no mail server configured)"),
+}

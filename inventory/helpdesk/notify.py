@@ -1,13 +1,12 @@
 """Mail about tickets: to the reporters (their report recorded, its progress, the staff's
 messages) and to the staff (a new report at once, or a daily digest, as each chose).
 
-A failing mail server never loses the report or the staff action that caused a mail: the
-mail stays unsent in the outbox."""
+Every mail is an outbox row written in the transaction of the report or the staff action
+that causes it, and sent by a job after it commits: a failing mail server never loses
+either, and the outbox retries until the server answers."""
 
 from __future__ import annotations
 
-import logging
-import smtplib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,8 +30,6 @@ from inventory.helpdesk.rules import (
     reporter_emails,
 )
 
-log = logging.getLogger(__name__)
-
 MODES = ("each", "digest", "none")
 MODE_LABELS = {
     "each": _l("A mail for each new report"),
@@ -42,12 +39,7 @@ MODE_LABELS = {
 
 
 def _send(session: Session, config: Any, to: str, subject: str, body: str) -> None:
-    """Queue and send one mail; a failing SMTP server leaves it unsent in the outbox rather
-    than losing the report or the staff action that caused it."""
-    try:
-        send_mail(session, config, to, subject, body)
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("mail to %s not sent: %s", to, exc)
+    send_mail(session, config, to, subject, body)
 
 
 def _base(config: Any) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory.assets.models import Asset
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, utcnow
+from inventory.core.jobs import Job, JobState
 from inventory.orgs.models import Classroom
 
 
@@ -96,11 +97,16 @@ class PrintJob(Base):
     classroom_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     count: Mapped[int] = mapped_column(Integer)
     collectivite_id: Mapped[int | None] = mapped_column(ForeignKey("collectivites.id"), index=True)
-    # Large prints run in the background: their state, progress and file.
-    state: Mapped[str] = mapped_column(String(10), default="done")
-    done: Mapped[int] = mapped_column(Integer, default=0)
+    # A large print is rendered by a job (its state and progress), into this file.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    job: Mapped[Job | None] = relationship()
+    # Emptied when the retention clean-up deletes the file.
     file_name: Mapped[str | None] = mapped_column(String(80))
-    error: Mapped[str | None] = mapped_column(String(300))
+
+    @property
+    def pending(self) -> bool:
+        """Still being prepared by its job (or failed): its progress page says which."""
+        return self.job is not None and self.job.state != JobState.DONE
 
     def items(self) -> dict[str, Any]:
         return {"assets": self.asset_ids, "classrooms": self.classroom_ids}

@@ -5,16 +5,18 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets.models import Asset, EquipmentModel
 from inventory.assets.services import AssetFilters
-from inventory.core import audit, policy
+from inventory.core import audit, jobs, policy
 from inventory.core.errors import DomainError
+from inventory.core.jobs import Job
 from inventory.core.policy import Action, Subject
 from inventory.grants.models import Dossier, Expense, FundingLink, FundingScheme
 from inventory.labels import tokens
@@ -140,10 +142,7 @@ def print_labels(
         raise policy.Denied()
     if not batch.labels:
         raise LabelError(_l("Nothing to print: select at least one item."))
-    if skip < 0 or (not fmt.continuous and skip >= fmt.per_page):
-        raise LabelError(
-            _l("Start at a position between 1 and %(n)d.", n=fmt.per_page), field="start"
-        )
+    _check_skip(fmt, skip)
     pdf = render_pdf(Sheet.of(fmt), batch.labels, skip=skip, title="Socle")
     actor = audit.current_actor()
     collectivite_id = _collectivite_of(session, batch)
@@ -161,6 +160,13 @@ def print_labels(
     )
     session.commit()
     return pdf
+
+
+def _check_skip(fmt: LabelFormat, skip: int) -> None:
+    if skip < 0 or (not fmt.continuous and skip >= fmt.per_page):
+        raise LabelError(
+            _l("Start at a position between 1 and %(n)d.", n=fmt.per_page), field="start"
+        )
 
 
 def _collectivite_of(session: Session, batch: LabelBatch) -> int | None:
@@ -191,59 +197,98 @@ def reissue_token(session: Session, user: Subject, token: ScanToken) -> ScanToke
     return fresh
 
 
-Runner = Callable[[Callable[[Session], None]], None]
+PRINT_JOB = "labels.print"
 
 
 def queue_print(
     session: Session,
     user: Subject,
-    batch: LabelBatch,
+    asset_ids: Sequence[int],
+    classroom_ids: Sequence[int],
     fmt: LabelFormat,
     skip: int,
-    folder: Path,
-    run: Runner,
-) -> PrintJob:
-    """A large print, rendered by ``run`` (a background thread in the app) into ``folder``;
-    the job records its progress so that the page can show it."""
+) -> Job:
+    """A large print: logged now, rendered by a job (``labels.tasks``) that the user follows
+    on its progress page. Only the ids are read here; the job builds the labels."""
     if not policy.allowed(user, Action.EDIT):
         raise policy.Denied()
+    if not asset_ids and not classroom_ids:
+        raise LabelError(_l("Nothing to print: select at least one item."))
+    if len(asset_ids) > MAX_LABELS:
+        raise LabelError(_l("At most %(n)d labels at once.", n=MAX_LABELS))
+    _check_skip(fmt, skip)
+    actor = audit.current_actor()
+    empty = LabelBatch([], list(asset_ids), list(classroom_ids))
+    collectivite_id = _collectivite_of(session, empty)
+    job = jobs.record(
+        session,
+        PRINT_JOB,
+        {},
+        total=len(asset_ids) + len(classroom_ids),
+        collectivite_id=collectivite_id,
+    )
+    session.add(
+        PrintJob(
+            user_id=actor.user_id,
+            actor_label=actor.label,
+            format_code=fmt.code,
+            skip=skip,
+            asset_ids=list(asset_ids),
+            classroom_ids=list(classroom_ids),
+            count=len(asset_ids) + len(classroom_ids),
+            collectivite_id=collectivite_id,
+            job=job,
+        )
+    )
+    session.commit()
+    jobs.start(job)
+    return job
+
+
+def render_job(
+    session: Session,
+    user: Subject,
+    base_url: str,
+    record: PrintJob,
+    folder: Path,
+    progress: Callable[[int, int | None], None],
+) -> str:
+    """The work of a print job: its labels (tokens issued), the PDF written into
+    ``folder``; returns the file's name, also kept in the print log."""
+    if record.classroom_ids:
+        batch = classroom_labels(session, user, base_url, record.classroom_ids)
+    else:
+        batch = asset_labels(session, user, base_url, record.asset_ids)
     if not batch.labels:
         raise LabelError(_l("Nothing to print: select at least one item."))
-    actor = audit.current_actor()
-    job = PrintJob(
-        user_id=actor.user_id,
-        actor_label=actor.label,
-        format_code=fmt.code,
-        skip=skip,
-        asset_ids=batch.asset_ids,
-        classroom_ids=batch.classroom_ids,
-        count=len(batch.labels),
-        collectivite_id=_collectivite_of(session, batch),
-        state="running",
-        done=0,
+    record.count = len(batch.labels)
+    session.commit()  # the tokens and matrices issued stay, whatever happens next
+    progress(0, len(batch.labels))
+    fmt = format_by_code(session, record.format_code)
+    pdf = render_pdf(
+        Sheet.of(fmt), batch.labels, skip=record.skip, progress=lambda n: progress(n, None)
     )
-    session.add(job)
+    name = f"{secrets.token_hex(16)}.pdf"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(pdf)
+    record.file_name = name
     session.commit()
-    job_id, sheet, labels = job.id, Sheet.of(fmt), batch.labels
+    return name
 
-    def work(job_session: Session) -> None:
-        def progress(done: int) -> None:
-            job_session.execute(update(PrintJob).where(PrintJob.id == job_id).values(done=done))
-            job_session.commit()
 
-        try:
-            pdf = render_pdf(sheet, labels, skip=skip, progress=progress)
-            name = f"{secrets.token_hex(16)}.pdf"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(pdf)
-            values = {"state": "done", "done": len(labels), "file_name": name}
-        except Exception as exc:  # the job must end in a visible state, whatever happened
-            values = {"state": "failed", "error": str(exc)[:300]}
-        job_session.execute(update(PrintJob).where(PrintJob.id == job_id).values(**values))
-        job_session.commit()
-
-    run(work)
-    return job
+def delete_old_files(session: Session, folder: Path, older_than: datetime) -> int:
+    """Delete the prepared PDFs of prints made before ``older_than``; how many. The print
+    log keeps the print (a reprint renders it again)."""
+    records = session.scalars(
+        select(PrintJob)
+        .where(PrintJob.file_name.is_not(None), PrintJob.created_at < older_than)
+        .order_by(PrintJob.id)
+    ).all()
+    for record in records:
+        (folder / str(record.file_name)).unlink(missing_ok=True)
+        record.file_name = None
+    session.commit()
+    return len(records)
 
 
 def render_preview(fmt: LabelFormat, batch: LabelBatch, skip: int) -> bytes:

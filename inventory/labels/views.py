@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -27,7 +25,7 @@ from inventory.core import policy
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
-from inventory.labels import services, tokens
+from inventory.labels import services, tasks, tokens
 from inventory.labels.forms import PrintForm
 from inventory.labels.models import PrintJob
 from inventory.labels.render import render_png, render_svg
@@ -66,40 +64,26 @@ def _selection(args: Any) -> dict[str, str]:
     return {k: args[k] for k in FILTER_KEYS if args.get(k)}
 
 
-def _batch(args: Any) -> services.LabelBatch:
-    base = current_app.config["BASE_URL"]
+def _selected_ids(args: Any) -> tuple[list[int], list[int]]:
+    """The selection's (asset ids, classroom ids), in scope, as the list shows them."""
     school = _int(args.get("salles"))
     if school:
         ecole = policy.load_or_404(current_user, Ecole, school, db.session)
-        rooms = [r.id for r in ecole.classrooms]
-        return services.classroom_labels(db.session, current_user, base, rooms)
-    ids = [a.id for a in assets.all_assets(db.session, current_user, _filters(args))]
-    return services.asset_labels(db.session, current_user, base, ids)
+        return [], [r.id for r in ecole.classrooms]
+    return [a.id for a in assets.all_assets(db.session, current_user, _filters(args))], []
+
+
+def _batch(asset_ids: list[int], classroom_ids: list[int]) -> services.LabelBatch:
+    base = current_app.config["BASE_URL"]
+    if classroom_ids:
+        return services.classroom_labels(db.session, current_user, base, classroom_ids)
+    return services.asset_labels(db.session, current_user, base, asset_ids)
 
 
 def _form() -> PrintForm:
     form = PrintForm()
     form.format.choices = options((f.code, f.name) for f in services.formats(db.session))
     return form
-
-
-def _runner(app: Any) -> services.Runner:
-    def run(work: Any) -> None:
-        def target() -> None:
-            with app.app_context():
-                work(db.session)
-                db.session.remove()
-
-        if app.config.get("LABEL_JOBS_INLINE"):
-            target()
-        else:
-            threading.Thread(target=target, name="label-job", daemon=True).start()
-
-    return run
-
-
-def _jobs_folder() -> Path:
-    return Path(current_app.instance_path) / "labels"
 
 
 @bp.route("/etiquettes", methods=["GET", "POST"])
@@ -111,25 +95,23 @@ def print_page() -> Any:
     if request.method == "POST" and form.validate_on_submit():
         try:
             fmt = services.format_by_code(db.session, form.format.data or "")
-            batch = _batch(args)
             skip = (form.start.data or 1) - 1
             preview = request.form.get("action") == "preview"
             if preview:
+                batch = _batch(*_selected_ids(args))
                 batch.labels[:] = batch.labels[: max(1, fmt.per_page - skip)]
                 pdf = services.render_preview(fmt, batch, skip)
                 db.session.commit()  # the tokens issued for the preview stay valid
                 return _pdf(pdf, "apercu-etiquettes.pdf", inline=True)
-            if len(batch.labels) > current_app.config.get("LABEL_SYNC_LIMIT", 1000):
+            asset_ids, classroom_ids = _selected_ids(args)
+            if len(asset_ids) + len(classroom_ids) > current_app.config.get(
+                "LABEL_SYNC_LIMIT", 1000
+            ):
                 job = services.queue_print(
-                    db.session,
-                    current_user,
-                    batch,
-                    fmt,
-                    skip,
-                    _jobs_folder(),
-                    _runner(current_app._get_current_object()),
+                    db.session, current_user, asset_ids, classroom_ids, fmt, skip
                 )
-                return redirect(url_for("labels.job", job_id=job.id))
+                return redirect(url_for("jobs.progress", job_id=job.id))
+            batch = _batch(asset_ids, classroom_ids)
             pdf = services.print_labels(db.session, current_user, batch, fmt, skip)
         except services.LabelError as exc:
             db.session.rollback()
@@ -161,21 +143,14 @@ def _pdf(pdf: bytes, name: str, inline: bool = False) -> Response:
     return response
 
 
-@bp.get("/etiquettes/travaux/<int:job_id>")
-@allow(Action.EDIT, on=(PrintJob, "job_id"))
-def job(job_id: int) -> str:
-    job = policy.load_or_404(current_user, PrintJob, job_id, db.session, Action.EDIT)
-    return render_template("labels/job.html", job=job)
-
-
 @bp.get("/etiquettes/travaux/<int:job_id>/fichier")
 @allow(Action.EDIT, on=(PrintJob, "job_id"))
 def job_file(job_id: int) -> Response:
     job = policy.load_or_404(current_user, PrintJob, job_id, db.session, Action.EDIT)
-    if job.state != "done" or not job.file_name:
+    if job.pending or not job.file_name:
         raise policy.Denied()
     response = send_file(
-        _jobs_folder() / job.file_name,
+        tasks.files_folder() / job.file_name,
         mimetype="application/pdf",
         as_attachment=True,
         download_name=f"etiquettes-{job.format_code}.pdf",

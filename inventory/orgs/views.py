@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,13 +12,13 @@ from werkzeug.wrappers import Response
 from inventory.assets import services as assets
 from inventory.assets import socle
 from inventory.changelog.services import history_of
-from inventory.core import policy
+from inventory.core import import_jobs, policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.importing import ImportFileError
 from inventory.core.policy import Action
 from inventory.extensions import db
-from inventory.orgs import services
+from inventory.orgs import services, tasks
 from inventory.orgs.forms import (
     KIND_LABELS,
     NATURE_LABELS,
@@ -235,12 +237,17 @@ def circonscription(circonscription_id: int) -> str:
 
 @bp.route("/admin/import", methods=["GET", "POST"])
 @allow(Action.ADMIN)
-def import_file() -> str | tuple[str, int]:
+def import_file() -> Any:
     form = ImportForm()
     report = None
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read()
+        if import_jobs.too_large_for_a_request(data):
+            job = tasks.queue_import(
+                db.session, data, upload.filename or "", kind=form.kind.data, year=form.year.data
+            )
+            return redirect(url_for("jobs.progress", job_id=job.id))
         try:
             if form.kind.data == "annuaire":
                 report = services.import_annuaire(db.session, data, upload.filename or "")

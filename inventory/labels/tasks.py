@@ -1,0 +1,44 @@
+"""The labels' background work: large prints, and the clean-up of old prepared PDFs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inventory.auth.models import User
+from inventory.core import jobs
+from inventory.core.db import utcnow
+from inventory.core.jobs import Job, JobError, Progress
+from inventory.extensions import db
+from inventory.labels import services
+from inventory.labels.models import PrintJob
+
+
+def files_folder() -> Path:
+    """Where prepared label PDFs are written (the instance folder's ``labels``)."""
+    return Path(current_app.instance_path) / "labels"
+
+
+@jobs.handler(services.PRINT_JOB)
+def print_labels(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
+    record = session.scalar(select(PrintJob).where(PrintJob.job_id == job.id))
+    user = session.get(User, job.user_id) if job.user_id else None
+    if record is None or user is None or not user.active:
+        raise JobError(_l("The print or its author no longer exists."))
+    services.render_job(
+        session, user, current_app.config["BASE_URL"], record, files_folder(), progress
+    )
+    return {"print_id": record.id, "count": record.count}
+
+
+@jobs.periodic(minute="17", hour="*")
+def delete_old_label_files() -> None:
+    """Prepared PDFs are kept ``LABEL_FILES_RETENTION_DAYS`` days (7 by default)."""
+    days = float(current_app.config.get("LABEL_FILES_RETENTION_DAYS", 7))
+    services.delete_old_files(db.session, files_folder(), utcnow() - timedelta(days=days))

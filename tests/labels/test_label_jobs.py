@@ -1,0 +1,166 @@
+"""Large prints as jobs: run by a real consumer, recovered when their worker dies, retried,
+and their prepared files deleted after the retention time."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from inventory import ROOT
+from inventory.core import jobs
+from inventory.core.audit import AuditRecord
+from inventory.core.db import utcnow
+from inventory.core.jobs import Job, JobState
+from inventory.extensions import db
+from inventory.labels.models import PrintJob
+from inventory.labels.tasks import delete_old_label_files
+
+PRINT = {"format": "avery-l7163", "start": 1, "action": "print"}
+
+
+@pytest.fixture
+def app_config(request, tmp_path):
+    return getattr(request, "param", {"LABEL_SYNC_LIMIT": 2})
+
+
+def _queue_print(client, items):
+    response = client.post("/etiquettes", data={"ecole": items["ecole"].id, **PRINT})
+    assert response.status_code == 302, response.data[:300]
+    match = re.fullmatch(r"/taches/(\d+)", response.location)
+    assert match, response.location
+    return int(match.group(1))
+
+
+def _wait_finished(db_session, job_id, timeout=120.0):
+    """Poll the job's row until its worker ends it (bounded: a dead worker fails the test)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db_session.expire_all()
+        job = db_session.get(Job, job_id)
+        if job.finished:
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} still {job.state} after {timeout}s")
+
+
+@pytest.mark.parametrize("app_config", [{"LABEL_SYNC_LIMIT": 2}], indirect=True)
+def test_a_real_consumer_prints_a_queued_job(app, login_as, items, db_session, tmp_path):
+    # The web side queues into a SQLite Huey file; `flask jobs work` takes the job from it.
+    queue_file = tmp_path / "queue.db"
+    app.config["JOBS_URL"] = f"sqlite:///{queue_file}"
+    app.config["JOBS_IMMEDIATE"] = False
+    app.extensions.pop("socle_jobs")
+    client = login_as("technicien", [("collectivite", items["coll"])])
+    job_id = _queue_print(client, items)
+    assert db_session.get(Job, job_id).state == JobState.QUEUED
+    assert jobs.queue_backlog(app) == 1
+    page = client.get(f"/taches/{job_id}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in page  # waiting: the page refreshes (no script)
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SOCLE_INSTANCE_PATH": app.instance_path,
+        "JOBS_URL": f"sqlite:///{queue_file}",
+        "SECRET_KEY": "test-secret-key",
+    }
+    flask = Path(sys.executable).with_name("flask")
+    consumer = subprocess.Popen(
+        [str(flask), "jobs", "work", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        job = _wait_finished(db_session, job_id)
+    finally:
+        consumer.terminate()
+        _, err = consumer.communicate(timeout=60)
+    assert job.state == JobState.DONE, (job.error, err.decode()[-2000:])
+    assert job.attempts == 1 and job.done == job.total == 5
+    assert job.result == {"print_id": job.result["print_id"], "count": 5}
+    page = client.get(f"/taches/{job_id}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page
+    link = re.search(r'href="(/etiquettes/travaux/\d+/fichier)"', page)
+    with client.get(link.group(1)) as pdf:
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert jobs.queue_backlog(app) == 0
+
+
+def test_a_job_whose_worker_died_fails_and_its_owner_retries_it(
+    app, login_as, items, db_session, make_user
+):
+    client = login_as("technicien", [("collectivite", items["coll"])])
+    job_id = _queue_print(client, items)
+    # As a consumer killed mid-print leaves it: running, its heartbeat minutes old.
+    job = db_session.get(Job, job_id)
+    job.state, job.result, job.done = JobState.RUNNING, None, 2
+    job.heartbeat_at = utcnow() - timedelta(minutes=12)
+    db_session.commit()
+    running = client.get(f"/taches/{job_id}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in running and "<progress" in running
+    with app.app_context():
+        assert jobs.fail_stale(db.session, timedelta(minutes=5)) == 1
+        assert jobs.fail_stale(db.session, timedelta(minutes=5)) == 0
+        db.session.remove()
+    db_session.expire_all()
+    job = db_session.get(Job, job_id)
+    assert job.state == JobState.FAILED and job.error == jobs.WORKER_LOST
+    page = client.get(f"/taches/{job_id}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page
+    assert f'action="/taches/{job_id}/relancer"' in page
+
+    # Another technician of the same collectivité follows it but may not retry it.
+    other = app.test_client()
+    email = make_user("technicien", [("collectivite", items["coll"])])
+    other.post("/login", data={"email": email, "password": "correct-horse-battery-staple"})
+    seen = other.get(f"/taches/{job_id}").get_data(as_text=True)
+    assert "relancer" not in seen
+    assert other.post(f"/taches/{job_id}/relancer").status_code == 404
+
+    assert client.post(f"/taches/{job_id}/relancer").status_code == 302
+    db_session.expire_all()
+    job = db_session.get(Job, job_id)
+    assert job.state == JobState.DONE and job.attempts == 2 and job.error is None
+    record = db_session.scalar(select(PrintJob).where(PrintJob.job_id == job_id))
+    assert record.file_name and record.count == 5
+    logged = db_session.scalars(
+        select(AuditRecord)
+        .where(AuditRecord.object_type == "jobs", AuditRecord.object_id == job_id)
+        .order_by(AuditRecord.id)
+    ).all()
+    assert [r.action for r in logged][-1] == "update"
+    assert logged[-1].changes["state"] == ["failed", "queued"]
+    # Done: nothing to retry.
+    assert client.post(f"/taches/{job_id}/relancer").status_code == 302
+    assert db_session.get(Job, job_id).attempts == 2
+
+
+def test_prepared_files_are_deleted_after_the_retention_time(app, login_as, items, db_session):
+    client = login_as("technicien", [("collectivite", items["coll"])])
+    old_job, new_job = _queue_print(client, items), _queue_print(client, items)
+    old = db_session.scalar(select(PrintJob).where(PrintJob.job_id == old_job))
+    new = db_session.scalar(select(PrintJob).where(PrintJob.job_id == new_job))
+    old.created_at = utcnow() - timedelta(days=8)
+    db_session.commit()
+    folder = Path(app.instance_path) / "labels"
+    old_file, new_file = folder / old.file_name, folder / new.file_name
+    assert old_file.exists() and new_file.exists()
+    with app.app_context():
+        delete_old_label_files()  # the periodic task, as the scheduler runs it
+    db_session.expire_all()
+    assert not old_file.exists() and new_file.exists()
+    assert db_session.get(PrintJob, old.id).file_name is None
+    # The print stays in the log and reprints; its job page no longer offers the file.
+    assert client.get(f"/etiquettes/travaux/{old.id}/fichier").status_code == 404
+    history = client.get("/etiquettes/historique").get_data(as_text=True)
+    assert f'action="/etiquettes/historique/{old.id}"' in history
