@@ -27,6 +27,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
+from inventory.assets.lifecycle import STATUS_LABELS as ASSET_STATUS_LABELS
 from inventory.assets.models import (
     Asset,
     AssetStatus,
@@ -34,9 +35,8 @@ from inventory.assets.models import (
     NetworkWork,
     WorkStatus,
 )
-from inventory.assets.services import STATUS_LABELS as ASSET_STATUS_LABELS
-from inventory.assets.services import WORK_KIND_LABELS, WORK_STATUS_LABELS
 from inventory.assets.socle import target_clause
+from inventory.assets.works import WORK_KIND_LABELS, WORK_STATUS_LABELS
 from inventory.changelog.services import history_of
 from inventory.core import errors, policy, uploads
 from inventory.core.audit import AuditRecord

@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from inventory.assets.lists import AssetFilters
 from inventory.assets.models import Asset, EquipmentModel
-from inventory.assets.services import AssetFilters
 from inventory.core import audit, policy
 from inventory.core.errors import DomainError
 from inventory.core.policy import Action, Subject

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import insert, select
 
-from inventory.assets import services as equip
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import Asset, AssetStatus, Placement
 from inventory.grants import services as grants
 from inventory.grants.models import Dossier, PaymentKind
@@ -88,12 +88,12 @@ def test_each_change_refreshes_its_schools_only(app, programme, db_session, refr
     tablet = db_session.scalars(
         select(Asset).where(Asset.ecole_id == a.id, Asset.classroom_id.is_(None))
     ).first()
-    equip.move_asset(db_session, ADMIN, tablet, equip.Where(b.collectivite, b, None))
+    lifecycle.move_asset(db_session, ADMIN, tablet, lifecycle.Where(b.collectivite, b, None))
     check(db_session, refreshes, expect_schools={a.id, b.id})
     assert len(refreshes[-1]) < db_session.query(Ecole).count()
 
     # A status change (under repair) and back.
-    equip.change_status(db_session, ADMIN, asset, AssetStatus.IN_SERVICE)
+    lifecycle.change_status(db_session, ADMIN, asset, AssetStatus.IN_SERVICE)
     check(db_session, refreshes, expect_schools={c.id})
 
     # A payment received: every school of the dossier.
@@ -144,15 +144,15 @@ def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa:
         db.session.remove()
     a = db_session.get(Ecole, programme["schools"]["a"])
     room = None
-    cat = equip.category_by_code(db_session, "vp")
-    model = equip.get_or_create_model(db_session, "Epson", "EB-1", cat)
-    equip.create_asset(
+    cat = catalogue.category_by_code(db_session, "vp")
+    model = catalogue.get_or_create_model(db_session, "Epson", "EB-1", cat)
+    lifecycle.create_asset(
         db_session,
         ADMIN,
-        where=equip.Where(a.collectivite, a, room),
+        where=lifecycle.Where(a.collectivite, a, room),
         model=model,
         status=AssetStatus.DELIVERED,
-        fields=equip.AssetFields(),
+        fields=lifecycle.AssetFields(),
     )
     with app.app_context():
         after = services.dashboard(db.session, ADMIN, Level.SCOPE)
