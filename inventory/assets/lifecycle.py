@@ -249,30 +249,23 @@ def record_items(
     summary of the classrooms that items enter in service. Their ids, in order; each
     item's ``tag`` and ``id`` are set. ``reserved``: tags the numbering leaves free.
 
-    Written with SQLAlchemy's bulk insert (a few multi-row statements, ids returned in
-    the rows' order), in the session's transaction: the session's flush hooks see no
+    Written with SQLAlchemy's bulk insert (a few multi-row statements, ids returned with
+    the tags), in the session's transaction: the session's flush hooks see no
     object, hence the change log and the summary are written here."""
     now = utcnow()
     groups: dict[tuple[int, int], list[NewItem]] = defaultdict(list)
     for item in items:
         if not item.tag:
             groups[(item.collectivite.id, item.number_year())].append(item)
-    _write(session, [item for item in items if item.tag], now)
-    # Collectivités may share a prefix (three letters of their names): the numbers one
-    # takes must be written before the next one looks for free ones.
-    numbered: list[NewItem] = []
-    prefixes: set[str] = set()
+    # Collectivités may share a prefix (three letters of their names): the tags handed
+    # out here are taken for the next ones, though not written yet.
+    taken = {*reserved, *(item.tag for item in items if item.tag)}
     for (_, year), group in groups.items():
-        prefix = tags.tag_prefix(group[0].collectivite)
-        if prefix in prefixes:
-            _write(session, numbered, now)
-            numbered = []
-        prefixes.add(prefix)
-        found = tags.next_tags(session, group[0].collectivite, year, len(group), reserved=reserved)
+        found = tags.next_tags(session, group[0].collectivite, year, len(group), reserved=taken)
         for item, tag in zip(group, found, strict=True):
             item.tag = tag
-        numbered += group
-    _write(session, numbered, now)
+        taken.update(found)
+    _write(session, list(items), now)
     # Only items in service count in the summary: other new items change nothing.
     rooms = {
         i.classroom_id
@@ -309,8 +302,14 @@ def _write(session: Session, items: list[NewItem], now: datetime) -> None:
         }
         for item in items
     ]
-    stmt = insert(Asset).returning(Asset.id, sort_by_parameter_order=True)
-    ids = session.execute(stmt, rows).scalars().all()
+    # The table's insert (Core's executemany, in multi-row INSERTs: "insertmanyvalues"),
+    # the new ids coming back with the tags (unique), matched by tag. The ORM's bulk
+    # insert, or ids asked for in the rows' order (sort_by_parameter_order), would cost
+    # SQLite, which has no sentinel to sort by, one INSERT per row.
+    table = Asset.__table__
+    stmt = insert(table).returning(table.c.id, table.c.tag)
+    id_of = {tag: new_id for new_id, tag in session.execute(stmt, rows)}
+    ids = [id_of[item.tag] for item in items]  # type: ignore[index]
     for item, new_id in zip(items, ids, strict=True):
         item.id = new_id
     audit.log_created(session, Asset, list(zip(ids, rows, strict=True)))
@@ -343,7 +342,7 @@ def write_steps(
         }
         for asset_id, before, after, at in steps
     ]
-    session.execute(insert(StatusChange), rows)
+    session.execute(insert(StatusChange.__table__), rows)
 
 
 def _new_item(

@@ -20,6 +20,9 @@ from inventory.orgs.models import Collectivite
 # Tags looked up per statement (an IN list of exact tags: the unique index serves it on
 # any collation).
 _LOOKUP = 500
+# The first window of numbers looked up for free ones: a collectivité's first item of a
+# year usually follows a few dozen tags given before (imported as they were).
+_FIRST_WINDOW = 128
 
 
 def tag_prefix(coll: Collectivite) -> str:
@@ -106,9 +109,10 @@ def _free_after(
 ) -> list[int]:
     """The first ``count`` numbers after ``after`` whose tags are free: windows of numbers
     looked up, each twice the last, until they hold enough (a long run of taken numbers
-    costs a few lookups)."""
+    costs a few lookups; the tags are looked up exactly, as the unique index serves them
+    on any collation)."""
     free: list[int] = []
-    low, width = after, count
+    low, width = after, max(count, _FIRST_WINDOW)
     while True:
         window = [_tag(prefix, k) for k in range(low + 1, low + width + 1)]
         taken = _taken(session, window, reserved)

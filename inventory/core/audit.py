@@ -311,7 +311,7 @@ def log_created(
     """Write the change-log records of rows inserted in bulk, in the session's transaction."""
     records = created_records(model, rows, current_actor())
     if records:
-        session.execute(insert(AuditRecord), records)
+        session.execute(insert(AuditRecord.__table__), records)  # executemany
 
 
 @event.listens_for(Session, "after_flush")
