@@ -62,7 +62,7 @@ def configure_database(app: Flask) -> None:
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
-                # A large import lets the log grow while it runs (core.bulk.Checkpoints):
+                # A large import lets the log grow while it runs (a batch per commit):
                 # once copied back, its file is cut back to 64 MiB.
                 cur.execute("PRAGMA journal_size_limit=67108864")
                 cur.close()

@@ -284,8 +284,8 @@ def export_assets_cmd(path: Path, collectivite: str | None) -> None:
     """Write every item to FILE.csv or FILE.xlsx, in the import columns."""
     from zoneinfo import ZoneInfo
 
-    from inventory.assets.importers import export_headers, export_rows
-    from inventory.assets.services import AssetFilters
+    from inventory.assets.lists import AssetFilters
+    from inventory.assets.spreadsheet import export_headers, export_rows
     from inventory.core.exporting import FORMATS, file_bytes
 
     fmt = path.suffix.lower().lstrip(".")

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
 
 from inventory import ROOT
-from inventory.assets import digital, socle
-from inventory.assets import services as equip
+from inventory.assets import catalogue, digital, lifecycle, socle
+from inventory.assets import photos as asset_photos
+from inventory.assets import works as asset_works
 from inventory.assets.models import (
     Asset,
     AssetPhoto,
@@ -139,14 +140,14 @@ def world(app, registry, make_user, db_session, tmp_path):
     def equipment(ecole):
         # An item with a photo, and cabling works, in the school's first classroom.
         room_obj = db_session.get(Classroom, room(ecole))
-        category = equip.category_by_code(db_session, "eni")
-        model = equip.get_or_create_model(db_session, "Speechi", "ENI 75", category)
-        where = equip.Where(ecole.collectivite, ecole, room_obj)
-        asset = equip.create_asset(db_session, ADMIN, where=where, model=model)
+        category = catalogue.category_by_code(db_session, "eni")
+        model = catalogue.get_or_create_model(db_session, "Speechi", "ENI 75", category)
+        where = lifecycle.Where(ecole.collectivite, ecole, room_obj)
+        asset = lifecycle.create_asset(db_session, ADMIN, where=where, model=model)
         photos = storage.of(app).folder("uploads/assets")
-        photo = equip.store_photo(db_session, ADMIN, asset, PNG_HEADER + bytes(16), photos)
-        fields = equip.WorkFields(kind=WorkKind.CABLING, title=f"Câblage {ecole.name}")
-        work = equip.save_work(
+        photo = asset_photos.store_photo(db_session, ADMIN, asset, PNG_HEADER + bytes(16), photos)
+        fields = asset_works.WorkFields(kind=WorkKind.CABLING, title=f"Câblage {ecole.name}")
+        work = asset_works.save_work(
             db_session, ADMIN, None, ecole=ecole, fields=fields, classroom_ids=[room_obj.id]
         )
         return asset.id, photo.id, work.id

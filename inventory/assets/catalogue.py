@@ -1,6 +1,6 @@
 """The equipment catalogue: models with their category and what they have built in.
 
-Models are created as items are recorded (``services.get_or_create_model``); here they are
+Models are created as items are recorded (:func:`get_or_create_model`); here they are
 listed, and an administrator declares a model's capabilities (an ENI with a camera, a
 microphone and speakers), which the socle counts in every classroom holding one."""
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from inventory.assets.lifecycle import AssetError
 from inventory.assets.models import (
     Asset,
     AssetStatus,
@@ -24,6 +26,7 @@ from inventory.assets.models import (
 from inventory.core import policy
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.core.text import fold
 
 
 @dataclass(frozen=True)
@@ -95,3 +98,43 @@ def set_capabilities(
 
 def categories(session: Session) -> list[EquipmentCategory]:
     return list(session.scalars(select(EquipmentCategory).order_by(EquipmentCategory.position)))
+
+
+def category_by_code(session: Session, code: str) -> EquipmentCategory | None:
+    return session.scalar(select(EquipmentCategory).filter_by(code=code))
+
+
+def get_or_create_model(
+    session: Session, manufacturer: str, name: str, category: EquipmentCategory
+) -> EquipmentModel:
+    """The catalogue model named so, created on first use; its category must agree."""
+    manufacturer, name = " ".join(manufacturer.split()), " ".join(name.split())
+    if not manufacturer or not name:
+        raise AssetError(_l("Give the manufacturer and the model."), field="model")
+    maker = session.scalar(
+        select(Manufacturer).where(Manufacturer.name == manufacturer)
+    ) or _find_folded(session, Manufacturer, manufacturer)
+    if maker is None:
+        maker = Manufacturer(name=manufacturer)
+        session.add(maker)
+        session.flush()
+    model = session.scalar(select(EquipmentModel).filter_by(manufacturer_id=maker.id, name=name))
+    if model is None:
+        model = EquipmentModel(manufacturer=maker, name=name, category=category)
+        session.add(model)
+        session.flush()
+    elif model.category_id != category.id:
+        raise AssetError(
+            _l(
+                "The model %(model)s is catalogued as %(category)s.",
+                model=model.full_name,
+                category=model.category.name_fr,
+            ),
+            field="category",
+        )
+    return model
+
+
+def _find_folded(session: Session, model: type[Manufacturer], name: str) -> Manufacturer | None:
+    wanted = fold(name)
+    return next((m for m in session.scalars(select(model)) if fold(m.name) == wanted), None)

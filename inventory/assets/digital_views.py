@@ -11,8 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from inventory.assets import digital
-from inventory.assets import services as assets
+from inventory.assets import digital, places
 from inventory.assets.forms import DigitalServiceForm, ServiceFilterForm
 from inventory.assets.models import DigitalService, ServiceKind
 from inventory.assets.socle import paris_today
@@ -39,7 +38,7 @@ def index() -> str:
         running=request.args.get("running", "") in {"y", "1", "on", "true"},
     )
     form = ServiceFilterForm(request.args)
-    choices = assets.filter_choices(
+    choices = places.filter_choices(
         db.session, current_user, collectivite=filters.collectivite, limit=100
     )
     form.collectivite.choices = options([(0, _("All")), *choices.collectivites])
@@ -59,7 +58,7 @@ def index() -> str:
         page=page,
         args=args,
         today=today,
-        ecole=assets.visible_school(db.session, current_user, filters.ecole)
+        ecole=places.visible_school(db.session, current_user, filters.ecole)
         if filters.ecole
         else None,
         may_edit=policy.allowed(current_user, Action.EDIT),
@@ -106,7 +105,7 @@ def new() -> str | Response | tuple[str, int]:
             title=_("New digital service"),
             intro=_("Choose a school the service covers; you then choose the others."),
             q=q,
-            choices=assets.place_choices(db.session, current_user, q=q),
+            choices=places.place_choices(db.session, current_user, q=q),
             storage=False,
         )
     form = DigitalServiceForm()

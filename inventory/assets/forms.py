@@ -22,13 +22,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from inventory.assets.digital import SERVICE_KIND_LABELS
+from inventory.assets.lifecycle import STATUS_LABELS
 from inventory.assets.models import AssetStatus, WorkStatus
 from inventory.assets.referentiels import CAPABILITY_LABELS, KIND_LABELS, LEVEL_LABELS
-from inventory.assets.services import (
-    STATUS_LABELS,
-    WORK_KIND_LABELS,
-    WORK_STATUS_LABELS,
-)
+from inventory.assets.works import WORK_KIND_LABELS, WORK_STATUS_LABELS
 from inventory.core.forms import QuickSelect, options
 from inventory.orgs.forms import MultiCheckboxField
 

@@ -1,31 +1,31 @@
-"""Equipment spreadsheets: the documented column set, its importer and the export rows.
+"""The equipment importer: rows of the spreadsheet (:mod:`.spreadsheet`'s column set)
+created, updated or left unchanged, idempotently.
 
-One column set serves the template, the importer and the exports, so that an export
-imported again changes nothing. The importer runs on the shared framework
-(:mod:`inventory.core.importing`): lookups are loaded once in :meth:`AssetImporter.prepare`,
-every row is validated in full before anything is written, and created items are staged
-rows written in bulk with the batch (:mod:`inventory.core.bulk`: their change-log records
-in the same transaction), while changed items stay ORM objects (the session's hooks log
-them and refresh the socle summary).
+It runs on the shared framework (:mod:`inventory.core.importing`): lookups are loaded
+once in :meth:`AssetImporter.prepare`, every row is validated in full before anything is
+written, and each batch is written at its end: new items as the forms record them
+(:func:`inventory.assets.lifecycle.record_items`: numbered by
+:func:`inventory.assets.tags.next_tags`, in bulk, with their change-log records), changed
+items as ORM objects (the session's hooks log them and refresh the socle summary).
+:func:`import_assets` is the one entry point (CLI, web upload, jobs).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from functools import lru_cache, partial
 from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.assets import services, socle
+from inventory.assets import lifecycle
+from inventory.assets.lifecycle import NewItem
 from inventory.assets.models import (
     TRANSITIONS,
     Asset,
@@ -34,17 +34,13 @@ from inventory.assets.models import (
     EquipmentModel,
     Manufacturer,
     Placement,
-    StatusChange,
-    TagCounter,
-    asset_search_text,
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
-from inventory.core import audit, policy
-from inventory.core.bulk import BackgroundWrites, BulkInsert, Checkpoints, Staged
+from inventory.assets.spreadsheet import COLUMNS, FIELD_BY_KEY
+from inventory.core import policy
 from inventory.core.db import utcnow
-from inventory.core.exporting import Cell, restore
+from inventory.core.exporting import restore
 from inventory.core.importing import (
-    Column,
     Importer,
     ImportFileError,
     ImportReport,
@@ -58,180 +54,7 @@ from inventory.core.money import AmountError, parse_amount
 from inventory.core.policy import Action, Subject
 from inventory.core.text import fold, slug_key
 from inventory.orgs import identifiers as ids
-from inventory.orgs.models import Classroom, Collectivite, Commune, Ecole
-
-# -- the column set ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    """One documented column: its key, its French header, the other spellings accepted."""
-
-    key: str
-    header: str
-    aliases: tuple[str, ...]
-    help: Any
-    example: str
-    width: int = 14
-
-    def column(self) -> Column:
-        return Column(self.key, (self.header, *self.aliases))
-
-
-FIELDS: tuple[Field, ...] = (
-    Field(
-        "numero_inventaire",
-        "N° d'inventaire",
-        ("numero_d_inventaire", "n_inventaire", "inventaire", "asset_tag", "tag", "etiquette"),
-        _l(
-            "Asset tag. Leave it empty for a new item: Socle numbers it. "
-            "Given, it identifies the item to update."
-        ),
-        "",
-        18,
-    ),
-    Field(
-        "uai",
-        "UAI",
-        ("code_uai", "numero_uai", "school_uai"),
-        _l(
-            "UAI of the school. Empty, with the classroom empty too: the item goes to the "
-            "storage of the collectivité."
-        ),
-        "0941234F",
-        11,
-    ),
-    Field(
-        "classe",
-        "Classe",
-        ("classroom", "salle"),
-        _l("Name of the classroom in that school. Empty: shared by the whole school."),
-        "Classe 1",
-    ),
-    Field(
-        "categorie",
-        "Catégorie",
-        ("category",),
-        _l("Category code or name (see the list below); required for a model not yet known."),
-        "tni",
-    ),
-    Field(
-        "fabricant",
-        "Fabricant",
-        ("manufacturer", "marque", "brand"),
-        _l("Manufacturer; required for a new item."),
-        "Speechi",
-    ),
-    Field(
-        "modele",
-        "Modèle",
-        ("model",),
-        _l("Model name; required for a new item. A new model is added to the catalogue."),
-        "SpeechiTouch 75",
-        18,
-    ),
-    Field(
-        "numero_serie",
-        "N° de série",
-        ("numero_de_serie", "n_serie", "serial", "serial_number"),
-        _l(
-            "Serial number. Without an asset tag, the model and the serial number identify "
-            "the item to update."
-        ),
-        "ST75-2024-0001",
-        18,
-    ),
-    Field(
-        "statut",
-        "Statut",
-        ("status",),
-        _l(
-            "Status code or French label (see the list below); a new item is delivered by "
-            "default. A change must follow the lifecycle."
-        ),
-        "in_service",
-    ),
-    Field("fournisseur", "Fournisseur", ("supplier",), _l("Supplier."), "UGAP", 16),
-    Field(
-        "numero_commande",
-        "N° de commande",
-        ("numero_de_commande", "order_number", "bon_de_commande"),
-        _l("Order number."),
-        "BC-2024-118",
-        16,
-    ),
-    Field(
-        "numero_facture",
-        "N° de facture",
-        ("numero_de_facture", "invoice_number"),
-        _l("Invoice number."),
-        "F-2024-0412",
-        16,
-    ),
-    Field(
-        "date_achat",
-        "Date d'achat",
-        ("date_d_achat", "purchase_date"),
-        _l("Purchase date, YYYY-MM-DD or DD/MM/YYYY."),
-        "2024-09-02",
-        12,
-    ),
-    Field(
-        "prix_ht",
-        "Prix HT",
-        ("price_ht", "price_excl_vat", "montant_ht"),
-        _l("Price without VAT, in euros: 2490.00 or 2 490,00."),
-        "2490.00",
-        12,
-    ),
-    Field(
-        "prix_ttc",
-        "Prix TTC",
-        ("price_ttc", "price_incl_vat", "montant_ttc"),
-        _l("Price including VAT, in euros; not lower than the price without VAT."),
-        "2988.00",
-        12,
-    ),
-    Field(
-        "fin_garantie",
-        "Fin de garantie",
-        ("fin_de_garantie", "warranty_end"),
-        _l("End of the warranty, YYYY-MM-DD or DD/MM/YYYY; not before the purchase."),
-        "2029-09-01",
-        12,
-    ),
-    Field(
-        "mac",
-        "MAC",
-        ("adresse_mac", "mac_address"),
-        _l("Wired MAC address, in any usual notation."),
-        "00:1a:2b:3c:4d:5e",
-        18,
-    ),
-    Field(
-        "mac_wifi",
-        "MAC Wi-Fi",
-        ("adresse_mac_wifi", "wifi_mac"),
-        _l("Wifi MAC address."),
-        "",
-        18,
-    ),
-    Field("ip", "IP", ("adresse_ip", "ip_address"), _l("IPv4 or IPv6 address."), "10.94.12.34", 16),
-    Field(
-        "notes",
-        "Notes",
-        ("note", "remarques", "commentaire"),
-        _l("Free notes."),
-        "Fixé au mur, côté fenêtre",
-        30,
-    ),
-)
-FIELD_BY_KEY = {f.key: f for f in FIELDS}
-COLUMNS = tuple(f.column() for f in FIELDS)
-HEADERS = tuple(f.header for f in FIELDS)
-# Read-only columns of the exports, after the import columns; the importer ignores them.
-EXTRA_HEADERS = ("Collectivité", "Commune", "École", "Statut depuis")
-WIDTHS = (*(f.width for f in FIELDS), 20, 18, 30, 12)
+from inventory.orgs.models import Classroom, Collectivite, Ecole
 
 # Text columns: key → (Asset attribute, longest value the database takes).
 TEXT_FIELDS = {
@@ -248,18 +71,6 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)
 _FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _PLAIN_AMOUNT = re.compile(r"(\d{1,12})(?:[.,](\d{1,2}))?")
 _CHUNK = 500
-# The optional columns of a new item, all written (None when the file leaves them out).
-_NO_VALUES: dict[str, Any] = dict.fromkeys(
-    (
-        "serial",
-        *(attr for attr, _ in TEXT_FIELDS.values()),
-        *DATE_FIELDS.values(),
-        *AMOUNT_FIELDS.values(),
-        *ADDRESS_FIELDS.values(),
-        "ip",
-        "notes",
-    )
-)
 
 
 def _chunks(values: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
@@ -277,9 +88,8 @@ def _words(value: str) -> str:
     return " ".join(value.split())
 
 
-@lru_cache(maxsize=65536)
 def _key(value: str) -> str:
-    """Lookup key of a name: case, accents and spacing ignored (memoised: files repeat)."""
+    """Lookup key of a name: case, accents and spacing ignored."""
     return fold(" ".join(value.split()))
 
 
@@ -294,9 +104,8 @@ def _reject(key: str, reason: Any) -> RowRejected:
     )
 
 
-@lru_cache(maxsize=4096)
 def _date_of(raw: str) -> date | None:
-    """The date ``raw`` writes, or None (memoised: the rows of a delivery share dates)."""
+    """The date ``raw`` writes, or None."""
     try:
         if m := _ISO_DATE.fullmatch(raw):
             return date(int(m[1]), int(m[2]), int(m[3]))
@@ -369,11 +178,6 @@ class AssetImporter(Importer):
             collectivite.id if isinstance(collectivite, Collectivite) else collectivite
         )
         self.line = 0
-        # The moment of the batch's new items (created, in their first status): one per
-        # batch, as they are written together; converted once for the database.
-        self.batch_time = utcnow()
-        self.writes: BackgroundWrites | None = None
-        self.checkpoints: Checkpoints | None = None
 
     # -- lookups, loaded once --------------------------------------------------------------
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
@@ -384,15 +188,10 @@ class AssetImporter(Importer):
             missing = [k for k in ("numero_inventaire", "fabricant", "modele") if k not in present]
             raise ImportFileError(_l("Missing columns: %(columns)s.", columns=", ".join(missing)))
         s, user = self.session, self.user
-        # New items are staged rows (written with the batch); the lookups below hold ORM
-        # objects for the items that existed before the import and Staged rows for these.
-        # A batch's rows are written, and committed, in the background while the next
-        # batch is validated: the writes hold the connection until finish_batch waits.
-        self.writes = BackgroundWrites()
-        self.checkpoints = Checkpoints(s.connection())
-        self.bulk = BulkInsert(s, self.writes)
+        # New items wait for the batch's end as lifecycle.NewItem, written together by
+        # lifecycle.record_items (the forms' way); the lookups below hold ORM objects for
+        # the items that existed before the import, and NewItems for these.
         self.editing = policy.allowed(user, Action.EDIT)
-        self.actor = audit.current_actor()
         self._load_catalogue()
         self.statuses = _status_keys()
 
@@ -437,8 +236,8 @@ class AssetImporter(Importer):
                 stmt = select(Asset.id).where(Asset.id.in_(chunk))
                 editable.update(s.scalars(policy.visible(user, stmt, Asset)))
         self.mine = {id(a) for a in found.values() if a.id in editable}
-        self.by_tag: dict[str, Asset | Staged] = {a.tag: a for a in found.values()}
-        self.by_serial: dict[tuple[ModelKey, str], Asset | Staged] = {
+        self.by_tag: dict[str, Asset | NewItem] = {a.tag: a for a in found.values()}
+        self.by_serial: dict[tuple[ModelKey, str], Asset | NewItem] = {
             (self.model_keys[a.model_id], a.serial): a for a in found.values() if a.serial
         }
 
@@ -454,15 +253,8 @@ class AssetImporter(Importer):
 
         self.seen_tags: dict[str, int] = {}
         self.seen_serials: dict[tuple[ModelKey, str], int] = {}
-        self.untagged: list[tuple[Staged, int, int]] = []
-        self.created: list[tuple[Staged, EquipmentModel]] = []
-        self.taken_tags: set[str] = set()  # tags the numbering found in the database
-        self.free_tags: set[str] = set()  # and the ones it found free (for one batch)
-        # Per tag pattern, the runs of numbers found taken, (first, last): collectivités
-        # sharing a prefix meet the same runs, batch after batch.
-        self.runs: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.in_service_rooms: set[int] = set()
-        self.steps: list[tuple[Asset | Staged, AssetStatus | None, AssetStatus, Any]] = []
+        self.new_items: list[tuple[NewItem, int]] = []  # with their line
+        self.steps: list[tuple[Asset, AssetStatus | None, AssetStatus, Any]] = []
         self.new_models: list[tuple[ModelKey, EquipmentModel]] = []
         return self._numbered(rows)
 
@@ -785,8 +577,8 @@ class AssetImporter(Importer):
                 "statut",
                 _l(
                     "An item %(current)s cannot become %(wanted)s.",
-                    current=services.STATUS_LABELS[asset.status],
-                    wanted=services.STATUS_LABELS[status],
+                    current=lifecycle.STATUS_LABELS[asset.status],
+                    wanted=lifecycle.STATUS_LABELS[status],
                 ),
             )
         return status
@@ -830,39 +622,22 @@ class AssetImporter(Importer):
         status: AssetStatus,
         values: dict[str, Any],
     ) -> None:
-        now = self.batch_time
-        # Every column, in one order: the rows of a batch then share one multi-row INSERT
-        # (core.bulk groups rows by their set of columns). The defaults are the ORM's.
-        asset = self.bulk.add(
-            Asset,
-            tag=tag,
-            # A model created by this import is written (by the ORM) before the items.
-            model_id=model if model.id is None else model.id,
-            category_id=model.category_id,
-            collectivite_id=place.collectivite_id,
-            ecole_id=place.ecole_id,
-            classroom_id=place.classroom_id,
+        item = NewItem(
+            collectivite=self.collectivites[place.collectivite_id],
+            model=model,
             placement=place.placement,
             status=status,
-            status_since=now,
-            **{**_NO_VALUES, **values},
-            created_at=now,
-            version=1,
+            values=values,
+            ecole_id=place.ecole_id,
+            classroom_id=place.classroom_id,
+            tag=tag,
         )
-        self.mine.add(id(asset))
-        self.created.append((asset, model))
-        # Its first lifecycle step, as services.create_asset records it (staged with the
-        # batch's other steps).
-        self.steps.append((asset, None, status, now))
-        if status is AssetStatus.IN_SERVICE and place.classroom_id is not None:
-            self.in_service_rooms.add(place.classroom_id)
+        self.mine.add(id(item))
+        self.new_items.append((item, self.line))
         if tag:
-            self.by_tag[tag] = asset
-        else:
-            year = (values.get("purchase_date") or date.today()).year
-            self.untagged.append((asset, place.collectivite_id, year))
+            self.by_tag[tag] = item
         if serial_key is not None:
-            self.by_serial[serial_key] = asset
+            self.by_serial[serial_key] = item
 
     def _update(
         self,
@@ -913,246 +688,29 @@ class AssetImporter(Importer):
         return Outcome.UPDATED if changed else Outcome.UNCHANGED
 
     def finish_batch(self) -> None:
-        """Number the batch's new items, then write: first through the ORM (new models,
-        changed items: the session's hooks log them and refresh their classrooms' socle
-        summary), then in bulk the new items with their change-log records and the
-        batch's lifecycle steps, and last the socle summary of the classrooms that new
-        items enter in service (no ORM event fires for rows written in bulk). The writes
-        in bulk, the summary and the commit (:meth:`commit`) run in the background."""
-        s, writes = self.session, self.writes
-        assert writes is not None, "prepare() first"
-        writes.wait()  # the last batch's: the connection is free again
+        """Write the batch: first through the ORM (new models, changed items: the
+        session's hooks log them and refresh their classrooms' socle summary), with the
+        lifecycle steps of the changed items; then the new items, as the forms record
+        them (:func:`lifecycle.record_items`: numbered, with their first step, change-log
+        record and socle summary). The run commits after each batch."""
+        s = self.session
         self.batch_size = max(self.batch_size, self.later_batch_size)
-        if self.untagged:
-            with s.no_autoflush:
-                self._number(self.untagged)
-            self.untagged = []
-        for asset, model in self.created:
-            # What the mapper hook on Asset computes for an item written by the ORM.
-            asset.search_text = asset_search_text(
-                asset.tag, asset.serial, model.manufacturer.name, model.name
-            )
-        self.created = []
         s.flush()
         for key, model in self.new_models:
             self.models_by_id[model.id] = model
             self.model_keys[model.id] = key
         self.new_models = []
-        if self.steps:
-            assets, befores, afters, moments = (list(c) for c in zip(*self.steps, strict=True))
-            n = len(assets)
-            self.bulk.add_columns(
-                StatusChange,
-                asset_id=assets,
-                from_status=befores,
-                to_status=afters,
-                at=moments,
-                actor_id=[self.actor.user_id] * n,
-                actor_label=[self.actor.label] * n,
-                note=[None] * n,
-            )
-            self.steps = []
-        self.bulk.flush()
-        if self.in_service_rooms:
-            # Only items in service count in the summary: other new items change nothing.
-            writes.submit(partial(socle.refresh, s.connection(), self.in_service_rooms))
-            self.in_service_rooms = set()
-        self.batch_time = utcnow()
+        lifecycle.write_steps(s, [(a.id, before, after, at) for a, before, after, at in self.steps])
+        self.steps = []
+        if self.new_items:
+            # A tag this import names further down stays free for that row.
+            lifecycle.record_items(s, [i for i, _ in self.new_items], reserved=self.file_tags)
+            for item, line in self.new_items:
+                # A later row naming a tag given here finds the item on its line.
+                self.by_tag[item.tag] = item  # type: ignore[index]
+                self.seen_tags.setdefault(item.tag, line)  # type: ignore[arg-type]
+            self.new_items = []
 
-    def commit(self, session: Any) -> None:
-        # The batch's transaction ends once its writes are done, on the driver's
-        # connection, behind the session, which the next batch's validation keeps using
-        # (it reads nothing from the database). The session's own commit, after the last
-        # batch, ends the last transaction.
-        if self.writes is None:
-            session.commit()
-            return
-        self.writes.submit(session.connection().connection.driver_connection.commit)
-        if self.checkpoints is not None:
-            self.writes.submit(self.checkpoints.after_commit)
-
-    def close(self, *, failed: bool = False) -> None:
-        try:
-            if self.writes is not None:
-                self.writes.close(discard=failed)
-        finally:
-            if self.checkpoints is not None:
-                self.checkpoints.release()
-
-    # -- tag numbering ---------------------------------------------------------------------
-    def _number(self, untagged: list[tuple[Staged, int, int]]) -> None:
-        """Tags for the batch's new items, by the rule of services.next_tag: each
-        collectivité and year numbers its items in turn from its counter, skipping only
-        the numbers already taken (by another collectivité of the same prefix, or imported
-        as they were), so that no number is lost.
-
-        In few statements whatever the number of collectivités: one bump of all their
-        counters reserves a block each, one lookup finds the numbers of the blocks already
-        taken; the collectivités left short look up the run of taken numbers after their
-        block (all at once), and one more bump moves their counters past it."""
-        self.free_tags = set()
-        groups: dict[tuple[int, int], list[Staged]] = defaultdict(list)
-        for asset, coll_id, year in untagged:
-            groups[(coll_id, year)].append(asset)
-        prefixes = {
-            (coll_id, year): f"{services.tag_prefix(self.collectivites[coll_id])}-{year}-"
-            for coll_id, year in groups
-        }
-        last = self._reserve({group: len(assets) for group, assets in groups.items()}, prefixes)
-        while groups:
-            blocks = {
-                group: [
-                    f"{prefixes[group]}{n:05d}"
-                    for n in range(last[group] - len(a) + 1, last[group] + 1)
-                ]
-                for group, a in groups.items()
-            }
-            self._look_up(t for block in blocks.values() for t in block)
-            short: dict[tuple[int, int], list[Staged]] = {}
-            for group, assets in groups.items():
-                free = [t for t in blocks[group] if not self._taken(t)]
-                for asset, tag in zip(assets, free, strict=False):
-                    asset.tag = tag
-                    self.by_tag[tag] = asset
-                if len(free) < len(assets):
-                    short[group] = assets[len(free) :]
-            if not short:
-                return
-            ends = self._ends_of_runs({g: (prefixes[g], last[g]) for g in short})
-            # Each counter stands at the end of its block: past the run, a block for the
-            # rest. Collectivités of one prefix meet the same run: each block then starts
-            # after the blocks claimed before it, rather than in one more round.
-            claimed: dict[str, list[tuple[int, int]]] = defaultdict(list)
-            moves = {}
-            for group, assets in short.items():
-                end = ends[group]
-                before = claimed[prefixes[group]]
-                while met := next((b for b in before if b[0] <= end + 1 <= b[1]), None):
-                    end = met[1]
-                before.append((end + 1, end + len(assets)))
-                moves[group] = end - last[group] + len(assets)
-            last = self._bump(moves)
-            groups = short
-
-    def _reserve(
-        self, counts: dict[tuple[int, int], int], prefixes: dict[tuple[int, int], str]
-    ) -> dict[tuple[int, int], int]:
-        """Reserve ``count`` numbers per (collectivité, year): the last number of each
-        block. A collectivité's first number of the year follows the numbers already
-        given in its pattern, if any (the later check skips any other)."""
-        last = self._bump(counts)
-        missing = {g: (prefixes[g], 0) for g in counts if g not in last}
-        if missing:
-            starts = self._ends_of_runs(missing)
-            rows = [
-                {"collectivite_id": g[0], "year": g[1], "last": starts[g] + counts[g]}
-                for g in missing
-            ]
-            self.session.execute(insert(TagCounter), rows)
-            last.update({(r["collectivite_id"], r["year"]): r["last"] for r in rows})
-        return last
-
-    def _bump(self, moves: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
-        """Add ``moves`` to the counters, in one atomic UPDATE … RETURNING per chunk (as
-        services.next_tag does for one): their new values, for the counters that exist.
-
-        The bump holds the counters until the commit (PostgreSQL locks the rows, SQLite
-        the whole database), so that the lookups that follow see every number taken.
-        Written as SQL joining a VALUES list (both engines name its columns column1…):
-        the statement built by expressions, a CASE branch per counter, cost more to
-        compile than to run."""
-        out: dict[tuple[int, int], int] = {}
-        connection = self.session.connection()
-        for chunk in _chunks(moves.items(), 500):
-            # Integers only, written in the statement: nothing to quote.
-            values = ", ".join(f"({int(c)}, {int(y)}, {int(n)})" for (c, y), n in chunk)
-            sql = (
-                f"UPDATE {_COUNTERS} SET last = {_COUNTERS}.last + v.column3 "
-                f"FROM (VALUES {values}) AS v WHERE {_COUNTERS}.collectivite_id = v.column1 "
-                f"AND {_COUNTERS}.year = v.column2 "
-                f"RETURNING {_COUNTERS}.collectivite_id, {_COUNTERS}.year, {_COUNTERS}.last"
-            )
-            out.update(((c, y), n) for c, y, n in connection.exec_driver_sql(sql))
-        return out
-
-    def _ends_of_runs(self, starts: dict[Any, tuple[str, int]]) -> dict[Any, int]:
-        """For each (prefix, number): the last number of the run of tags taken from
-        ``number`` on (``number`` itself when the next one is free). A galloping then
-        narrowing search of exact tags (the unique index serves them on any collation),
-        several probes per key a step, the probes of every key in one lookup: a run of
-        thousands costs a handful of lookups whatever the number of keys."""
-        ends: dict[Any, int] = {}
-        # key → (prefix, last number known taken, first number known free or None), the
-        # search starting past the runs an earlier search found.
-        pending: dict[Any, tuple[str, int, int | None]] = {
-            key: (prefix, self._past_runs(prefix, number), None)
-            for key, (prefix, number) in starts.items()
-        }
-        while pending:
-            probes = {key: _probes(low, high) for key, (_, low, high) in pending.items()}
-            self._look_up(
-                f"{pending[key][0]}{n:05d}" for key, numbers in probes.items() for n in numbers
-            )
-            left = {}
-            for key, (prefix, low, high) in pending.items():
-                # The run ends before the first probe found free (the numbers between
-                # two taken probes are taken: a run, as the counters leave them).
-                for n in probes[key]:
-                    if not self._taken(f"{prefix}{n:05d}"):
-                        high = n
-                        break
-                    low = n
-                if high is None or high - low > 1:
-                    left[key] = (prefix, low, high)
-                else:
-                    ends[key] = low
-                    if low > starts[key][1]:
-                        self.runs[prefix].append((starts[key][1] + 1, low))
-            pending = left
-        return ends
-
-    def _past_runs(self, prefix: str, number: int) -> int:
-        """``number``, or the end of the known run of taken numbers that follows it."""
-        runs = self.runs.get(prefix, ())
-        while run := next((r for r in runs if r[0] <= number + 1 <= r[1]), None):
-            number = run[1]
-        return number
-
-    def _taken(self, tag: str) -> bool:
-        return tag in self.by_tag or tag in self.file_tags or tag in self.taken_tags
-
-    def _look_up(self, tags: Iterable[str]) -> None:
-        """Note which of these tags the database holds (a taken tag stays taken; a free
-        one is asked again by the next batch only: the numbering of another transaction
-        may take it then)."""
-        unknown = {t for t in tags if t not in self.free_tags and not self._taken(t)}
-        connection = self.session.connection()
-        # The driver's own placeholders: an expanding IN of hundreds of values costs
-        # SQLAlchemy more to render than the database to answer.
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        for chunk in _chunks(unknown):
-            sql = f"SELECT tag FROM {_ASSETS} WHERE tag IN ({', '.join([mark] * len(chunk))})"
-            found = {tag for (tag,) in connection.exec_driver_sql(sql, tuple(chunk))}
-            self.taken_tags.update(found)
-            self.free_tags.update(t for t in chunk if t not in found)
-
-
-_PROBES = 16  # per key and lookup: 16 numbers narrow a run 17 times a step
-
-
-def _probes(low: int, high: int | None) -> list[int]:
-    """The numbers to look up after ``low`` (taken): up to ``high`` (free) evenly spaced,
-    or galloping when no free number is known yet (1, 2, 4 … 32,768 further)."""
-    if high is None:
-        return [low + (1 << i) for i in range(_PROBES)]
-    gap = high - low
-    if gap <= _PROBES + 1:
-        return list(range(low + 1, high))
-    return sorted({low + gap * i // (_PROBES + 1) for i in range(1, _PROBES + 1)})
-
-
-_ASSETS = Asset.__tablename__
-_COUNTERS = TagCounter.__tablename__
 
 _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
 _IPV4 = re.compile(
@@ -1191,7 +749,7 @@ def _status_keys() -> dict[str, AssetStatus]:
         keys[fold(status.value.replace("_", " "))] = status
     for locale in ("en", "fr"):
         with force_locale(locale):
-            for status, label in services.STATUS_LABELS.items():
+            for status, label in lifecycle.STATUS_LABELS.items():
                 keys.setdefault(fold(str(label)), status)
     return keys
 
@@ -1203,84 +761,14 @@ def import_assets(
     filename: str = "",
     *,
     collectivite: Collectivite | int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import an equipment spreadsheet (CSV or XLSX) for ``user``; idempotent."""
+    """Import an equipment spreadsheet (CSV or XLSX) for ``user``; idempotent. Commits
+    once per batch; ``progress`` is told the rows read so far after each one."""
     return run_import(
-        AssetImporter(session, user, collectivite), data, session=session, filename=filename
+        AssetImporter(session, user, collectivite),
+        data,
+        session=session,
+        filename=filename,
+        progress=progress,
     )
-
-
-# -- exports -------------------------------------------------------------------------------
-def export_headers() -> list[str]:
-    return [*HEADERS, *EXTRA_HEADERS]
-
-
-def _amount(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents).scaleb(-2)
-
-
-def export_rows(
-    session: Session, user: Subject, filters: services.AssetFilters, *, tz: Any = None
-) -> Iterator[list[Cell]]:
-    """The rows of every item ``user`` may see that match ``filters``, in the import columns
-    (then the read-only ones). Lazy: the query runs when the first row is asked for."""
-    communes: dict[int, str] = dict(session.execute(select(Commune.id, Commune.name)).all())
-    result = services.all_assets(session, user, filters)
-    try:
-        for a in result:
-            ecole, room, model = a.ecole, a.classroom, a.model
-            since = a.status_since.astimezone(tz) if tz is not None else a.status_since
-            yield [
-                a.tag,
-                ecole.uai if ecole else "",
-                room.name if room else "",
-                a.category.code,
-                model.manufacturer.name,
-                model.name,
-                a.serial,
-                a.status.value,
-                a.supplier,
-                a.order_number,
-                a.invoice_number,
-                a.purchase_date,
-                _amount(a.price_ht_cents),
-                _amount(a.price_ttc_cents),
-                a.warranty_end,
-                a.mac,
-                a.mac_wifi,
-                a.ip,
-                a.notes,
-                a.collectivite.name,
-                communes.get(ecole.commune_id, "") if ecole else "",
-                ecole.name if ecole else "",
-                since.date(),
-            ]
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-
-
-# -- the template --------------------------------------------------------------------------
-def template_example() -> list[str]:
-    return [f.example for f in FIELDS]
-
-
-def help_rows(session: Session) -> list[list[Cell]]:
-    """The 'Aide' sheet of the template: each column, then the category and status codes."""
-    rows: list[list[Cell]] = [
-        [f.header, ", ".join((f.key, *f.aliases)), str(f.help)] for f in FIELDS
-    ]
-    rows.append([])
-    rows.append([str(_l("Categories")), str(_l("Code")), str(_l("Name"))])
-    for c in services.categories(session):
-        rows.append(["", c.code, f"{c.name_fr} / {c.name_en}"])
-    rows.append([])
-    rows.append([str(_l("Statuses")), str(_l("Code")), str(_l("Name"))])
-    for status, label in services.STATUS_LABELS.items():
-        rows.append(["", status.value, str(label)])
-    return rows
-
-
-def help_headers() -> Sequence[str]:
-    return (str(_l("Column")), str(_l("Also accepted")), str(_l("What to write")))

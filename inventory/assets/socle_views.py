@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from inventory.assets import referentiels
+from inventory.assets.catalogue import categories
 from inventory.assets.digital import SERVICE_KIND_LABELS, SERVICE_KIND_SHORT
 from inventory.assets.forms import ReferentielForm, RequirementForm
 from inventory.assets.models import (
@@ -30,8 +31,8 @@ from inventory.assets.referentiels import (
     ReferentielError,
     RequirementFields,
 )
-from inventory.assets.services import WORK_KIND_LABELS, categories
 from inventory.assets.socle import current_referentiel
+from inventory.assets.works import WORK_KIND_LABELS
 from inventory.changelog.services import history_of
 from inventory.core import policy
 from inventory.core.forms import options

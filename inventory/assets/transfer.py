@@ -17,8 +17,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectField
 
-from inventory.assets import importers, services, tasks
-from inventory.assets.services import AssetFilters
+from inventory.assets import catalogue, importers, lifecycle, spreadsheet, tasks
+from inventory.assets.lists import AssetFilters
 from inventory.core import exporting, import_jobs, policy
 from inventory.core.forms import options
 from inventory.core.importing import ImportFileError
@@ -58,15 +58,15 @@ def export(fmt: str) -> Response:
 
     def rows() -> Any:
         # Runs while the body is sent (CSV), in the request's context.
-        yield from importers.export_rows(db.session, reader, filters, tz=tz)
+        yield from spreadsheet.export_rows(db.session, reader, filters, tz=tz)
 
     return exporting.download(
         fmt,
         f"equipements-{_today()}.{fmt}",
-        importers.export_headers(),
+        spreadsheet.export_headers(),
         rows(),
         sheet_title="Équipements",
-        widths=importers.WIDTHS,
+        widths=spreadsheet.WIDTHS,
     )
 
 
@@ -74,15 +74,15 @@ def export(fmt: str) -> Response:
 @allow(Action.EDIT)
 def template(fmt: str) -> Response:
     help_sheet = exporting.Sheet(
-        "Aide", importers.help_headers(), importers.help_rows(db.session), widths=(18, 40, 90)
+        "Aide", spreadsheet.help_headers(), spreadsheet.help_rows(db.session), widths=(18, 40, 90)
     )
     return exporting.download(
         fmt,
         f"modele-import-equipements.{fmt}",
-        importers.HEADERS,
-        [importers.template_example()],
+        spreadsheet.HEADERS,
+        [spreadsheet.template_example()],
         sheet_title="Équipements",
-        widths=importers.WIDTHS,
+        widths=spreadsheet.WIDTHS,
         extra_sheets=[help_sheet] if fmt == exporting.XLSX else [],
     )
 
@@ -145,7 +145,7 @@ def import_assets() -> Any:
         form=form,
         report=report,
         ask_collectivite=ask_collectivite,
-        columns=importers.FIELDS,
-        categories=services.categories(db.session),
-        statuses=[(s.value, label) for s, label in services.STATUS_LABELS.items()],
+        columns=spreadsheet.FIELDS,
+        categories=catalogue.categories(db.session),
+        statuses=[(s.value, label) for s, label in lifecycle.STATUS_LABELS.items()],
     ), status

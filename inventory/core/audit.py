@@ -10,19 +10,16 @@ their changes join the column changes of the same flush, in the same record.
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import attrgetter
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, inspect
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, insert, inspect
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 from sqlalchemy.orm.attributes import NO_VALUE
@@ -172,30 +169,34 @@ def _plain(value: Any) -> Any:
 _KEYS: dict[type, tuple[str, ...]] = {}
 
 
-def _audited_keys(obj: Audited) -> tuple[str, ...]:
-    cls = type(obj)
+def _audited_keys(cls: type[Audited]) -> tuple[str, ...]:
+    """The columns a record of ``cls`` holds: all but the id and the excluded ones."""
     if cls not in _KEYS:
         _KEYS[cls] = tuple(
             a.key
             for a in inspect(cls).column_attrs
-            if a.key not in obj.__audit_exclude__ and a.key != "id"
+            if a.key not in cls.__audit_exclude__ and a.key != "id"
         )
     return _KEYS[cls]
 
 
-def _column_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
+def _created_changes(cls: type[Audited], values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """A new row's changes: each audited value given, from nothing."""
     changes: dict[str, list[Any]] = {}
+    for key in _audited_keys(cls):
+        value = _plain(values.get(key))
+        if value is not None:
+            changes[key] = [None, value]
+    return changes
+
+
+def _column_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
     if action is AuditAction.CREATE:
-        # A new object's values are all in its __dict__ after the flush: read them directly,
-        # an import creates thousands of these per batch.
-        values = obj.__dict__
-        for key in _audited_keys(obj):
-            value = _plain(values.get(key))
-            if value is not None:
-                changes[key] = [None, value]
-        return changes
+        # A new object's values are all in its __dict__ after the flush.
+        return _created_changes(type(obj), obj.__dict__)
+    changes: dict[str, list[Any]] = {}
     state = inspect(obj)
-    for key in _audited_keys(obj):
+    for key in _audited_keys(type(obj)):
         if action is AuditAction.DELETE:
             changes[key] = [_plain(state.attrs[key].loaded_value), None]
         else:
@@ -229,90 +230,48 @@ def _link_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
     return changes
 
 
+def _entry(
+    action: AuditAction,
+    model: type[Audited],
+    view: Any,
+    changes: dict[str, list[Any]],
+    actor: Actor,
+    at: datetime,
+) -> dict[str, Any]:
+    """The one record builder: the change log's row for ``changes`` to ``view`` (an
+    object of ``model``, or a row's values read as one), the record's scope and label
+    given by the model's audit properties."""
+    ecole_id, collectivite_id = model.audit_scope.fget(view)  # type: ignore[attr-defined]
+    return {
+        "at": at,
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "ip": actor.ip,
+        "action": action.value,
+        "object_type": model.__tablename__,  # type: ignore[attr-defined]
+        "object_id": view.id,
+        "object_label": model.audit_label.fget(view),  # type: ignore[attr-defined]
+        "ecole_id": ecole_id,
+        "collectivite_id": collectivite_id,
+        "changes": changes,
+    }
+
+
 def _record(obj: Audited, action: AuditAction, actor: Actor) -> dict[str, Any] | None:
     changes = _column_changes(obj, action)
     if obj.__audit_links__:
         changes.update(_link_changes(obj, action))
     if action is AuditAction.UPDATE and not changes:
         return None
-    ecole_id, collectivite_id = obj.audit_scope
-    return {
-        "at": utcnow(),
-        "actor_id": actor.user_id,
-        "actor_label": actor.label,
-        "ip": actor.ip,
-        "action": action.value,
-        "object_type": obj.__tablename__,  # type: ignore[attr-defined]
-        "object_id": obj.id,  # type: ignore[attr-defined]
-        "object_label": obj.audit_label,
-        "ecole_id": ecole_id,
-        "collectivite_id": collectivite_id,
-        "changes": changes,
-    }
-
-
-def created_record(
-    model: type[Audited], object_id: int | None, values: dict[str, Any], actor: Actor
-) -> dict[str, Any]:
-    """The record of a row inserted without the ORM (see core.bulk), from its values.
-
-    The model's ``audit_scope`` and ``audit_label`` are read off the values, so a model
-    whose properties follow relationships cannot be inserted that way; nor are its
-    declared links logged (a row written in bulk has no relationship history)."""
-    row = SimpleNamespace(**values, id=object_id)
-    excluded = model.__audit_exclude__
-    changes = {
-        key: [None, _plain(value)]
-        for key, value in values.items()
-        if key not in excluded and key != "id" and value is not None
-    }
-    ecole_id, collectivite_id = model.audit_scope.fget(row)  # type: ignore[attr-defined]
-    return {
-        "at": utcnow(),
-        "actor_id": actor.user_id,
-        "actor_label": actor.label,
-        "ip": actor.ip,
-        "action": AuditAction.CREATE.value,
-        "object_type": model.__tablename__,  # type: ignore[attr-defined]
-        "object_id": object_id,
-        "object_label": model.audit_label.fget(row),  # type: ignore[attr-defined]
-        "ecole_id": ecole_id,
-        "collectivite_id": collectivite_id,
-        "changes": changes,
-    }
-
-
-_PLAIN_BY_TYPE: dict[type, Any] = {}
-# json.dumps's text (the JSON column's), without its check for circular references: a
-# change log's values hold none.
-_ENCODE = json.JSONEncoder(check_circular=False).encode
-# What it writes for a string (ensure_ascii, as json.dumps).
-_encode_text = encode_basestring_ascii
-
-
-def _plain_of(kind: type) -> Any:
-    """What :func:`_plain` does to a value of this type, decided once per type."""
-    if kind not in _PLAIN_BY_TYPE:
-        if issubclass(kind, enum.Enum):
-            convert: Any = _enum_value
-        elif issubclass(kind, date):  # datetime included
-            convert = kind.isoformat
-        else:
-            convert = _plain
-        _PLAIN_BY_TYPE[kind] = convert
-    return _PLAIN_BY_TYPE[kind]
-
-
-# A member's value, read without the property Enum puts in front of it.
-_enum_value = attrgetter("_value_")
+    return _entry(action, type(obj), obj, changes, actor, utcnow())
 
 
 class _Row:
-    """A staged row's values read as attributes, for the model's audit properties."""
+    """A row's values read as attributes, for the model's audit properties."""
 
     __slots__ = ("id", "values")
 
-    def __init__(self, object_id: int | None, values: dict[str, Any]) -> None:
+    def __init__(self, object_id: int, values: Mapping[str, Any]) -> None:
         self.id = object_id
         self.values = values
 
@@ -323,100 +282,36 @@ class _Row:
             raise AttributeError(name) from None
 
 
-def created_columns(
-    model: type[Audited], rows: Iterable[Any], actor: Actor
-) -> dict[str, list[Any]]:
-    """:func:`created_record` for many rows of one model written in bulk (each with ``id``
-    and ``values``), as the columns of the change log (a list of values each, in the order
-    of ``rows``), their ``changes`` already serialised as the JSON column does it.
-
-    The same records, made for an import's tens of thousands of rows: the changes are
-    written column by column (:func:`_changes_texts`), the row's scope and label read off
-    its values, the records share the moment of their write, and no record is built as a
-    dict of its own (the bulk insert takes columns)."""
-    rows = list(rows)
-    scope = model.audit_scope.fget  # type: ignore[attr-defined]
-    label = model.audit_label.fget  # type: ignore[attr-defined]
-    views = [_Row(row.id, row.values) for row in rows]
-    scopes = list(map(scope, views))
-    n = len(rows)
-    return {
-        "at": [utcnow()] * n,
-        "actor_id": [actor.user_id] * n,
-        "actor_label": [actor.label] * n,
-        "ip": [actor.ip] * n,
-        "action": [AuditAction.CREATE.value] * n,
-        "object_type": [model.__tablename__] * n,  # type: ignore[attr-defined]
-        "object_id": [row.id for row in rows],
-        "object_label": list(map(label, views)),
-        "ecole_id": [s[0] for s in scopes],
-        "collectivite_id": [s[1] for s in scopes],
-        "changes": _changes_texts([row.values for row in rows], model.__audit_exclude__ | {"id"}),
-    }
-
-
 def created_records(
-    model: type[Audited], rows: Iterable[Any], actor: Actor
+    model: type[Audited], rows: Iterable[tuple[int, Mapping[str, Any]]], actor: Actor
 ) -> list[dict[str, Any]]:
-    """:func:`created_columns`, a record (a dict) per row."""
-    columns = created_columns(model, rows, actor)
+    """The records of rows inserted in bulk (``(id, values)`` each), rather than by the
+    session's unit of work: what the flush hook writes for the same new objects.
+
+    The model's ``audit_scope`` and ``audit_label`` are read off the values, so a model
+    whose properties follow relationships cannot be inserted that way; nor are its
+    declared links logged (a row written in bulk has no relationship history)."""
+    at = utcnow()
     return [
-        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+        _entry(
+            AuditAction.CREATE,
+            model,
+            _Row(object_id, values),
+            _created_changes(model, values),
+            actor,
+            at,
+        )
+        for object_id, values in rows
     ]
 
 
-def _changes_texts(rows: list[dict[str, Any]], excluded: frozenset[str]) -> list[str]:
-    """For each row, the JSON text of its changes as created (``{key: [null, value]}`` for
-    each value not None, outside ``excluded``), exactly as json.dumps writes them.
-
-    Written column by column: a column's members are written as ``"key": [null, value], ``
-    in one pass, each distinct date, moment or enum member once (an import's rows share
-    them), then each row joins its members (an empty text for a value None) and drops the
-    last separator."""
-    texts = [""] * len(rows)
-    by_keys: dict[tuple[str, ...], list[int]] = {}
-    for i, values in enumerate(rows):
-        by_keys.setdefault(tuple(values), []).append(i)
-    for keys, positions in by_keys.items():
-        members = [
-            _members(_ENCODE(key) + ": [null, ", [rows[i][key] for i in positions])
-            for key in keys
-            if key not in excluded
-        ]
-        for i, row_members in zip(positions, zip(*members, strict=True), strict=True):
-            texts[i] = "{" + "".join(row_members)[:-2] + "}"
-    return texts
-
-
-def _members(head: str, values: list[Any]) -> list[str]:
-    """``head`` + the JSON of each value + ``], ``; an empty text for a value None."""
-    kinds = set(map(type, values)) - {type(None)}
-    if kinds <= {str} or kinds <= {int}:
-        write = _encode_text if kinds == {str} else int.__repr__
-        return ["" if v is None else head + write(v) + "], " for v in values]
-    written: dict[Any, str] = {}
-    if len(kinds) == 1:
-        (kind,) = kinds
-        convert = _plain_of(kind)
-        # One kind (and one time zone): equal values print alike.
-        if not issubclass(kind, datetime) or len({v.tzinfo for v in values if v}) == 1:
-            return [
-                ""
-                if v is None
-                else (written.get(v) or written.setdefault(v, head + _ENCODE(convert(v)) + "], "))
-                for v in values
-            ]
-    out: list[str] = []
-    for v in values:
-        if v is None:
-            out.append("")
-            continue
-        seen = (v, type(v), getattr(v, "tzinfo", None))
-        member = written.get(seen)
-        if member is None:
-            member = written[seen] = head + _ENCODE(_plain_of(type(v))(v)) + "], "
-        out.append(member)
-    return out
+def log_created(
+    session: Session, model: type[Audited], rows: Iterable[tuple[int, Mapping[str, Any]]]
+) -> None:
+    """Write the change-log records of rows inserted in bulk, in the session's transaction."""
+    records = created_records(model, rows, current_actor())
+    if records:
+        session.execute(insert(AuditRecord.__table__), records)  # executemany
 
 
 @event.listens_for(Session, "after_flush")

@@ -33,8 +33,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from inventory.assets.services import STATUS_LABELS as ASSET_STATUS_LABELS
-from inventory.assets.services import WORK_KIND_LABELS, WORK_STATUS_LABELS
+from inventory.assets.lifecycle import STATUS_LABELS as ASSET_STATUS_LABELS
+from inventory.assets.works import WORK_KIND_LABELS, WORK_STATUS_LABELS
 from inventory.core.db import utcnow
 from inventory.core.exporting import Cell
 from inventory.grants.aid import SchemeRules

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from inventory.assets import services as assets
+from inventory.assets import places
 from inventory.core import exporting, policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
@@ -42,7 +42,7 @@ def new() -> Any:
     form = CampaignStartForm()
     q = request.args.get("q", "")[:100]
     preset = int_arg("ecole")
-    choices = assets.place_choices(db.session, current_user, q=q, include=preset)
+    choices = places.place_choices(db.session, current_user, q=q, include=preset)
     form.ecole.choices = options(
         [(0, _("Choose a school"))]
         + [(e.id, f"{e.name} ({e.commune.name})") for e in choices.schools]

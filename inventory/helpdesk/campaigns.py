@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.assets import services as assets
+from inventory.assets import lifecycle
 from inventory.assets.models import Asset, AssetStatus, EquipmentModel
 from inventory.core import policy
 from inventory.core.db import utcnow
@@ -283,8 +283,8 @@ def move_here(
     asset = policy.load_or_404(user, Asset, scan.asset_id, session, Action.EDIT)
     if not movable(scan, campaign):
         raise HelpdeskError(_l("This item belongs to another collectivité."), field="scan")
-    where = assets.resolve_where(session, user, classroom_id=scan.classroom_id)
-    return assets.move_asset(session, user, asset, where)
+    where = lifecycle.resolve_where(session, user, classroom_id=scan.classroom_id)
+    return lifecycle.move_asset(session, user, asset, where)
 
 
 def close_campaign(session: Session, user: Subject, campaign: InventoryCampaign) -> None:

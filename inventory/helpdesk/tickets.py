@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.assets import services as assets
+from inventory.assets import lifecycle
 from inventory.assets.models import Asset, AssetStatus, EquipmentModel
 from inventory.auth.models import User, UserScope
 from inventory.core import audit, policy
@@ -58,7 +58,7 @@ def sync_asset(session: Session, config: Any, ticket: Ticket) -> None:
                     problem=ticket.problem_type.label(default_locale(config)),
                 ),
             )
-            assets.change_status(
+            lifecycle.change_status(
                 session, HELPDESK, asset, AssetStatus.UNDER_REPAIR, note[:500], commit=False
             )
         return
@@ -83,7 +83,7 @@ def sync_asset(session: Session, config: Any, ticket: Ticket) -> None:
                 status=in_default_language(config, TICKET_STATUS_LABELS[ticket.status]),
             ),
         )
-        assets.change_status(
+        lifecycle.change_status(
             session, HELPDESK, asset, AssetStatus.IN_SERVICE, note[:500], commit=False
         )
 

@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from inventory.assets.lists import AssetFilters
 from inventory.assets.models import Asset, EquipmentModel
-from inventory.assets.services import AssetFilters
 from inventory.core import audit, jobs, policy
 from inventory.core.errors import DomainError
 from inventory.core.jobs import Job

@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from inventory.assets import services as assets
+from inventory.assets import lists
 from inventory.assets.models import Asset
 from inventory.core import policy
 from inventory.core.forms import options
@@ -55,9 +55,9 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _filters(args: Any) -> assets.AssetFilters:
+def _filters(args: Any) -> lists.AssetFilters:
     # Read as the equipment list reads them, so that the labels are those of its items.
-    return assets.AssetFilters.from_args(args)
+    return lists.AssetFilters.from_args(args)
 
 
 def _selection(args: Any) -> dict[str, str]:
@@ -70,7 +70,7 @@ def _selected_ids(args: Any) -> tuple[list[int], list[int]]:
     if school:
         ecole = policy.load_or_404(current_user, Ecole, school, db.session)
         return [], [r.id for r in ecole.classrooms]
-    return [a.id for a in assets.all_assets(db.session, current_user, _filters(args))], []
+    return [a.id for a in lists.all_assets(db.session, current_user, _filters(args))], []
 
 
 def _batch(asset_ids: list[int], classroom_ids: list[int]) -> services.LabelBatch:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from inventory.assets import services as assets
+from inventory.assets import lists as asset_lists
 from inventory.assets import socle
 from inventory.changelog.services import history_of
 from inventory.core import import_jobs, policy
@@ -95,7 +95,7 @@ def _school_page(ecole_id: int, form: ClassroomForm) -> str:
         history=history_of(db.session, current_user, ecole, whole_school=True),
         nature_labels=NATURE_LABELS,
         may_edit=policy.allowed(current_user, Action.EDIT),
-        socle=assets.school_socle(db.session, current_user, ecole),
+        socle=asset_lists.school_socle(db.session, current_user, ecole),
         training_sessions=training.school_sessions(db.session, current_user, ecole.id),
     )
 
@@ -157,7 +157,7 @@ def classroom(classroom_id: int) -> str | Response:
         form=form,
         may_edit=may_edit,
         history=history_of(db.session, current_user, room),
-        socle=assets.classroom_socle(db.session, current_user, room),
+        socle=asset_lists.classroom_socle(db.session, current_user, room),
     )
 
 

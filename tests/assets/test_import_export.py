@@ -5,16 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sys
-import threading
 from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
-from inventory.assets.importers import COLUMNS, FIELDS, HEADERS
 from inventory.assets.models import Asset, AssetStatus, Placement, StatusChange
+from inventory.assets.spreadsheet import COLUMNS, FIELDS, HEADERS
 from inventory.core.audit import AuditRecord
 from inventory.core.exporting import csv_bytes, neutralise, restore
 from inventory.core.importing import read_table
@@ -517,7 +515,7 @@ def test_numbering_skips_a_run_of_tags_already_given(app, registry, db_session, 
     in the collectivité's own pattern: new items get the numbers after the run, found
     with a few lookups, and the counter moves past it."""
     from inventory.assets.models import TagCounter
-    from inventory.assets.services import tag_prefix
+    from inventory.assets.tags import tag_prefix
     from inventory.orgs.models import Collectivite
 
     rooms = rooms_of(db_session, registry, "Créteil")
@@ -660,7 +658,7 @@ def test_an_import_logs_steps_and_refreshes_the_socle_of_each_new_item(
 def shared_pattern_with_tags_taken(app, registry, db_session, tmp_path, taken: int):
     """Fresnes numbering in Créteil's pattern, whose first ``taken`` numbers of 2024 were
     imported as they were: the pattern and the two collectivités' ids."""
-    from inventory.assets.services import tag_prefix
+    from inventory.assets.tags import tag_prefix
     from inventory.orgs.models import Collectivite
 
     colls = registry["collectivites"]
@@ -740,93 +738,44 @@ def test_numbering_over_several_batches_skips_a_long_run_once_found(
     assert_numbered_in_turn(db_session, pattern, colls, range(241, 241 + len(fresh)))
 
 
-def test_bulk_change_log_records_are_those_of_one_row(app, registry, db_session, tmp_path):
-    """The records written for an import's new items (serialised in bulk) hold what the
-    one-row form gives for the same values: same fields, same JSON."""
-    import json
-
+def test_an_imported_item_gets_the_record_of_one_typed_in_a_form(
+    app, registry, db_session, tmp_path
+):
+    """Imported items are recorded as the forms record them: the same change-log record
+    as the flush hook writes for the same values, and the first lifecycle step."""
     from inventory.core import audit
 
     rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=5)
     path = write(tmp_path, "items.csv", to_csv(list(HEADERS), rows))
     assert "created: 5" in run_cli(app, "assets", "import", path).output
-    actor = audit.Actor(None, "cli:test")
-    for record in db_session.scalars(select(AuditRecord).filter_by(object_type="assets")):
+    records = db_session.scalars(
+        select(AuditRecord).filter_by(object_type="assets").order_by(AuditRecord.id)
+    ).all()
+    assert len(records) == 5
+    for record in records:
         asset = db_session.get(Asset, record.object_id)
-        values = {
-            c.key: getattr(asset, c.key)
-            for c in Asset.__table__.c
-            if c.key not in ("id", "search_text")
-        }
-        one = audit.created_record(Asset, asset.id, values, actor)
+        one = audit._record(asset, audit.AuditAction.CREATE, audit.Actor(None, "cli"))
+        assert one is not None
         assert record.changes == one["changes"]
         assert (record.object_label, record.ecole_id, record.collectivite_id) == (
             one["object_label"],
             one["ecole_id"],
             one["collectivite_id"],
         )
-
-        class Row:
-            id = asset.id
-
-        Row.values = {**values, "id": asset.id}  # as core.bulk stages them, once written
-        (many,) = audit.created_records(Asset, [Row], actor)
-        assert json.loads(many["changes"]) == one["changes"]
-        assert many["changes"] == json.dumps(one["changes"])
-
-
-def test_sqlite_copies_each_batch_of_an_import_back_from_its_log(
-    app, registry, db_session, tmp_path, monkeypatch
-):
-    """On SQLite, the write-ahead log is copied back into the database after each batch's
-    commit, on a connection of its own, rather than in the import's commits; the
-    connection's own setting is back once the import is done. Nothing of the kind on
-    PostgreSQL."""
-    from inventory.assets.importers import AssetImporter
-    from inventory.core import bulk
-    from inventory.extensions import db
-
-    monkeypatch.setattr(AssetImporter, "batch_size", 4)
-    monkeypatch.setattr(AssetImporter, "later_batch_size", 4)
-    copies, copy = [], bulk.Checkpoints._copy
-
-    def counted(self):
-        copies.append(threading.current_thread().name)
-        copy(self)
-
-    monkeypatch.setattr(bulk.Checkpoints, "_copy", counted)
-    rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=12)
-    path = write(tmp_path, "items.csv", to_csv(list(HEADERS), rows))
-    assert "created: 12" in run_cli(app, "assets", "import", path).output
-    assert count(db_session, Asset) == 12
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name != "sqlite":
-        assert copies == []
-        return
-    # One copy per batch committed in the background (the last commit is the session's).
-    assert len(copies) == 3 and all(name.startswith("checkpoints") for name in copies)
-    pool = [engine.raw_connection() for _ in range(2)]
-    try:
-        for connection in pool:
-            assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
-    finally:
-        for connection in pool:
-            connection.close()
+        assert [(t.from_status, t.to_status) for t in asset.transitions] == [(None, asset.status)]
 
 
 def test_a_failure_in_a_later_batch_keeps_the_batches_before_whole(
     app, registry, db_session, tmp_path, monkeypatch
 ):
-    """Batches are written in the background while the next rows are validated: a write
-    that fails stops the import, the batches committed before stay whole (each item with
-    its change-log record and first status step), the failing one leaves nothing."""
-    from inventory.assets import importers, socle
+    """A write that fails stops the import: the batches committed before stay whole
+    (each item with its change-log record and first status step), the failing one leaves
+    nothing."""
+    from inventory.assets import socle
     from inventory.assets.importers import AssetImporter
 
     monkeypatch.setattr(AssetImporter, "batch_size", 4)
     monkeypatch.setattr(AssetImporter, "later_batch_size", 4)
-    switching = sys.getswitchinterval()
     real_refresh, calls = socle.refresh, []
 
     def failing_refresh(connection, classroom_ids=None):
@@ -835,7 +784,7 @@ def test_a_failure_in_a_later_batch_keeps_the_batches_before_whole(
             raise RuntimeError("disk full")
         real_refresh(connection, classroom_ids)
 
-    monkeypatch.setattr(importers.socle, "refresh", failing_refresh)
+    monkeypatch.setattr(socle, "refresh", failing_refresh)
     rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=12)
     status_col = KEYS.index("statut")
     for row in rows:
@@ -847,9 +796,6 @@ def test_a_failure_in_a_later_batch_keeps_the_batches_before_whole(
     assert count(db_session, AuditRecord, AuditRecord.object_type == "assets") == 4
     assert count(db_session, StatusChange) == 4
     # The connection is usable again, and the same file brings the rest.
-    monkeypatch.setattr(importers.socle, "refresh", real_refresh)
+    monkeypatch.setattr(socle, "refresh", real_refresh)
     assert "created: 8" in run_cli(app, "assets", "import", path).output
     assert count(db_session, Asset) == 12
-    # The writes' thread is gone, and the interpreter's switching back as it was.
-    assert sys.getswitchinterval() == switching
-    assert not [t for t in threading.enumerate() if t.name.startswith("bulk-writes")]

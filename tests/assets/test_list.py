@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import event
 
-from inventory.assets import services
+from inventory.assets import lists
 from tests.assets.test_pages import add, added_id, cats, creteil, english, tags_in, tech
 
 __all__ = ["cats", "creteil", "tech"]  # fixtures shared with the pages tests
@@ -62,8 +62,8 @@ PATHS = {
 def paths(app, monkeypatch):
     def use(name: str) -> str:
         query, cap, window = PATHS[name]
-        monkeypatch.setattr(services, "LIST_COUNT_CAP", cap)
-        monkeypatch.setattr(services, "LIST_SEARCH_WINDOW", window)
+        monkeypatch.setattr(lists, "LIST_COUNT_CAP", cap)
+        monkeypatch.setattr(lists, "LIST_SEARCH_WINDOW", window)
         app.config["PAGE_SIZE"] = 2
         return f"/equipements?{query}"
 
@@ -190,7 +190,7 @@ def test_place_filters_offer_the_first_places_and_the_chosen_one(
 ):
     from sqlalchemy import select
 
-    from inventory.assets import views
+    from inventory.assets.views import items as views
     from inventory.orgs.models import Ecole
 
     schools = list(

@@ -15,7 +15,9 @@ from sqlalchemy import event, func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from inventory.assets import services
+from inventory.assets import catalogue
+from inventory.assets import lifecycle as asset_lifecycle
+from inventory.assets import works as asset_works
 from inventory.assets.models import (
     Asset,
     AssetPhoto,
@@ -629,22 +631,22 @@ def _equip_whole_school(db_session, ecole_id: int) -> None:
     rooms = [r for r in ecole.classrooms if set(r.level_list) & set(TARGET_LEVELS) or not r.levels]
     # The visio kit brings image capture, microphone and speakers (asked since issue 19).
     for code in ("eni", "poste_enseignant", "captation"):
-        cat = services.category_by_code(db_session, code)
-        model = services.get_or_create_model(db_session, "Maker", f"Model {code}", cat)
+        cat = catalogue.category_by_code(db_session, code)
+        model = catalogue.get_or_create_model(db_session, "Maker", f"Model {code}", cat)
         for room in rooms:
-            services.create_asset(
+            asset_lifecycle.create_asset(
                 db_session,
                 ADMIN,
-                where=services.Where(ecole.collectivite, ecole, room),
+                where=asset_lifecycle.Where(ecole.collectivite, ecole, room),
                 model=model,
                 status=AssetStatus.IN_SERVICE,
             )
-    services.save_work(
+    asset_works.save_work(
         db_session,
         ADMIN,
         None,
         ecole=ecole,
-        fields=services.WorkFields(kind=WorkKind.WIFI, title="Wi-Fi", status=WorkStatus.DONE),
+        fields=asset_works.WorkFields(kind=WorkKind.WIFI, title="Wi-Fi", status=WorkStatus.DONE),
         classroom_ids=[r.id for r in rooms],
     )
 

@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from inventory.assets import catalogue, digital, referentiels, socle
-from inventory.assets import services as equip
+from inventory.assets import catalogue, digital, lifecycle, referentiels, socle
+from inventory.assets import catalogue as asset_catalogue
+from inventory.assets import works as asset_works
 from inventory.assets.models import (
     AssetStatus,
     ClassroomSocle,
@@ -70,11 +71,13 @@ def with_targets(db_session, ecole: Ecole, n: int) -> list[Classroom]:
 
 
 def put(db_session, ecole, room, category, status=AssetStatus.IN_SERVICE, model=None, n=1):
-    cat = equip.category_by_code(db_session, category)
-    model = equip.get_or_create_model(db_session, "Maker", model or f"Modèle {category}", cat)
-    where = equip.Where(ecole.collectivite, ecole, room)
+    cat = asset_catalogue.category_by_code(db_session, category)
+    model = asset_catalogue.get_or_create_model(
+        db_session, "Maker", model or f"Modèle {category}", cat
+    )
+    where = lifecycle.Where(ecole.collectivite, ecole, room)
     return [
-        equip.create_asset(db_session, ADMIN, where=where, model=model, status=status)
+        lifecycle.create_asset(db_session, ADMIN, where=where, model=model, status=status)
         for _ in range(n)
     ]
 
@@ -303,12 +306,14 @@ def test_the_directors_kit(db_session, school):
     put(db_session, school, None, "poste_direction")
     put(db_session, school, None, "copieur", status=AssetStatus.INSTALLED)
     assert missing() == ["direction_connexion", "direction_copieur"]
-    work = equip.save_work(
+    work = asset_works.save_work(
         db_session,
         ADMIN,
         None,
         ecole=school,
-        fields=equip.WorkFields(kind=WorkKind.INTERNET, title="Fibre", status=WorkStatus.ORDERED),
+        fields=asset_works.WorkFields(
+            kind=WorkKind.INTERNET, title="Fibre", status=WorkStatus.ORDERED
+        ),
         classroom_ids=[],
     )
     assert missing() == ["direction_connexion", "direction_copieur"], "works not finished"

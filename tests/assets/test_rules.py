@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from inventory.assets import services, socle
+from inventory.assets import catalogue, lifecycle, places, socle, tags
 from inventory.assets.models import Asset, AssetStatus, NetworkWork, WorkKind, WorkStatus
 from inventory.assets.network import AddressError, mac_vendor, normalize_ip, normalize_mac
+from inventory.core.errors import ConflictError
 from inventory.core.money import AmountError, parse_amount, plain_amount
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
@@ -111,23 +112,23 @@ def room(registry, db_session):
 def new_asset(
     db_session, room, category="eni", status=AssetStatus.DELIVERED, serial=None, **fields
 ):
-    cat = services.category_by_code(db_session, category)
-    model = services.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
-    where = services.Where(room.ecole.collectivite, room.ecole, room)
-    return services.create_asset(
+    cat = catalogue.category_by_code(db_session, category)
+    model = catalogue.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
+    where = lifecycle.Where(room.ecole.collectivite, room.ecole, room)
+    return lifecycle.create_asset(
         db_session,
         ADMIN,
         where=where,
         model=model,
         status=status,
-        fields=services.AssetFields(serial=serial, **fields),
+        fields=lifecycle.AssetFields(serial=serial, **fields),
     )
 
 
 @pytest.mark.parametrize("start, end", sorted(ALLOWED))
 def test_allowed_transitions(db_session, room, start, end):
     asset = new_asset(db_session, room, status=AssetStatus(start))
-    services.change_status(db_session, ADMIN, asset, AssetStatus(end), "note")
+    lifecycle.change_status(db_session, ADMIN, asset, AssetStatus(end), "note")
     assert asset.status is AssetStatus(end)
     assert [(t.from_status, t.to_status) for t in asset.transitions][-1] == (
         AssetStatus(start),
@@ -138,8 +139,8 @@ def test_allowed_transitions(db_session, room, start, end):
 @pytest.mark.parametrize("start, end", sorted(REFUSED))
 def test_refused_transitions(db_session, room, start, end):
     asset = new_asset(db_session, room, status=AssetStatus(start))
-    with pytest.raises(services.AssetError):
-        services.change_status(db_session, ADMIN, asset, AssetStatus(end))
+    with pytest.raises(lifecycle.AssetError):
+        lifecycle.change_status(db_session, ADMIN, asset, AssetStatus(end))
     assert asset.status is AssetStatus(start)
 
 
@@ -153,7 +154,7 @@ def test_tags_follow_the_collectivite_pattern_and_never_repeat(db_session, room)
 
 def test_serial_is_unique_per_model_and_fields_are_checked(db_session, room):
     new_asset(db_session, room, serial="sn-1")
-    with pytest.raises(services.AssetError) as err:
+    with pytest.raises(lifecycle.AssetError) as err:
         new_asset(db_session, room, serial="SN-1")
     assert err.value.field == "serial"
     new_asset(db_session, room, category="vpi", serial="SN-1")  # another model: fine
@@ -163,7 +164,7 @@ def test_serial_is_unique_per_model_and_fields_are_checked(db_session, room):
         ({"price_ht_cents": 1000, "price_ttc_cents": 900}, "price_ttc"),
         ({"purchase_date": date(2022, 1, 1), "warranty_end": date(2021, 1, 1)}, "warranty_end"),
     ]:
-        with pytest.raises(services.AssetError) as err:
+        with pytest.raises(lifecycle.AssetError) as err:
             new_asset(db_session, room, **fields)
         assert err.value.field == field
 
@@ -171,7 +172,7 @@ def test_serial_is_unique_per_model_and_fields_are_checked(db_session, room):
 def test_address_conflicts_are_flagged(db_session, room):
     a = new_asset(db_session, room, mac="00:1a:2b:3c:4d:5e", ip="10.0.0.2")
     b = new_asset(db_session, room, category="vpi", mac="00-1A-2B-3C-4D-5E")
-    conflicts = services.address_conflicts(db_session, ADMIN, b)
+    conflicts = lifecycle.address_conflicts(db_session, ADMIN, b)
     assert [(value, other.tag) for value, other in conflicts] == [("00:1a:2b:3c:4d:5e", a.tag)]
 
 
@@ -188,12 +189,12 @@ def _saved_meanwhile_by_someone_else(database_url, asset):
 
 
 def _my_edit(db_session, asset, loaded_version, model):
-    services.update_asset(
+    lifecycle.update_asset(
         db_session,
         ADMIN,
         asset,
         version=loaded_version,
-        fields=services.AssetFields(notes="my edit"),
+        fields=lifecycle.AssetFields(notes="my edit"),
         tag=asset.tag,
         model=model,
     )
@@ -205,7 +206,7 @@ def test_optimistic_locking(db_session, database_url, room):
     _saved_meanwhile_by_someone_else(database_url, asset)
     db_session.expire_all()
     model = asset.model
-    with pytest.raises(services.ConflictError):
+    with pytest.raises(ConflictError):
         _my_edit(db_session, asset, loaded_version, model)
     db_session.rollback()
     assert db_session.get(Asset, asset.id).notes == "their edit"
@@ -219,7 +220,7 @@ def test_a_save_that_loses_the_race_after_loading_is_a_conflict(db_session, data
     asset = new_asset(db_session, room)
     loaded_version, model = asset.version, asset.model
     _saved_meanwhile_by_someone_else(database_url, asset)
-    with pytest.raises(services.ConflictError) as err:
+    with pytest.raises(ConflictError) as err:
         _my_edit(db_session, asset, loaded_version, model)
     assert "while you were editing it" in str(err.value.message)
     db_session.rollback()
@@ -272,7 +273,7 @@ def test_a_classroom_meets_the_socle_only_with_items_in_service(db_session, room
     work.status = WorkStatus.DONE
     db_session.commit()
     assert complete() and summary_meets()
-    services.change_status(db_session, ADMIN, display, AssetStatus.UNDER_REPAIR)
+    lifecycle.change_status(db_session, ADMIN, display, AssetStatus.UNDER_REPAIR)
     assert not complete() and not summary_meets()
 
 
@@ -315,14 +316,17 @@ def test_the_summary_table_follows_every_change(db_session, room):
         for c in ("eni", "poste_enseignant", "borne_wifi", "captation")
     ]
     assert summary()[room.id] == (True, True) and summary() == direct()
-    services.change_status(db_session, ADMIN, items[0], AssetStatus.UNDER_REPAIR)
+    lifecycle.change_status(db_session, ADMIN, items[0], AssetStatus.UNDER_REPAIR)
     assert summary()[room.id] == (True, False)
     other = db_session.scalars(
         select(Classroom).where(Classroom.ecole_id == room.ecole_id, Classroom.id != room.id)
     ).first()
-    services.change_status(db_session, ADMIN, items[0], AssetStatus.IN_SERVICE)
-    services.move_asset(
-        db_session, ADMIN, items[0], services.Where(room.ecole.collectivite, room.ecole, other)
+    lifecycle.change_status(db_session, ADMIN, items[0], AssetStatus.IN_SERVICE)
+    lifecycle.move_asset(
+        db_session,
+        ADMIN,
+        items[0],
+        lifecycle.Where(room.ecole.collectivite, room.ecole, other),
     )
     assert summary()[room.id] == (True, False) and summary() == direct()
     other.levels = "PS,MS"  # a nursery class is not a target
@@ -347,10 +351,10 @@ def test_collectivites_sharing_a_prefix_never_share_a_tag(db_session, room, regi
 
     fresnes = room.ecole.collectivite
     other = db_session.scalar(select(Collectivite).where(Collectivite.id != fresnes.id))
-    other.asset_tag_prefix = services.tag_prefix(fresnes)
+    other.asset_tag_prefix = tags.tag_prefix(fresnes)
     db_session.commit()
     first = new_asset(db_session, room, purchase_date=date(2021, 3, 1))
-    assert services.next_tag(db_session, other, 2021) != first.tag
+    assert tags.next_tag(db_session, other, 2021) != first.tag
 
 
 def test_place_choices_cut_long_lists_but_keep_the_chosen_one(db_session, registry):
@@ -359,8 +363,8 @@ def test_place_choices_cut_long_lists_but_keep_the_chosen_one(db_session, regist
     names = list(db_session.scalars(select(Collectivite.name).order_by(Collectivite.name)))
     assert len(names) >= 3
     last = db_session.scalar(select(Collectivite).order_by(Collectivite.name.desc()))
-    choices = services.place_choices(db_session, ADMIN, collectivite=last.id, limit=2)
+    choices = places.place_choices(db_session, ADMIN, collectivite=last.id, limit=2)
     assert [c.name for c in choices.collectivites] == [last.name, *names[:2]]
     assert choices.more
-    everything = services.place_choices(db_session, ADMIN, limit=len(names))
+    everything = places.place_choices(db_session, ADMIN, limit=len(names))
     assert [c.name for c in everything.collectivites] == names

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from inventory.assets import services as assets
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import AssetStatus
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, login
@@ -87,15 +87,15 @@ def test_the_lifetime_is_configurable(app, client, make_user, monkeypatch):
 def test_label_downloads_are_not_kept(login_as, registry, db_session):
     ecole = db_session.scalar(select(Ecole).filter_by(uai="0940176F"))
     room = db_session.scalars(select(Classroom).filter_by(ecole_id=ecole.id)).first()
-    cat = assets.category_by_code(db_session, "eni")
-    model = assets.get_or_create_model(db_session, "Speechi", "SPE-75", cat)
-    asset = assets.create_asset(
+    cat = catalogue.category_by_code(db_session, "eni")
+    model = catalogue.get_or_create_model(db_session, "Speechi", "SPE-75", cat)
+    asset = lifecycle.create_asset(
         db_session,
         ADMIN,
-        where=assets.Where(ecole.collectivite, ecole, room),
+        where=lifecycle.Where(ecole.collectivite, ecole, room),
         model=model,
         status=AssetStatus.IN_SERVICE,
-        fields=assets.AssetFields(serial="SN0001"),
+        fields=lifecycle.AssetFields(serial="SN0001"),
     )
     client = login_as("technicien", [("collectivite", ecole.collectivite_id)])
     for fmt in ("png", "svg"):

@@ -132,7 +132,7 @@ def rebuild_summaries(app: Flask) -> float:
 def item_toggler(app: Flask, academie_id: int) -> Callable[[], None]:
     """Each call puts an item in service at a school of the académie under repair, or back
     in service, through the equipment service (change log, socle refresh, commit)."""
-    from inventory.assets import services as equip
+    from inventory.assets import lifecycle as asset_lifecycle
     from inventory.assets.models import Asset, AssetStatus
     from inventory.extensions import db
     from inventory.orgs.models import Departement, Ecole
@@ -156,7 +156,7 @@ def item_toggler(app: Flask, academie_id: int) -> Callable[[], None]:
                 if asset.status == AssetStatus.IN_SERVICE
                 else AssetStatus.IN_SERVICE
             )
-            equip.change_status(db.session, Admin(), asset, to)
+            asset_lifecycle.change_status(db.session, Admin(), asset, to)
             db.session.remove()
 
     return toggle

@@ -484,7 +484,7 @@ def _schools(conn: Connection) -> list[_School]:
 
 def _prefixes(conn: Connection) -> dict[int, str]:
     """Each collectivité's tag prefix, as services.tag_prefix computes it."""
-    from inventory.assets.services import tag_prefix
+    from inventory.assets.tags import tag_prefix
 
     t = _tables()["collectivites"]
     return {

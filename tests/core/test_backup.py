@@ -12,7 +12,8 @@ from sqlalchemy import MetaData, create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from inventory import create_app
-from inventory.assets import services as assets
+from inventory.assets import catalogue, lifecycle
+from inventory.assets import photos as asset_photos
 from inventory.core import backup, storage
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
@@ -65,13 +66,13 @@ def data(app, registry, db_session):
     """Schools, an item with a photo, a generated file: made through the services."""
     ecole = db_session.scalar(select(Ecole).filter_by(uai="0940176F"))
     room = db_session.scalars(select(Classroom).filter_by(ecole_id=ecole.id)).first()
-    cat = assets.category_by_code(db_session, "eni")
-    model = assets.get_or_create_model(db_session, "Speechi", "SPE-75", cat)
-    asset = assets.create_asset(
-        db_session, ADMIN, where=assets.Where(ecole.collectivite, ecole, room), model=model
+    cat = catalogue.category_by_code(db_session, "eni")
+    model = catalogue.get_or_create_model(db_session, "Speechi", "SPE-75", cat)
+    asset = lifecycle.create_asset(
+        db_session, ADMIN, where=lifecycle.Where(ecole.collectivite, ecole, room), model=model
     )
     store = storage.of(app)
-    assets.store_photo(db_session, ADMIN, asset, tiny_png(), store.folder("uploads/assets"))
+    asset_photos.store_photo(db_session, ADMIN, asset, tiny_png(), store.folder("uploads/assets"))
     store.save("generated/labels/job-1.pdf", b"%PDF-1.4\n%%EOF\n")
     return store
 

@@ -3,14 +3,11 @@ on both engines, and a change-log record per created row in the same transaction
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
 import pytest
 from sqlalchemy import func, select
 
 from inventory.core import audit
-from inventory.core.bulk import BackgroundWrites, BulkInsert
+from inventory.core.bulk import BulkInsert
 from inventory.orgs.models import (
     Academie,
     Collectivite,
@@ -94,22 +91,3 @@ def test_a_rolled_back_bulk_write_leaves_neither_rows_nor_records(app, db_sessio
         db.session.rollback()
     assert db_session.scalar(select(func.count()).select_from(Academie)) == 0
     assert db_session.scalar(select(func.count()).select_from(audit.AuditRecord)) == 0
-
-
-def test_background_writes_run_in_turn_and_stop_at_the_first_failure():
-    before = sys.getswitchinterval()
-    done: list[Any] = []
-    with audit.acting_as(audit.Actor(None, "writer test")):
-        writes = BackgroundWrites()
-        assert sys.getswitchinterval() <= 0.001  # the writes get the interpreter back soon
-        writes.submit(lambda: done.append(audit.current_actor().label))  # the caller's actor
-        writes.submit(lambda: done.append(2))
-        writes.wait()
-        assert done == ["writer test", 2]
-        writes.submit(lambda: 1 / 0)
-        writes.submit(lambda: done.append("skipped"))
-        with pytest.raises(ZeroDivisionError):
-            writes.wait()
-        writes.close(discard=True)
-    assert done == ["writer test", 2]
-    assert sys.getswitchinterval() == before

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from inventory.assets import services as assets
-from inventory.assets.models import AssetPhoto
+from inventory.assets import catalogue, lifecycle
+from inventory.assets import photos as asset_photos
+from inventory.assets.models import Asset, AssetPhoto
 from inventory.core import storage
 from inventory.core.storage import LocalStorage, S3Storage, StorageError
 from inventory.orgs.models import Classroom, Ecole
@@ -120,10 +121,10 @@ def tiny_png() -> bytes:
 def _asset(db_session, uai):
     ecole = db_session.scalar(select(Ecole).filter_by(uai=uai))
     room = db_session.scalars(select(Classroom).filter_by(ecole_id=ecole.id)).first()
-    cat = assets.category_by_code(db_session, "eni")
-    model = assets.get_or_create_model(db_session, "Speechi", "SPE-75", cat)
-    asset = assets.create_asset(
-        db_session, ADMIN, where=assets.Where(ecole.collectivite, ecole, room), model=model
+    cat = catalogue.category_by_code(db_session, "eni")
+    model = catalogue.get_or_create_model(db_session, "Speechi", "SPE-75", cat)
+    asset = lifecycle.create_asset(
+        db_session, ADMIN, where=lifecycle.Where(ecole.collectivite, ecole, room), model=model
     )
     return asset.id, ecole.collectivite_id
 
@@ -169,10 +170,10 @@ def test_a_photo_uploaded_downloaded_in_scope_only_and_deleted(
 
 def test_a_record_whose_file_is_gone_answers_404(app, registry, make_user, db_session, store):
     asset_id, coll = _asset(db_session, "0940176F")
-    photo = assets.store_photo(
+    photo = asset_photos.store_photo(
         db_session,
         ADMIN,
-        db_session.get(assets.Asset, asset_id),
+        db_session.get(Asset, asset_id),
         tiny_png(),
         store.folder("uploads/assets"),
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from inventory.assets import services as assets
+from inventory.assets import photos as asset_photos
 from inventory.core import uploads
 from inventory.core.errors import DomainError
 from inventory.core.storage import LocalStorage
@@ -114,8 +114,8 @@ def test_a_large_mimetype_part_is_not_read() -> None:
 # What each domain accepts, and the messages its users have always read.
 DOMAINS = {
     "asset photos": (
-        assets.PHOTO_TYPES,
-        assets.PHOTO_MAX_BYTES,
+        asset_photos.PHOTO_TYPES,
+        asset_photos.PHOTO_MAX_BYTES,
         "Choose a photo.",
         "A photo may weigh at most 5 MB.",
         "Send a JPEG, PNG or WebP photo.",

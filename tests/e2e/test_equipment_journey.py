@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from inventory.assets import catalogue
-from inventory.assets import services as assets
+from inventory.assets import catalogue, lifecycle
+from inventory.assets import catalogue as asset_catalogue
+from inventory.assets import works as asset_works
 from inventory.assets.models import Asset, AssetStatus, Placement, WorkKind, WorkStatus
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
@@ -47,34 +48,34 @@ def _school_ready_but_for_displays(db_session: Any) -> dict[str, Any]:
     catalogue with its camera, microphone and speakers declared (since issue 19 a display
     brings them only when its model has them built in)."""
     ecole = db_session.scalar(select(Ecole).filter_by(uai=UAI))
-    screen = assets.get_or_create_model(
-        db_session, "Speechi", MODEL, assets.category_by_code(db_session, "eni")
+    screen = asset_catalogue.get_or_create_model(
+        db_session, "Speechi", MODEL, asset_catalogue.category_by_code(db_session, "eni")
     )
     catalogue.set_capabilities(db_session, ADMIN, screen, ["image", "microphone", "speakers"])
     rooms = db_session.scalars(
         select(Classroom).filter_by(ecole_id=ecole.id).order_by(Classroom.position, Classroom.id)
     ).all()
     assert len(rooms) == 5
-    laptop = assets.get_or_create_model(
+    laptop = asset_catalogue.get_or_create_model(
         db_session,
         "Dell",
         "Latitude 3540",
-        assets.category_by_code(db_session, "poste_enseignant"),
+        asset_catalogue.category_by_code(db_session, "poste_enseignant"),
     )
     for room in rooms:
-        assets.create_asset(
+        lifecycle.create_asset(
             db_session,
             ADMIN,
-            where=assets.Where(ecole.collectivite, ecole, room),
+            where=lifecycle.Where(ecole.collectivite, ecole, room),
             model=laptop,
             status=AssetStatus.IN_SERVICE,
         )
-    assets.save_work(
+    asset_works.save_work(
         db_session,
         ADMIN,
         None,
         ecole=ecole,
-        fields=assets.WorkFields(
+        fields=asset_works.WorkFields(
             kind=WorkKind.CABLING, title="Câblage des classes", status=WorkStatus.DONE
         ),
         classroom_ids=[r.id for r in rooms],
@@ -84,7 +85,7 @@ def _school_ready_but_for_displays(db_session: Any) -> dict[str, Any]:
         "ecole": ecole.id,
         "coll": ecole.collectivite_id,
         "rooms": [(r.id, r.name) for r in rooms],
-        "eni": assets.category_by_code(db_session, "eni").id,
+        "eni": asset_catalogue.category_by_code(db_session, "eni").id,
     }
 
 

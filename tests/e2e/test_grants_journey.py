@@ -32,7 +32,7 @@ from flask_babel import force_locale
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from inventory.assets import services as assets
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import AssetStatus
 from inventory.grants.dossiers import STATUS_LABELS
 from inventory.grants.models import Dossier, DossierStatus, FundingLink, FundingScheme
@@ -79,14 +79,14 @@ def _seed(app: Flask, db_session: Any) -> dict[str, Any]:
         )
 
     def item(ecole: Ecole, room: Classroom, code: str, model: str, ht: int, ttc: int) -> str:
-        category = assets.category_by_code(db_session, code)
-        asset = assets.create_asset(
+        category = catalogue.category_by_code(db_session, code)
+        asset = lifecycle.create_asset(
             db_session,
             ADMIN,
-            where=assets.Where(ecole.collectivite, ecole, room),
-            model=assets.get_or_create_model(db_session, "Maker", model, category),
+            where=lifecycle.Where(ecole.collectivite, ecole, room),
+            model=catalogue.get_or_create_model(db_session, "Maker", model, category),
             status=AssetStatus.IN_SERVICE,
-            fields=assets.AssetFields(price_ht_cents=ht, price_ttc_cents=ttc),
+            fields=lifecycle.AssetFields(price_ht_cents=ht, price_ttc_cents=ttc),
         )
         return asset.tag
 

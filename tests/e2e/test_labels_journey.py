@@ -18,7 +18,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from inventory.assets import services as assets
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import AssetStatus
 from inventory.labels import tokens
 from inventory.labels.models import PrintJob, ScanToken
@@ -49,10 +49,13 @@ def _seed(db_session: Any) -> dict[str, Any]:
     a screen in another school of the commune. Only the four screens are to be labelled."""
     ecole = db_session.scalar(select(Ecole).filter_by(uai=UAI))
     other = db_session.scalar(select(Ecole).filter_by(uai=OTHER_UAI))
-    eni = assets.category_by_code(db_session, "eni")
-    screen = assets.get_or_create_model(db_session, "Speechi", "SPE-75", eni)
-    laptop = assets.get_or_create_model(
-        db_session, "Dell", "Latitude 3540", assets.category_by_code(db_session, "poste_enseignant")
+    eni = catalogue.category_by_code(db_session, "eni")
+    screen = catalogue.get_or_create_model(db_session, "Speechi", "SPE-75", eni)
+    laptop = catalogue.get_or_create_model(
+        db_session,
+        "Dell",
+        "Latitude 3540",
+        catalogue.category_by_code(db_session, "poste_enseignant"),
     )
 
     def rooms(school: Ecole) -> list[Classroom]:
@@ -63,13 +66,13 @@ def _seed(db_session: Any) -> dict[str, Any]:
         )
 
     def item(school: Ecole, room: Classroom, model: Any, serial: str) -> Any:
-        return assets.create_asset(
+        return lifecycle.create_asset(
             db_session,
             ADMIN,
-            where=assets.Where(school.collectivite, school, room),
+            where=lifecycle.Where(school.collectivite, school, room),
             model=model,
             status=AssetStatus.IN_SERVICE,
-            fields=assets.AssetFields(serial=serial),
+            fields=lifecycle.AssetFields(serial=serial),
         )
 
     screens = [item(ecole, r, screen, f"SPE75-{i}") for i, r in enumerate(rooms(ecole)[:4])]

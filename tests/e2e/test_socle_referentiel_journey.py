@@ -13,7 +13,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from inventory.assets import services as assets
+from inventory.assets import catalogue as asset_catalogue
+from inventory.assets import lifecycle
+from inventory.assets import works as asset_works
 from inventory.assets.models import AssetStatus, WorkKind, WorkStatus
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
@@ -41,23 +43,28 @@ def _school_at_the_socle(db_session: Any) -> dict[str, Any]:
         select(Classroom).filter_by(ecole_id=ecole.id).order_by(Classroom.position, Classroom.id)
     ).all()
     for code in ("eni", "poste_enseignant", "captation"):
-        model = assets.get_or_create_model(
-            db_session, "Maker", f"Modèle {code}", assets.category_by_code(db_session, code)
+        model = asset_catalogue.get_or_create_model(
+            db_session,
+            "Maker",
+            f"Modèle {code}",
+            asset_catalogue.category_by_code(db_session, code),
         )
         for room in rooms:
-            assets.create_asset(
+            lifecycle.create_asset(
                 db_session,
                 ADMIN,
-                where=assets.Where(ecole.collectivite, ecole, room),
+                where=lifecycle.Where(ecole.collectivite, ecole, room),
                 model=model,
                 status=AssetStatus.IN_SERVICE,
             )
-    assets.save_work(
+    asset_works.save_work(
         db_session,
         ADMIN,
         None,
         ecole=ecole,
-        fields=assets.WorkFields(kind=WorkKind.CABLING, title="Câblage", status=WorkStatus.DONE),
+        fields=asset_works.WorkFields(
+            kind=WorkKind.CABLING, title="Câblage", status=WorkStatus.DONE
+        ),
         classroom_ids=[r.id for r in rooms],
     )
     return {"ecole": ecole.id, "coll": ecole.collectivite_id, "rooms": [r.id for r in rooms]}

@@ -26,7 +26,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from inventory.assets import services as asset_services
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import Asset, AssetStatus
 from inventory.core.audit import AuditRecord
 from inventory.grants.aid import DATE_KEYS
@@ -111,16 +111,16 @@ def new_asset(db_session, ecole_id, category, status, price_ttc, serial):
     room = db_session.scalar(
         select(Classroom).where(Classroom.ecole_id == ecole_id).order_by(Classroom.id).limit(1)
     )
-    cat = asset_services.category_by_code(db_session, category)
-    model = asset_services.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
-    where = asset_services.Where(room.ecole.collectivite, room.ecole, room)
-    asset = asset_services.create_asset(
+    cat = catalogue.category_by_code(db_session, category)
+    model = catalogue.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
+    where = lifecycle.Where(room.ecole.collectivite, room.ecole, room)
+    asset = lifecycle.create_asset(
         db_session,
         ADMIN,
         where=where,
         model=model,
         status=status,
-        fields=asset_services.AssetFields(
+        fields=lifecycle.AssetFields(
             serial=serial,
             price_ht_cents=None if price_ttc is None else price_ttc * 100 // 120,
             price_ttc_cents=price_ttc,

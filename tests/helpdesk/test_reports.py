@@ -12,7 +12,7 @@ import pytest
 from PIL import ExifTags, Image
 from sqlalchemy import func, select
 
-from inventory.assets import services as assets
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import Asset, AssetStatus, StatusChange
 from inventory.core import storage
 from inventory.core.mail import OutboxMessage
@@ -36,21 +36,24 @@ def build_world(db_session: Any) -> dict[str, Any]:
     rooms = db_session.scalars(
         select(Classroom).filter_by(ecole_id=ecole.id).order_by(Classroom.id)
     ).all()[:3]
-    eni = assets.category_by_code(db_session, "eni")
-    screen_model = assets.get_or_create_model(db_session, "Speechi", "SPE-75", eni)
-    laptop_model = assets.get_or_create_model(
-        db_session, "Dell", "Latitude 3540", assets.category_by_code(db_session, "poste_enseignant")
+    eni = catalogue.category_by_code(db_session, "eni")
+    screen_model = catalogue.get_or_create_model(db_session, "Speechi", "SPE-75", eni)
+    laptop_model = catalogue.get_or_create_model(
+        db_session,
+        "Dell",
+        "Latitude 3540",
+        catalogue.category_by_code(db_session, "poste_enseignant"),
     )
 
     def item(model, room, **fields):
-        where = assets.Where(ecole.collectivite, ecole, room)
-        return assets.create_asset(
+        where = lifecycle.Where(ecole.collectivite, ecole, room)
+        return lifecycle.create_asset(
             db_session,
             ADMIN,
             where=where,
             model=model,
             status=AssetStatus.IN_SERVICE,
-            fields=assets.AssetFields(**fields),
+            fields=lifecycle.AssetFields(**fields),
         )
 
     screen = item(

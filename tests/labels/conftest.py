@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from inventory.assets import services as assets
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import AssetStatus
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
@@ -18,19 +18,19 @@ def items(registry, db_session):
     rooms = db_session.scalars(
         select(Classroom).filter_by(ecole_id=ecole.id).order_by(Classroom.id)
     ).all()[:5]
-    cat = assets.category_by_code(db_session, "eni")
-    model = assets.get_or_create_model(db_session, "Speechi", "SPE-75", cat)
+    cat = catalogue.category_by_code(db_session, "eni")
+    model = catalogue.get_or_create_model(db_session, "Speechi", "SPE-75", cat)
     created = []
     for i, room in enumerate(rooms):
-        where = assets.Where(ecole.collectivite, ecole, room)
+        where = lifecycle.Where(ecole.collectivite, ecole, room)
         created.append(
-            assets.create_asset(
+            lifecycle.create_asset(
                 db_session,
                 ADMIN,
                 where=where,
                 model=model,
                 status=AssetStatus.IN_SERVICE,
-                fields=assets.AssetFields(serial=f"SN{i:04d}"),
+                fields=lifecycle.AssetFields(serial=f"SN{i:04d}"),
             )
         )
     return {"ecole": ecole, "assets": created, "coll": ecole.collectivite_id}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory.assets import services as equip
+from inventory.assets import lifecycle
 from inventory.assets.models import Asset, AssetStatus
 from inventory.core.derived import StaleMark
 from inventory.core.policy import Role
@@ -65,7 +65,7 @@ def toggle(db_session, asset_id: int) -> None:
         if asset.status == AssetStatus.IN_SERVICE
         else AssetStatus.IN_SERVICE
     )
-    equip.change_status(db_session, ADMIN, asset, to)
+    lifecycle.change_status(db_session, ADMIN, asset, to)
 
 
 @pytest.mark.parametrize("readers", [3, 8])

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from inventory.assets import catalogue
-from inventory.assets import services as equip
+from inventory.assets import catalogue, lifecycle
+from inventory.assets import catalogue as asset_catalogue
 from inventory.assets.models import AssetStatus, StatusChange
 from inventory.core import audit, policy
 from inventory.core.policy import Role, Scope, ScopeKind
@@ -84,16 +84,16 @@ def _rooms(db_session, ecole):
 
 
 def _asset(db_session, ecole, room, category, status=AssetStatus.IN_SERVICE, **fields):
-    cat = equip.category_by_code(db_session, category)
-    model = equip.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
-    where = equip.Where(ecole.collectivite, ecole, room)
-    return equip.create_asset(
+    cat = asset_catalogue.category_by_code(db_session, category)
+    model = asset_catalogue.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
+    where = lifecycle.Where(ecole.collectivite, ecole, room)
+    return lifecycle.create_asset(
         db_session,
         ADMIN,
         where=where,
         model=model,
         status=status,
-        fields=equip.AssetFields(price_ttc_cents=100_000, **fields),
+        fields=lifecycle.AssetFields(price_ttc_cents=100_000, **fields),
     )
 
 
@@ -231,7 +231,7 @@ def programme(app, registry, db_session) -> dict[str, Any]:
         # School B: a projector nobody funded; one retired item that no longer counts.
         vp_b = _asset(db_session, b, rb[0], "vp", serial="VP-B1")
         old_b = _asset(db_session, b, rb[0], "vp", serial="VP-B0")
-        equip.change_status(db_session, ADMIN, old_b, AssetStatus.RETIRED)
+        lifecycle.change_status(db_session, ADMIN, old_b, AssetStatus.RETIRED)
         # School C (Fresnes): a board installed, funded, not yet in service.
         tni_c = _asset(db_session, c, rc[0], "tni", AssetStatus.INSTALLED, serial="TNI-C1")
         # Put every installation in March 2022, a month apart for school C.

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, insert, select
 
-from inventory.assets import services as equip
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import Asset, AssetStatus, Placement, SocleRequirement
 from inventory.core.derived import StaleMark
 from inventory.core.policy import Role
@@ -102,13 +102,13 @@ def test_each_change_marks_and_refreshes_its_schools_only(app, programme, db_ses
     tablet = db_session.scalars(
         select(Asset).where(Asset.ecole_id == a.id, Asset.classroom_id.is_(None))
     ).first()
-    equip.move_asset(db_session, ADMIN, tablet, equip.Where(b.collectivite, b, None))
+    lifecycle.move_asset(db_session, ADMIN, tablet, lifecycle.Where(b.collectivite, b, None))
     check(db_session, refreshes, expect_schools={a.id, b.id})
     assert len(refreshes[-1]) < db_session.query(Ecole).count()
 
     # A status change.
     asset = db_session.get(Asset, programme["assets"]["tni_c"])
-    equip.change_status(db_session, ADMIN, asset, AssetStatus.IN_SERVICE)
+    lifecycle.change_status(db_session, ADMIN, asset, AssetStatus.IN_SERVICE)
     check(db_session, refreshes, expect_schools={c.id})
 
     # A payment received: every school of the dossier.
@@ -177,15 +177,15 @@ def test_the_next_dashboard_read_refreshes_the_marked_schools(app, programme, db
     client = login_as(Role.ADMIN)
     assert client.get("/tableau-de-bord").status_code == 200
     a = db_session.get(Ecole, programme["schools"]["a"])
-    cat = equip.category_by_code(db_session, "vp")
-    model = equip.get_or_create_model(db_session, "Epson", "EB-1", cat)
-    equip.create_asset(
+    cat = catalogue.category_by_code(db_session, "vp")
+    model = catalogue.get_or_create_model(db_session, "Epson", "EB-1", cat)
+    lifecycle.create_asset(
         db_session,
         ADMIN,
-        where=equip.Where(a.collectivite, a, None),
+        where=lifecycle.Where(a.collectivite, a, None),
         model=model,
         status=AssetStatus.DELIVERED,
-        fields=equip.AssetFields(),
+        fields=lifecycle.AssetFields(),
     )
     assert marked_schools(db_session) == {a.id}
     stored_a = db_session.get(summary.SchoolSummary, a.id)
@@ -206,15 +206,15 @@ def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa:
         before = dashboard(db.session, ADMIN, Level.SCOPE).totals["items"]
         db.session.remove()
     a = db_session.get(Ecole, programme["schools"]["a"])
-    cat = equip.category_by_code(db_session, "vp")
-    model = equip.get_or_create_model(db_session, "Epson", "EB-1", cat)
-    equip.create_asset(
+    cat = catalogue.category_by_code(db_session, "vp")
+    model = catalogue.get_or_create_model(db_session, "Epson", "EB-1", cat)
+    lifecycle.create_asset(
         db_session,
         ADMIN,
-        where=equip.Where(a.collectivite, a, None),
+        where=lifecycle.Where(a.collectivite, a, None),
         model=model,
         status=AssetStatus.DELIVERED,
-        fields=equip.AssetFields(),
+        fields=lifecycle.AssetFields(),
     )
     with app.app_context():
         after = dashboard(db.session, ADMIN, Level.SCOPE)

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from inventory.assets import services as equip
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import AssetStatus
 from inventory.orgs.models import Ecole
 from inventory.training.coverage import CoverageFilters, coverage_report
@@ -62,12 +62,12 @@ def test_coverage_of_the_equipped_schools(app, world, registry, db_session):
     in_service(db_session, ids[A5], days_ago(40))
     # An item delivered but never in service does not make a school equipped.
     room = db_session.scalar(select(Ecole).where(Ecole.id == ids[B1])).classrooms[0]
-    equip.create_asset(
+    lifecycle.create_asset(
         db_session,
         ADMIN,
-        where=equip.Where(room.ecole.collectivite, room.ecole, room),
-        model=equip.get_or_create_model(
-            db_session, "Speechi", "ENI", equip.category_by_code(db_session, "eni")
+        where=lifecycle.Where(room.ecole.collectivite, room.ecole, room),
+        model=catalogue.get_or_create_model(
+            db_session, "Speechi", "ENI", catalogue.category_by_code(db_session, "eni")
         ),
         status=AssetStatus.DELIVERED,
     )

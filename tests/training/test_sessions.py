@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from inventory.assets import services as equip
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import AssetStatus, EquipmentCategory, StatusChange
 from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
@@ -154,10 +154,10 @@ def in_service(db_session, ecole_id, at, category="eni"):
     room = db_session.scalar(
         select(Classroom).where(Classroom.ecole_id == ecole_id).order_by(Classroom.id).limit(1)
     )
-    cat = equip.category_by_code(db_session, category)
-    model = equip.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
-    where = equip.Where(room.ecole.collectivite, room.ecole, room)
-    asset = equip.create_asset(
+    cat = catalogue.category_by_code(db_session, category)
+    model = catalogue.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
+    where = lifecycle.Where(room.ecole.collectivite, room.ecole, room)
+    asset = lifecycle.create_asset(
         db_session, ADMIN, where=where, model=model, status=AssetStatus.IN_SERVICE
     )
     db_session.execute(update(StatusChange).where(StatusChange.asset_id == asset.id).values(at=at))

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.assets.services import STATUS_LABELS as ASSET_STATUS_LABELS
-from inventory.assets.services import WORK_STATUS_LABELS
+from inventory.assets.lifecycle import STATUS_LABELS as ASSET_STATUS_LABELS
+from inventory.assets.works import WORK_STATUS_LABELS
 from inventory.core import policy
 from inventory.core.forms import options
 from inventory.core.policy import Action

@@ -1,0 +1,556 @@
+"""An item's life: recorded, edited, moved, through its statuses (alone or by
+selection); what a person types about it and where it goes."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session
+
+from inventory.assets import socle, tags
+from inventory.assets.models import (
+    TRANSITIONS,
+    Asset,
+    AssetStatus,
+    EquipmentModel,
+    Placement,
+    StatusChange,
+    asset_search_text,
+)
+from inventory.assets.network import AddressError, normalize_ip, normalize_mac
+from inventory.core import audit, policy, versioning
+from inventory.core.db import utcnow
+from inventory.core.errors import ConflictError, DomainError
+from inventory.core.policy import Action, Subject
+from inventory.core.versioning import check_version, guarded
+from inventory.orgs.models import Classroom, Collectivite, Ecole
+
+
+class AssetError(DomainError):
+    pass
+
+
+STATUS_LABELS = {
+    AssetStatus.ORDERED: _l("ordered"),
+    AssetStatus.DELIVERED: _l("delivered"),
+    AssetStatus.INSTALLED: _l("installed"),
+    AssetStatus.IN_SERVICE: _l("in service"),
+    AssetStatus.UNDER_REPAIR: _l("under repair"),
+    AssetStatus.RETIRED: _l("retired"),
+    AssetStatus.LOST: _l("lost"),
+}
+PLACEMENT_LABELS = {
+    Placement.CLASSROOM: _l("classroom"),
+    Placement.SCHOOL: _l("school (shared)"),
+    Placement.STORAGE: _l("storage"),
+}
+
+
+# -- placement ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Where:
+    """Where an item goes: a classroom, a school (shared), or the collectivité's storage."""
+
+    collectivite: Collectivite
+    ecole: Ecole | None = None
+    classroom: Classroom | None = None
+
+    @property
+    def placement(self) -> Placement:
+        if self.classroom is not None:
+            return Placement.CLASSROOM
+        return Placement.SCHOOL if self.ecole is not None else Placement.STORAGE
+
+
+def resolve_where(
+    session: Session,
+    user: Subject,
+    *,
+    classroom_id: int | None = None,
+    ecole_id: int | None = None,
+    collectivite_id: int | None = None,
+) -> Where:
+    """Load the target through the policy: the user must be allowed to edit there."""
+    if classroom_id:
+        room = policy.load_or_404(user, Classroom, classroom_id, session, Action.EDIT)
+        ecole = room.ecole
+        return Where(owner_of(ecole), ecole, room)
+    if ecole_id:
+        ecole = policy.load_or_404(user, Ecole, ecole_id, session, Action.EDIT)
+        return Where(owner_of(ecole), ecole)
+    if collectivite_id:
+        coll = policy.load_or_404(user, Collectivite, collectivite_id, session, Action.EDIT)
+        return Where(coll)
+    raise AssetError(_l("Choose where the item goes."), field="classroom")
+
+
+def owner_of(ecole: Ecole) -> Collectivite:
+    if ecole.collectivite is None:
+        raise AssetError(_l("This school has no owning collectivité."), field="classroom")
+    return ecole.collectivite
+
+
+# -- fields ------------------------------------------------------------------------------
+@dataclass
+class AssetFields:
+    """What a person types about an item; ``check`` normalises and validates it."""
+
+    serial: str | None = None
+    supplier: str | None = None
+    order_number: str | None = None
+    invoice_number: str | None = None
+    purchase_date: date | None = None
+    price_ht_cents: int | None = None
+    price_ttc_cents: int | None = None
+    warranty_end: date | None = None
+    mac: str | None = None
+    mac_wifi: str | None = None
+    ip: str | None = None
+    notes: str | None = None
+    errors: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> AssetFields:
+        for name in ("serial", "supplier", "order_number", "invoice_number", "notes"):
+            value = getattr(self, name)
+            setattr(self, name, value.strip() or None if isinstance(value, str) else value)
+        if self.serial:
+            self.serial = self.serial.upper()
+        for name in ("mac", "mac_wifi"):
+            try:
+                setattr(self, name, normalize_mac(getattr(self, name)))
+            except AddressError:
+                raise AssetError(
+                    _l("«%(value)s» is not a MAC address.", value=getattr(self, name)), field=name
+                ) from None
+        try:
+            self.ip = normalize_ip(self.ip)
+        except AddressError:
+            raise AssetError(
+                _l("«%(value)s» is not an IP address.", value=self.ip), field="ip"
+            ) from None
+        if (
+            self.price_ht_cents is not None
+            and self.price_ttc_cents is not None
+            and self.price_ttc_cents < self.price_ht_cents
+        ):
+            raise AssetError(
+                _l("The price including VAT is lower than the price without."), field="price_ttc"
+            )
+        if self.purchase_date and self.warranty_end and self.warranty_end < self.purchase_date:
+            raise AssetError(_l("The warranty ends before the purchase."), field="warranty_end")
+        return self
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "errors"}
+
+
+def _check_serial(
+    session: Session, model: EquipmentModel, serial: str | None, asset_id: int | None = None
+) -> None:
+    if not serial:
+        return
+    stmt = select(Asset.tag).where(Asset.model_id == model.id, Asset.serial == serial)
+    if asset_id:
+        stmt = stmt.where(Asset.id != asset_id)
+    clash = session.scalar(stmt)
+    if clash:
+        raise AssetError(
+            _l("Serial %(serial)s of this model is already %(tag)s.", serial=serial, tag=clash),
+            field="serial",
+        )
+
+
+def _check_tag(session: Session, tag: str, asset_id: int | None = None) -> str:
+    tag = tag.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9._/-]{1,39}", tag):
+        raise AssetError(
+            _l("An asset tag has 2 to 40 letters, digits, '-', '.', '_' or '/'."), field="tag"
+        )
+    stmt = select(Asset.id).where(Asset.tag == tag)
+    if asset_id:
+        stmt = stmt.where(Asset.id != asset_id)
+    if session.scalar(stmt):
+        raise AssetError(_l("The tag %(tag)s is already used.", tag=tag), field="tag")
+    return tag
+
+
+def address_conflicts(session: Session, user: Subject, asset: Asset) -> list[tuple[str, Asset]]:
+    """Other items in the user's scope that use one of this item's MAC or IP addresses."""
+    conflicts: list[tuple[str, Asset]] = []
+    for attr in ("mac", "mac_wifi", "ip"):
+        value = getattr(asset, attr)
+        if not value:
+            continue
+        columns = [Asset.mac, Asset.mac_wifi] if attr != "ip" else [Asset.ip]
+        stmt = select(Asset).where(or_(*(c == value for c in columns)), Asset.id != asset.id)
+        for other in session.scalars(policy.visible(user, stmt, Asset).limit(5)):
+            conflicts.append((value, other))
+    return conflicts
+
+
+# -- lifecycle ---------------------------------------------------------------------------
+def _record_transition(asset: Asset, to: AssetStatus, note: str | None = None) -> None:
+    actor = audit.current_actor()
+    asset.transitions.append(
+        StatusChange(
+            from_status=asset.status if asset.id else None,
+            to_status=to,
+            actor_id=actor.user_id,
+            actor_label=actor.label,
+            note=note,
+        )
+    )
+    asset.status = to
+    asset.status_since = utcnow()
+
+
+@dataclass
+class NewItem:
+    """One item to record: where it goes, its model and first status, the values typed
+    about it (:meth:`AssetFields.values`); without ``tag``, it is numbered in its
+    collectivité's pattern for ``year`` (the purchase year, else this year)."""
+
+    collectivite: Collectivite
+    model: EquipmentModel
+    placement: Placement
+    status: AssetStatus
+    values: dict[str, Any]
+    ecole_id: int | None = None
+    classroom_id: int | None = None
+    tag: str | None = None
+    year: int | None = None
+    id: int | None = None  # once recorded
+
+    @property
+    def serial(self) -> str | None:
+        return self.values.get("serial")
+
+    @property
+    def model_id(self) -> int | None:
+        return self.model.id
+
+    def number_year(self) -> int:
+        return self.year or (self.values.get("purchase_date") or date.today()).year
+
+
+def record_items(
+    session: Session, items: Sequence[NewItem], *, reserved: Collection[str] = ()
+) -> list[int]:
+    """Write new items, the one way items are created (a form, quick add, an import):
+    those without a tag numbered (:func:`tags.next_tags`, a block per collectivité and
+    year), each with its first lifecycle step and its change-log record, and the socle
+    summary of the classrooms that items enter in service. Their ids, in order; each
+    item's ``tag`` and ``id`` are set. ``reserved``: tags the numbering leaves free.
+
+    Written with SQLAlchemy's bulk insert (a few multi-row statements, ids returned with
+    the tags), in the session's transaction: the session's flush hooks see no
+    object, hence the change log and the summary are written here."""
+    now = utcnow()
+    groups: dict[tuple[int, int], list[NewItem]] = defaultdict(list)
+    for item in items:
+        if not item.tag:
+            groups[(item.collectivite.id, item.number_year())].append(item)
+    # Collectivités may share a prefix (three letters of their names): the tags handed
+    # out here are taken for the next ones, though not written yet.
+    taken = {*reserved, *(item.tag for item in items if item.tag)}
+    for (_, year), group in groups.items():
+        found = tags.next_tags(session, group[0].collectivite, year, len(group), reserved=taken)
+        for item, tag in zip(group, found, strict=True):
+            item.tag = tag
+        taken.update(found)
+    _write(session, list(items), now)
+    # Only items in service count in the summary: other new items change nothing.
+    rooms = {
+        i.classroom_id
+        for i in items
+        if i.status is AssetStatus.IN_SERVICE and i.classroom_id is not None
+    }
+    if rooms:
+        socle.refresh(session.connection(), rooms)
+    return [item.id for item in items]  # type: ignore[misc]
+
+
+def _write(session: Session, items: list[NewItem], now: datetime) -> None:
+    if not items:
+        return
+    rows = [
+        {
+            **_NO_VALUES,
+            **item.values,
+            "tag": item.tag,
+            "model_id": item.model.id,
+            "category_id": item.model.category_id,
+            "collectivite_id": item.collectivite.id,
+            "ecole_id": item.ecole_id,
+            "classroom_id": item.classroom_id,
+            "placement": item.placement,
+            "status": item.status,
+            "status_since": now,
+            "created_at": now,
+            "version": 1,
+            # What the mapper hook on Asset computes for an item written by the unit of work.
+            "search_text": asset_search_text(
+                item.tag, item.serial, item.model.manufacturer.name, item.model.name
+            ),
+        }
+        for item in items
+    ]
+    # The table's insert (Core's executemany, in multi-row INSERTs: "insertmanyvalues"),
+    # the new ids coming back with the tags (unique), matched by tag. The ORM's bulk
+    # insert, or ids asked for in the rows' order (sort_by_parameter_order), would cost
+    # SQLite, which has no sentinel to sort by, one INSERT per row.
+    table = Asset.__table__
+    stmt = insert(table).returning(table.c.id, table.c.tag)
+    id_of = {tag: new_id for new_id, tag in session.execute(stmt, rows)}
+    ids = [id_of[item.tag] for item in items]  # type: ignore[index]
+    for item, new_id in zip(items, ids, strict=True):
+        item.id = new_id
+    audit.log_created(session, Asset, list(zip(ids, rows, strict=True)))
+    write_steps(session, [(item.id, None, item.status, now) for item in items])  # type: ignore[misc]
+
+
+# The optional columns of a new item, all written (None when not given): every row of a
+# batch then binds the same columns, one multi-row statement.
+_NO_VALUES: dict[str, Any] = dict.fromkeys(AssetFields().values())
+
+
+def write_steps(
+    session: Session,
+    steps: Sequence[tuple[int, AssetStatus | None, AssetStatus, datetime]],
+) -> None:
+    """Lifecycle steps (item id, from, to, when) of items changed without the unit of
+    work (recorded in bulk, or changed by an import), by the acting person."""
+    if not steps:
+        return
+    actor = audit.current_actor()
+    rows = [
+        {
+            "asset_id": asset_id,
+            "from_status": before,
+            "to_status": after,
+            "at": at,
+            "actor_id": actor.user_id,
+            "actor_label": actor.label,
+            "note": None,
+        }
+        for asset_id, before, after, at in steps
+    ]
+    session.execute(insert(StatusChange.__table__), rows)
+
+
+def _new_item(
+    session: Session,
+    where: Where,
+    model: EquipmentModel,
+    status: AssetStatus,
+    fields: AssetFields,
+    tag: str | None,
+    year: int | None,
+) -> NewItem:
+    """A typed item checked: its fields, its serial (unique per model), its tag."""
+    fields = fields.check()
+    _check_serial(session, model, fields.serial)
+    return NewItem(
+        collectivite=where.collectivite,
+        model=model,
+        placement=where.placement,
+        status=status,
+        values=fields.values(),
+        ecole_id=where.ecole.id if where.ecole else None,
+        classroom_id=where.classroom.id if where.classroom else None,
+        tag=_check_tag(session, tag) if tag else None,
+        year=year,
+    )
+
+
+def create_asset(
+    session: Session,
+    user: Subject,
+    *,
+    where: Where,
+    model: EquipmentModel,
+    status: AssetStatus = AssetStatus.DELIVERED,
+    fields: AssetFields | None = None,
+    tag: str | None = None,
+    year: int | None = None,
+    commit: bool = True,
+) -> Asset:
+    if not policy.allowed(user, Action.EDIT):
+        raise policy.Denied()
+    item = _new_item(session, where, model, status, fields or AssetFields(), tag, year)
+    (asset_id,) = record_items(session, [item])
+    asset = session.get_one(Asset, asset_id)
+    if commit:
+        session.commit()
+    return asset
+
+
+def quick_add(
+    session: Session,
+    user: Subject,
+    *,
+    where: Where,
+    model: EquipmentModel,
+    serials: Sequence[str],
+    status: AssetStatus,
+    fields: AssetFields,
+) -> list[Asset]:
+    """Many identical items at once: one line per serial (typed or scanned)."""
+    cleaned = [s.strip().upper() for s in serials if s.strip()]
+    if not cleaned:
+        raise AssetError(_l("Type or scan at least one serial number."), field="serials")
+    if len(cleaned) > 500:
+        raise AssetError(_l("At most 500 items at once."), field="serials")
+    duplicates = sorted({s for s in cleaned if cleaned.count(s) > 1})
+    if duplicates:
+        raise AssetError(
+            _l("Serial typed twice: %(serials)s.", serials=", ".join(duplicates)), field="serials"
+        )
+    if not policy.allowed(user, Action.EDIT):
+        raise policy.Denied()
+    items = [
+        _new_item(
+            session,
+            where,
+            model,
+            status,
+            AssetFields(
+                **{**fields.values(), "serial": serial, "mac": None, "mac_wifi": None, "ip": None}
+            ),
+            None,
+            None,
+        )
+        for serial in cleaned
+    ]
+    ids = record_items(session, items)
+    by_id = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    session.commit()
+    return [by_id[i] for i in ids]
+
+
+def lost_race() -> ConflictError:
+    """Someone else's save of the item met at the same instant (a flush or the commit)."""
+    return ConflictError(
+        _l("Someone else saved this item at the same moment. Reload it and try again.")
+    )
+
+
+@guarded(lost_race)
+def change_status(
+    session: Session,
+    user: Subject,
+    asset: Asset,
+    to: AssetStatus,
+    note: str | None = None,
+    *,
+    commit: bool = True,
+) -> Asset:
+    if not policy.can(user, Action.EDIT, asset, session):
+        raise policy.Denied()
+    if to == asset.status:
+        return asset
+    if to not in TRANSITIONS[asset.status]:
+        raise AssetError(
+            _l(
+                "An item %(current)s cannot become %(wanted)s.",
+                current=STATUS_LABELS[asset.status],
+                wanted=STATUS_LABELS[to],
+            ),
+            field="status",
+        )
+    _record_transition(asset, to, note)
+    if commit:
+        commit_edit(session)
+    return asset
+
+
+@guarded(lost_race)
+def update_asset(
+    session: Session,
+    user: Subject,
+    asset: Asset,
+    *,
+    version: int,
+    fields: AssetFields,
+    tag: str,
+    model: EquipmentModel,
+) -> Asset:
+    """Save an edit made on a copy loaded at ``version``; a newer save wins nothing silently."""
+    if not policy.can(user, Action.EDIT, asset, session):
+        raise policy.Denied()
+    check_version(
+        asset,
+        version,
+        ConflictError(
+            _l(
+                "Someone else saved this item while you were editing it. "
+                "Your changes are shown below: check them and save again."
+            )
+        ),
+    )
+    fields = fields.check()
+    _check_serial(session, model, fields.serial, asset.id)
+    asset.tag = _check_tag(session, tag, asset.id)
+    asset.model, asset.category_id = model, model.category_id
+    for key, value in fields.values().items():
+        setattr(asset, key, value)
+    commit_edit(session)
+    return asset
+
+
+@guarded(lost_race)
+def move_asset(
+    session: Session, user: Subject, asset: Asset, where: Where, *, commit: bool = True
+) -> Asset:
+    if not policy.can(user, Action.EDIT, asset, session):
+        raise policy.Denied()
+    asset.collectivite_id = where.collectivite.id
+    asset.ecole_id = where.ecole.id if where.ecole else None
+    asset.classroom_id = where.classroom.id if where.classroom else None
+    asset.placement = where.placement
+    if commit:
+        commit_edit(session)
+    return asset
+
+
+def commit_edit(session: Session) -> None:
+    versioning.commit(session, lost_race())
+
+
+@dataclass
+class BulkResult:
+    done: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+@guarded(lost_race)
+def bulk_update(
+    session: Session,
+    user: Subject,
+    asset_ids: Iterable[int],
+    *,
+    status: AssetStatus | None = None,
+    where: Where | None = None,
+) -> BulkResult:
+    """Change the status of, or move, a selection; items that cannot are listed, not lost."""
+    result = BulkResult()
+    stmt = policy.visible(user, select(Asset).where(Asset.id.in_(list(asset_ids))), Asset)
+    for asset in session.scalars(stmt.order_by(Asset.tag)):
+        try:
+            if status is not None:
+                change_status(session, user, asset, status, commit=False)
+            if where is not None:
+                move_asset(session, user, asset, where, commit=False)
+        except AssetError as exc:
+            result.refused.append((asset.tag, str(exc.message)))
+        else:
+            result.done.append(asset.tag)
+    commit_edit(session)
+    return result

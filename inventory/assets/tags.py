@@ -1,0 +1,127 @@
+"""Asset tags: the collectivité's pattern and its numbering, the one rule for every way
+an item is recorded (a form, quick add, an import).
+
+A collectivité numbers its items per year from its counter (``CRE-2024-00042``),
+skipping only the numbers already taken (by a collectivité of the same prefix, or by
+tags imported as they were), so that no number is lost."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Iterator
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from inventory.assets.models import Asset, TagCounter
+from inventory.core.text import fold
+from inventory.orgs.models import Collectivite
+
+# Tags looked up per statement (an IN list of exact tags: the unique index serves it on
+# any collation).
+_LOOKUP = 500
+# The first window of numbers looked up for free ones: a collectivité's first item of a
+# year usually follows a few dozen tags given before (imported as they were).
+_FIRST_WINDOW = 128
+
+
+def tag_prefix(coll: Collectivite) -> str:
+    if coll.asset_tag_prefix:
+        return coll.asset_tag_prefix
+    letters = re.sub(r"[^A-Z]", "", fold(coll.name).upper())
+    return (letters[:3] or "SOC").ljust(3, "X")
+
+
+def next_tag(session: Session, coll: Collectivite, year: int) -> str:
+    """The next free tag of the collectivité's pattern, e.g. ``CRE-2021-00042``."""
+    (tag,) = next_tags(session, coll, year, 1)
+    return tag
+
+
+def next_tags(
+    session: Session,
+    coll: Collectivite,
+    year: int,
+    n: int,
+    *,
+    reserved: Collection[str] = (),
+) -> list[str]:
+    """The next ``n`` free tags of the collectivité's pattern for ``year``, in order.
+
+    The counter row is bumped with one UPDATE … RETURNING, atomic on SQLite and
+    PostgreSQL (it holds the row, or the database, until the commit), so that two people
+    adding items at once never get the same number. Numbers already taken, or
+    ``reserved`` (tags an import's file names further down), are skipped: the counter
+    then moves past them, a run of thousands found in a handful of lookups."""
+    if n <= 0:
+        return []
+    prefix = f"{tag_prefix(coll)}-{year}-"
+    last = _bump(session, coll.id, year, n)
+    if last is None:  # the collectivité's first item of the year: after any tag given
+        numbers = _free_after(session, prefix, 0, n, reserved)
+        row = {"collectivite_id": coll.id, "year": year, "last": numbers[-1]}
+        session.execute(insert(TagCounter), [row])
+        return [_tag(prefix, k) for k in numbers]
+    start = last - n + 1
+    tags: list[str] = []
+    while True:
+        block = [_tag(prefix, k) for k in range(start, last + 1)]
+        taken = _taken(session, block, reserved)
+        tags += [t for t in block if t not in taken]
+        short = n - len(tags)
+        if not short:
+            return tags
+        more = _free_after(session, prefix, last, short, reserved)
+        moved = _bump(session, coll.id, year, more[-1] - last)
+        assert moved is not None
+        if moved == more[-1]:
+            return tags + [_tag(prefix, k) for k in more]
+        # Another transaction moved the counter in between: the block just reserved is
+        # checked instead.
+        start, last = moved - (more[-1] - last) + 1, moved
+
+
+def _tag(prefix: str, number: int) -> str:
+    return f"{prefix}{number:05d}"
+
+
+def _bump(session: Session, collectivite_id: int, year: int, by: int) -> int | None:
+    """Add ``by`` to the counter: its new value, or None when it does not exist yet."""
+    stmt = (
+        update(TagCounter)
+        .where(TagCounter.collectivite_id == collectivite_id, TagCounter.year == year)
+        .values(last=TagCounter.last + by)
+        .returning(TagCounter.last)
+    )
+    return session.execute(stmt).scalar()
+
+
+def _taken(session: Session, tags: Iterable[str], reserved: Collection[str]) -> set[str]:
+    """Which of ``tags`` the database holds, or ``reserved`` names."""
+    found = {t for t in tags if t in reserved}
+    for chunk in _chunks([t for t in tags if t not in found]):
+        found.update(session.scalars(select(Asset.tag).where(Asset.tag.in_(chunk))))
+    return found
+
+
+def _free_after(
+    session: Session, prefix: str, after: int, count: int, reserved: Collection[str]
+) -> list[int]:
+    """The first ``count`` numbers after ``after`` whose tags are free: windows of numbers
+    looked up, each twice the last, until they hold enough (a long run of taken numbers
+    costs a few lookups; the tags are looked up exactly, as the unique index serves them
+    on any collation)."""
+    free: list[int] = []
+    low, width = after, max(count, _FIRST_WINDOW)
+    while True:
+        window = [_tag(prefix, k) for k in range(low + 1, low + width + 1)]
+        taken = _taken(session, window, reserved)
+        free += [k for k, t in enumerate(window, start=low + 1) if t not in taken]
+        if len(free) >= count:
+            return free[:count]
+        low, width = low + width, width * 2
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(values), _LOOKUP):
+        yield values[i : i + _LOOKUP]

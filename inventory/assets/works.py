@@ -1,0 +1,181 @@
+"""Network works of a school: cabling, Wi-Fi, internet access, cabinets; their
+classrooms, lists and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from inventory.assets.lifecycle import AssetError, commit_edit, lost_race, owner_of
+from inventory.assets.models import (
+    NetworkWork,
+    WorkKind,
+    WorkStatus,
+    work_classrooms,
+)
+from inventory.core import policy
+from inventory.core.errors import ConflictError
+from inventory.core.pagination import Page, paginate
+from inventory.core.policy import Action, Subject
+from inventory.core.versioning import check_version, guarded
+from inventory.orgs.models import Classroom, Ecole
+
+WORK_KIND_LABELS = {
+    WorkKind.CABLING: _l("cabling"),
+    WorkKind.WIFI: _l("wifi coverage"),
+    WorkKind.INTERNET: _l("internet access upgrade"),
+    WorkKind.CABINET: _l("network cabinet"),
+}
+WORK_STATUS_LABELS = {
+    WorkStatus.PLANNED: _l("planned"),
+    WorkStatus.ORDERED: _l("ordered"),
+    WorkStatus.IN_PROGRESS: _l("in progress"),
+    WorkStatus.DONE: _l("done"),
+    WorkStatus.ACCEPTED: _l("accepted"),
+    WorkStatus.CANCELLED: _l("cancelled"),
+}
+
+
+# -- network works -----------------------------------------------------------------------
+WORK_DONE = (WorkStatus.DONE, WorkStatus.ACCEPTED)
+
+
+@dataclass
+class WorkFields:
+    kind: WorkKind
+    title: str
+    status: WorkStatus = WorkStatus.PLANNED
+    contractor: str | None = None
+    quote_cents: int | None = None
+    invoice_cents: int | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+    actual_start: date | None = None
+    actual_end: date | None = None
+    accepted_on: date | None = None
+    notes: str | None = None
+
+    def check(self) -> WorkFields:
+        self.title = self.title.strip()
+        if not self.title:
+            raise AssetError(_l("Give the works a title."), field="title")
+        for start, end in (("planned_start", "planned_end"), ("actual_start", "actual_end")):
+            a, b = getattr(self, start), getattr(self, end)
+            if a and b and b < a:
+                raise AssetError(_l("The end comes before the start."), field=end)
+        if self.status is WorkStatus.ACCEPTED and not self.accepted_on:
+            raise AssetError(_l("Give the acceptance date of accepted works."), field="accepted_on")
+        return self
+
+
+@guarded(lost_race)
+def save_work(
+    session: Session,
+    user: Subject,
+    work: NetworkWork | None,
+    *,
+    ecole: Ecole,
+    fields: WorkFields,
+    classroom_ids: Iterable[int],
+    version: int | None = None,
+) -> NetworkWork:
+    if not policy.can(user, Action.EDIT, ecole, session):
+        raise policy.Denied()
+    fields = fields.check()
+    rooms = list(
+        session.scalars(
+            select(Classroom).where(
+                Classroom.id.in_(list(classroom_ids)), Classroom.ecole_id == ecole.id
+            )
+        )
+    )
+    if work is None:
+        work = NetworkWork(ecole_id=ecole.id, collectivite_id=owner_of(ecole).id, **fields.__dict__)
+        session.add(work)
+    else:
+        check_version(
+            work,
+            version,
+            ConflictError(
+                _l(
+                    "Someone else saved these works while you were editing "
+                    "them. Check your changes and save again."
+                )
+            ),
+        )
+        for key, value in fields.__dict__.items():
+            setattr(work, key, value)
+    work.classrooms = rooms
+    commit_edit(session)
+    return work
+
+
+def works_of(session: Session, user: Subject, **where: Any) -> list[NetworkWork]:
+    stmt = (
+        select(NetworkWork)
+        .filter_by(**where)
+        .options(selectinload(NetworkWork.classrooms), selectinload(NetworkWork.ecole))
+        .order_by(NetworkWork.planned_start.desc(), NetworkWork.id.desc())
+    )
+    return list(session.scalars(policy.visible(user, stmt, NetworkWork)))
+
+
+@dataclass(frozen=True)
+class WorkFilters:
+    ecole: int | None = None
+    collectivite: int | None = None
+    kind: WorkKind | None = None
+    status: WorkStatus | None = None
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        for column, value in (
+            (NetworkWork.ecole_id, self.ecole),
+            (NetworkWork.collectivite_id, self.collectivite),
+            (NetworkWork.kind, self.kind),
+            (NetworkWork.status, self.status),
+        ):
+            if value:
+                stmt = stmt.where(column == value)
+        return stmt
+
+
+def list_works(
+    session: Session, user: Subject, filters: WorkFilters, page: int, per_page: int
+) -> Page[NetworkWork]:
+    order = (NetworkWork.id.desc(),)
+    rows = policy.visible(user, select(NetworkWork), NetworkWork).options(
+        selectinload(NetworkWork.classrooms), selectinload(NetworkWork.ecole)
+    )
+    keys = policy.visible(user, filters.apply(select(NetworkWork.id)), NetworkWork).order_by(*order)
+    return paginate(session, rows, page, per_page, key_stmt=keys)
+
+
+def work_detail(session: Session, user: Subject, work_id: int) -> NetworkWork:
+    work = policy.load_or_404(user, NetworkWork, work_id, session)
+    session.scalars(
+        select(NetworkWork)
+        .where(NetworkWork.id == work.id)
+        .options(
+            selectinload(NetworkWork.classrooms),
+            selectinload(NetworkWork.ecole).selectinload(Ecole.classrooms),
+            selectinload(NetworkWork.collectivite),
+        )
+    ).all()
+    return work
+
+
+def works_of_classroom(session: Session, user: Subject, classroom_id: int) -> list[NetworkWork]:
+    """The network works that cover one classroom."""
+    stmt = (
+        select(NetworkWork)
+        .join(work_classrooms, work_classrooms.c.work_id == NetworkWork.id)
+        .where(work_classrooms.c.classroom_id == classroom_id)
+        .order_by(NetworkWork.id.desc())
+    )
+    return list(session.scalars(policy.visible(user, stmt, NetworkWork)))
