@@ -20,6 +20,10 @@ ENV_KEYS = (
     "SMTP_FROM",
     "SMTP_STARTTLS",
     "TRUSTED_PROXIES",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_ALLOWED_IPS",
+    "METRICS_TOKEN",
 )
 
 
@@ -48,6 +52,13 @@ class Defaults:
     # How many reverse proxies sit in front of the app (their X-Forwarded-* are trusted).
     TRUSTED_PROXIES = 0
     LOGIN_LIMITS = ("5 per minute", "20 per hour")
+    # "text", or "json": one JSON object a line (core.logs).
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    # Who may read /metrics: these addresses or networks (comma-separated in the
+    # environment), or a request bearing ``Authorization: Bearer <METRICS_TOKEN>``.
+    METRICS_ALLOWED_IPS: tuple[str, ...] = ("127.0.0.1", "::1")
+    METRICS_TOKEN: str | None = None
 
 
 def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
@@ -64,6 +75,9 @@ def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'socle.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["TRUSTED_PROXIES"] = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if isinstance(app.config.get("METRICS_ALLOWED_IPS"), str):
+        ips = app.config["METRICS_ALLOWED_IPS"].split(",")
+        app.config["METRICS_ALLOWED_IPS"] = tuple(ip.strip() for ip in ips if ip.strip())
     if isinstance(app.config.get("SMTP_PORT"), str):
         app.config["SMTP_PORT"] = int(app.config["SMTP_PORT"])
     if app.debug or app.testing:
