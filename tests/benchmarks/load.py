@@ -143,19 +143,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def has_job_worker() -> bool:
-    """Whether this Socle has ``flask jobs work`` (the job queue's consumer)."""
+def has_job_worker(env: dict[str, str]) -> bool:
+    """Whether this Socle has ``flask jobs work`` (the job queue's consumer): the hook that
+    starts one beside the web workers."""
     probe = subprocess.run(
         [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "jobs", "work", "--help"],
         cwd=ROOT,
         capture_output=True,
-        env=server_env.last or os.environ.copy(),
+        env=env,
     )
     return probe.returncode == 0
-
-
-class server_env:
-    last: dict[str, str] | None = None
 
 
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
