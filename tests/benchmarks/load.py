@@ -38,7 +38,20 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from inventory import ROOT
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from inventory import ROOT, create_app
+from inventory.assets import services as assets
+from inventory.assets.models import Asset, AssetStatus
+from inventory.auth.models import User
+from inventory.core import audit
+from inventory.demo import DEMO_PASSWORD, load_demo
+from inventory.extensions import db
+from inventory.helpdesk import public
+from inventory.helpdesk.models import ProblemType, Ticket
+from inventory.labels import tokens
+from inventory.orgs.models import Classroom, Collectivite, Ecole
 
 SECRET = "load-test-secret-key-not-for-production"
 ITEMS_PER_CLIENT = 6
@@ -55,21 +68,6 @@ def prepare(database_url: str, instance: Path, clients: int) -> dict[str, Any]:
     """Migrate, load the demo data, then add items (with their labels) and one ticket per
     item in the demo town: ``ITEMS_PER_CLIENT`` of each for every client. Returns the ids
     and tokens the clients use."""
-    from flask_migrate import upgrade
-    from sqlalchemy import select
-
-    from inventory import create_app
-    from inventory.assets import services as assets
-    from inventory.assets.models import Asset, AssetStatus
-    from inventory.auth.models import User
-    from inventory.core import audit
-    from inventory.demo import DEMO_PASSWORD, load_demo
-    from inventory.extensions import db
-    from inventory.helpdesk import public
-    from inventory.helpdesk.models import ProblemType, Ticket
-    from inventory.labels import tokens
-    from inventory.orgs.models import Classroom, Collectivite, Ecole
-
     app = create_app(
         {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "INSTANCE_PATH": str(instance)}
     )
@@ -340,9 +338,12 @@ def client(
     rng = random.Random(number)
     staff, phone = Browser(base), Browser(base)
     email = WRITERS[number % len(WRITERS)]
+    started = time.perf_counter()
     status, url, _html = _login(staff, email, world["password"])
-    if status != 200 or url.endswith("/login"):
-        results.record("login", 0.0, f"sign-in refused (HTTP {status})")
+    refused = status != 200 or url.endswith("/login")
+    error = f"sign-in refused (HTTP {status})" if refused else None
+    results.record("login", time.perf_counter() - started, error)
+    if refused:
         return
     own = slice(number * ITEMS_PER_CLIENT, (number + 1) * ITEMS_PER_CLIENT)
     assets, tickets = world["assets"][own], world["tickets"][own]
