@@ -339,9 +339,12 @@ def client(
     staff, phone = Browser(base), Browser(base)
     email = WRITERS[number % len(WRITERS)]
     started = time.perf_counter()
-    status, url, _html = _login(staff, email, world["password"])
-    refused = status != 200 or url.endswith("/login")
-    error = f"sign-in refused (HTTP {status})" if refused else None
+    try:
+        status, url, _html = _login(staff, email, world["password"])
+        refused = status != 200 or url.endswith("/login")
+        error = f"sign-in refused (HTTP {status})" if refused else None
+    except (Failed, StopIteration, OSError) as exc:  # OSError: URLError, a reset connection
+        refused, error = True, f"sign-in failed ({type(exc).__name__}: {exc})"
     results.record("login", time.perf_counter() - started, error)
     if refused:
         return
