@@ -153,9 +153,11 @@ def configure_jobs(app: Flask) -> None:
     import inventory.helpdesk.tasks
     import inventory.labels.tasks
     import inventory.orgs.tasks  # noqa: F401
+    from inventory.core import probes
     from inventory.core.jobs import queue
 
     queue(app)
+    probes.install(app)
 
 
 def configure_cli(app: Flask) -> None:

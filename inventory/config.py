@@ -29,6 +29,10 @@ ENV_KEYS = (
     "S3_REGION",
     "GENERATED_FILES_DAYS",
     "SESSION_LIFETIME_HOURS",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "METRICS_ALLOWED_IPS",
+    "METRICS_TOKEN",
 )
 
 
@@ -75,6 +79,13 @@ class Defaults:
     # How many reverse proxies sit in front of the app (their X-Forwarded-* are trusted).
     TRUSTED_PROXIES = 0
     LOGIN_LIMITS = ("5 per minute", "20 per hour")
+    # "text", or "json": one JSON object a line (core.logs).
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    # Who may read /metrics: these addresses or networks (comma-separated in the
+    # environment), or a request bearing ``Authorization: Bearer <METRICS_TOKEN>``.
+    METRICS_ALLOWED_IPS: tuple[str, ...] = ("127.0.0.1", "::1")
+    METRICS_TOKEN: str | None = None
 
 
 def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
@@ -96,6 +107,9 @@ def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
     app.config["SESSION_IDLE_MINUTES"] = int(app.config["SESSION_IDLE_MINUTES"])
     app.config["GENERATED_FILES_DAYS"] = int(app.config["GENERATED_FILES_DAYS"])
+    if isinstance(app.config.get("METRICS_ALLOWED_IPS"), str):
+        ips = app.config["METRICS_ALLOWED_IPS"].split(",")
+        app.config["METRICS_ALLOWED_IPS"] = tuple(ip.strip() for ip in ips if ip.strip())
     if isinstance(app.config.get("SMTP_PORT"), str):
         app.config["SMTP_PORT"] = int(app.config["SMTP_PORT"])
     if app.debug or app.testing:

@@ -17,4 +17,16 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# With Redis (REDIS_URL) the limits are shared by every worker. When Redis cannot be
+# reached, signing in and reporting must still work: the limits then count per process, in
+# memory (Flask-Limiter logs "Rate limit storage unreachable - falling back to in-memory
+# storage" on the ``flask-limiter`` logger, and "Rate limit storage recovered" when it pings
+# again), and an error of the storage is logged rather than raised. A Redis that hangs
+# rather than refuses costs a request one second at most.
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[],
+    in_memory_fallback_enabled=True,
+    swallow_errors=True,
+    storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+)

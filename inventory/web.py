@@ -15,9 +15,11 @@ from babel.numbers import parse_pattern
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     g,
     has_request_context,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -30,16 +32,17 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from inventory.core import audit, policy, storage
+from inventory.core import audit, health, logs, metrics, policy, storage
 from inventory.core.errors import ConflictError
 from inventory.core.policy import Action
 from inventory.core.storage import Storage
-from inventory.extensions import db
+from inventory.extensions import db, limiter
 
 bp = Blueprint("web", __name__)
 
@@ -145,8 +148,27 @@ def set_language() -> Response:
 
 @bp.get("/healthz")
 @allow(None)
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+@limiter.exempt
+def healthz() -> tuple[Response, int]:
+    """Each registered check (core.health) and its outcome; 503 when one fails. For a load
+    balancer or a supervisor: no sign-in, no rate limit, no cookie."""
+    outcomes = health.run(current_app)
+    ok = all(o.ok for o in outcomes)
+    body = {"status": "ok" if ok else "failing", "checks": {o.name: o.as_json() for o in outcomes}}
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/metrics")
+@allow(None)
+@limiter.exempt
+def prometheus() -> Response:
+    """The Prometheus metrics, for the allowed addresses (loopback unless configured) or
+    the bearer token only; anyone else is told the page does not exist."""
+    config = current_app.config
+    if not metrics.may_read(request, config["METRICS_ALLOWED_IPS"], config["METRICS_TOKEN"]):
+        abort(404)
+    body, content_type = metrics.exposition(current_app)
+    return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 
 CSP = (
@@ -204,7 +226,7 @@ def _unbind_actor(_exc: BaseException | None) -> None:
         audit.unset_actor(token)
 
 
-def _error(error: HTTPException) -> tuple[str, int] | HTTPException:
+def _error(error: HTTPException) -> Any:
     if request.path.startswith("/api/"):
         return error
     titles = {
@@ -218,14 +240,77 @@ def _error(error: HTTPException) -> tuple[str, int] | HTTPException:
     }
     code = error.code or 500
     title = titles.get(code, error.name)
-    return render_template("errors/error.html", code=code, title=title), code
+    return _error_page(code, title)
 
 
-def _internal_error(error: Exception) -> tuple[str, int]:
-    from inventory.extensions import db
+def _error_page(code: int, title: str) -> Any:
+    """The error page in the site's frame; if the frame itself fails (it shows the signed-in
+    user, whom the database may no longer give), the self-contained page."""
+    try:
+        return render_template("errors/error.html", code=code, title=title), code
+    except DBAPIError as exc:
+        return _database_unavailable(exc)
 
-    db.session.rollback()
-    return render_template("errors/error.html", code=500, title=_("Something went wrong")), 500
+
+def _internal_error(error: Exception) -> Any:
+    _rollback()
+    return _error_page(500, _("Something went wrong"))
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is gone already: nothing to roll back
+        db.session.close()
+
+
+# How long a client (or a proxy) should wait before asking again, in seconds.
+RETRY_AFTER = 30
+# What a public report's form sent, shown again when it could not be saved.
+_REPORT_FIELDS = ("problem", "description", "name", "email", "join")
+
+
+# SQLite's errors that say the file cannot be used now (rather than a statement is wrong).
+_SQLITE_UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR")
+# PostgreSQL's classes of the same: connection exception, insufficient resources (too many
+# connections…), operator intervention (shutting down, starting up).
+_SQLSTATE_UNAVAILABLE = ("08", "53", "57P")
+
+
+def _is_unavailable(error: DBAPIError) -> bool:
+    """The database could not be reached, or dropped the connection, rather than refused a
+    statement (a missing table, a constraint, a deadlock…, which stay the code's errors)."""
+    if error.connection_invalidated:
+        return True
+    sqlite_name = getattr(error.orig, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return str(sqlite_name).startswith(_SQLITE_UNAVAILABLE)
+    if isinstance(error, OperationalError | InterfaceError):
+        # psycopg raises a bare OperationalError, without a SQLSTATE, when it cannot connect.
+        state = getattr(error.orig, "sqlstate", None)
+        return state is None or str(state).startswith(_SQLSTATE_UNAVAILABLE)
+    return False
+
+
+def _database_unavailable(error: DBAPIError) -> Any:
+    """503, with a page that needs nothing of the database; a public report's text is kept."""
+    if not _is_unavailable(error):
+        raise error
+    current_app.logger.error(
+        "Database unavailable (%s %s): %s", request.method, request.path, error.orig or error
+    )
+    _rollback()
+    if request.path.startswith("/api/"):
+        body: Any = jsonify(error="database unavailable")
+    else:
+        kept = None
+        if request.endpoint == "public.report" and request.method == "POST":
+            kept = {name: request.form.get(name, "") for name in _REPORT_FIELDS}
+        # Rendered without the context processors: Flask-Login's would load the signed-in
+        # user, from the database.
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        body = page.render(code=503, title=_("Service unavailable"), kept=kept)
+    return body, 503, {"Retry-After": str(RETRY_AFTER)}
 
 
 def _conflict(error: Exception) -> tuple[str, int] | tuple[dict[str, str], int]:
@@ -349,6 +434,12 @@ def install(app: Flask) -> None:
     app.register_error_handler(500, _internal_error)
     app.register_error_handler(ConflictError, _conflict)
     app.register_error_handler(StaleDataError, _conflict)
+    app.register_error_handler(DBAPIError, _database_unavailable)
+    logs.configure(app)
+    metrics.install(app)
+    health.register(app, "database", health.database_check(lambda: db.engine))
+    if app.config.get("REDIS_URL"):
+        health.register(app, "redis", health.redis_check(app.config["REDIS_URL"]))
     app.jinja_env.filters.update(money=_money, number=_number, when=_when, day=_day)
     app.jinja_env.finalize = _text_of_lazy
     app.jinja_env.globals.update(
