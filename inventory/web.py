@@ -37,6 +37,7 @@ from werkzeug.wrappers import Response
 
 from inventory.core import audit, policy
 from inventory.core.policy import Action
+from inventory.extensions import db
 
 bp = Blueprint("web", __name__)
 
@@ -122,22 +123,13 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target if is_safe_next(target) else fallback
 
 
-@bp.get("/")
-@allow(Action.READ)
-def home() -> str:
-    from inventory.extensions import db
-    from inventory.orgs.services import registry_summary
-
-    return render_template("home.html", summary=registry_summary(db.session, current_user))
-
-
 @bp.post("/language")
 @allow(None)
 def set_language() -> Response:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    return redirect(safe_next(request.form.get("next"), url_for("web.home")))
+    return redirect(safe_next(request.form.get("next"), url_for("orgs.home")))
 
 
 @bp.get("/healthz")
@@ -219,8 +211,6 @@ def _error(error: HTTPException) -> tuple[str, int] | HTTPException:
 
 
 def _internal_error(error: Exception) -> tuple[str, int]:
-    from inventory.extensions import db
-
     db.session.rollback()
     return render_template("errors/error.html", code=500, title=_("Something went wrong")), 500
 

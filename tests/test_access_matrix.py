@@ -16,7 +16,6 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
 
-from inventory import ROOT
 from inventory.assets import digital, socle
 from inventory.assets import services as equip
 from inventory.assets.models import (
@@ -53,6 +52,7 @@ from inventory.orgs.models import (
     Departement,
     Ecole,
 )
+from inventory.paths import ROOT
 from inventory.training.attachments import add_document as add_training_document
 from inventory.training.models import TrainingDocument, TrainingSession
 from inventory.training.sessions import SessionFields, plan_session

@@ -21,6 +21,7 @@ from operator import itemgetter
 from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
 from sqlalchemy.orm import scoped_session
 
 from inventory.core.text import slug_key
@@ -268,8 +269,6 @@ def _read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file

@@ -18,7 +18,15 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.core.importing import Column, Importer, ImportReport, Outcome, Row, RowRejected
+from inventory.core.importing import (
+    Column,
+    Importer,
+    ImportReport,
+    Outcome,
+    Row,
+    RowRejected,
+    run_import,
+)
 from inventory.core.importing import Table as ImportTable
 from inventory.orgs import identifiers as ids
 from inventory.orgs.models import Classroom, Ecole
@@ -365,3 +373,12 @@ def _count(raw: str, what: Any) -> int:
     if value < 0:
         raise RowRejected(_l("%(what)s «%(value)s» is negative.", what=what, value=raw))
     return value
+
+
+def import_effectifs(
+    session: Session, data: bytes, filename: str = "", *, year: str | None = None
+) -> ImportReport:
+    """Import a pupils-per-school file: each known school's classes and pupils."""
+    return run_import(
+        EffectifsImporter(session, year=year), data, session=session, filename=filename
+    )

@@ -20,6 +20,7 @@ from inventory.core.importing import (
     RowRejected,
     RowSkipped,
     Table,
+    run_import,
 )
 from inventory.core.text import fold
 from inventory.orgs import identifiers as ids
@@ -619,3 +620,10 @@ def _coordinate(raw: str, limit: int) -> float | None:
     if not math.isfinite(value) or abs(value) > limit:
         raise RowRejected(_l("Coordinate «%(value)s» is out of range.", value=raw))
     return value
+
+
+def import_annuaire(session: Session, data: bytes, filename: str = "") -> ImportReport:
+    """Import an Annuaire de l'éducation file: its first-degree schools (any other row
+    skipped with its reason), circonscriptions, communes and the collectivités owning the
+    schools. Idempotent."""
+    return run_import(AnnuaireImporter(session), data, session=session, filename=filename)
