@@ -3,8 +3,6 @@ migrated once per run, emptied after every test."""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,24 +15,9 @@ from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from inventory import create_app
-from inventory.core.policy import Role, Scope, ScopeKind
-from inventory.paths import ROOT
-
-DATA = ROOT / "data"
-ANNUAIRE_094 = DATA / "annuaire-education-094.csv"
-EFFECTIFS_035 = DATA / "ecoles-effectifs-035-extract.csv"
-PASSWORD = "correct-horse-battery-staple"
-# Two communes of the real Val-de-Marne file: enough for scope tests, fast to import.
-SAMPLE_COMMUNES = ("Fresnes", "Villecresnes", "Créteil")
-
-
-class Admin:
-    id = None
-    role = Role.ADMIN
-    scope = Scope(everything=True)
-
-
-ADMIN = Admin()
+from inventory.core.policy import Role, ScopeKind
+from tests.factories.dashboards import build_programme
+from tests.factories.registry import ADMIN, PASSWORD, annuaire_rows, login, to_csv
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -178,34 +161,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def annuaire_rows(
-    communes: tuple[str, ...] | None = SAMPLE_COMMUNES,
-) -> tuple[list[str], list[list[str]]]:
-    with ANNUAIRE_094.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=";")
-        header = next(reader)
-        col = header.index("Nom_commune")
-        rows = [r for r in reader if communes is None or r[col] in communes]
-    return header, rows
-
-
-def to_csv(
-    header: list[str],
-    rows: list[list[str]],
-    *,
-    delimiter: str = ";",
-    bom: bool = True,
-    crlf: bool = True,
-    encoding: str = "utf-8",
-) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n").writerows(
-        [header, *rows]
-    )
-    data = buf.getvalue().encode(encoding)
-    return (b"\xef\xbb\xbf" + data) if bom and encoding == "utf-8" else data
-
-
 @pytest.fixture
 def registry(app: Flask) -> dict[str, Any]:
     """The schools of three real Val-de-Marne communes, imported through the importer."""
@@ -265,10 +220,6 @@ def make_user(app: Flask) -> Callable[..., Any]:
     return make
 
 
-def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    return client.post("/login", data={"email": email, "password": password})
-
-
 @pytest.fixture
 def login_as(client: FlaskClient, make_user: Callable[..., Any]) -> Callable[..., FlaskClient]:
     def go(role: Role | str, scopes: list[tuple[ScopeKind | str, int]] = ()) -> FlaskClient:
@@ -278,3 +229,10 @@ def login_as(client: FlaskClient, make_user: Callable[..., Any]) -> Callable[...
         return client
 
     return go
+
+
+@pytest.fixture
+def programme(app, registry, db_session) -> dict[str, Any]:
+    """The dashboards' programme (tests/factories/dashboards.py), for the reports tests and
+    the dashboard journey."""
+    return build_programme(app, registry, db_session)

@@ -8,7 +8,7 @@ import pytest
 
 from inventory import create_app
 from inventory.paths import ROOT
-from tests.conftest import PASSWORD
+from tests.factories.registry import PASSWORD
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from inventory.core.exporting import csv_bytes, neutralise, restore
 from inventory.core.importing import read_table
 from inventory.orgs.identifiers import uai_check_letter
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import to_csv
+from tests.factories.registry import to_csv
 
 KEYS = [f.key for f in FIELDS]
 UNKNOWN_UAI = "0941234" + uai_check_letter("0941234")

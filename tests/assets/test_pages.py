@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -21,7 +21,6 @@ from inventory.assets.models import (
     Asset,
     AssetPhoto,
     AssetStatus,
-    EquipmentCategory,
     NetworkWork,
     Placement,
     WorkKind,
@@ -30,7 +29,8 @@ from inventory.assets.models import (
 from inventory.assets.socle import TARGET_LEVELS
 from inventory.extensions import db
 from inventory.orgs.models import Ecole, SchoolNature
-from tests.conftest import ADMIN
+from tests.factories.equipment import add, added_id, count, english, item, tags_in
+from tests.factories.registry import ADMIN
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -52,77 +52,6 @@ def input_tag(html: str, field_id: str) -> str:
     found = re.search(rf'<(?:input|select|textarea)[^>]*\bid="{field_id}"[^>]*>', html)
     assert found, f"no field {field_id}"
     return found.group(0)
-
-
-def tags_in(html: str) -> set[str]:
-    return set(re.findall(r"<code>([A-Z]{3}-\d{4}-\d{5})</code>", html))
-
-
-def count(db_session, model) -> int:
-    db_session.expire_all()
-    return db_session.scalar(select(func.count()).select_from(model))
-
-
-def english(client):
-    assert client.post("/language", data={"lang": "en", "next": "/"}).status_code == 302
-    return client
-
-
-@pytest.fixture
-def cats(db_session) -> dict[str, int]:
-    return dict(db_session.execute(select(EquipmentCategory.code, EquipmentCategory.id)).all())
-
-
-def _school(db_session, collectivite_id: int) -> Ecole:
-    """The first elementary school of a collectivité with at least two target classrooms."""
-    for ecole in db_session.scalars(
-        select(Ecole)
-        .where(Ecole.collectivite_id == collectivite_id, Ecole.nature != SchoolNature.MATERNELLE)
-        .order_by(Ecole.id)
-    ):
-        rooms = [r for r in ecole.classrooms if set(r.level_list) & set(TARGET_LEVELS)]
-        if len(rooms) >= 2:
-            return ecole
-    raise AssertionError("no elementary school with classrooms")
-
-
-@pytest.fixture
-def creteil(registry, db_session):
-    coll = registry["collectivites"]["Créteil"]
-    ecole = _school(db_session, coll)
-    rooms = [r.id for r in ecole.classrooms if set(r.level_list) & set(TARGET_LEVELS)]
-    return {"coll": coll, "ecole": ecole.id, "rooms": rooms, "name": ecole.name}
-
-
-@pytest.fixture
-def fresnes(registry, db_session):
-    coll = registry["collectivites"]["Fresnes"]
-    ecole = _school(db_session, coll)
-    return {"coll": coll, "ecole": ecole.id, "rooms": [r.id for r in ecole.classrooms]}
-
-
-@pytest.fixture
-def tech(login_as, creteil):
-    return english(login_as("technicien", [("collectivite", creteil["coll"])]))
-
-
-def item(cats, **data) -> dict[str, str]:
-    return {
-        "category": str(cats["eni"]),
-        "manufacturer": "Speechi",
-        "model": "SpeechiTouch 75",
-        "status": "delivered",
-        **data,
-    }
-
-
-def add(client, cats, room_id: int, **data):
-    return client.post(f"/equipements/nouveau?classroom={room_id}", data=item(cats, **data))
-
-
-def added_id(response) -> int:
-    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
-    return int(re.fullmatch(r"/equipements/(\d+)", response.location).group(1))
 
 
 # -- one item ----------------------------------------------------------------------------

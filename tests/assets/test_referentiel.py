@@ -34,7 +34,7 @@ from inventory.core.policy import Role
 from inventory.grants import services as grants
 from inventory.grants.models import FundingScheme
 from inventory.orgs.models import Classroom, Ecole, SchoolNature
-from tests.conftest import ADMIN, login
+from tests.factories.registry import ADMIN, login
 
 TODAY = date(2025, 3, 10)
 CAPTURE = ("image", "microphone", "speakers")

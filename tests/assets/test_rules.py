@@ -12,7 +12,7 @@ from inventory.assets.models import Asset, AssetStatus, NetworkWork, WorkKind, W
 from inventory.assets.network import AddressError, mac_vendor, normalize_ip, normalize_mac
 from inventory.core.money import AmountError, parse_amount, plain_amount
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import ADMIN
+from tests.factories.registry import ADMIN
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from inventory.auth import services
 from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
 from inventory.core.mail import OutboxMessage
-from tests.conftest import PASSWORD, login
+from tests.factories.registry import PASSWORD, login
 
 NEW_PASSWORD = "un-tout-nouveau-mot-de-passe"
 

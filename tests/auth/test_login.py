@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from inventory.auth.models import User
-from tests.conftest import PASSWORD, login
+from tests.factories.registry import PASSWORD, login
 
 
 def test_sign_in_and_out(client, make_user, db_session):

@@ -18,8 +18,8 @@ from flask import Flask, got_request_exception
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
+from tests.factories.registry import PASSWORD
 
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"

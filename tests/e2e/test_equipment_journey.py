@@ -19,8 +19,8 @@ from inventory.assets import catalogue
 from inventory.assets import services as assets
 from inventory.assets.models import Asset, AssetStatus, Placement, WorkKind, WorkStatus
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
+from tests.factories.registry import ADMIN
 
 # Ecole élémentaire Mélanie Bonis, Villecresnes: five classrooms, CP to CM2, all targets.
 UAI = "0940704E"

@@ -33,8 +33,8 @@ from sqlalchemy import select
 from inventory.grants import services as grants
 from inventory.grants.models import DossierStatus, FundingScheme, Payment
 from inventory.orgs.models import Ecole
-from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
+from tests.factories.registry import ADMIN
 from tests.grants.test_dossiers import pdf_text
 
 A_UAI = "0940704E"  # Mélanie Bonis, Villecresnes

@@ -37,8 +37,8 @@ from inventory.assets.models import AssetStatus
 from inventory.grants.models import Dossier, DossierStatus, FundingLink, FundingScheme
 from inventory.grants.services import STATUS_LABELS
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
+from tests.factories.registry import ADMIN
 from tests.grants.test_dossiers import pdf_text
 
 A_UAI, B_UAI = "0940704E", "0940705F"  # Mélanie Bonis and Les Merles, Villecresnes

@@ -23,8 +23,8 @@ from inventory.assets.models import AssetStatus
 from inventory.labels import tokens
 from inventory.labels.models import PrintJob, ScanToken
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
+from tests.factories.registry import ADMIN
 from tests.labels.test_labels import SPECS
 
 UAI, OTHER_UAI = "0940176F", "0940289D"  # Robert Doisneau and Jean Monet, Fresnes

@@ -13,8 +13,8 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
+from tests.factories.registry import PASSWORD
 
 EVERYONE = ("/ecoles", "/journal")
 ADMIN_ONLY = ("/admin/users", "/admin/import", "/admin/outbox")

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from inventory.assets import services as assets
 from inventory.assets.models import AssetStatus, WorkKind, WorkStatus
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
+from tests.factories.registry import ADMIN
 
 # Ecole élémentaire Mélanie Bonis, Villecresnes: five classrooms, CP to CM2, all targets.
 UAI = "0940704E"

@@ -32,7 +32,7 @@ from inventory.core.audit import AuditRecord
 from inventory.grants.aid import DATE_KEYS
 from inventory.grants.models import Dossier, Expense, FundingLink, FundingScheme, Payment
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import ADMIN, login
+from tests.factories.registry import ADMIN, login
 
 A_UAI, B_UAI = "0940176F", "0940289D"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -20,7 +20,7 @@ from inventory.helpdesk.models import ProblemType, Ticket, TicketMessage, Ticket
 from inventory.labels import tokens
 from inventory.labels.models import ScanToken
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import ADMIN, login
+from tests.factories.registry import ADMIN, login
 
 UAI = "0940176F"  # a Fresnes school of the sample registry
 SERIAL = "SN-SECRET-0042"

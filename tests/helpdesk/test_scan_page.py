@@ -18,7 +18,7 @@ from inventory.helpdesk.models import ProblemType, Ticket, TicketStatus
 from inventory.labels import tokens
 from inventory.labels.models import ScanToken
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import PASSWORD
+from tests.factories.registry import PASSWORD
 from tests.helpdesk.test_reports import build_world, count, report
 
 

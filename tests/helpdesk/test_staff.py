@@ -17,7 +17,7 @@ from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
 from inventory.helpdesk.models import Ticket, TicketMessage, TicketPhoto, TicketStatus
-from tests.conftest import login
+from tests.factories.registry import login
 from tests.helpdesk.test_reports import SUPPLIER, build_world, count, fresh, outbox, report
 
 
@@ -330,7 +330,7 @@ def test_service_figures_give_medians_per_collectivite(app, world, make_user, db
         )
     db_session.commit()
     from inventory.helpdesk.figures import failing_models, service_figures
-    from tests.conftest import ADMIN
+    from tests.factories.registry import ADMIN
 
     with app.app_context():
         from inventory.extensions import db

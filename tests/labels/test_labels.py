@@ -18,7 +18,7 @@ from inventory.labels import tokens
 from inventory.labels.models import LabelFormat, PrintJob, ScanToken
 from inventory.labels.render import Label, Sheet, fit_text, render_pdf
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import ADMIN
+from tests.factories.registry import ADMIN
 
 MM = 72 / 25.4
 QR = zxingcpp.BarcodeFormat.QRCode

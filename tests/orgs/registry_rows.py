@@ -16,7 +16,7 @@ import csv
 import io
 
 from inventory.orgs.identifiers import luhn_ok
-from tests.conftest import EFFECTIFS_035, annuaire_rows, to_csv
+from tests.factories.registry import EFFECTIFS_035, annuaire_rows, to_csv
 
 LABEL_HEADER: list[str] = annuaire_rows(())[0]
 

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from inventory.core.audit import AuditRecord
 from inventory.orgs.models import Academie
-from tests.conftest import annuaire_rows, to_csv
+from tests.factories.registry import annuaire_rows, to_csv
 
 
 def run_cli(app, *args):

@@ -103,7 +103,7 @@ def test_a_provisional_name_follows_the_file_until_an_administrator_names_it(
 def test_only_administrators_name_a_collectivite_and_bad_input_is_refused(
     app, db_session, tmp_path, login_as, make_user
 ):
-    from tests.conftest import login
+    from tests.factories.registry import login
 
     run_cli(app, tmp_path, rr.annuaire_035())
     coll = sivu(db_session)

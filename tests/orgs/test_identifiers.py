@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from inventory.orgs import identifiers as ids
-from tests.conftest import ANNUAIRE_094, EFFECTIFS_035
+from tests.factories.registry import ANNUAIRE_094, EFFECTIFS_035
 
 
 def test_every_real_uai_passes_its_check_letter():

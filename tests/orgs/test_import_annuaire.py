@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from inventory.core.audit import AuditRecord
 from inventory.orgs.identifiers import uai_check_letter
 from inventory.orgs.models import Circonscription, Collectivite, Ecole, SchoolNature
-from tests.conftest import ANNUAIRE_094, annuaire_rows, to_csv
+from tests.factories.registry import ANNUAIRE_094, annuaire_rows, to_csv
 
 PRIVATE = "0941234" + uai_check_letter("0941234")
 COLLEGE = "0940001" + uai_check_letter("0940001")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from inventory.assets.models import ClassroomSocle
 from inventory.orgs.models import Classroom, Ecole
-from tests.conftest import EFFECTIFS_035, annuaire_rows, to_csv
+from tests.factories.registry import EFFECTIFS_035, annuaire_rows, to_csv
 from tests.orgs import registry_rows as rr
 
 

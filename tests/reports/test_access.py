@@ -3,16 +3,15 @@ every route (tests/test_access_matrix.py), run here on the reports blueprint alo
 
 from __future__ import annotations
 
-from tests import test_access_matrix as matrix
-from tests.conftest import login
-from tests.test_access_matrix import world  # noqa: F401
+from tests.factories.access import ROLES, expected_statuses, route_url
+from tests.factories.registry import login
 
 
-def test_every_dashboard_route_for_every_role(app, world):  # noqa: F811
+def test_every_dashboard_route_for_every_role(app, world):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("reports.")]
     assert len(rules) >= 17
     failures = []
-    for role_name in matrix.ROLES:
+    for role_name in ROLES:
         client = app.test_client()
         if role_name != "anonymous":
             assert login(client, world["emails"][role_name]).status_code == 302
@@ -21,9 +20,9 @@ def test_every_dashboard_route_for_every_role(app, world):  # noqa: F811
             assert access.action is not None, rule.rule
             wheres = ["in", "out"] if access.model else ["in"]
             for where in wheres:
-                url = matrix._url(rule, access, world["objects"], where)
+                url = route_url(rule, access, world["objects"], where)
                 response = client.get(url)
-                expected = matrix._expected(role_name, access, "GET", rule, where)
+                expected = expected_statuses(role_name, access, "GET", rule, where)
                 if response.status_code not in expected:
                     failures.append(f"{role_name} GET {url}: {response.status_code} {expected}")
                 response.close()

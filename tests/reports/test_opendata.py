@@ -27,7 +27,7 @@ from inventory.grants import services as grants
 from inventory.grants.models import Dossier, DossierStatus, PaymentKind
 from inventory.orgs.models import Academie, Collectivite, Ecole
 from inventory.reports import opendata
-from tests.conftest import ADMIN, ANNUAIRE_094, login
+from tests.factories.registry import ADMIN, ANNUAIRE_094, login
 
 BASE = "/tableau-de-bord/donnees-ouvertes"
 

@@ -17,11 +17,8 @@ from inventory.orgs.models import Ecole
 from inventory.reports import indicators as ind
 from inventory.reports import opendata, services
 from inventory.reports.services import Level
-from tests.conftest import ADMIN
-from tests.reports import test_consistency
-from tests.reports.test_consistency import board, dan, ien
-
-programme = test_consistency.programme  # the fixture
+from tests.factories.dashboards import board, dan, ien
+from tests.factories.registry import ADMIN
 
 
 def fr(app, text) -> str:

@@ -15,8 +15,7 @@ from inventory.grants.models import Dossier, PaymentKind
 from inventory.orgs.models import Ecole
 from inventory.reports import services, summary
 from inventory.reports.services import Level
-from tests.conftest import ADMIN
-from tests.reports.test_consistency import programme  # noqa: F401  (the fixture)
+from tests.factories.registry import ADMIN
 
 
 def _sorted(data: dict) -> dict:
@@ -75,7 +74,7 @@ def check(db_session, refreshes, *, expect_schools: set[int] | None) -> None:
     assert got_depts == want_depts
 
 
-def test_each_change_refreshes_its_schools_only(app, programme, db_session, refreshes):  # noqa: F811
+def test_each_change_refreshes_its_schools_only(app, programme, db_session, refreshes):
     a, b, c = (db_session.get(Ecole, programme["schools"][k]) for k in "abc")
     summary.bring_up_to_date(db_session)
     assert refreshes == [None]  # the first time: everything
@@ -111,7 +110,7 @@ def test_each_change_refreshes_its_schools_only(app, programme, db_session, refr
 
 def test_rows_written_without_the_change_log_rebuild_everything(
     app,
-    programme,  # noqa: F811
+    programme,
     db_session,
     refreshes,
 ):
@@ -135,7 +134,7 @@ def test_rows_written_without_the_change_log_rebuild_everything(
     check(db_session, refreshes, expect_schools=None)
 
 
-def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa: F811
+def test_the_dashboards_read_the_summaries(app, programme, db_session):
     """A change shows on the national and académie pages, which add up département rows."""
     from inventory.extensions import db
 
@@ -161,7 +160,7 @@ def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa:
         assert any(m.name == "EB-1" for m in after.models)
 
 
-def test_the_refresh_command(app, programme, db_session):  # noqa: F811
+def test_the_refresh_command(app, programme, db_session):
     """After a bulk load, one command computes the summaries; run again, it has nothing to do."""
     runner = app.test_cli_runner()
     result = runner.invoke(args=["reports", "refresh"])

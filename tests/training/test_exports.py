@@ -20,22 +20,9 @@ from inventory.training.attachments import DOCUMENT_MAX_BYTES, add_document
 from inventory.training.models import TrainingDocument
 from inventory.training.sessions import cancel_session
 from inventory.training.times import local, local_day, to_utc
-from tests.conftest import ADMIN
-from tests.training.test_sessions import (
-    A1,
-    A2,
-    B1,
-    app_config,
-    client_for,
-    count,
-    days_ago,
-    quick_password_hashes,
-    session_at,
-    world,
-)
-
-# The fixtures shared with test_sessions (pytest finds them in this module's namespace).
-SHARED_FIXTURES = (app_config, quick_password_hashes, world)
+from tests.factories.equipment import count
+from tests.factories.registry import ADMIN
+from tests.factories.training import A1, A2, B1, client_for, days_ago, session_at
 
 
 def events_of(body: bytes) -> dict[str, icalendar.Event]:
