@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from babel.numbers import parse_pattern
@@ -100,7 +100,7 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     for wanted in (request.args.get("lang"), session.get("lang")):
-        if wanted in languages:
+        if wanted and wanted in languages:
             return wanted
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -111,7 +111,7 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
-def is_safe_next(target: str | None) -> bool:
+def is_safe_next(target: str | None) -> TypeGuard[str]:
     """Only same-site paths may be redirected to."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return False

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -20,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from inventory.assets import services as assets
 from inventory.assets.models import Asset
@@ -127,7 +127,7 @@ def print_page() -> Any:
                     fmt,
                     skip,
                     _jobs_folder(),
-                    _runner(current_app._get_current_object()),
+                    _runner(current_app._get_current_object()),  # type: ignore[attr-defined]
                 )
                 return redirect(url_for("labels.job", job_id=job.id))
             pdf = services.print_labels(db.session, current_user, batch, fmt, skip)

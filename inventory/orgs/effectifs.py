@@ -242,7 +242,7 @@ class EffectifsImporter(Importer):
         report.notes.append(str(_l("School year imported: %(year)s.", year=self.year)))
         self.ecoles = {e.uai: e for e in self.session.scalars(select(Ecole))}
         self.rooms: dict[int, list[_Room]] = {}
-        for ecole_id, *values in self.session.execute(
+        for ecole_id, room_id, name, position, levels, pupils, estimated in self.session.execute(
             select(
                 Classroom.ecole_id,
                 Classroom.id,
@@ -253,7 +253,8 @@ class EffectifsImporter(Importer):
                 Classroom.estimated,
             ).order_by(Classroom.ecole_id, Classroom.position, Classroom.id)
         ):
-            self.rooms.setdefault(ecole_id, []).append(_Room(*values))
+            room = _Room(room_id, name, position, levels, pupils, estimated)
+            self.rooms.setdefault(ecole_id, []).append(room)
         return [(line, row) for line, row in table.rows if row.get("year") == self.year]
 
     def key_of(self, row: Row) -> str:

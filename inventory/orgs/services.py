@@ -141,7 +141,7 @@ def filter_choices(
     filters = filters or SchoolFilters()
 
     def rows(model: type, order: Any, *where: Any, limit: int | None = None) -> list[Any]:
-        stmt = policy.visible(user, select(model).where(*where), model).order_by(order)
+        stmt: Select[Any] = policy.visible(user, select(model).where(*where), model).order_by(order)
         return list(session.scalars(stmt.limit(limit) if limit else stmt))
 
     narrow: list[Any] = []

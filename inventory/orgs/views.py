@@ -106,7 +106,7 @@ def _school_page(ecole_id: int, form: ClassroomForm) -> str:
 
 @bp.post("/ecoles/<int:ecole_id>/classes")
 @allow(Action.EDIT, on=(Ecole, "ecole_id"))
-def add_classroom(ecole_id: int) -> str | Response:
+def add_classroom(ecole_id: int) -> tuple[str, int] | Response:
     ecole = policy.load_or_404(current_user, Ecole, ecole_id, db.session, Action.EDIT)
     form = ClassroomForm()
     if form.validate_on_submit():

@@ -9,9 +9,10 @@ one touching only linked rows, moves the version on.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Table, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -70,11 +71,15 @@ def check_version(loaded: int | None, ts: TrainingSession) -> None:
 def claim(session: Session, ts: TrainingSession, loaded: int) -> None:
     """Bump the version if it is still the one the form was loaded with (compare-and-swap),
     so that any write, even one touching only linked rows, moves the version on."""
-    table = TrainingSession.__table__
-    result = session.execute(
-        update(table)
-        .where(table.c.id == ts.id, table.c.version == loaded)
-        .values(version=loaded + 1)
+    table = cast(Table, TrainingSession.__table__)
+    # An UPDATE's result is a CursorResult, which counts the rows it changed.
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(table)
+            .where(table.c.id == ts.id, table.c.version == loaded)
+            .values(version=loaded + 1)
+        ),
     )
     if result.rowcount != 1:
         session.rollback()
