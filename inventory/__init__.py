@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+from inventory.paths import ROOT
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -137,6 +136,19 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(grants_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(jobs_bp)
+    configure_panels(app)
+
+
+def configure_panels(app: Flask) -> None:
+    # What the domains above the registry show on its pages (the policy's rules register
+    # the same way, when the models are imported).
+    from inventory.assets import panels as assets_panels
+    from inventory.helpdesk import panels as helpdesk_panels
+    from inventory.training import panels as training_panels
+
+    assets_panels.init_app(app)
+    training_panels.init_app(app)
+    helpdesk_panels.init_app(app)
 
 
 def configure_web(app: Flask) -> None:

@@ -66,7 +66,7 @@ def import_annuaire_cmd(path: Path) -> None:
     """Import an 'Annuaire de l'éducation' CSV or XLSX file (idempotent): its first-degree
     schools, circonscriptions and the collectivités owning the schools; any other row is
     skipped with its reason."""
-    from inventory.orgs.services import import_annuaire
+    from inventory.orgs.importers import import_annuaire
 
     _as_console()
     try:
@@ -82,7 +82,7 @@ def import_annuaire_cmd(path: Path) -> None:
 def import_effectifs_cmd(path: Path, year: str | None) -> None:
     """Classrooms from the pupils-per-school file: creates the missing ones, re-labels the
     estimated ones (levels, pupils), never deletes one nor touches one a person edited."""
-    from inventory.orgs.services import import_effectifs
+    from inventory.orgs.effectifs import import_effectifs
 
     _as_console()
     try:

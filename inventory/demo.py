@@ -8,12 +8,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory import ROOT
 from inventory.auth.models import User
 from inventory.auth.services import ScopeChoice, create_user
 from inventory.core.policy import Role, Scope, ScopeKind
+from inventory.orgs.importers import import_annuaire
 from inventory.orgs.models import Academie, Circonscription, Collectivite, Ecole
-from inventory.orgs.services import estimate_classrooms, import_annuaire
+from inventory.orgs.services import estimate_classrooms
+from inventory.paths import ROOT
 
 DEMO_ANNUAIRE = ROOT / "data" / "annuaire-education-094.csv"
 DEMO_PASSWORD = "socle-demo-2021"

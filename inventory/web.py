@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from babel.numbers import parse_pattern
@@ -105,7 +105,7 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     for wanted in (request.args.get("lang"), session.get("lang")):
-        if wanted in languages:
+        if wanted and wanted in languages:
             return wanted
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -116,7 +116,7 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
-def is_safe_next(target: str | None) -> bool:
+def is_safe_next(target: str | None) -> TypeGuard[str]:
     """Only same-site paths may be redirected to."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return False
@@ -128,22 +128,13 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target if is_safe_next(target) else fallback
 
 
-@bp.get("/")
-@allow(Action.READ)
-def home() -> str:
-    from inventory.extensions import db
-    from inventory.orgs.services import registry_summary
-
-    return render_template("home.html", summary=registry_summary(db.session, current_user))
-
-
 @bp.post("/language")
 @allow(None)
 def set_language() -> Response:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    return redirect(safe_next(request.form.get("next"), url_for("web.home")))
+    return redirect(safe_next(request.form.get("next"), url_for("orgs.home")))
 
 
 @bp.get("/healthz")

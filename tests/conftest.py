@@ -16,8 +16,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
-from inventory import ROOT, create_app
+from inventory import create_app
 from inventory.core.policy import Role, Scope, ScopeKind
+from inventory.paths import ROOT
 
 DATA = ROOT / "data"
 ANNUAIRE_094 = DATA / "annuaire-education-094.csv"
@@ -212,8 +213,9 @@ def registry(app: Flask) -> dict[str, Any]:
 
     from inventory.core import audit
     from inventory.extensions import db
+    from inventory.orgs.importers import import_annuaire
     from inventory.orgs.models import Circonscription, Collectivite, Ecole
-    from inventory.orgs.services import estimate_classrooms, import_annuaire
+    from inventory.orgs.services import estimate_classrooms
 
     header, rows = annuaire_rows()
     with app.app_context(), audit.acting_as(audit.Actor(None, "fixture")):

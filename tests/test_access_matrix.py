@@ -16,7 +16,6 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
 
-from inventory import ROOT
 from inventory.assets import catalogue, digital, lifecycle, socle
 from inventory.assets import photos as asset_photos
 from inventory.assets import works as asset_works
@@ -67,6 +66,7 @@ from inventory.orgs.models import (
     Departement,
     Ecole,
 )
+from inventory.paths import ROOT
 from inventory.training.attachments import add_document as add_training_document
 from inventory.training.models import TrainingDocument, TrainingSession
 from inventory.training.sessions import SessionFields, plan_session

@@ -22,7 +22,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from inventory import create_app
-from inventory.assets import services as assets
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import AssetStatus
 from inventory.extensions import limiter
 from inventory.helpdesk.models import ProblemType, Ticket
@@ -244,17 +244,17 @@ def _twelve_screens(db_session: Any) -> list[str]:
     room = db_session.scalars(
         select(Classroom).filter_by(ecole_id=ecole.id).order_by(Classroom.id)
     ).first()
-    eni = assets.category_by_code(db_session, "eni")
-    model = assets.get_or_create_model(db_session, "Speechi", "SPE-75", eni)
-    where = assets.Where(ecole.collectivite, ecole, room)
+    eni = catalogue.category_by_code(db_session, "eni")
+    model = catalogue.get_or_create_model(db_session, "Speechi", "SPE-75", eni)
+    where = lifecycle.Where(ecole.collectivite, ecole, room)
     screens = [
-        assets.create_asset(
+        lifecycle.create_asset(
             db_session,
             ADMIN,
             where=where,
             model=model,
             status=AssetStatus.IN_SERVICE,
-            fields=assets.AssetFields(serial=f"SN-{i:04d}"),
+            fields=lifecycle.AssetFields(serial=f"SN-{i:04d}"),
         )
         for i in range(12)
     ]

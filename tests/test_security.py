@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from inventory import ROOT, create_app
+from inventory import create_app
+from inventory.paths import ROOT
 from tests.conftest import PASSWORD
 
 

@@ -10,7 +10,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
-from inventory import ROOT
+from inventory.paths import ROOT
 
 CATALOG = ROOT / "inventory" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 # The keywords of scripts/i18n: Babel's defaults plus `-k _l -k lazy_gettext

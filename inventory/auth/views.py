@@ -51,13 +51,13 @@ def _account_key() -> str:
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS"][1], methods=["POST"], deduct_when=_failed)
 def login() -> str | Response:
     if current_user.is_authenticated:
-        return redirect(url_for("web.home"))
+        return redirect(url_for("orgs.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is not None:
             begin_session(user)
-            return redirect(safe_next(request.args.get("next"), url_for("web.home")))
+            return redirect(safe_next(request.args.get("next"), url_for("orgs.home")))
         flash(_("Wrong email or password."), "error")
     return render_template("auth/login.html", form=form)
 

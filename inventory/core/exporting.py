@@ -21,6 +21,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context, stream_with_context
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from werkzeug.wrappers import Response
 
 Cell = str | int | float | Decimal | date | datetime | None
@@ -110,11 +114,6 @@ class Sheet:
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     """A workbook of ``sheets``, written row by row (openpyxl's write-only mode)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     for spec in sheets:

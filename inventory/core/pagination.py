@@ -226,7 +226,6 @@ def paginate_by_key(
     counted = _count(session, key_stmt, cap)
     capped = counted > cap
     total = min(counted, cap)
-    keys: list[Any]
     if after is not None or before is not None:
         if after is not None:
             found = list(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 from werkzeug.exceptions import NotFound
@@ -129,7 +129,11 @@ def condition(user: Subject, model: type) -> ColumnElement[bool]:
     return rule(scope)
 
 
-def visible(user: Subject, stmt: Select[Any], model: type | None = None) -> Select[Any]:
+# The columns a statement selects: visible() narrows the rows, never the columns.
+Columns = TypeVarTuple("Columns")
+
+
+def visible(user: Subject, stmt: Select[*Columns], model: type | None = None) -> Select[*Columns]:
     """Narrow ``stmt`` to what ``user`` may read; ``model`` defaults to its first entity."""
     if model is None:
         model = stmt.column_descriptions[0]["entity"]

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Integer,
     Select,
     and_,
     column,
@@ -87,7 +88,7 @@ def drop_index_sql(dialect: str, tablename: str) -> list[str]:
 
 def is_search_index(name: str | None) -> bool:
     """Whether a table or index name is one of these indexes or their FTS5 shadow tables."""
-    return bool(name) and ("_search_" in name or name.endswith("_search"))  # type: ignore[operator]
+    return name is not None and ("_search_" in name or name.endswith("_search"))
 
 
 def compared(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -167,7 +168,7 @@ def _compile_fts(element: _Match, compiler: SQLCompiler, **kw: Any) -> str:
     if long:
         fts = _fts(model.__tablename__)
         hits = (
-            select(column("rowid"))
+            select(column("rowid", Integer))
             .select_from(table(fts))
             .where(literal_column(fts).op("MATCH")(" ".join(_quoted(w) for w in long)))
         )
@@ -193,7 +194,7 @@ def index_keys(dialect: str, model: Any, query: str) -> tuple[Select[Any], Any] 
     if dialect != "sqlite" or not words or any(len(w) < TRIGRAM for w in words):
         return None
     fts = _fts(model.__tablename__)
-    rowid = column("rowid")
+    rowid = column("rowid", Integer)
     match = literal_column(fts).op("MATCH")(" ".join(_quoted(w) for w in words))
     return select(rowid).select_from(table(fts)).where(match), rowid
 

@@ -106,7 +106,7 @@ def accept(data: bytes, kinds: Sequence[str], max_bytes: int, field: str) -> str
     photo = all(kind.startswith("image/") for kind in kinds)
     check_size(data, max_bytes, field, photo=photo)
     content_type = sniff(data)
-    if content_type in kinds:
+    if content_type is not None and content_type in kinds:
         return content_type
     names = [KINDS[kind][1] for kind in kinds]
     listed = (

@@ -117,8 +117,8 @@ def identify(session: Session, user: Subject, raw: str) -> tuple[Asset | None, C
             stmt = select(Asset).where(Asset.id == token.asset_id)
             return session.scalar(policy.visible(user, stmt, Asset)), None
         if token.classroom_id:
-            stmt = select(Classroom).where(Classroom.id == token.classroom_id)
-            return None, session.scalar(policy.visible(user, stmt, Classroom))
+            rooms = select(Classroom).where(Classroom.id == token.classroom_id)
+            return None, session.scalar(policy.visible(user, rooms, Classroom))
     stmt = select(Asset).where(Asset.tag == raw.strip().upper())
     return session.scalar(policy.visible(user, stmt, Asset)), None
 

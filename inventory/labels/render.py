@@ -9,6 +9,7 @@ from functools import cache
 from importlib import resources
 from xml.sax.saxutils import escape
 
+from PIL import Image, ImageDraw  # Pillow comes with reportlab
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -253,8 +254,6 @@ def render_svg(label: Label, size_mm: float = 30) -> str:
 
 def render_png(label: Label, scale: int = 8) -> bytes:
     """One QR code as a PNG (with the quiet zone), drawn from the same matrix."""
-    from PIL import Image, ImageDraw  # Pillow comes with reportlab
-
     n, quiet = len(label.matrix), 4
     image = Image.new("1", ((n + 2 * quiet) * scale,) * 2, 1)
     draw = ImageDraw.Draw(image)

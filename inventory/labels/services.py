@@ -58,7 +58,8 @@ def funding_mentions(session: Session, asset_ids: Sequence[int]) -> dict[int, st
             .order_by(FundingLink.id)
         )
         for asset_id, mention in rows:
-            out.setdefault(asset_id, mention)
+            if asset_id is not None and mention is not None:  # as the query asks
+                out.setdefault(asset_id, mention)
     return out
 
 

@@ -19,7 +19,7 @@ from inventory.orgs.models import (
 )
 
 
-def _departements_of(scope: Scope) -> Select[tuple[int]]:
+def _departements_of(scope: Scope) -> Select[int]:
     return select(Departement.id).where(Departement.academie_id.in_(scope.of(ScopeKind.ACADEMIE)))
 
 
@@ -36,7 +36,7 @@ def ecole_rule(scope: Scope) -> ColumnElement[bool]:
     return or_(*parts) if parts else false()
 
 
-def visible_ecole_ids(scope: Scope) -> Select[tuple[int]]:
+def visible_ecole_ids(scope: Scope) -> Select[int]:
     return select(Ecole.id).where(ecole_rule(scope))
 
 

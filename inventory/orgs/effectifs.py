@@ -18,7 +18,15 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.core.importing import Column, Importer, ImportReport, Outcome, Row, RowRejected
+from inventory.core.importing import (
+    Column,
+    Importer,
+    ImportReport,
+    Outcome,
+    Row,
+    RowRejected,
+    run_import,
+)
 from inventory.core.importing import Table as ImportTable
 from inventory.orgs import identifiers as ids
 from inventory.orgs.models import Classroom, Ecole
@@ -234,7 +242,7 @@ class EffectifsImporter(Importer):
         report.notes.append(str(_l("School year imported: %(year)s.", year=self.year)))
         self.ecoles = {e.uai: e for e in self.session.scalars(select(Ecole))}
         self.rooms: dict[int, list[_Room]] = {}
-        for ecole_id, *values in self.session.execute(
+        for ecole_id, room_id, name, position, levels, pupils, estimated in self.session.execute(
             select(
                 Classroom.ecole_id,
                 Classroom.id,
@@ -245,7 +253,8 @@ class EffectifsImporter(Importer):
                 Classroom.estimated,
             ).order_by(Classroom.ecole_id, Classroom.position, Classroom.id)
         ):
-            self.rooms.setdefault(ecole_id, []).append(_Room(*values))
+            room = _Room(room_id, name, position, levels, pupils, estimated)
+            self.rooms.setdefault(ecole_id, []).append(room)
         return [(line, row) for line, row in table.rows if row.get("year") == self.year]
 
     def key_of(self, row: Row) -> str:
@@ -365,3 +374,12 @@ def _count(raw: str, what: Any) -> int:
     if value < 0:
         raise RowRejected(_l("%(what)s «%(value)s» is negative.", what=what, value=raw))
     return value
+
+
+def import_effectifs(
+    session: Session, data: bytes, filename: str = "", *, year: str | None = None
+) -> ImportReport:
+    """Import a pupils-per-school file: each known school's classes and pupils."""
+    return run_import(
+        EffectifsImporter(session, year=year), data, session=session, filename=filename
+    )

@@ -20,6 +20,7 @@ from inventory.core.importing import (
     RowRejected,
     RowSkipped,
     Table,
+    run_import,
 )
 from inventory.core.text import fold
 from inventory.orgs import identifiers as ids
@@ -103,18 +104,31 @@ class AnnuaireImporter(Importer):
     # -- lookups, loaded once ------------------------------------------------------------
     def prepare(self, table: Table, report: ImportReport) -> Iterable[tuple[int, Row]]:
         s = self.session
-        self.academies = {a.code: a for a in s.scalars(select(Academie))}
-        self.departements = {d.code: d for d in s.scalars(select(Departement))}
-        self.communes = {c.insee: c for c in s.scalars(select(Commune))}
+        self.academies: dict[str, Academie | Staged] = {
+            a.code: a for a in s.scalars(select(Academie))
+        }
+        departements = list(s.scalars(select(Departement)))
+        self.departements: dict[str, Departement | Staged] = {d.code: d for d in departements}
+        self.communes: dict[str, Commune | Staged] = {
+            c.insee: c for c in s.scalars(select(Commune))
+        }
         circos = list(s.scalars(select(Circonscription)))
-        self.circos_by_uai = {c.uai: c for c in circos if c.uai}
-        dept_codes = {d.id: d.code for d in self.departements.values()}
-        self.circos_by_name = {(dept_codes[c.departement_id], fold(c.name)): c for c in circos}
+        self.circos_by_uai: dict[str, Circonscription | Staged] = {
+            c.uai: c for c in circos if c.uai
+        }
+        dept_codes = {d.id: d.code for d in departements}
+        self.circos_by_name: dict[tuple[str, str], Circonscription | Staged] = {
+            (dept_codes[c.departement_id], fold(c.name)): c for c in circos
+        }
         collectivites = list(s.scalars(select(Collectivite)))
-        self.coll_by_siren = {c.siren: c for c in collectivites if c.siren}
+        self.coll_by_siren: dict[str, Collectivite | Staged] = {
+            c.siren: c for c in collectivites if c.siren
+        }
         insee_of = {c.id: c.insee for c in self.communes.values()}
-        self.coll_by_insee = {insee_of[c.commune_id]: c for c in collectivites if c.commune_id}
-        self.ecoles = {e.uai: e for e in s.scalars(select(Ecole))}
+        self.coll_by_insee: dict[str, Collectivite | Staged] = {
+            insee_of[c.commune_id]: c for c in collectivites if c.commune_id
+        }
+        self.ecoles: dict[str, Ecole | Staged] = {e.uai: e for e in s.scalars(select(Ecole))}
         siren_of = {c.id: c.siren for c in collectivites if c.siren}
         self.member_keys = {
             (siren_of[coll_id], insee_of[commune_id])
@@ -540,7 +554,7 @@ class AnnuaireImporter(Importer):
             return coll, True
         name = provisional_name(self._commune_name(insee) for insee in plan.communes)
         if coll is None:
-            dept = self.departements.get(plan.departement)
+            dept: Departement | Staged | int | None = self.departements.get(plan.departement)
             if dept is None:
                 # Its main département's rows come later in the file: the first of its
                 # communes there creates it.
@@ -619,3 +633,10 @@ def _coordinate(raw: str, limit: int) -> float | None:
     if not math.isfinite(value) or abs(value) > limit:
         raise RowRejected(_l("Coordinate «%(value)s» is out of range.", value=raw))
     return value
+
+
+def import_annuaire(session: Session, data: bytes, filename: str = "") -> ImportReport:
+    """Import an Annuaire de l'éducation file: its first-degree schools (any other row
+    skipped with its reason), circonscriptions, communes and the collectivités owning the
+    schools. Idempotent."""
+    return run_import(AnnuaireImporter(session), data, session=session, filename=filename)

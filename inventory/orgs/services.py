@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from inventory.core import policy, search
 from inventory.core.errors import DomainError
-from inventory.core.importing import ImportReport, run_import
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
 from inventory.core.text import fold
@@ -38,6 +38,36 @@ PUPILS_PER_CLASS = {
     SchoolNature.ELEMENTAIRE: 23,
     SchoolNature.PRIMAIRE: 24,
 }
+
+
+# -- what the domains above the registry add to it ------------------------------------------
+# A criterion of the school list that another domain defines (the equipment domain: the
+# schools missing the socle), as a query of school ids, registered when the app starts.
+SchoolCriterion = Callable[[], Select[Any]]
+_SCHOOL_CRITERIA: dict[str, SchoolCriterion] = {}
+
+
+def register_school_criterion(name: str, schools: SchoolCriterion) -> None:
+    _SCHOOL_CRITERIA[name] = schools
+
+
+@dataclass(frozen=True)
+class SchoolGroup:
+    """The schools of a collectivité or a circonscription, as their pages list them: what
+    the panels of those pages are read for."""
+
+    name: str
+    ecoles: list[Ecole]
+    counts: dict[int, int]  # classrooms per school
+    collectivite_id: int | None = None
+
+
+def school_group(
+    session: Session, user: Subject, name: str, *, collectivite_id: int | None = None, **where: Any
+) -> SchoolGroup:
+    ecoles = schools_of(session, user, **where)
+    counts = classroom_counts(session, [e.id for e in ecoles])
+    return SchoolGroup(name, ecoles, counts, collectivite_id)
 
 
 def school_search_text(uai: str, name: str, commune: str, postal_code: str | None) -> str:
@@ -74,13 +104,9 @@ class SchoolFilters:
         if self.nature:
             stmt = stmt.where(Ecole.nature == self.nature)
         if self.missing_socle:
-            # The per-classroom summary the equipment domain keeps current (imported here
-            # because equipment builds on the registry, not the other way round).
-            from inventory.assets.models import ClassroomSocle
-
-            stmt = stmt.where(
-                Ecole.id.in_(select(ClassroomSocle.ecole_id).where(ClassroomSocle.missing()))
-            )
+            # Equipment builds on the registry, not the other way round: the equipment
+            # domain registers which schools miss the socle (register_school_criterion).
+            stmt = stmt.where(Ecole.id.in_(_SCHOOL_CRITERIA["missing_socle"]()))
         return stmt
 
 
@@ -115,7 +141,7 @@ def filter_choices(
     filters = filters or SchoolFilters()
 
     def rows(model: type, order: Any, *where: Any, limit: int | None = None) -> list[Any]:
-        stmt = policy.visible(user, select(model).where(*where), model).order_by(order)
+        stmt: Select[Any] = policy.visible(user, select(model).where(*where), model).order_by(order)
         return list(session.scalars(stmt.limit(limit) if limit else stmt))
 
     narrow: list[Any] = []
@@ -421,26 +447,6 @@ def move_school(
     ecole.collectivite = to
     session.commit()
     return ecole
-
-
-# -- imports -----------------------------------------------------------------------------
-def import_annuaire(session: Session, data: bytes, filename: str = "") -> ImportReport:
-    """Import an Annuaire de l'éducation file: its first-degree schools (any other row
-    skipped with its reason), circonscriptions, communes and the collectivités owning the
-    schools. Idempotent."""
-    from inventory.orgs.importers import AnnuaireImporter
-
-    return run_import(AnnuaireImporter(session), data, session=session, filename=filename)
-
-
-def import_effectifs(
-    session: Session, data: bytes, filename: str = "", *, year: str | None = None
-) -> ImportReport:
-    from inventory.orgs.effectifs import EffectifsImporter
-
-    return run_import(
-        EffectifsImporter(session, year=year), data, session=session, filename=filename
-    )
 
 
 # -- summaries and choices -----------------------------------------------------------------

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from inventory.core import import_jobs, jobs
 from inventory.core.jobs import Job, Progress
-from inventory.orgs import services
+from inventory.orgs.effectifs import import_effectifs
+from inventory.orgs.importers import import_annuaire
 
 IMPORT_JOB = "orgs.import"
 
@@ -27,10 +28,8 @@ def run_import(session: Session, job: Job, progress: Progress) -> dict[str, Any]
     params = job.params
     data = import_jobs.read_upload(params["file"])
     if params["kind"] == "annuaire":
-        report = services.import_annuaire(session, data, params["filename"])
+        report = import_annuaire(session, data, params["filename"])
     else:
-        report = services.import_effectifs(
-            session, data, params["filename"], year=params.get("year")
-        )
+        report = import_effectifs(session, data, params["filename"], year=params.get("year"))
     import_jobs.forget_upload(params["file"])
     return {"report": import_jobs.report_to_json(report)}

@@ -9,16 +9,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from inventory.assets import lists as asset_lists
-from inventory.assets import socle
 from inventory.changelog.services import history_of
 from inventory.core import import_jobs, policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.importing import ImportFileError
+from inventory.core.panels import panels
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.orgs import services, tasks
+from inventory.orgs.effectifs import import_effectifs
 from inventory.orgs.forms import (
     KIND_LABELS,
     NATURE_LABELS,
@@ -27,6 +27,7 @@ from inventory.orgs.forms import (
     ImportForm,
     SchoolFilterForm,
 )
+from inventory.orgs.importers import import_annuaire
 from inventory.orgs.models import (
     Circonscription,
     Classroom,
@@ -35,10 +36,16 @@ from inventory.orgs.models import (
     Ecole,
     SchoolNature,
 )
-from inventory.training import lists as training
 from inventory.web import allow, int_arg
 
 bp = Blueprint("orgs", __name__)
+
+
+@bp.get("/")
+@allow(Action.READ)
+def home() -> str:
+    """The first page after signing in: what the user's scope holds."""
+    return render_template("home.html", summary=services.registry_summary(db.session, current_user))
 
 
 @bp.get("/ecoles")
@@ -95,14 +102,13 @@ def _school_page(ecole_id: int, form: ClassroomForm) -> str:
         history=history_of(db.session, current_user, ecole, whole_school=True),
         nature_labels=NATURE_LABELS,
         may_edit=policy.allowed(current_user, Action.EDIT),
-        socle=asset_lists.school_socle(db.session, current_user, ecole),
-        training_sessions=training.school_sessions(db.session, current_user, ecole.id),
+        panels=panels("orgs.school", db.session, current_user, ecole),
     )
 
 
 @bp.post("/ecoles/<int:ecole_id>/classes")
 @allow(Action.EDIT, on=(Ecole, "ecole_id"))
-def add_classroom(ecole_id: int) -> str | Response:
+def add_classroom(ecole_id: int) -> tuple[str, int] | Response:
     ecole = policy.load_or_404(current_user, Ecole, ecole_id, db.session, Action.EDIT)
     form = ClassroomForm()
     if form.validate_on_submit():
@@ -157,7 +163,7 @@ def classroom(classroom_id: int) -> str | Response:
         form=form,
         may_edit=may_edit,
         history=history_of(db.session, current_user, room),
-        socle=asset_lists.classroom_socle(db.session, current_user, room),
+        panels=panels("orgs.classroom", db.session, current_user, room),
     )
 
 
@@ -171,20 +177,15 @@ def collectivite(collectivite_id: int) -> str:
 
 def _collectivite_page(coll: Collectivite, form: CollectiviteForm) -> str:
     form.offer_kinds(coll.kind is CollectiviteKind.COMMUNE and coll.commune_id is not None)
-    ecoles = services.schools_of(db.session, current_user, collectivite_id=coll.id)
-    counts = services.classroom_counts(db.session, [e.id for e in ecoles])
-    coverage = socle.coverage_by_school(db.session, [e.id for e in ecoles])
+    group = services.school_group(db.session, current_user, coll.name, collectivite_id=coll.id)
     return render_template(
         "orgs/collectivite.html",
         coll=coll,
         form=form,
         may_rename=policy.allowed(current_user, Action.ADMIN),
         kind_labels=KIND_LABELS,
-        ecoles=ecoles,
-        counts=counts,
-        coverage=coverage,
-        total=socle.total(coverage),
-        overview=socle.overview(db.session, [e.id for e in ecoles]),
+        ecoles=group.ecoles,
+        panels=panels("orgs.collectivite", db.session, current_user, group),
         nature_labels=NATURE_LABELS,
         history=history_of(db.session, current_user, coll),
     )
@@ -220,17 +221,12 @@ def rename_collectivite(collectivite_id: int) -> str | tuple[str, int] | Respons
 @allow(Action.READ, on=(Circonscription, "circonscription_id"))
 def circonscription(circonscription_id: int) -> str:
     circo = policy.load_or_404(current_user, Circonscription, circonscription_id, db.session)
-    ecoles = services.schools_of(db.session, current_user, circonscription_id=circo.id)
-    counts = services.classroom_counts(db.session, [e.id for e in ecoles])
-    coverage = socle.coverage_by_school(db.session, [e.id for e in ecoles])
+    group = services.school_group(db.session, current_user, circo.name, circonscription_id=circo.id)
     return render_template(
         "orgs/circonscription.html",
         circo=circo,
-        ecoles=ecoles,
-        counts=counts,
-        coverage=coverage,
-        total=socle.total(coverage),
-        overview=socle.overview(db.session, [e.id for e in ecoles]),
+        ecoles=group.ecoles,
+        panels=panels("orgs.circonscription", db.session, current_user, group),
         nature_labels=NATURE_LABELS,
     )
 
@@ -250,9 +246,9 @@ def import_file() -> Any:
             return redirect(url_for("jobs.progress", job_id=job.id))
         try:
             if form.kind.data == "annuaire":
-                report = services.import_annuaire(db.session, data, upload.filename or "")
+                report = import_annuaire(db.session, data, upload.filename or "")
             else:
-                report = services.import_effectifs(
+                report = import_effectifs(
                     db.session, data, upload.filename or "", year=form.year.data or None
                 )
         except ImportFileError as exc:

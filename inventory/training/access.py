@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, true
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select, true
 
 from inventory.core import policy
 from inventory.core.policy import Scope
@@ -26,11 +29,28 @@ def session_rule(scope: Scope) -> ColumnElement[bool]:
     )
 
 
-def _visible_sessions(scope: Scope):
+def _visible_sessions(scope: Scope) -> Select[int]:
     return select(TrainingSession.id).where(session_rule(scope))
 
 
 policy.register(TrainingSession, session_rule)
-policy.register(TrainingTopic, lambda s: true())
+
+
+def _every_topic(_scope: Scope) -> ColumnElement[bool]:
+    return true()  # the topics are a shared list
+
+
+policy.register(TrainingTopic, _every_topic)
+
+
+def _of_visible_sessions(model: Any) -> Callable[[Scope], ColumnElement[bool]]:
+    """The rule of a session's part: visible with its session."""
+
+    def rule(scope: Scope) -> ColumnElement[bool]:
+        return model.session_id.in_(_visible_sessions(scope))
+
+    return rule
+
+
 for _model in (Trainer, Attendee, FollowUpAction, TrainingDocument):
-    policy.register(_model, lambda s, m=_model: m.session_id.in_(_visible_sessions(s)))
+    policy.register(_model, _of_visible_sessions(_model))

@@ -86,7 +86,8 @@ def fold(line: str, limit: int = 75) -> str:
     if len(line.encode()) <= limit:
         return line
     parts: list[str] = []
-    current, size, room = [], 0, limit
+    current: list[str] = []
+    size, room = 0, limit
     for char in line:
         width = len(char.encode())
         if size + width > room:

@@ -386,7 +386,7 @@ def record_session(
     if report.satisfaction is not None and not 1 <= report.satisfaction <= 5:
         raise TrainingError(_l("The satisfaction is rated from 1 to 5."), field="satisfaction")
     attendees = _attendees(session, ts, report.attendees)
-    named = defaultdict(int)
+    named: defaultdict[str, int] = defaultdict(int)
     for a in attendees:
         named[a.role] += 1
     for role, name in (

@@ -475,7 +475,7 @@ def import_registry(app: Flask, data: Synthetic) -> float:
     """Import through the real service, as an upload would; returns the rows per second."""
     from inventory.core import audit
     from inventory.extensions import db
-    from inventory.orgs.services import import_annuaire
+    from inventory.orgs.importers import import_annuaire
 
     with app.app_context(), audit.acting_as(audit.Actor(None, "bench")):
         with stopwatch() as elapsed:

@@ -41,8 +41,8 @@ from typing import Any
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from inventory import ROOT, create_app
-from inventory.assets import services as assets
+from inventory import create_app
+from inventory.assets import catalogue, lifecycle
 from inventory.assets.models import Asset, AssetStatus
 from inventory.auth.models import User
 from inventory.core import audit
@@ -52,6 +52,7 @@ from inventory.helpdesk import public
 from inventory.helpdesk.models import ProblemType, Ticket
 from inventory.labels import tokens
 from inventory.orgs.models import Classroom, Collectivite, Ecole
+from inventory.paths import ROOT
 
 SECRET = "load-test-secret-key-not-for-production"
 ITEMS_PER_CLIENT = 6
@@ -96,19 +97,19 @@ def prepare(database_url: str, instance: Path, clients: int) -> dict[str, Any]:
                 .limit(wanted)
             )
         )
-        eni = assets.category_by_code(session, "eni")
-        model = assets.get_or_create_model(session, "Speechi", "SPE-75", eni)
+        eni = catalogue.category_by_code(session, "eni")
+        model = catalogue.get_or_create_model(session, "Speechi", "SPE-75", eni)
         admin = session.scalar(select(User).filter_by(email=WRITERS[0]))
         for i in range(len(have), wanted):
             room = rooms[i % len(rooms)]
             have.append(
-                assets.create_asset(
+                lifecycle.create_asset(
                     session,
                     admin,
-                    where=assets.Where(town, room.ecole, room),
+                    where=lifecycle.Where(town, room.ecole, room),
                     model=model,
                     status=AssetStatus.IN_SERVICE,
-                    fields=assets.AssetFields(serial=f"LOAD-{i:05d}"),
+                    fields=lifecycle.AssetFields(serial=f"LOAD-{i:05d}"),
                 )
             )
         session.commit()

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inventory import ROOT
 from inventory.core import jobs
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
@@ -22,6 +21,7 @@ from inventory.core.jobs import Job, JobState
 from inventory.extensions import db
 from inventory.labels.models import PrintJob
 from inventory.labels.tasks import delete_old_label_files
+from inventory.paths import ROOT
 
 PRINT = {"format": "avery-l7163", "start": 1, "action": "print"}
 

@@ -227,7 +227,7 @@ def test_the_migration_names_the_siren_bodies_of_earlier_imports(tmp_path):
 def test_the_migration_s_names_agree_with_the_import_s(app):
     from importlib.util import module_from_spec, spec_from_file_location
 
-    from inventory import ROOT
+    from inventory.paths import ROOT
 
     path = ROOT / "migrations" / "versions" / "2026_12_06_263eca3f24ec_collectivite_provisional.py"
     spec = spec_from_file_location("collectivite_provisional", path)

@@ -84,7 +84,9 @@ def sessions() -> str:
         now,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    feed_args = {k: v for k, v in (("ecole", filters.ecole), ("formateur", filters.trainer)) if v}
+    feed_args: dict[str, Any] = {
+        k: v for k, v in (("ecole", filters.ecole), ("formateur", filters.trainer)) if v
+    }
     return render_template(
         "training/list.html",
         form=form,
