@@ -261,9 +261,8 @@ def world(app, registry, make_user, db_session, tmp_path):
     )
 
     def print_job(ecole, asset_id):
-        folder = Path(app.instance_path) / "labels"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"job-{asset_id}.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+        labels = storage.of(app).folder("generated/labels")
+        labels.save(f"job-{asset_id}.pdf", b"%PDF-1.4\n%%EOF\n")
         job = PrintJob(
             actor_label="fixture",
             format_code="avery-l7160",

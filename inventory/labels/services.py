@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -18,6 +17,7 @@ from inventory.core import audit, jobs, policy
 from inventory.core.errors import DomainError
 from inventory.core.jobs import Job
 from inventory.core.policy import Action, Subject
+from inventory.core.storage import Storage
 from inventory.grants.models import Dossier, Expense, FundingLink, FundingScheme
 from inventory.labels import tokens
 from inventory.labels.models import LabelFormat, PrintJob, ScanToken
@@ -251,7 +251,7 @@ def render_job(
     user: Subject,
     base_url: str,
     record: PrintJob,
-    folder: Path,
+    folder: Storage,
     progress: Callable[[int, int | None], None],
 ) -> str:
     """The work of a print job: its labels (tokens issued), the PDF written into
@@ -270,14 +270,13 @@ def render_job(
         Sheet.of(fmt), batch.labels, skip=record.skip, progress=lambda n: progress(n, None)
     )
     name = f"{secrets.token_hex(16)}.pdf"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(pdf)
+    folder.save(name, pdf)
     record.file_name = name
     session.commit()
     return name
 
 
-def delete_old_files(session: Session, folder: Path, older_than: datetime) -> int:
+def delete_old_files(session: Session, folder: Storage, older_than: datetime) -> int:
     """Delete the prepared PDFs of prints made before ``older_than``; how many. The print
     log keeps the print (a reprint renders it again)."""
     records = session.scalars(
@@ -286,7 +285,7 @@ def delete_old_files(session: Session, folder: Path, older_than: datetime) -> in
         .order_by(PrintJob.id)
     ).all()
     for record in records:
-        (folder / str(record.file_name)).unlink(missing_ok=True)
+        folder.delete(str(record.file_name))
         record.file_name = None
     session.commit()
     return len(records)

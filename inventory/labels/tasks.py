@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -12,17 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.auth.models import User
-from inventory.core import jobs
+from inventory.core import jobs, storage
 from inventory.core.db import utcnow
 from inventory.core.jobs import Job, JobError, Progress
+from inventory.core.storage import Storage
 from inventory.extensions import db
 from inventory.labels import services
 from inventory.labels.models import PrintJob
 
 
-def files_folder() -> Path:
-    """Where prepared label PDFs are written (the instance folder's ``labels``)."""
-    return Path(current_app.instance_path) / "labels"
+def files_folder() -> Storage:
+    """Where prepared label PDFs are kept: the file store's generated files (so that every
+    web worker, on any machine, serves what a job worker wrote, and backups hold them)."""
+    return storage.current().folder("generated/labels")
 
 
 @jobs.handler(services.PRINT_JOB)

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -21,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from inventory.assets import lists
 from inventory.assets.models import Asset
-from inventory.core import policy
+from inventory.core import policy, storage
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -149,11 +148,12 @@ def job_file(job_id: int) -> Response:
     job = policy.load_or_404(current_user, PrintJob, job_id, db.session, Action.EDIT)
     if job.pending or not job.file_name:
         raise policy.Denied()
-    response = send_file(
-        tasks.files_folder() / job.file_name,
-        mimetype="application/pdf",
+    response = storage.send_private(
+        tasks.files_folder(),
+        job.file_name,
+        "application/pdf",
+        f"etiquettes-{job.format_code}.pdf",
         as_attachment=True,
-        download_name=f"etiquettes-{job.format_code}.pdf",
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from inventory.core import jobs
+from inventory.core import jobs, storage
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
 from inventory.core.jobs import Job, JobState
@@ -152,13 +152,14 @@ def test_prepared_files_are_deleted_after_the_retention_time(app, login_as, item
     new = db_session.scalar(select(PrintJob).where(PrintJob.job_id == new_job))
     old.created_at = utcnow() - timedelta(days=8)
     db_session.commit()
-    folder = Path(app.instance_path) / "labels"
-    old_file, new_file = folder / old.file_name, folder / new.file_name
-    assert old_file.exists() and new_file.exists()
+    # Kept in the file store, with the generated files that backups hold and purges clean.
+    folder = storage.of(app).folder("generated/labels")
+    assert folder.exists(old.file_name) and folder.exists(new.file_name)
+    old_name = old.file_name
     with app.app_context():
         delete_old_label_files()  # the periodic task, as the scheduler runs it
     db_session.expire_all()
-    assert not old_file.exists() and new_file.exists()
+    assert not folder.exists(old_name) and folder.exists(new.file_name)
     assert db_session.get(PrintJob, old.id).file_name is None
     # The print stays in the log and reprints; its job page no longer offers the file.
     assert client.get(f"/etiquettes/travaux/{old.id}/fichier").status_code == 404
