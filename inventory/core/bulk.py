@@ -1,7 +1,7 @@
 """Rows staged as plain values and written table by table with SQLAlchemy's bulk insert
-(``insert(...).returning(..., sort_by_parameter_order=True)``: a few multi-row
-statements, ids read back in the rows' order), with their change-log records, in the
-caller's transaction.
+(``insert(...).returning(...)``: a few multi-row statements, ids matched back by each
+row's natural key, or read back in the rows' order where a table has none), with their
+change-log records, in the caller's transaction.
 
 The registry import creates tens of thousands of académies, communes, schools; an
 object per row in the unit of work would cost most of its time. Staged rows keep the two
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, UniqueConstraint, insert
 from sqlalchemy.orm import Session
 
 from inventory.core import audit
@@ -70,6 +70,26 @@ def _table_of(model: type[Base] | Table) -> Table:
 def _foreign_keys(table: Table) -> Sequence[str]:
     """The columns of ``table`` that may be given a staged row or an ORM object."""
     return [c.key for c in table.c if c.foreign_keys]
+
+
+def _natural_key(
+    table: Table, given: tuple[str, ...], params: list[dict[str, Any]]
+) -> tuple[str, ...] | None:
+    """A unique constraint or index of ``table`` whose columns every row gives, none of
+    them NULL (NULLs never collide in a unique constraint: they would not name one row)."""
+    uniques = [
+        tuple(c.key for c in constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    ] + [tuple(c.key for c in index.columns) for index in table.indexes if index.unique]
+    for names in uniques:
+        if (
+            names
+            and set(names) <= set(given)
+            and all(p[name] is not None for p in params for name in names)
+        ):
+            return names
+    return None
 
 
 class BulkInsert:
@@ -129,10 +149,21 @@ class BulkInsert:
         by_keys: dict[tuple[str, ...], list[Staged]] = {}
         for row in rows:
             by_keys.setdefault(tuple(row.values), []).append(row)
-        for group in by_keys.values():
+        for key_names, group in by_keys.items():
             params = [row.values for row in group]
             if "id" not in table.c:
                 self.session.execute(insert(table), params)
+                continue
+            natural = _natural_key(table, key_names, params)
+            if natural:
+                # Ids matched back by the rows' natural key: the statements stay multi-row
+                # on every engine (SQLite cannot return ids in the rows' order, so asking
+                # for that order sends one INSERT a row there).
+                columns = [table.c[name] for name in natural]
+                found = self.session.execute(insert(table).returning(table.c.id, *columns), params)
+                by_key = {tuple(r[1:]): r[0] for r in found}
+                for row in group:
+                    row.id = by_key[tuple(row.values[name] for name in natural)]
                 continue
             stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
             ids = self.session.execute(stmt, params).scalars().all()

@@ -91,3 +91,36 @@ def test_a_rolled_back_bulk_write_leaves_neither_rows_nor_records(app, db_sessio
         db.session.rollback()
     assert db_session.scalar(select(func.count()).select_from(Academie)) == 0
     assert db_session.scalar(select(func.count()).select_from(audit.AuditRecord)) == 0
+
+
+def test_rows_with_a_natural_key_are_written_many_to_a_statement(app, db_session):
+    """SQLite cannot hand back ids in the rows' order: rows with a unique key (the INSEE
+    code) are matched back by it, so neither engine falls back to an INSERT a row."""
+    with app.app_context(), audit.acting_as(audit.Actor(None, "import test")):
+        from sqlalchemy import event
+
+        from inventory.extensions import db
+
+        bulk = BulkInsert(db.session)
+        academie = bulk.add(Academie, code="96", name="Test")
+        dept = bulk.add(Departement, code="096", name="Test", academie_id=academie)
+        communes = [
+            bulk.add(Commune, insee=f"8{n:04d}", name=f"Commune {n}", departement_id=dept)
+            for n in range(1000)
+        ]
+        inserts: list[str] = []
+
+        def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+            if statement.startswith("INSERT INTO communes"):
+                inserts.append(statement)
+
+        engine = db.session.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            bulk.flush()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        db.session.commit()
+    assert 0 < len(inserts) < 20
+    by_id = dict(db_session.execute(select(Commune.id, Commune.insee)).all())
+    assert [by_id[c.id] for c in communes] == [f"8{n:04d}" for n in range(1000)]
