@@ -233,8 +233,8 @@ class AssetImporter(Importer):
         editable: set[int] = set()
         if self.editing:
             for chunk in _chunks(found):
-                ids = select(Asset.id).where(Asset.id.in_(chunk))
-                editable.update(s.scalars(policy.visible(user, ids, Asset)))
+                asset_ids = select(Asset.id).where(Asset.id.in_(chunk))
+                editable.update(s.scalars(policy.visible(user, asset_ids, Asset)))
         self.mine = {id(a) for a in found.values() if a.id in editable}
         self.by_tag: dict[str, Asset | NewItem] = {a.tag: a for a in found.values()}
         self.by_serial: dict[tuple[ModelKey, str], Asset | NewItem] = {
