@@ -439,7 +439,8 @@ def install(app: Flask) -> None:
         current_locale=_current_locale,
         request_path=_request_path,
     )
-    app.jinja_env.install_gettext_callables(
+    # Added to the Environment by the jinja2.ext.i18n extension, which its stubs do not know.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_template_gettext,
         ngettext=_template_ngettext,
         newstyle=True,

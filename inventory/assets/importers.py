@@ -205,18 +205,18 @@ class AssetImporter(Importer):
         self.ecoles: dict[str, tuple[int, int | None]] = {}
         if self.editing:
             for chunk in _chunks(uais):
-                stmt = select(Ecole.id, Ecole.uai, Ecole.collectivite_id).where(
+                schools = select(Ecole.id, Ecole.uai, Ecole.collectivite_id).where(
                     Ecole.uai.in_(chunk)
                 )
-                for ecole_id, uai, coll_id in s.execute(policy.visible(user, stmt, Ecole)):
+                for ecole_id, uai, coll_id in s.execute(policy.visible(user, schools, Ecole)):
                     self.ecoles[uai] = (ecole_id, coll_id)
         self.rooms: dict[tuple[int, str], int] = {}
         for chunk in _chunks({e for e, _ in self.ecoles.values()}):
-            stmt = select(Classroom.id, Classroom.ecole_id, Classroom.name).where(
+            rooms = select(Classroom.id, Classroom.ecole_id, Classroom.name).where(
                 Classroom.ecole_id.in_(chunk)
             )
-            for room_id, ecole_id, name in s.execute(stmt.order_by(Classroom.id)):
-                self.rooms.setdefault((ecole_id, fold(_words(name))), room_id)
+            for room_id, room_school, room_name in s.execute(rooms.order_by(Classroom.id)):
+                self.rooms.setdefault((room_school, fold(_words(room_name))), room_id)
         self._where_cache: dict[tuple[str, str], _Place] = {}
 
         self.storage_id = self._storage_collectivite(report)
@@ -227,14 +227,14 @@ class AssetImporter(Importer):
             for asset in s.scalars(select(Asset).where(Asset.tag.in_(chunk))):
                 found[asset.id] = asset
         for model_id, chunk in self._serials_by_model(rows, found.values()):
-            stmt = select(Asset).where(Asset.model_id == model_id, Asset.serial.in_(chunk))
-            for asset in s.scalars(stmt):
+            by_serial = select(Asset).where(Asset.model_id == model_id, Asset.serial.in_(chunk))
+            for asset in s.scalars(by_serial):
                 found[asset.id] = asset
         editable: set[int] = set()
         if self.editing:
             for chunk in _chunks(found):
-                stmt = select(Asset.id).where(Asset.id.in_(chunk))
-                editable.update(s.scalars(policy.visible(user, stmt, Asset)))
+                asset_ids = select(Asset.id).where(Asset.id.in_(chunk))
+                editable.update(s.scalars(policy.visible(user, asset_ids, Asset)))
         self.mine = {id(a) for a in found.values() if a.id in editable}
         self.by_tag: dict[str, Asset | NewItem] = {a.tag: a for a in found.values()}
         self.by_serial: dict[tuple[ModelKey, str], Asset | NewItem] = {
@@ -304,10 +304,13 @@ class AssetImporter(Importer):
         self.models_by_id: dict[int, EquipmentModel] = {}
         self.model_keys: dict[int, ModelKey] = {}
         for model in s.scalars(select(EquipmentModel).order_by(EquipmentModel.id)):
-            key = (fold(_words(maker_names[model.manufacturer_id])), fold(_words(model.name)))
-            self.models.setdefault(key, model)
+            model_key = (
+                fold(_words(maker_names[model.manufacturer_id])),
+                fold(_words(model.name)),
+            )
+            self.models.setdefault(model_key, model)
             self.models_by_id[model.id] = model
-            self.model_keys[model.id] = key
+            self.model_keys[model.id] = model_key
 
     def _storage_collectivite(self, report: ImportReport) -> int | None:
         """The collectivité whose storage receives new items without a school."""
@@ -381,6 +384,9 @@ class AssetImporter(Importer):
                     line=self.seen_tags[asset.tag],
                 ),
             )
+        # An item created by this import has its tag (or its serial number) on its line:
+        # a row naming it again was refused above, so ``asset`` is in the database.
+        assert not isinstance(asset, NewItem)
         place = self._where(row, asset)
         status = self._status(row, asset)
         self._check_consistency(values, asset)
@@ -462,7 +468,7 @@ class AssetImporter(Importer):
         return tag
 
     def _model(
-        self, row: Row, asset: Asset | None
+        self, row: Row, asset: Asset | NewItem | None
     ) -> tuple[ModelKey, EquipmentModel | None, tuple[str, str, EquipmentCategory] | None]:
         """The model named by the row: known, or to be created once the row is valid."""
         category = None
@@ -472,7 +478,9 @@ class AssetImporter(Importer):
                 raise _reject("categorie", _l("Unknown category «%(value)s».", value=_shown(raw)))
         maker, name = _words(row.get("fabricant", "")), _words(row.get("modele", ""))
         if not maker and not name and asset is not None:
-            key = self.model_keys.get(asset.model_id) or self._pending_key(asset)
+            # No model id yet: the item was moved in this import to a model it creates.
+            known = self.model_keys.get(asset.model_id) if asset.model_id is not None else None
+            key = known or self._pending_key(asset)
             model = self.models[key]
         else:
             if not maker or not name:
@@ -508,7 +516,7 @@ class AssetImporter(Importer):
             )
         return key, model, None
 
-    def _pending_key(self, asset: Asset) -> ModelKey:
+    def _pending_key(self, asset: Asset | NewItem) -> ModelKey:
         # An item moved in this import to a model created by it (not flushed yet).
         model = asset.model
         return (fold(_words(model.manufacturer.name)), fold(_words(model.name)))

@@ -309,7 +309,7 @@ def _write(session: Session, items: list[NewItem], now: datetime) -> None:
     table = Asset.__table__
     stmt = insert(table).returning(table.c.id, table.c.tag)
     id_of = {tag: new_id for new_id, tag in session.execute(stmt, rows)}
-    ids = [id_of[item.tag] for item in items]  # type: ignore[index]
+    ids = [id_of[item.tag] for item in items]
     for item, new_id in zip(items, ids, strict=True):
         item.id = new_id
     audit.log_created(session, Asset, list(zip(ids, rows, strict=True)))

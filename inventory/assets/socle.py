@@ -36,12 +36,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Row,
+    ScalarSelect,
     Select,
     and_,
     case,
@@ -94,7 +96,7 @@ def current_referentiel(session: Session) -> Referentiel | None:
     return session.scalar(select(Referentiel).where(Referentiel.is_current.is_(True)))
 
 
-def _current_id() -> Select[Any]:
+def _current_id() -> ScalarSelect[int]:
     return select(Referentiel.id).where(Referentiel.is_current.is_(True)).scalar_subquery()
 
 
@@ -285,9 +287,10 @@ def _model_names(session: Session, model_ids: set[int]) -> dict[int, tuple[str, 
 
 
 def _fill_items(
-    session: Session, rows: Iterable[tuple[int, int, int, int]], found: dict[int, _Found]
+    session: Session, rows: Iterable[Row[Any, int, int, int]], found: dict[int, _Found]
 ) -> None:
-    """Counts and capabilities from (place, model, category, items) rows."""
+    """Counts and capabilities from (place, model, category, items) rows (the place's
+    column may be null, but the callers select the rows of given places)."""
     rows = list(rows)
     codes = {v: k for k, v in _category_ids(session).items()}
     models = _model_names(session, {r[1] for r in rows})
@@ -315,12 +318,12 @@ def classroom_status(
             .group_by(Asset.classroom_id, Asset.model_id, Asset.category_id)
         )
         _fill_items(session, rows, found)
-        rows = session.execute(
+        works = session.execute(
             select(work_classrooms.c.classroom_id, NetworkWork.kind)
             .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
             .where(work_classrooms.c.classroom_id.in_(chunk), NetworkWork.status.in_(DONE))
         )
-        for room_id, kind in rows:
+        for room_id, kind in works:
             found[room_id].works.add(kind.value)
     return {
         room_id: PlaceStatus([_check(r, found[room_id], 0, school=False) for r in rules])
@@ -372,21 +375,21 @@ def school_status(
             .group_by(Asset.ecole_id, Asset.model_id, Asset.category_id)
         )
         _fill_items(session, rows, found)
-        rows = session.execute(
+        works = session.execute(
             select(NetworkWork.ecole_id, NetworkWork.kind).where(
                 NetworkWork.ecole_id.in_(chunk), NetworkWork.status.in_(DONE)
             )
         )
-        for ecole_id, kind in rows:
+        for ecole_id, kind in works:
             found[ecole_id].works.add(kind.value)
-        rows = session.execute(
+        services = session.execute(
             select(DigitalServiceSchool.ecole_id, DigitalService.kind, DigitalService.name)
             .join(DigitalService, DigitalService.id == DigitalServiceSchool.service_id)
             .where(DigitalServiceSchool.ecole_id.in_(chunk), running_clause(day))
             .order_by(DigitalService.name, DigitalService.id)
         )
-        for ecole_id, kind, name in rows:
-            found[ecole_id].services.append((kind.value, name))
+        for ecole_id, service_kind, name in services:
+            found[ecole_id].services.append((service_kind.value, name))
     targets = target_counts(session, ecole_ids)
     out = {}
     for ecole_id in ecole_ids:
@@ -480,6 +483,10 @@ def overview(session: Session, ecole_ids: list[int]) -> Overview:
 
 
 # -- the summary table -------------------------------------------------------------------
+# The columns of a statement joined to the facts: joining adds rows' sources, not columns.
+Columns = TypeVarTuple("Columns")
+
+
 @dataclass
 class _RoomFacts:
     """The grouped items and works of some classrooms, and for each requirement the
@@ -490,7 +497,7 @@ class _RoomFacts:
     work_sq: Any
     parts: list[ColumnElement[bool]]
 
-    def joined(self, stmt: Select[Any]) -> Select[Any]:
+    def joined(self, stmt: Select[*Columns]) -> Select[*Columns]:
         return stmt.outerjoin(self.item_sq, self.item_sq.c.classroom_id == Classroom.id).outerjoin(
             self.work_sq, self.work_sq.c.classroom_id == Classroom.id
         )
@@ -575,7 +582,7 @@ def _school_nature() -> Any:
 
 def _summary_rows(
     reqs: list[SocleRequirement], cat_ids: dict[str, int], chunk: list[int] | None
-) -> Select[Any]:
+) -> Select[int, int, bool, bool]:
     """(classroom, school, is target, meets) for the classrooms of ``chunk`` (all: None)."""
     facts = _room_facts(reqs, cat_ids, rooms=chunk)
     meets = and_(*facts.parts) if facts.parts else true()

@@ -13,7 +13,7 @@ model has its change-log record (:func:`inventory.core.audit.log_created`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, UniqueConstraint, insert
 from sqlalchemy.orm import Session
@@ -57,14 +57,15 @@ class Staged:
 def _id_of(value: Any) -> Any:
     """A foreign key's value: the id of a staged row or ORM object, else the value."""
     if isinstance(value, Staged | Base):
-        if value.id is None:
+        row: Any = value  # every model a foreign key points to has an integer ``id``
+        if row.id is None:
             raise RuntimeError("a staged row references a row that is not written yet")
-        return value.id
+        return row.id
     return value
 
 
 def _table_of(model: type[Base] | Table) -> Table:
-    return model if isinstance(model, Table) else model.__table__  # type: ignore[return-value]
+    return model if isinstance(model, Table) else model.__table__
 
 
 def _foreign_keys(table: Table) -> Sequence[str]:
@@ -171,4 +172,6 @@ class BulkInsert:
                 row.id = new_id
         model = rows[0].model
         if isinstance(model, type) and issubclass(model, audit.Audited):
-            audit.log_created(self.session, model, [(row.id, row.values) for row in rows])
+            # An audited model has an ``id`` column: every row's id was read back above.
+            written = [(cast(int, row.id), row.values) for row in rows]
+            audit.log_created(self.session, model, written)

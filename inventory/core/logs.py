@@ -43,7 +43,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-class _Marked(logging.StreamHandler):  # type: ignore[type-arg]
+class _Marked(logging.StreamHandler):
     """The handler this module adds, known again when a second app is made in the process."""
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Select, select, true
 
 from inventory.core import policy
-from inventory.core.policy import Scope
+from inventory.core.policy import Rule, Scope
 from inventory.grants.models import (
     Dossier,
     DossierDocument,
@@ -24,14 +24,19 @@ def dossier_rule(scope: Scope) -> ColumnElement[bool]:
     return Dossier.collectivite_id.in_(select(Collectivite.id).where(collectivite_rule(scope)))
 
 
-def _visible_dossiers(scope: Scope):
+def _visible_dossiers(scope: Scope) -> Select[int]:
     return select(Dossier.id).where(dossier_rule(scope))
+
+
+def _in_visible_dossier(model: type[DossierSchool | Expense | Payment | DossierDocument]) -> Rule:
+    """The rule of a model read through its dossier."""
+    return lambda s: model.dossier_id.in_(_visible_dossiers(s))
 
 
 policy.register(Dossier, dossier_rule)
 policy.register(FundingScheme, lambda s: true())
 for _model in (DossierSchool, Expense, Payment, DossierDocument):
-    policy.register(_model, lambda s, m=_model: m.dossier_id.in_(_visible_dossiers(s)))
+    policy.register(_model, _in_visible_dossier(_model))
 policy.register(
     ExpenseAllocation,
     lambda s: ExpenseAllocation.expense_id.in_(

@@ -157,13 +157,13 @@ def _fill_expense(
     allocations: Sequence[AllocationInput],
     links: Sequence[ResolvedLink],
 ) -> None:
-    for key, value in fields.__dict__.items():
-        setattr(expense, key, value)
+    for name, value in fields.__dict__.items():
+        setattr(expense, name, value)
     current = {a.ecole_id: a for a in expense.allocations}
     wanted = {a.ecole_id: a for a in allocations}
-    for ecole_id, row in current.items():
+    for ecole_id, allocation in current.items():
         if ecole_id not in wanted:
-            expense.allocations.remove(row)
+            expense.allocations.remove(allocation)
     for ecole_id, a in wanted.items():
         row = current.get(ecole_id)
         if row is None:
@@ -176,14 +176,14 @@ def _fill_expense(
     for r in links:
         key = (r.asset.id if r.asset else None, r.work.id if r.work else None)
         keep.add(key)
-        row = by_item.get(key)
-        if row is None:
-            row = FundingLink(asset=r.asset, work=r.work)
-            expense.links.append(row)
-        row.amount_cents = r.amount_cents
-    for key, row in by_item.items():
+        link = by_item.get(key)
+        if link is None:
+            link = FundingLink(asset=r.asset, work=r.work)
+            expense.links.append(link)
+        link.amount_cents = r.amount_cents
+    for key, link in by_item.items():
         if key not in keep:
-            expense.links.remove(row)
+            expense.links.remove(link)
 
 
 def _store_invoice(

@@ -51,7 +51,8 @@ def _linked_totals(
         )
         if exclude is not None:
             stmt = stmt.where(FundingLink.expense_id != exclude)
-        out.append({k: int(v) for k, v in session.execute(stmt)})
+        # The item's column is nullable, but the rows are those of the given ids.
+        out.append({k: int(v) for k, v in session.execute(stmt) if k is not None})
     return out[0], out[1]
 
 

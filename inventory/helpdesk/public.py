@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    CompoundSelect,
     Integer,
     bindparam,
     case,
@@ -218,7 +219,7 @@ _CHOICE_ROWS = select(
     *_CHOICE_COLUMNS,
     ProblemType.position,
 ).where(ProblemType.active.is_(True))
-_PAGE = union_all(_PAGE_ROWS, _CHOICE_ROWS).order_by(
+_PAGE: CompoundSelect[*tuple[Any, ...]] = union_all(_PAGE_ROWS, _CHOICE_ROWS).order_by(
     literal_column("part"),
     literal_column("opened").desc(),
     literal_column("ticket").desc(),
@@ -322,7 +323,9 @@ def problem_types_for(session: Session, target: Target) -> list[ProblemType]:
 def _on_target(target: Target) -> Any:
     if target.asset is not None:
         return Ticket.asset_id == target.asset.id
-    return (Ticket.classroom_id == target.classroom.id) & Ticket.asset_id.is_(None)  # type: ignore[union-attr]
+    room = target.classroom
+    assert room is not None  # a target without an item is a room
+    return (Ticket.classroom_id == room.id) & Ticket.asset_id.is_(None)
 
 
 def find_duplicate(session: Session, target: Target, problem_type_id: int) -> Ticket | None:

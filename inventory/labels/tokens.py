@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import qrcode
@@ -53,7 +54,7 @@ def active_token(
 
 
 def active_tokens(
-    session: Session, *, asset_ids: list[int] = (), classroom_ids: list[int] = ()
+    session: Session, *, asset_ids: Sequence[int] = (), classroom_ids: Sequence[int] = ()
 ) -> dict[tuple[str, int], ScanToken]:
     """The current tokens of many items at once, issuing the missing ones in one flush."""
     found: dict[tuple[str, int], ScanToken] = {}
@@ -65,7 +66,9 @@ def active_tokens(
             chunk = ids[i : i + 900]
             stmt = select(ScanToken).where(column.in_(chunk), ScanToken.revoked_at.is_(None))
             for tok in session.scalars(stmt):
-                found[(kind, tok.asset_id if kind == "asset" else tok.classroom_id)] = tok
+                # The item's column is nullable, but the tokens are those of the given ids.
+                if (of := tok.asset_id if kind == "asset" else tok.classroom_id) is not None:
+                    found[(kind, of)] = tok
         for item_id in ids:
             if (kind, item_id) not in found:
                 tok = ScanToken(token=new_token(), **{f"{kind}_id": item_id})

@@ -153,6 +153,11 @@ def _names(
     return out
 
 
+def _named(names: Mapping[int, tuple[str, str]], key: int | None) -> tuple[str | None, str]:
+    """(name, code) of a child; none for the group of schools without that parent."""
+    return names.get(key, (None, "")) if key is not None else (None, "")
+
+
 def _school_table(
     session: Session,
     user: policy.Subject,
@@ -168,10 +173,7 @@ def _school_table(
         names = {r.id: (r.name, r.uai) for r in rows.values()}
     else:
         names = _names(session, user, child, (k for k in groups if k is not None))
-    table_rows = [
-        Row(child, key, *(names.get(key, (None, "")) if key is not None else (None, "")), f)
-        for key, f in groups.items()
-    ]
+    table_rows = [Row(child, key, *_named(names, key), f) for key, f in groups.items()]
     table_rows.sort(key=lambda r: (r.key is None, (r.name or "").casefold()))
     return ChildTable(child, Grain.SCHOOL, table_rows)
 
@@ -337,7 +339,7 @@ def _schools_dashboard(session: Session, ctx: Context, level: Level, obj: Any) -
         money={},
     )
     for ecole_id, f in per_school.items():
-        facts[ecole_id].add(f)  # type: ignore[union-attr]
+        facts[ecole_id].add(f)
     return _dashboard(
         session,
         level,
@@ -360,7 +362,7 @@ def _departements_dashboard(
     academies = dict(
         session.execute(
             select(Departement.id, Departement.academie_id).where(Departement.id.in_(depts))
-        ).all()  # type: ignore[arg-type]
+        ).all()
     )
     per_dept: dict[int, Facts] = {}
     for dept, data in kept.items():
@@ -401,7 +403,7 @@ def _departements_dashboard(
     for dept, f in per_dept.items():
         groups[academies[dept] if child is Level.ACADEMIE else dept].add(f)
     names = _names(session, user, child, groups)
-    table = [Row(child, k, *names.get(k, (None, "")), f) for k, f in groups.items()]
+    table = [Row(child, k, *_named(names, k), f) for k, f in groups.items()]
     table.sort(key=lambda r: (r.name or "").casefold())
 
     def points() -> list[MapPoint]:

@@ -168,6 +168,8 @@ def equipment_rows(
             FundingLink,
         )
         for asset_id, cents, dossier_id, ref in session.execute(link_stmt):
+            if asset_id is None:  # excluded by the query: a link may fund a work instead
+                continue
             funded[asset_id] += cents
             refs[asset_id].add(ref or f"#{dossier_id}")
     return [

@@ -187,7 +187,7 @@ def held_school_ids(ctx: Context) -> Select[Any]:
 
 
 def first_held_session(session: Session, ctx: Context, schools: Schools) -> dict[int, Any]:
-    return dict(session.execute(first_held_stmt(ctx, schools)).all())  # type: ignore[arg-type]
+    return dict(session.execute(first_held_stmt(ctx, schools)).all())
 
 
 def first_held_stmt(ctx: Context, schools: Schools) -> Select[Any]:

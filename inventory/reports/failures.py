@@ -111,6 +111,6 @@ def model_rows(session: Session, counts: ModelCounts) -> list[ModelRow]:
             .where(EquipmentModel.id.in_(ids))
         )
     }
-    rows = [ModelRow(m, *names[m], *counts[m]) for m in ids if m in names]  # type: ignore[misc]
+    rows = [ModelRow(m, *names[m], *counts[m]) for m in ids if m in names]
     rows.sort(key=lambda r: (-(r.rate or 0), r.manufacturer, r.name))
     return rows

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, t
 
 from inventory.assets.models import Asset, AssetStatus, ClassroomSocle, StatusChange
 from inventory.core import policy
+from inventory.core.policy import Columns
 from inventory.grants.models import DossierStatus, FundingLink
 from inventory.helpdesk.models import OPEN_STATUSES, Ticket
 from inventory.orgs.models import Ecole
@@ -620,7 +621,7 @@ class Context:
         (the schools themselves are then narrowed by the policy, by every caller)."""
         return true() if self.school_view else policy.condition(self.user, model)
 
-    def visible(self, stmt: Select[Any], model: type) -> Select[Any]:
+    def visible(self, stmt: Select[*Columns], model: type) -> Select[*Columns]:
         return stmt if self.school_view else policy.visible(self.user, stmt, model)
 
     def funded_asset_ids(self) -> Select[Any]:

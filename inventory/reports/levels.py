@@ -52,7 +52,15 @@ class Level(enum.StrEnum):
     CLASSROOM = "classe"
 
 
-MODELS: dict[Level, type] = {
+LevelModel = (
+    type[Academie]
+    | type[Departement]
+    | type[Circonscription]
+    | type[Collectivite]
+    | type[Ecole]
+    | type[Classroom]
+)
+MODELS: dict[Level, LevelModel] = {
     Level.ACADEMIE: Academie,
     Level.DEPARTEMENT: Departement,
     Level.CIRCONSCRIPTION: Circonscription,

@@ -71,7 +71,7 @@ def listing_stmt(
         raise policy.Denied()
     if listing.kind is ListKind.CLASSROOM:
         cond = ind.classroom_conditions(ctx)[listing.code]
-        stmt = (
+        stmt: Select[Any] = (  # one entity per kind of listing
             select(Classroom)
             .join(ClassroomSocle, ClassroomSocle.classroom_id == Classroom.id)
             .join(Ecole, Ecole.id == Classroom.ecole_id)
@@ -188,7 +188,7 @@ def dossier_money(
     without_jit(session)
     ctx = context(session, user)
     schools = school_set(session, user, level, obj)
-    ecole_ids = set(schools) if isinstance(schools, list) else set(session.scalars(schools))
+    ecole_ids = set(session.scalars(schools)) if isinstance(schools, Select) else set(schools)
     wanted = set(dossier_ids)
     out = {}
     for dossier_id, per_school in money_by_dossier(session, ctx, schools, ecole_ids).items():

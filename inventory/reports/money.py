@@ -176,6 +176,8 @@ def received_payments(
     )
     out: dict[int, dict[str, int]] = defaultdict(dict)
     for dossier_id, on, cents in session.execute(stmt):
+        if on is None or cents is None:  # excluded by the query: the columns are nullable
+            continue
         month = on.strftime("%Y-%m")
         out[dossier_id][month] = out[dossier_id].get(month, 0) + cents
     return out

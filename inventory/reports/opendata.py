@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from inventory.assets.models import ClassroomSocle
@@ -520,7 +520,7 @@ def _money(
     without_jit(session)
     ctx = context(session, user)
     schools = school_set(session, user, level, obj)
-    ecole_ids = set(schools) if isinstance(schools, list) else set(session.scalars(schools))
+    ecole_ids = set(session.scalars(schools)) if isinstance(schools, Select) else set(schools)
     money = money_by_dossier(session, ctx, schools, ecole_ids)
     return ctx, schools, {d: per_school for d, per_school in money.items() if per_school}
 

@@ -211,8 +211,8 @@ def _school_rows(session: Session, ecole_ids: Sequence[int] | None) -> list[dict
     for (ecole_id, month), n in installs.items():
         months[ecole_id][month] = [n, 0]
     per_model: dict[int, dict[str, list[int]]] = defaultdict(dict)
-    for (ecole_id, model_id), counts in models.items():
-        per_model[ecole_id][str(model_id)] = list(counts)
+    for (ecole_id, model_id), model_count in models.items():
+        per_model[ecole_id][str(model_id)] = list(model_count)
     rows = []
     for ecole_id, dept, pupils, lat, lon in schools_rows:
         facts = counted.get(ecole_id) or Facts()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import CompoundSelect, Select, select, union
 from sqlalchemy.orm import Session
 
 from inventory.assets.models import (
@@ -115,8 +115,8 @@ def _register() -> None:
     # A model's capabilities, a requirement, a référentiel: every classroom's socle. (A new
     # model counts nowhere yet; a new requirement asks more of every classroom.)
     derived.watch(SocleRequirement, _every_school)
-    for model in (EquipmentModel, Referentiel):
-        derived.watch(model, _every_school_unless_new)
+    for catalogue in (EquipmentModel, Referentiel):
+        derived.watch(catalogue, _every_school_unless_new)
 
 
 def _every_school_unless_new(obj: Any, change: str) -> Iterable[Mark]:
@@ -139,9 +139,10 @@ def schools_named(session: Session, marks: Sequence[Mark]) -> set[int] | None:
     parts: list[Select[Any]] = []
     if keys[ASSET]:
         parts.append(select(Asset.ecole_id).where(Asset.id.in_(keys[ASSET])))
-    dossiers = select(Dossier.id).where(Dossier.id.in_(keys[DOSSIER]))
+    named = select(Dossier.id).where(Dossier.id.in_(keys[DOSSIER]))
+    dossiers: Select[int] | CompoundSelect[int] = named
     if keys[EXPENSE]:
-        dossiers = dossiers.union(select(Expense.dossier_id).where(Expense.id.in_(keys[EXPENSE])))
+        dossiers = named.union(select(Expense.dossier_id).where(Expense.id.in_(keys[EXPENSE])))
     if keys[DOSSIER] or keys[EXPENSE]:
         parts.append(select(DossierSchool.ecole_id).where(DossierSchool.dossier_id.in_(dossiers)))
         # Items funded by the dossiers' expenses count as funded at their schools.

@@ -122,4 +122,4 @@ def departement_data(session: Session, depts: Sequence[int]) -> dict[int, dict[s
     stmt = select(DepartementSummary.departement_id, DepartementSummary.data).where(
         DepartementSummary.departement_id.in_(depts)
     )
-    return dict(session.execute(stmt).all())  # type: ignore[arg-type]
+    return dict(session.execute(stmt).all())

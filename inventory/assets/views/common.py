@@ -122,7 +122,8 @@ def _where_from(value: str | None) -> Where:
 def _export_url(fmt: str, args: dict[str, str]) -> str:
     """The export of the current list; the export endpoint lives in ``assets_io``."""
     try:
-        return url_for("assets_io.export", fmt=fmt, **args)
+        values: dict[str, Any] = {"fmt": fmt, **args}  # query arguments, not url_for's own
+        return url_for("assets_io.export", **values)
     except BuildError:
         query = f"?{urlencode(args)}" if args else ""
         return f"/equipements/export.{fmt}{query}"
@@ -144,6 +145,11 @@ class Place:
             return {"ecole": self.ecole.id}
         return {"stockage": self.storage.id} if self.storage is not None else {}
 
+    def storage_place(self) -> Collectivite:
+        """The storage, for a place that is not a school (it is then a storage)."""
+        assert self.storage is not None
+        return self.storage
+
 
 def _place_from_args(storage: bool = True) -> Place | None:
     """The place named in the URL, loaded through the policy for editing (404 otherwise)."""
@@ -162,14 +168,16 @@ def _place_from_args(storage: bool = True) -> Place | None:
 
 def _room_choices(place: Place) -> list:
     if place.ecole is None:
-        return options([(0, _("Storage of %(name)s", name=place.storage.name))])
+        return options([(0, _("Storage of %(name)s", name=place.storage_place().name))])
     rooms = places.classrooms_of(db.session, current_user, place.ecole.id)
     return options([(0, _("The whole school (shared)"))] + [(r.id, r.name) for r in rooms])
 
 
 def _where_for(place: Place, classroom_id: int | None) -> Where:
     if place.ecole is None:
-        return lifecycle.resolve_where(db.session, current_user, collectivite_id=place.storage.id)
+        return lifecycle.resolve_where(
+            db.session, current_user, collectivite_id=place.storage_place().id
+        )
     if classroom_id:
         room = policy.load_or_404(current_user, Classroom, classroom_id, db.session, Action.EDIT)
         if room.ecole_id != place.ecole.id:

@@ -3,7 +3,6 @@ figures as shown, and the helpers the templates are given."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,19 +80,19 @@ def fact_label(name: str) -> str:
 def level_url(level: Level, object_id: int | None, **args: Any) -> str:
     if level is Level.SCOPE or object_id is None:
         return url_for("reports.index", **args)
-    return url_for(f"reports.{level.value}", **{ARGS[level]: object_id}, **args)
+    values: dict[str, Any] = {ARGS[level]: object_id, **args}
+    return url_for(f"reports.{level.value}", **values)
 
 
 def list_url(level: Level, object_id: int | None, listing: str, **args: Any) -> str:
     if level is Level.SCOPE or object_id is None:
         return url_for("reports.scope_list", indicator=listing, **args)
-    return url_for(
-        f"reports.{level.value}_list", **{ARGS[level]: object_id}, indicator=listing, **args
-    )
+    values: dict[str, Any] = {ARGS[level]: object_id, "indicator": listing, **args}
+    return url_for(f"reports.{level.value}_list", **values)
 
 
 def this_url(**changes: Any) -> str:
-    args = {k: v for k, v in request.args.items() if k not in ("format", "table")}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("format", "table")}
     for k, v in changes.items():
         if v is None:
             args.pop(k, None)
@@ -184,7 +183,7 @@ def month_label(month: str) -> str:
     return format_date(date(y, m, 1), "MMM yyyy")
 
 
-def helpers() -> dict[str, Callable[..., Any]]:
+def helpers() -> dict[str, Any]:  # functions, and the listings by code
     return {
         "show": show,
         "detail": detail,

@@ -12,8 +12,9 @@ from inventory.core import exporting, policy
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.grants.models import Dossier
+from inventory.orgs.models import Collectivite
 from inventory.reports import evidence, opendata
-from inventory.reports.levels import MODELS, Level, load_level
+from inventory.reports.levels import Level, load_level
 from inventory.reports.views.common import (
     bp,
     today,
@@ -89,10 +90,10 @@ def _zip(data: bytes, filename: str) -> Response:
 
 
 @bp.get("/collectivite/<int:collectivite_id>/preuves.zip")
-@allow(Action.EXPORT, on=(MODELS[Level.COLLECTIVITE], "collectivite_id"))
+@allow(Action.EXPORT, on=(Collectivite, "collectivite_id"))
 def evidence_collectivite(collectivite_id: int) -> Response:
     coll = policy.load_or_404(
-        current_user, MODELS[Level.COLLECTIVITE], collectivite_id, db.session, Action.EXPORT
+        current_user, Collectivite, collectivite_id, db.session, Action.EXPORT
     )
     subject = evidence.Subject(coll)
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])

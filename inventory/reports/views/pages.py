@@ -122,7 +122,7 @@ def child_export(table: ChildTable) -> tuple[list[str], list[tuple[exporting.Cel
 
 def indicators_export(board: Dashboard) -> tuple[list[str], list[tuple[exporting.Cell, ...]]]:
     headers = [_("Theme"), _("Indicator"), _("Value"), _("Detail"), _("Definition")]
-    rows = [
+    rows: list[tuple[exporting.Cell, ...]] = [
         (
             str(ind.THEME_LABELS[i.theme]),
             str(i.label),
