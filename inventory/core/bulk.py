@@ -1,7 +1,7 @@
 """Rows staged as plain values and written table by table with SQLAlchemy's bulk insert
-(``insert(...).returning(...)``: a few multi-row statements, ids matched back by each
-row's natural key, or read back in the rows' order where a table has none), with their
-change-log records, in the caller's transaction.
+(``insert(...).returning(...)``: a few multi-row statements, ids matched back by the
+columns that tell the rows apart, or read back in the rows' order where none does), with
+their change-log records, in the caller's transaction.
 
 The registry import creates tens of thousands of académies, communes, schools; an
 object per row in the unit of work would cost most of its time. Staged rows keep the two
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, UniqueConstraint, insert
+from sqlalchemy import Boolean, Date, Enum, Integer, String, Table, UniqueConstraint, insert
 from sqlalchemy.orm import Session
 
 from inventory.core import audit
@@ -73,23 +73,28 @@ def _foreign_keys(table: Table) -> Sequence[str]:
     return [c.key for c in table.c if c.foreign_keys]
 
 
+# Column types whose values come back from RETURNING equal to what was sent (no rounding,
+# no parsing): the ones a row may be matched back by.
+_MATCHABLE = (Integer, String, Date, Boolean, Enum)
+
+
 def _natural_key(
     table: Table, given: tuple[str, ...], params: list[dict[str, Any]]
 ) -> tuple[str, ...] | None:
-    """A unique constraint or index of ``table`` whose columns every row gives, none of
-    them NULL (NULLs never collide in a unique constraint: they would not name one row)."""
-    uniques = [
+    """Columns that tell apart the rows of one statement, to match the ids it returns back
+    to them: a unique constraint or index the rows fill, else all the rows' plain columns,
+    when no two rows of the statement repeat them (RETURNING returns only its own rows)."""
+    candidates = [
         tuple(c.key for c in constraint.columns)
         for constraint in table.constraints
         if isinstance(constraint, UniqueConstraint)
     ] + [tuple(c.key for c in index.columns) for index in table.indexes if index.unique]
-    for names in uniques:
-        if (
-            names
-            and set(names) <= set(given)
-            and all(p[name] is not None for p in params for name in names)
-        ):
-            return names
+    candidates.append(tuple(k for k in given if isinstance(table.c[k].type, _MATCHABLE)))
+    for names in candidates:
+        if names and set(names) <= set(given):
+            keys = {tuple(p[name] for name in names) for p in params}
+            if len(keys) == len(params):
+                return names
     return None
 
 
