@@ -10,6 +10,7 @@ rate limits, per address and per label. The language follows the browser's, or t
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -71,6 +72,13 @@ def _checked_only(_response: Response) -> bool:
     return False
 
 
+# The memory storage of ``limits`` (the default, and the fallback while Redis is down)
+# starts its expiry timer without a lock: two threads of one worker counting at once make
+# it raise, and the report would pass uncounted. This process's own counting takes turns;
+# across workers, Redis's increments are atomic by themselves.
+_COUNTING = threading.RLock()
+
+
 def _reserve() -> list[RequestLimit] | None:
     """Count this report against the limits, before it is saved; None: a limit is used up.
 
@@ -82,13 +90,14 @@ def _reserve() -> list[RequestLimit] | None:
     """
     taken: list[RequestLimit] = []
     try:
-        for limit in limiter.current_limits:
-            taken.append(limit)
-            if not limiter.limiter.hit(limit.limit, *limit.request_args):
-                # Refused: what this request counted is given back, so that the counters
-                # say how many were let through.
-                _give_back(taken)
-                return None
+        with _COUNTING:
+            for limit in limiter.current_limits:
+                taken.append(limit)
+                if not limiter.limiter.hit(limit.limit, *limit.request_args):
+                    # Refused: what this request counted is given back, so that the
+                    # counters say how many were let through.
+                    _give_back(taken)
+                    return None
     except Exception:
         current_app.logger.warning("Rate limit storage failed: report let through", exc_info=True)
     return taken
@@ -101,8 +110,9 @@ def _give_back(taken: list[RequestLimit]) -> None:
     if not isinstance(strategy, FixedWindowRateLimiter):
         return
     try:
-        for limit in taken:
-            strategy.storage.incr(limit.key, limit.limit.get_expiry(), amount=-1)
+        with _COUNTING:
+            for limit in taken:
+                strategy.storage.incr(limit.key, limit.limit.get_expiry(), amount=-1)
     except Exception:
         current_app.logger.warning("Rate limit storage failed: place not given back", exc_info=True)
 
