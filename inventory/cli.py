@@ -467,12 +467,37 @@ def jobs_work_cmd(workers: int | None, no_periodic: bool) -> None:
 
 @jobs.command("status")
 def jobs_status_cmd() -> None:
-    """How many tasks wait in the queue, and the tracked jobs by state."""
-    from inventory.core.jobs import JobState, jobs_count, queue_backlog
+    """How many tasks wait in the queue, the tracked jobs by state, and the running ones
+    with the age of their last heartbeat (a silent one's worker may have died)."""
+    from inventory.core.db import utcnow
+    from inventory.core.jobs import JobState, jobs_count, queue_backlog, running_jobs
 
     click.echo(f"queued tasks: {queue_backlog(current_app._get_current_object())}")  # type: ignore[attr-defined]
     for state in JobState:
         click.echo(f"{state.value} jobs: {jobs_count(db.session, state)}")
+    now = utcnow()
+    for job in running_jobs(db.session):
+        beat = job.heartbeat_at or job.started_at or now
+        age = max(0, int((now - beat).total_seconds()))
+        click.echo(
+            f"running job {job.id} ({job.kind}): {job.done}/{job.total}, heartbeat {age}s ago"
+        )
+
+
+@jobs.command("recover")
+@click.option(
+    "--after",
+    type=float,
+    default=None,
+    help="Seconds of silent heartbeat (default: JOBS_STALE_MINUTES, 5 minutes).",
+)
+def jobs_recover_cmd(after: float | None) -> None:
+    """Mark failed the running jobs whose heartbeat stopped (their worker died), so that
+    their owner may retry them. The consumers' scheduler does it every minute too."""
+    from inventory.core.jobs import fail_stale, stale_after
+
+    silent = timedelta(seconds=after) if after is not None else stale_after(current_app.config)
+    click.echo(f"jobs marked failed: {fail_stale(db.session, silent)}")
 
 
 def register(app: Flask) -> None:

@@ -368,8 +368,7 @@ def fail_stale(session: Session, stale_after: timedelta, now: datetime | None = 
 
 @periodic(minute="*")
 def recover_stale_jobs() -> None:
-    minutes = float(current_app.config.get("JOBS_STALE_MINUTES", 5))
-    fail_stale(db.session, timedelta(minutes=minutes))
+    fail_stale(db.session, stale_after(current_app.config))
 
 
 def may_retry(user: Subject, job: Job) -> bool:
@@ -398,6 +397,17 @@ def retry(session: Session, user: Subject, job: Job) -> Job:
     session.commit()
     enqueue(run_job, job.id)
     return job
+
+
+def running_jobs(session: Session) -> list[Job]:
+    """The jobs a worker holds now, oldest first (with their heartbeat, for operators)."""
+    stmt = select(Job).where(Job.state == JobState.RUNNING).order_by(Job.id)
+    return list(session.scalars(stmt))
+
+
+def stale_after(config: Any) -> timedelta:
+    """How long a running job's heartbeat may be silent before its worker counts as dead."""
+    return timedelta(minutes=float(config.get("JOBS_STALE_MINUTES", 5)))
 
 
 def jobs_count(session: Session, state: JobState) -> int:

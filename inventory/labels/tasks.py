@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -32,8 +33,17 @@ def print_labels(session: Session, job: Job, progress: Progress) -> dict[str, An
     user = session.get(User, job.user_id) if job.user_id else None
     if record is None or user is None or not user.active:
         raise JobError(_l("The print or its author no longer exists."))
+    # A pause after each page (seconds, none by default): it leaves the CPU to the web
+    # workers on a small machine, and lets the tests kill a worker in the middle of a print.
+    pause = float(current_app.config.get("LABEL_PAGE_PAUSE_SECONDS") or 0)
+
+    def paced(done: int, total: int | None = None) -> None:
+        progress(done, total)
+        if pause and total is None:  # a page is done (the first call gives the total)
+            time.sleep(pause)
+
     services.render_job(
-        session, user, current_app.config["BASE_URL"], record, files_folder(), progress
+        session, user, current_app.config["BASE_URL"], record, files_folder(), paced
     )
     return {"print_id": record.id, "count": record.count}
 

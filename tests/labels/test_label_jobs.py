@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from inventory.assets import catalogue, lifecycle
+from inventory.assets.models import AssetStatus
 from inventory.core import jobs, storage
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
@@ -21,7 +24,10 @@ from inventory.core.jobs import Job, JobState
 from inventory.extensions import db
 from inventory.labels.models import PrintJob
 from inventory.labels.tasks import delete_old_label_files
+from inventory.orgs.models import Classroom
 from inventory.paths import ROOT
+from tests.conftest import ADMIN
+from tests.test_resilience import RedisServer
 
 PRINT = {"format": "avery-l7163", "start": 1, "action": "print"}
 
@@ -165,3 +171,143 @@ def test_prepared_files_are_deleted_after_the_retention_time(app, login_as, item
     assert client.get(f"/etiquettes/travaux/{old.id}/fichier").status_code == 404
     history = client.get("/etiquettes/historique").get_data(as_text=True)
     assert f'action="/etiquettes/historique/{old.id}"' in history
+
+
+# -- a consumer killed in the middle of a print --------------------------------------------
+@pytest.fixture
+def queue_url(tmp_path):
+    """A real Redis queue: the shared test Redis (TEST_REDIS_URL), or one of the test's own."""
+    shared = os.environ.get("TEST_REDIS_URL")
+    if shared:
+        yield shared
+        return
+    server = RedisServer(tmp_path)
+    yield server.url
+    server.stop()
+
+
+def _consumer(app, queue_url):
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SOCLE_INSTANCE_PATH": app.instance_path,
+        "JOBS_URL": queue_url,
+        "SECRET_KEY": "test-secret-key",
+    }
+    flask = Path(sys.executable).with_name("flask")
+    return subprocess.Popen(
+        [str(flask), "jobs", "work", "--workers", "1", "--no-periodic"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _more_screens(db_session, items, count):
+    ecole = items["ecole"]
+    rooms = db_session.scalars(select(Classroom).filter_by(ecole_id=ecole.id)).all()
+    model = catalogue.get_or_create_model(
+        db_session, "Speechi", "SPE-75", catalogue.category_by_code(db_session, "eni")
+    )
+    for i in range(count):
+        lifecycle.create_asset(
+            db_session,
+            ADMIN,
+            where=lifecycle.Where(ecole.collectivite, ecole, rooms[i % len(rooms)]),
+            model=model,
+            status=AssetStatus.IN_SERVICE,
+            fields=lifecycle.AssetFields(serial=f"BIG{i:04d}"),
+        )
+    db_session.commit()
+
+
+def _status(app):
+    result = app.test_cli_runner().invoke(args=["jobs", "status"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("app_config", [{"LABEL_SYNC_LIMIT": 2}], indirect=True)
+def test_a_consumer_killed_mid_print_is_seen_stale_then_retried_by_another(
+    app, login_as, items, db_session, queue_url
+):
+    _more_screens(db_session, items, 40)  # 45 labels: four pages of 14
+    # The consumers read the instance's configuration: a quick heartbeat, and a pause after
+    # each page so that the print is still running when its consumer is killed.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path, "config.py").write_text(
+        "JOBS_HEARTBEAT_SECONDS = 0.2\nLABEL_PAGE_PAUSE_SECONDS = 1.0\n"
+    )
+    app.config.update(JOBS_URL=queue_url, JOBS_IMMEDIATE=False)
+    app.extensions.pop("socle_jobs", None)
+    jobs.queue(app).huey.flush()  # nothing left over from another run on a shared Redis
+    client = login_as("technicien", [("collectivite", items["coll"])])
+    job_id = _queue_print(client, items)
+    assert "queued tasks: 1" in _status(app)
+
+    first = _consumer(app, queue_url)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            db_session.expire_all()
+            job = db_session.get(Job, job_id)
+            if job.state == JobState.RUNNING and job.done > 0:
+                break  # a page is drawn, three are left
+            assert not job.finished, (job.state, job.error)
+            assert first.poll() is None, first.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the consumer never took the print"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+        first.stderr.close()
+    assert first.returncode == -signal.SIGKILL
+
+    # Dead: the job still says "running", but its heartbeat ages.
+    time.sleep(1.5)
+    status = _status(app)
+    assert "running jobs: 1" in status and "queued tasks: 0" in status
+    beat = re.search(
+        rf"running job {job_id} \(labels\.print\): (\d+)/45, heartbeat (\d+)s ago", status
+    )
+    assert beat, status
+    assert 0 < int(beat.group(1)) < 45 and int(beat.group(2)) >= 1
+    assert 'http-equiv="refresh"' in client.get(f"/taches/{job_id}").get_data(as_text=True)
+
+    recovered = app.test_cli_runner().invoke(args=["jobs", "recover", "--after", "1"])
+    assert recovered.output.strip() == "jobs marked failed: 1", recovered.output
+    assert "failed jobs: 1" in _status(app) and "running jobs: 0" in _status(app)
+    page = client.get(f"/taches/{job_id}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page
+    assert f'action="/taches/{job_id}/relancer"' in page
+    db_session.expire_all()
+    assert db_session.get(Job, job_id).error == jobs.WORKER_LOST
+
+    # Its owner retries it; a second consumer takes it from the queue and finishes it.
+    assert client.post(f"/taches/{job_id}/relancer").status_code == 302
+    assert "queued tasks: 1" in _status(app)
+    second = _consumer(app, queue_url)
+    try:
+        job = _wait_finished(db_session, job_id)
+    finally:
+        second.terminate()
+        _, err = second.communicate(timeout=60)
+    assert job.state == JobState.DONE, (job.error, err.decode()[-2000:])
+    assert job.attempts == 2 and job.done == job.total == 45 and job.error is None
+    status = _status(app)
+    assert "done jobs: 1" in status and "failed jobs: 0" in status and "running jobs: 0" in status
+    assert "queued tasks: 0" in status
+    page = client.get(f"/taches/{job_id}").get_data(as_text=True)
+    link = re.search(r'href="(/etiquettes/travaux/\d+/fichier)"', page)
+    assert link, page
+    with client.get(link.group(1)) as pdf:
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    record = db_session.scalar(select(PrintJob).where(PrintJob.job_id == job_id))
+    assert record.count == 45 and storage.of(app).folder("generated/labels").exists(
+        record.file_name
+    )
