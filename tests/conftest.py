@@ -17,24 +17,15 @@ from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from inventory import create_app
-from inventory.core.policy import Role, Scope, ScopeKind
+from inventory.core.policy import Role, ScopeKind
 from inventory.paths import ROOT
+from tests.factories import ADMIN, PASSWORD, Admin, login  # noqa: F401  (imported from here too)
 
 DATA = ROOT / "data"
 ANNUAIRE_094 = DATA / "annuaire-education-094.csv"
 EFFECTIFS_035 = DATA / "ecoles-effectifs-035-extract.csv"
-PASSWORD = "correct-horse-battery-staple"
 # Two communes of the real Val-de-Marne file: enough for scope tests, fast to import.
 SAMPLE_COMMUNES = ("Fresnes", "Villecresnes", "Créteil")
-
-
-class Admin:
-    id = None
-    role = Role.ADMIN
-    scope = Scope(everything=True)
-
-
-ADMIN = Admin()
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -263,10 +254,6 @@ def make_user(app: Flask) -> Callable[..., Any]:
         return email
 
     return make
-
-
-def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    return client.post("/login", data={"email": email, "password": password})
 
 
 @pytest.fixture

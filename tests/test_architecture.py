@@ -390,3 +390,81 @@ def test_relative_imports_resolve() -> None:
         "inventory.core",
         "inventory.orgs.x",
     ]
+
+
+# -- tests read like the code -------------------------------------------------------------
+TESTS = PACKAGE.parent / "tests"
+# Test modules that still borrow builders or fixtures from another test module, as found
+# when the rule was written. The list only shrinks: move what they borrow into
+# tests/factories.py (builders) or a conftest.py (fixtures), then strike the line.
+BORROWING_STILL_ALLOWED = {
+    "tests/assets/test_list.py -> tests.assets.test_pages",
+    "tests/core/test_backup.py -> tests.core.test_storage",
+    "tests/e2e/test_dashboard_journey.py -> tests.reports.test_consistency",
+    "tests/e2e/test_grants_dates_journey.py -> tests.grants.test_dossiers",
+    "tests/e2e/test_grants_journey.py -> tests.grants.test_dossiers",
+    "tests/e2e/test_labels_journey.py -> tests.labels.test_labels",
+    "tests/e2e/test_training_journey.py -> tests.training.test_sessions",
+    "tests/jobs/test_import_jobs.py -> tests.assets.test_import_export",
+    "tests/reports/test_access.py -> tests.test_access_matrix",
+    "tests/reports/test_concurrency.py -> tests.reports.test_consistency",
+    "tests/reports/test_concurrency.py -> tests.reports.test_summary",
+    "tests/reports/test_pages.py -> tests.reports.test_consistency",
+    "tests/reports/test_summary.py -> tests.reports.test_consistency",
+    "tests/training/test_coverage.py -> tests.training.test_sessions",
+    "tests/training/test_exports.py -> tests.training.test_sessions",
+    "tests/training/test_simultaneous_saves.py -> tests.training.test_sessions",
+}
+
+
+def _test_modules_imported(tree: ast.Module) -> Iterator[str]:
+    """The test_*.py modules (dotted) a module imports, however the import is spelled:
+    ``import tests.x.test_y``, ``from tests.x.test_y import z``, ``from tests.x import test_y``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            is_test = parts[0] == "tests" and parts[-1].startswith("test_")
+            if is_test and (TESTS.parent / Path(*parts)).with_suffix(".py").exists():
+                yield name
+
+
+def borrowings() -> set[str]:
+    found = set()
+    for path in sorted(TESTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        rel = str(path.relative_to(TESTS.parent))
+        found |= {f"{rel} -> {target}" for target in _test_modules_imported(tree)}
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    """A test module reads on its own: what several need lives in tests/factories.py or a
+    conftest.py, never in another test module (whose fixtures would also leak in)."""
+    found = borrowings()
+    _fail(
+        "test modules importing another test module (use tests/factories.py or a conftest.py)",
+        sorted(found - BORROWING_STILL_ALLOWED),
+    )
+    _fail(
+        "borrowings gone: strike them from BORROWING_STILL_ALLOWED",
+        sorted(BORROWING_STILL_ALLOWED - found),
+    )
+
+
+def test_the_borrowing_finder_sees_every_spelling() -> None:
+    tree = ast.parse(
+        "import tests.test_access_matrix\n"
+        "from tests import test_access_matrix, conftest\n"
+        "from tests.reports.test_consistency import programme\n"
+        "from tests.conftest import ADMIN\nfrom tests.concurrently import simultaneously\n"
+    )
+    assert sorted(set(_test_modules_imported(tree))) == [
+        "tests.reports.test_consistency",
+        "tests.test_access_matrix",
+    ]

@@ -29,7 +29,7 @@ from inventory.helpdesk.models import ProblemType, Ticket
 from inventory.labels import tokens
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, login
-from tests.helpdesk.test_reports import UAI, build_world, count, report
+from tests.factories import UAI, build_world, count, report
 
 FRENCH_503 = "Socle ne parvient pas à joindre sa base de données"
 

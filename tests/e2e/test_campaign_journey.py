@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from inventory.assets.models import Asset
 from tests.e2e.axe import check_a11y
-from tests.helpdesk.test_reports import build_world
+from tests.factories import build_world
 
 
 @pytest.fixture(autouse=True)

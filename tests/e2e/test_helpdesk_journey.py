@@ -18,7 +18,7 @@ from inventory.assets.models import Asset, AssetStatus
 from inventory.helpdesk.models import Ticket, TicketPhoto
 from tests.e2e.axe import check_a11y
 from tests.e2e.conftest import ACTION_TIMEOUT_MS
-from tests.helpdesk.test_reports import build_world
+from tests.factories import build_world
 
 PHONE = {"width": 390, "height": 844}
 

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from inventory.assets.models import Asset
 from inventory.helpdesk.models import CampaignScan, CampaignStatus, InventoryCampaign
-from tests.conftest import login
-from tests.helpdesk.test_reports import build_world, count, fresh
+from tests.factories import build_world, count, fresh, login
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from inventory.labels import tokens
 from inventory.labels.models import ScanToken
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import PASSWORD
-from tests.helpdesk.test_reports import build_world, count, report
+from tests.factories import build_world, count, report
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from inventory.auth.models import User
 from inventory.helpdesk.models import TICKET_TRANSITIONS, Ticket, TicketMessage, TicketStatus
 from tests.concurrently import simultaneously
-from tests.helpdesk.test_reports import build_world, count, fresh, report
-from tests.helpdesk.test_staff import signed_in
+from tests.factories import build_world, count, fresh, report, signed_in
 
 ROUNDS = 20
 STAFF_MOVES = (TicketStatus.ACKNOWLEDGED, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)

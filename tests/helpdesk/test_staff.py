@@ -17,8 +17,7 @@ from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
 from inventory.helpdesk.models import Ticket, TicketMessage, TicketPhoto, TicketStatus
-from tests.conftest import login
-from tests.helpdesk.test_reports import SUPPLIER, build_world, count, fresh, outbox, report
+from tests.factories import SUPPLIER, build_world, count, fresh, outbox, report, signed_in
 
 
 @pytest.fixture
@@ -35,13 +34,6 @@ def _quick_password_hashes(monkeypatch):
         "inventory.auth.services.generate_password_hash",
         lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
     )
-
-
-def signed_in(app, make_user, role, scopes=(), email=None):
-    client = app.test_client()
-    address = make_user(role, list(scopes), email=email)
-    assert login(client, address).status_code == 302
-    return client, address
 
 
 def version_of(client, ticket_id) -> str:
