@@ -27,7 +27,7 @@ from inventory.labels.tasks import delete_old_label_files
 from inventory.orgs.models import Classroom
 from inventory.paths import ROOT
 from tests.conftest import ADMIN
-from tests.test_resilience import RedisServer
+from tests.servers import RedisServer
 
 PRINT = {"format": "avery-l7163", "start": 1, "action": "print"}
 
