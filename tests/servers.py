@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -56,3 +59,17 @@ class RedisServer:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+@contextmanager
+def a_redis(workdir: Path) -> Iterator[str]:
+    """A real Redis URL: the shared test Redis (TEST_REDIS_URL), or a server of the test's own."""
+    shared = os.environ.get("TEST_REDIS_URL")
+    if shared:
+        yield shared
+        return
+    server = RedisServer(workdir)
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -5,7 +5,6 @@ needs no database), and the public report's limit under simultaneous requests.""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from inventory.labels import tokens
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, login
 from tests.factories import UAI, build_world, count, report
-from tests.servers import RedisServer, free_port
+from tests.servers import RedisServer, a_redis, free_port
 
 FRENCH_503 = "Socle ne parvient pas à joindre sa base de données"
 
@@ -218,13 +217,8 @@ def limit_storage(request, tmp_path) -> Iterator[str]:
     if request.param == "memory":
         yield "memory://"
         return
-    shared = os.environ.get("TEST_REDIS_URL")
-    if shared:
-        yield shared
-        return
-    server = RedisServer(tmp_path)
-    yield server.url
-    server.stop()
+    with a_redis(tmp_path) as url:
+        yield url
 
 
 @pytest.mark.parametrize("limit_storage", ["memory", "redis"], indirect=True)

@@ -27,7 +27,7 @@ from inventory.labels.tasks import delete_old_label_files
 from inventory.orgs.models import Classroom
 from inventory.paths import ROOT
 from tests.conftest import ADMIN
-from tests.servers import RedisServer
+from tests.servers import a_redis
 
 PRINT = {"format": "avery-l7163", "start": 1, "action": "print"}
 
@@ -177,13 +177,8 @@ def test_prepared_files_are_deleted_after_the_retention_time(app, login_as, item
 @pytest.fixture
 def queue_url(tmp_path):
     """A real Redis queue: the shared test Redis (TEST_REDIS_URL), or one of the test's own."""
-    shared = os.environ.get("TEST_REDIS_URL")
-    if shared:
-        yield shared
-        return
-    server = RedisServer(tmp_path)
-    yield server.url
-    server.stop()
+    with a_redis(tmp_path) as url:
+        yield url
 
 
 def _consumer(app, queue_url):
