@@ -32,6 +32,11 @@ def _database_url(tmp_root: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
 
 
+# Fixtures shared by several test directories live in plain modules, loaded here once, so
+# that no test module imports another's fixtures.
+pytest_plugins = ["tests.reports.builders"]
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Empty the test database, then build its schema with the migrations."""

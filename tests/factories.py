@@ -5,9 +5,12 @@ another test module (tests/test_architecture.py checks it)."""
 
 from __future__ import annotations
 
+import struct
+import zlib
 from datetime import date, timedelta
 from typing import Any
 
+import pypdfium2
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -133,3 +136,33 @@ def count(db_session, model, *where) -> int:
 def outbox(db_session) -> list[OutboxMessage]:
     db_session.expire_all()
     return list(db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def tiny_png() -> bytes:
+    """A real 1×1 PNG, made here."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x00\x91\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of every page of a PDF, as a reader would copy it."""
+    pdf = pypdfium2.PdfDocument(data)
+    parts = []
+    try:
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            parts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    return "\n".join(parts)

@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from inventory.assets.models import Asset, AssetStatus, Placement, StatusChange
@@ -18,6 +18,7 @@ from inventory.core.exporting import csv_bytes, neutralise, restore
 from inventory.core.importing import read_table
 from inventory.orgs.identifiers import uai_check_letter
 from inventory.orgs.models import Classroom, Ecole
+from tests.assets.builders import rooms_of, sample_items, sheet_row, to_xlsx, upload
 from tests.conftest import to_csv
 
 KEYS = [f.key for f in FIELDS]
@@ -37,82 +38,10 @@ def asset_log(db_session):
     return count(db_session, AuditRecord, AuditRecord.object_type == "assets")
 
 
-def rooms_of(db_session, registry, commune):
-    """(UAI, classroom name) of the classrooms of a commune's schools, in a stable order."""
-    coll_id = registry["collectivites"][commune]
-    return db_session.execute(
-        select(Ecole.uai, Classroom.name)
-        .join(Classroom, Classroom.ecole_id == Ecole.id)
-        .where(Ecole.collectivite_id == coll_id)
-        .order_by(Ecole.uai, Classroom.position)
-    ).all()
-
-
-def item(**values):
-    row = dict.fromkeys(KEYS, "")
-    row.update(values)
-    return [row[k] for k in KEYS]
-
-
-def sample_items(rooms, n=20, prefix="SN"):
-    """``n`` varied, valid items spread over ``rooms``."""
-    kinds = [
-        ("tni", "Speechi", "SpeechiTouch 75"),
-        ("vpi", "Epson", "EB-735Fi"),
-        ("poste_enseignant", "Dell", "Latitude 3540"),
-        ("tablette", "Apple", "iPad 10"),
-    ]
-    rows = []
-    for i in range(n):
-        uai, room = rooms[i % len(rooms)]
-        category, maker, model = kinds[i % len(kinds)]
-        rows.append(
-            item(
-                uai=uai,
-                classe=room,
-                categorie=category,
-                fabricant=maker,
-                modele=model,
-                numero_serie=f"{prefix}{i:04d}",
-                statut="in_service" if i % 2 else "livré",
-                fournisseur="UGAP",
-                numero_commande=f"BC-{i}",
-                numero_facture="F-2024-0412",
-                date_achat="02/09/2024" if i % 3 else "2024-09-02",
-                prix_ht="2 490,00" if i % 2 else "1000.5",
-                prix_ttc="2988,00" if i % 2 else "1200.60",
-                fin_garantie="2029-09-01",
-                mac=f"00-1A-2B-3C-4D-{i:02X}",
-                ip=f"10.94.0.{i + 10}",
-                notes="posé au mur" if i % 4 == 0 else "",
-            )
-        )
-    return rows
-
-
-def to_xlsx(header, rows):
-    book = Workbook()
-    sheet = book.active
-    sheet.append(list(header))
-    for r in rows:
-        sheet.append(r)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def write(tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)
     return str(path)
-
-
-def upload(client, data, filename, **form):
-    return client.post(
-        "/equipements/import",
-        data={"file": (io.BytesIO(data), filename), **form},
-        content_type="multipart/form-data",
-    )
 
 
 def rejected_lines(output):
@@ -208,7 +137,7 @@ def test_broken_rows_are_reported_and_good_rows_imported(app, registry, db_sessi
             to_csv(
                 list(HEADERS),
                 [
-                    item(
+                    sheet_row(
                         numero_inventaire="CRE-X-1",
                         uai=uai,
                         classe=room,
@@ -224,7 +153,7 @@ def test_broken_rows_are_reported_and_good_rows_imported(app, registry, db_sessi
     good = sample_items(rooms, n=5)
 
     def broken(**values):
-        return item(**{**dict(zip(KEYS, good[0], strict=True)), "numero_serie": "", **values})
+        return sheet_row(**{**dict(zip(KEYS, good[0], strict=True)), "numero_serie": "", **values})
 
     bad = [
         broken(uai=UNKNOWN_UAI),  # line 7
@@ -302,7 +231,7 @@ def test_a_change_updates_the_item_through_its_lifecycle(app, registry, db_sessi
 
 
 def test_storage_rows_need_a_collectivite(app, registry, db_session, tmp_path):
-    rows = [item(categorie="tni", fabricant="Speechi", modele="ST 75", numero_serie="R1")]
+    rows = [sheet_row(categorie="tni", fabricant="Speechi", modele="ST 75", numero_serie="R1")]
     path = write(tmp_path, "a.csv", to_csv(list(HEADERS), rows))
     refused = run_cli(app, "assets", "import", path)
     assert "rejected: 1" in refused.output and "UAI" in refused.output
@@ -349,7 +278,7 @@ def test_xlsx_upload_by_a_technician_then_again(login_as, registry, db_session):
 def test_a_school_out_of_scope_is_unknown(login_as, registry, db_session):
     client = login_as("technicien", [("collectivite", registry["collectivites"]["Fresnes"])])
     creteil = sample_items(rooms_of(db_session, registry, "Créteil"), n=3)
-    creteil.append(item(uai=UNKNOWN_UAI, categorie="tni", fabricant="S", modele="M"))
+    creteil.append(sheet_row(uai=UNKNOWN_UAI, categorie="tni", fabricant="S", modele="M"))
     page = upload(client, to_csv(list(HEADERS), creteil), "e.csv")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -384,7 +313,7 @@ def _import_mixed(app, registry, db_session, tmp_path):
     rows[1][KEYS.index("notes")] = "-- à vérifier\nligne 2"
     rows[3][KEYS.index("classe")] = ""  # shared by the school
     rows.append(
-        item(
+        sheet_row(
             categorie="borne_wifi",
             fabricant="Aruba",
             modele="AP 22",
@@ -559,7 +488,7 @@ def test_an_import_logs_steps_and_refreshes_the_socle_of_each_new_item(
         ("captation", "Jabra", "PanaCast 20"),
     ]
     rows = [
-        item(
+        sheet_row(
             uai=uai,
             classe=room,
             categorie=category,
@@ -575,7 +504,7 @@ def test_an_import_logs_steps_and_refreshes_the_socle_of_each_new_item(
     # A delivered kit counts for nothing yet.
     uai, room = rooms[3]
     rows += [
-        item(
+        sheet_row(
             uai=uai,
             classe=room,
             categorie=category,

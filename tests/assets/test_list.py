@@ -9,9 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from inventory.assets import lists
-from tests.assets.test_pages import add, added_id, cats, creteil, english, tags_in, tech
-
-__all__ = ["cats", "creteil", "tech"]  # fixtures shared with the pages tests
+from tests.assets.builders import add, added_id, english, tags_in
 
 NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
 PREV = re.compile(r'<a href="([^"]+)" rel="prev">')

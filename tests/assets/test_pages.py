@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zlib
 from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -22,7 +20,6 @@ from inventory.assets.models import (
     Asset,
     AssetPhoto,
     AssetStatus,
-    EquipmentCategory,
     NetworkWork,
     Placement,
     WorkKind,
@@ -32,99 +29,9 @@ from inventory.assets.socle import TARGET_LEVELS
 from inventory.core import storage
 from inventory.extensions import db
 from inventory.orgs.models import Ecole, SchoolNature
+from tests.assets.builders import add, added_id, english, input_tag, item, tags_in
 from tests.conftest import ADMIN
-
-
-# -- helpers -----------------------------------------------------------------------------
-def tiny_png() -> bytes:
-    """A real 1×1 PNG, made here."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\x00\x91\xff")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-def input_tag(html: str, field_id: str) -> str:
-    found = re.search(rf'<(?:input|select|textarea)[^>]*\bid="{field_id}"[^>]*>', html)
-    assert found, f"no field {field_id}"
-    return found.group(0)
-
-
-def tags_in(html: str) -> set[str]:
-    return set(re.findall(r"<code>([A-Z]{3}-\d{4}-\d{5})</code>", html))
-
-
-def count(db_session, model) -> int:
-    db_session.expire_all()
-    return db_session.scalar(select(func.count()).select_from(model))
-
-
-def english(client):
-    assert client.post("/language", data={"lang": "en", "next": "/"}).status_code == 302
-    return client
-
-
-@pytest.fixture
-def cats(db_session) -> dict[str, int]:
-    return dict(db_session.execute(select(EquipmentCategory.code, EquipmentCategory.id)).all())
-
-
-def _school(db_session, collectivite_id: int) -> Ecole:
-    """The first elementary school of a collectivité with at least two target classrooms."""
-    for ecole in db_session.scalars(
-        select(Ecole)
-        .where(Ecole.collectivite_id == collectivite_id, Ecole.nature != SchoolNature.MATERNELLE)
-        .order_by(Ecole.id)
-    ):
-        rooms = [r for r in ecole.classrooms if set(r.level_list) & set(TARGET_LEVELS)]
-        if len(rooms) >= 2:
-            return ecole
-    raise AssertionError("no elementary school with classrooms")
-
-
-@pytest.fixture
-def creteil(registry, db_session):
-    coll = registry["collectivites"]["Créteil"]
-    ecole = _school(db_session, coll)
-    rooms = [r.id for r in ecole.classrooms if set(r.level_list) & set(TARGET_LEVELS)]
-    return {"coll": coll, "ecole": ecole.id, "rooms": rooms, "name": ecole.name}
-
-
-@pytest.fixture
-def fresnes(registry, db_session):
-    coll = registry["collectivites"]["Fresnes"]
-    ecole = _school(db_session, coll)
-    return {"coll": coll, "ecole": ecole.id, "rooms": [r.id for r in ecole.classrooms]}
-
-
-@pytest.fixture
-def tech(login_as, creteil):
-    return english(login_as("technicien", [("collectivite", creteil["coll"])]))
-
-
-def item(cats, **data) -> dict[str, str]:
-    return {
-        "category": str(cats["eni"]),
-        "manufacturer": "Speechi",
-        "model": "SpeechiTouch 75",
-        "status": "delivered",
-        **data,
-    }
-
-
-def add(client, cats, room_id: int, **data):
-    return client.post(f"/equipements/nouveau?classroom={room_id}", data=item(cats, **data))
-
-
-def added_id(response) -> int:
-    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
-    return int(re.fullmatch(r"/equipements/(\d+)", response.location).group(1))
+from tests.factories import count, tiny_png
 
 
 # -- one item ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from inventory.assets import photos as asset_photos
 from inventory.core import backup, storage
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
-from tests.core.test_storage import tiny_png
+from tests.factories import tiny_png
 
 RESTORE_DATABASE = "socle_storage21_restore"
 

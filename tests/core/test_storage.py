@@ -5,8 +5,6 @@ purge of old generated files."""
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +20,7 @@ from inventory.core.storage import LocalStorage, S3Storage, StorageError
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, PASSWORD
 from tests.core.conftest import S3_CREDENTIALS, new_bucket, s3_client
+from tests.factories import tiny_png
 
 
 @pytest.fixture
@@ -104,18 +103,6 @@ def test_a_bad_storage_url_is_refused(app):
 
 
 # -- through the HTTP routes ---------------------------------------------------------------
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00\x91\xff"))
-        + chunk(b"IEND", b"")
-    )
 
 
 def _asset(db_session, uai):

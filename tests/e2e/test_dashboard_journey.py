@@ -20,7 +20,6 @@ from inventory.reports.opendata import (
     ECOLES_EXTENDED_COLUMNS,
 )
 from tests.e2e.axe import check_a11y
-from tests.reports.test_consistency import programme  # noqa: F401
 
 
 def _download(page: Page, link: Any) -> bytes:
@@ -39,7 +38,7 @@ def _csv(data: bytes) -> list[list[str]]:
 
 def test_the_dan_follows_the_programme_down_to_a_classroom(
     app: Flask,
-    programme: dict[str, Any],  # noqa: F811
+    programme: dict[str, Any],
     make_user: Callable[..., str],
     page: Page,
     sign_in: Callable[..., None],

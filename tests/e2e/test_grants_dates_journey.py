@@ -41,7 +41,7 @@ from inventory.grants.models import DossierStatus, FundingScheme, Payment
 from inventory.orgs.models import Ecole
 from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
-from tests.grants.test_dossiers import pdf_text
+from tests.factories import pdf_text
 
 A_UAI = "0940704E"  # Mélanie Bonis, Villecresnes
 LATE = "FA-2023-0042"

@@ -39,7 +39,7 @@ from inventory.grants.models import Dossier, DossierStatus, FundingLink, Funding
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
-from tests.grants.test_dossiers import pdf_text
+from tests.factories import pdf_text
 
 A_UAI, B_UAI = "0940704E", "0940705F"  # Mélanie Bonis and Les Merles, Villecresnes
 REFERENCE = "8831207"  # the dossier number on Démarches simplifiées

@@ -25,7 +25,7 @@ from inventory.labels.models import PrintJob, ScanToken
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
-from tests.labels.test_labels import SPECS
+from tests.labels.specs import SPECS
 
 UAI, OTHER_UAI = "0940176F", "0940289D"  # Robert Doisneau and Jean Monet, Fresnes
 FORMAT = "avery-l7160"

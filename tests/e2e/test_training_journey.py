@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from inventory.training.times import LOCAL_TZ
 from tests.e2e.axe import check_a11y
-from tests.training.test_sessions import A1, A2, days_ago, in_service
+from tests.training.builders import A1, A2, days_ago, in_service
 
 PARTICIPANTS = [
     ("Anne Leroy", "teacher", A1),

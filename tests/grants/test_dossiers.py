@@ -21,7 +21,6 @@ import json
 import re
 from datetime import date, timedelta
 
-import pypdfium2
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -33,6 +32,7 @@ from inventory.grants.aid import DATE_KEYS
 from inventory.grants.models import Dossier, Expense, FundingLink, FundingScheme, Payment
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, login
+from tests.factories import pdf_text
 
 A_UAI, B_UAI = "0940176F", "0940289D"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -210,21 +210,6 @@ def scheme_form(scheme, **extra):
 def count(db_session, model):
     db_session.expire_all()
     return db_session.scalar(select(func.count()).select_from(model))
-
-
-def pdf_text(data: bytes) -> str:
-    pdf = pypdfium2.PdfDocument(data)
-    parts = []
-    try:
-        for i in range(len(pdf)):
-            page = pdf[i]
-            textpage = page.get_textpage()
-            parts.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-    finally:
-        pdf.close()
-    return "\n".join(parts)
 
 
 def move(client, dossier_id, *statuses):

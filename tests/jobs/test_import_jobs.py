@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory.assets.models import Asset
+from inventory.assets.spreadsheet import HEADERS
 from inventory.core.jobs import Job, JobState
 from inventory.orgs.models import Ecole
-from tests.assets.test_import_export import HEADERS, rooms_of, sample_items, to_xlsx, upload
+from tests.assets.builders import rooms_of, sample_items, to_xlsx, upload
 from tests.conftest import annuaire_rows, to_csv
 
 

@@ -18,8 +18,7 @@ from inventory.core.policy import Role
 from inventory.orgs.models import Ecole
 from inventory.reports import refresh, summary
 from tests.conftest import ADMIN, login
-from tests.reports.test_consistency import programme  # noqa: F401  (the fixture)
-from tests.reports.test_summary import rebuilt, stored
+from tests.reports.builders import rebuilt, stored
 
 URLS = (
     "/tableau-de-bord?format=csv&table=indicateurs",
@@ -69,7 +68,7 @@ def toggle(db_session, asset_id: int) -> None:
 
 
 @pytest.mark.parametrize("readers", [3, 8])
-def test_simultaneous_reads_after_an_edit(app, programme, db_session, make_user, readers):  # noqa: F811
+def test_simultaneous_reads_after_an_edit(app, programme, db_session, make_user, readers):
     email = make_user(Role.ADMIN)
     # The first read builds every summary; then each round edits and reads at once.
     first = read_at_once(app, email, 1)
@@ -96,7 +95,7 @@ def test_simultaneous_reads_after_an_edit(app, programme, db_session, make_user,
     assert row.data == next(r["data"] for r in refresh._school_rows(db_session, [ecole_id]))
 
 
-def test_simultaneous_refreshes_by_jobs(app, programme, db_session):  # noqa: F811
+def test_simultaneous_refreshes_by_jobs(app, programme, db_session):
     """The refresh a job calls, run by several threads at once (each its own session):
     it never raises, and the rows come out as one refresh gives them."""
     refresh.refresh_stale(db_session)

@@ -18,10 +18,7 @@ from inventory.reports import indicators as ind
 from inventory.reports import opendata
 from inventory.reports.levels import Level
 from tests.conftest import ADMIN
-from tests.reports import test_consistency
-from tests.reports.test_consistency import board, dan, ien
-
-programme = test_consistency.programme  # the fixture
+from tests.reports.builders import board, dan, ien
 
 
 def fr(app, text) -> str:

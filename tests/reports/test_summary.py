@@ -21,36 +21,7 @@ from inventory.reports import refresh, stale, summary
 from inventory.reports.dashboard import dashboard
 from inventory.reports.levels import Level
 from tests.conftest import ADMIN
-from tests.reports.test_consistency import programme  # noqa: F401  (the fixture)
-
-
-def _sorted(data: dict) -> dict:
-    """The data with its resolution times in order (a sum's list has no order of its own, nor
-    has a school's: its tickets come in the order the database reads them)."""
-    return {**data, "resolution": sorted(data["resolution"])}
-
-
-def stored(session) -> tuple[dict, dict]:
-    schools = {
-        r.ecole_id: (r.in_service, r.first_in_service, _sorted(r.data))
-        for r in session.scalars(select(summary.SchoolSummary))
-    }
-    depts = {
-        r.departement_id: _sorted(r.data)
-        for r in session.scalars(select(summary.DepartementSummary))
-    }
-    return schools, depts
-
-
-def rebuilt(session) -> tuple[dict, dict]:
-    """The rows a rebuild from the sources would store, without storing them."""
-    schools = {
-        r["ecole_id"]: (r["in_service"], r["first_in_service"], _sorted(r["data"]))
-        for r in refresh._school_rows(session, None)
-    }
-    # The départements' sums are taken from the stored school rows: check those first.
-    depts = refresh._departement_rows(session, None)
-    return schools, {d: _sorted(data) for d, data in depts.items() if data["counts"]}
+from tests.reports.builders import rebuilt, stored
 
 
 def marked_schools(session) -> set[int] | None:
@@ -90,7 +61,7 @@ def check(db_session, refreshes, *, expect_schools: set[int] | None) -> None:
     assert got_depts == want_depts
 
 
-def test_each_change_marks_and_refreshes_its_schools_only(app, programme, db_session, refreshes):  # noqa: F811
+def test_each_change_marks_and_refreshes_its_schools_only(app, programme, db_session, refreshes):
     a, b, c = (db_session.get(Ecole, programme["schools"][k]) for k in "abc")
     refresh.refresh_stale(db_session)
     assert refreshes == [None]  # the first time: everything
@@ -126,7 +97,7 @@ def test_each_change_marks_and_refreshes_its_schools_only(app, programme, db_ses
     check(db_session, refreshes, expect_schools=covered)
 
 
-def test_a_change_rolled_back_leaves_no_mark(app, programme, db_session):  # noqa: F811
+def test_a_change_rolled_back_leaves_no_mark(app, programme, db_session):
     refresh.refresh_stale(db_session)
     asset = db_session.get(Asset, programme["assets"]["tni_c"])
     asset.status = AssetStatus.UNDER_REPAIR
@@ -138,7 +109,7 @@ def test_a_change_rolled_back_leaves_no_mark(app, programme, db_session):  # noq
     assert db_session.scalar(select(func.count()).select_from(StaleMark)) == 0
 
 
-def test_rows_written_in_bulk_mark_their_schools(app, programme, db_session, refreshes):  # noqa: F811
+def test_rows_written_in_bulk_mark_their_schools(app, programme, db_session, refreshes):
     refresh.refresh_stale(db_session)
     a = db_session.get(Ecole, programme["schools"]["a"])
     model_id = db_session.scalar(select(Asset.model_id).where(Asset.ecole_id == a.id))
@@ -163,7 +134,7 @@ def test_rows_written_in_bulk_mark_their_schools(app, programme, db_session, ref
     check(db_session, refreshes, expect_schools={a.id})
 
 
-def test_a_requirement_changed_marks_every_school(app, programme, db_session, refreshes):  # noqa: F811
+def test_a_requirement_changed_marks_every_school(app, programme, db_session, refreshes):
     refresh.refresh_stale(db_session)
     requirement = db_session.scalars(select(SocleRequirement).order_by(SocleRequirement.id)).first()
     requirement.minimum = (requirement.minimum or 1) + 1
@@ -171,7 +142,7 @@ def test_a_requirement_changed_marks_every_school(app, programme, db_session, re
     check(db_session, refreshes, expect_schools=None)
 
 
-def test_the_next_dashboard_read_refreshes_the_marked_schools(app, programme, db_session, login_as):  # noqa: F811
+def test_the_next_dashboard_read_refreshes_the_marked_schools(app, programme, db_session, login_as):
     """Through the HTTP route: an edit marks its school; the next read of the dashboard
     refreshes it (and only the marks are gone), and shows the change."""
     client = login_as(Role.ADMIN)
@@ -200,7 +171,7 @@ def test_the_next_dashboard_read_refreshes_the_marked_schools(app, programme, db
     assert stored(db_session) == rebuilt(db_session)
 
 
-def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa: F811
+def test_the_dashboards_read_the_summaries(app, programme, db_session):
     """A change shows on the national and académie pages, which add up département rows."""
     with app.app_context():
         before = dashboard(db.session, ADMIN, Level.SCOPE).totals["items"]
@@ -224,7 +195,7 @@ def test_the_dashboards_read_the_summaries(app, programme, db_session):  # noqa:
         db.session.remove()
 
 
-def test_the_refresh_command(app, programme, db_session):  # noqa: F811
+def test_the_refresh_command(app, programme, db_session):
     """The first time, one command computes every summary; run again, it has nothing to do;
     with --all, it computes them all again."""
     runner = app.test_cli_runner()

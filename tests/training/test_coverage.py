@@ -12,22 +12,8 @@ from inventory.orgs.models import Ecole
 from inventory.training.coverage import CoverageFilters, coverage_report
 from inventory.training.sessions import cancel_session
 from tests.conftest import ADMIN
-from tests.training.test_sessions import (
-    A1,
-    A2,
-    A3,
-    B1,
-    app_config,
-    client_for,
-    days_ago,
-    in_service,
-    quick_password_hashes,
-    session_at,
-    world,
-)
+from tests.training.builders import A1, A2, A3, B1, client_for, days_ago, in_service, session_at
 
-# The fixtures shared with test_sessions (pytest finds them in this module's namespace).
-SHARED_FIXTURES = (app_config, quick_password_hashes, world)
 # Two more elementary schools of the circonscription Créteil 1.
 A4, A5 = "0941733Y", "0941541P"
 

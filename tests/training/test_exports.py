@@ -21,21 +21,8 @@ from inventory.training.models import TrainingDocument
 from inventory.training.sessions import cancel_session
 from inventory.training.times import local, local_day, to_utc
 from tests.conftest import ADMIN
-from tests.training.test_sessions import (
-    A1,
-    A2,
-    B1,
-    app_config,
-    client_for,
-    count,
-    days_ago,
-    quick_password_hashes,
-    session_at,
-    world,
-)
-
-# The fixtures shared with test_sessions (pytest finds them in this module's namespace).
-SHARED_FIXTURES = (app_config, quick_password_hashes, world)
+from tests.factories import count, pdf_text
+from tests.training.builders import A1, A2, B1, client_for, days_ago, session_at
 
 
 def events_of(body: bytes) -> dict[str, icalendar.Event]:
@@ -133,21 +120,6 @@ def test_ics_folding_never_cuts_a_character():
     assert all(p.startswith(b" ") for p in parts[1:])
     assert "".join(p.decode()[1:] if i else p.decode() for i, p in enumerate(parts)) == line
     assert calendar.ics_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
-
-
-def pdf_text(data: bytes) -> str:
-    pdf = pypdfium2.PdfDocument(data)
-    parts = []
-    try:
-        for i in range(len(pdf)):
-            page = pdf[i]
-            textpage = page.get_textpage()
-            parts.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-    finally:
-        pdf.close()
-    return "\n".join(parts)
 
 
 def test_attendance_sheet_lists_the_classrooms_of_each_school(app, world, db_session):

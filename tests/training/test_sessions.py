@@ -1,207 +1,39 @@
-"""Accompaniment sessions through HTTP: plan, record, cancel, scope, roles, locking, history.
-
-The fixtures of this module (``world``, ``client_for``, ``session_at``…) are shared by the
-other modules of tests/training, which import them.
-"""
+"""Accompaniment sessions through HTTP: plan, record, cancel, scope, roles, locking, history."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
-from types import SimpleNamespace
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
-from inventory.assets import catalogue, lifecycle
-from inventory.assets.models import AssetStatus, EquipmentCategory, StatusChange
 from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
 from inventory.orgs.models import Classroom
 from inventory.training.models import (
     Attendee,
     FollowUpAction,
-    SessionFormat,
-    SessionMode,
     SessionStatus,
     TrainingSession,
-    TrainingTopic,
 )
 from inventory.training.sessions import (
-    Report,
-    SessionFields,
     cancel_session,
-    plan_session,
-    record_session,
 )
-from inventory.training.times import LOCAL_TZ
-from tests.conftest import ADMIN, login
-
-# Three elementary schools of the circonscription Créteil 1 (collectivité Créteil), and one
-# of the circonscription of Fresnes.
-A1, A2, A3 = "0941127P", "0942147Y", "0941254C"
-B1 = "0940176F"
-
-
-@pytest.fixture
-def app_config(tmp_path):
-    return {"STORAGE_PATH": str(tmp_path / "files"), "BASE_URL": "https://socle.example.fr"}
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
-    """Accounts are not what these tests check: hash their passwords cheaply."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
-    from inventory.auth import services as auth_services
-
-    fast = partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr(auth_services, "generate_password_hash", fast)
-
-
-class Users(dict):
-    """Accounts made on first use: {name: email}."""
-
-    def __init__(self, make_user, specs):
-        super().__init__()
-        self.make_user, self.specs = make_user, specs
-
-    def __missing__(self, name):
-        role, scopes = self.specs[name]
-        self[name] = self.make_user(role, scopes, email=f"{name}@example.org")
-        return self[name]
-
-
-@pytest.fixture
-def world(registry, make_user, db_session):
-    schools = registry["schools"]  # uai -> (id, collectivite_id, circonscription_id)
-    circo_a, circo_b = schools[A1][2], schools[B1][2]
-    assert schools[A2][2] == schools[A3][2] == circo_a != circo_b
-    coll_a, coll_b = schools[A1][1], schools[B1][1]
-    users = Users(
-        make_user,
-        {
-            "trainer_a": ("formateur", [("circonscription", circo_a)]),
-            "trainer_b": ("formateur", [("circonscription", circo_b)]),
-            "municipal_a": ("technicien", [("collectivite", coll_a)]),
-            "municipal_b": ("technicien", [("collectivite", coll_b)]),
-            "auditor_a": ("auditeur", [("circonscription", circo_a)]),
-            "admin": ("admin", []),
-        },
-    )
-    return SimpleNamespace(
-        ids={uai: schools[uai][0] for uai in (A1, A2, A3, B1)},
-        circo_a=circo_a,
-        circo_b=circo_b,
-        coll_a=coll_a,
-        users=users,
-        topics={t.code: t.id for t in db_session.scalars(select(TrainingTopic))},
-        categories={c.code: c.id for c in db_session.scalars(select(EquipmentCategory))},
-    )
-
-
-def client_for(app, email):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    client.post("/language", data={"lang": "en", "next": "/"})
-    return client
-
-
-def session_at(
-    db_session,
-    school_ids,
-    starts_at,
-    *,
-    title="Prise en main de l'ENI",
-    held=False,
-    topics=(),
-    trainers=(("Élise Martin", "ERUN Créteil 1"),),
-    duration=90,
-):
-    """A session made through the service (as an administrator), held if asked."""
-    start = starts_at.astimezone(LOCAL_TZ)
-    ts = plan_session(
-        db_session,
-        ADMIN,
-        SessionFields(
-            title=title,
-            day=start.date(),
-            start=start.time().replace(tzinfo=None),
-            duration_minutes=duration,
-            mode=SessionMode.ON_SITE,
-            format=SessionFormat.WORKSHOP,
-            school_ids=list(school_ids),
-            topic_ids=list(topics),
-            external_trainers=list(trainers),
-        ),
-    )
-    if held:
-        record_session(
-            db_session,
-            ADMIN,
-            ts,
-            Report(teachers=4, directors=1, municipal_staff=0),
-            version=ts.version,
-        )
-    return ts
-
-
-def in_service(db_session, ecole_id, at, category="eni"):
-    """An item put in service at ``at`` in the school's first classroom."""
-    room = db_session.scalar(
-        select(Classroom).where(Classroom.ecole_id == ecole_id).order_by(Classroom.id).limit(1)
-    )
-    cat = catalogue.category_by_code(db_session, category)
-    model = catalogue.get_or_create_model(db_session, "Speechi", f"Modèle {category}", cat)
-    where = lifecycle.Where(room.ecole.collectivite, room.ecole, room)
-    asset = lifecycle.create_asset(
-        db_session, ADMIN, where=where, model=model, status=AssetStatus.IN_SERVICE
-    )
-    db_session.execute(update(StatusChange).where(StatusChange.asset_id == asset.id).values(at=at))
-    db_session.commit()
-    return asset
-
-
-def days_ago(n: int, hour: int = 10) -> datetime:
-    day = datetime.now(LOCAL_TZ).date() - timedelta(days=n)
-    return datetime.combine(day, time(hour), tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
-def plan_form(world, **extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "title": "Prise en main des ENI — CP et CE1",
-        "day": (date.today() + timedelta(days=7)).isoformat(),
-        "start": "14:30",
-        "duration": "120",
-        "mode": "on_site",
-        "format": "workshop",
-        "place": "Salle polyvalente",
-        "schools": [world.ids[A1], world.ids[A2]],
-        "topics": [world.topics["prise_en_main_eni"], world.topics["tablettes"]],
-        "categories": [world.categories["eni"]],
-        "external-0-name": "Paul Durand",
-        "external-0-organisation": "Canopé",
-        "external-1-name": "",
-        "external-1-organisation": "",
-        "expense": "0",
-        "notes": "",
-        "save": "1",
-    }
-    data.update(extra)
-    return data
-
-
-def version_of(db_session, session_id: int) -> int:
-    db_session.expire_all()
-    return db_session.get(TrainingSession, session_id).version
-
-
-def count(db_session, model) -> int:
-    db_session.expire_all()
-    return db_session.scalar(select(func.count()).select_from(model))
+from tests.conftest import ADMIN
+from tests.factories import count
+from tests.training.builders import (
+    A1,
+    A2,
+    A3,
+    B1,
+    client_for,
+    days_ago,
+    in_service,
+    plan_form,
+    session_at,
+    version_of,
+)
 
 
 # -- planning ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from inventory.training.sessions import (
 from inventory.training.times import LOCAL_TZ
 from tests.concurrently import simultaneously
 from tests.conftest import ADMIN
-from tests.training.test_sessions import A1, A2, session_at
+from tests.training.builders import A1, A2, session_at
 
 ROUNDS = 20
 
