@@ -25,7 +25,7 @@ from inventory.labels import tokens
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, login
 from tests.factories import UAI, build_world, count, report
-from tests.servers import RedisServer, a_redis, free_port
+from tests.servers import RedisServer, free_port
 
 FRENCH_503 = "Socle ne parvient pas à joindre sa base de données"
 
@@ -210,15 +210,6 @@ def _twelve_screens(db_session: Any) -> list[str]:
     toks = tokens.active_tokens(db_session, asset_ids=[a.id for a in screens], classroom_ids=[])
     db_session.commit()
     return [toks[("asset", a.id)].token for a in screens]
-
-
-@pytest.fixture
-def limit_storage(request, tmp_path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory://"
-        return
-    with a_redis(tmp_path) as url:
-        yield url
 
 
 @pytest.mark.parametrize("limit_storage", ["memory", "redis"], indirect=True)
