@@ -93,6 +93,18 @@ def test_fifty_wrong_passwords_lock_the_account_and_leak_nothing(app, make_user)
     assert login(real, other).status_code == 302
 
 
+def test_only_wrong_passwords_count_towards_the_lockout(client, make_user):
+    """A sign-in that succeeds gives its place back, and a form without a password checks
+    nothing: neither brings the lockout nearer."""
+    email = make_user("admin")
+    assert _brute_force(client, email, 4) == [200] * 4
+    assert client.post("/login", data={"email": email, "password": ""}).status_code == 200
+    assert login(client, email).status_code == 302
+    assert client.post("/logout").status_code == 302
+    assert _brute_force(client, email, 1) == [200], "the fifth wrong password is still tried"
+    assert login(client, email).status_code == 429
+
+
 def test_too_many_attempts_from_one_address_are_refused(app, make_user):
     client = app.test_client()
     statuses = [
