@@ -100,6 +100,20 @@ def test_with_redis_unreachable_sign_in_and_reports_work_and_limits_count_in_mem
     assert health.json["checks"]["database"]["status"] == "ok"
 
 
+def test_with_redis_unreachable_wrong_passwords_are_still_limited_in_memory(
+    database_url, make_user, tmp_path, caplog
+):
+    email = make_user("admin")
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    app = _app_with(database_url, tmp_path, REDIS_URL=closed, RATELIMIT_STORAGE_URI=closed)
+    caplog.set_level(logging.WARNING, logger="flask-limiter")
+    client = app.test_client()
+    wrong = [login(client, email, f"guess-{i}").status_code for i in range(6)]
+    assert wrong == [200] * 5 + [429]
+    assert login(client, email).status_code == 429, "locked in this process's memory"
+    assert "falling back to in-memory storage" in caplog.text
+
+
 def test_a_redis_stopped_while_serving_degrades_then_recovers(
     database_url, registry, db_session, make_user, tmp_path, redis_server, caplog
 ):
