@@ -20,6 +20,7 @@ from inventory import create_app
 from inventory.core.policy import Role, ScopeKind
 from inventory.paths import ROOT
 from tests.factories import ADMIN, PASSWORD, Admin, login  # noqa: F401  (imported from here too)
+from tests.servers import a_redis
 
 DATA = ROOT / "data"
 ANNUAIRE_094 = DATA / "annuaire-education-094.csv"
@@ -153,6 +154,17 @@ def app(database_url: str, app_config: dict[str, Any], tmp_path: Path) -> Iterat
     app = create_app(config)
     yield app
     _empty_all_tables(app)
+
+
+@pytest.fixture
+def limit_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where the rate limits count, as a test parametrized with ``indirect=True`` asks:
+    "memory" (each process its own) or "redis" (a real one, shared by the workers)."""
+    if request.param == "memory":
+        yield "memory://"
+        return
+    with a_redis(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from inventory.labels import tokens
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, login
 from tests.factories import UAI, build_world, count, report
-from tests.servers import RedisServer, a_redis, free_port
+from tests.servers import RedisServer, free_port
 
 FRENCH_503 = "Socle ne parvient pas à joindre sa base de données"
 
@@ -98,6 +98,20 @@ def test_with_redis_unreachable_sign_in_and_reports_work_and_limits_count_in_mem
     assert health.status_code == 503
     assert health.json["checks"]["redis"]["status"] == "failing"
     assert health.json["checks"]["database"]["status"] == "ok"
+
+
+def test_with_redis_unreachable_wrong_passwords_are_still_limited_in_memory(
+    database_url, make_user, tmp_path, caplog
+):
+    email = make_user("admin")
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    app = _app_with(database_url, tmp_path, REDIS_URL=closed, RATELIMIT_STORAGE_URI=closed)
+    caplog.set_level(logging.WARNING, logger="flask-limiter")
+    client = app.test_client()
+    wrong = [login(client, email, f"guess-{i}").status_code for i in range(6)]
+    assert wrong == [200] * 5 + [429]
+    assert login(client, email).status_code == 429, "locked in this process's memory"
+    assert "falling back to in-memory storage" in caplog.text
 
 
 def test_a_redis_stopped_while_serving_degrades_then_recovers(
@@ -210,15 +224,6 @@ def _twelve_screens(db_session: Any) -> list[str]:
     toks = tokens.active_tokens(db_session, asset_ids=[a.id for a in screens], classroom_ids=[])
     db_session.commit()
     return [toks[("asset", a.id)].token for a in screens]
-
-
-@pytest.fixture
-def limit_storage(request, tmp_path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory://"
-        return
-    with a_redis(tmp_path) as url:
-        yield url
 
 
 @pytest.mark.parametrize("limit_storage", ["memory", "redis"], indirect=True)

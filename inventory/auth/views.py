@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
@@ -20,7 +29,7 @@ from inventory.auth.forms import (
 )
 from inventory.auth.models import User
 from inventory.auth.session import begin_session, end_sessions
-from inventory.core import policy
+from inventory.core import policy, rate_limits
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.mail import MailState, recent_messages
@@ -32,30 +41,31 @@ from inventory.web import allow, safe_next
 bp = Blueprint("auth", __name__)
 
 
-def _failed(response: Response) -> bool:
-    return response.status_code != 302
-
-
 def _account_key() -> str:
     return "login-account:" + services.normalize_email(request.form.get("email", ""))
 
 
+# Per account, then per address (LOGIN_LIMITS). Each attempt takes its place before the
+# password is checked, so that wrong passwords sent at once cannot outnumber the limit; a
+# sign-in that succeeds gives its place back. Once the account's limit is reached, even
+# the right password is refused until the window ends.
 @bp.route("/login", methods=["GET", "POST"])
 @allow(None)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMITS"][0],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
+@rate_limits.checked(
+    lambda: current_app.config["LOGIN_LIMITS"][0], key_func=_account_key, methods=["POST"]
 )
-@limiter.limit(lambda: current_app.config["LOGIN_LIMITS"][1], methods=["POST"], deduct_when=_failed)
+@rate_limits.checked(lambda: current_app.config["LOGIN_LIMITS"][1], methods=["POST"])
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("orgs.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        place = rate_limits.reserve("sign-in")
+        if place is None:
+            abort(429)
         user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is not None:
+            place.give_back()
             begin_session(user)
             return redirect(safe_next(request.args.get("next"), url_for("orgs.home")))
         flash(_("Wrong email or password."), "error")

@@ -10,24 +10,20 @@ rate limits, per address and per label. The language follows the browser's, or t
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_limiter import RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
-from limits.strategies import FixedWindowRateLimiter
 from markupsafe import Markup
-from werkzeug.wrappers import Response
 
-from inventory.core import policy
+from inventory.core import policy, rate_limits
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.policy import Action
-from inventory.extensions import csrf, db, limiter
+from inventory.extensions import csrf, db
 from inventory.helpdesk import photos, public
 from inventory.helpdesk.forms import ReportForm
 from inventory.helpdesk.models import Ticket
@@ -64,57 +60,6 @@ def _report_limits() -> tuple[str, str]:
 def _label_key() -> str:
     token = tokens.read_token((request.view_args or {}).get("token", ""))
     return f"report-label:{token or '-'}"
-
-
-def _checked_only(_response: Response) -> bool:
-    """Flask-Limiter only tests the limits before the view (a flood is refused before any
-    work); the view itself reserves the report's place (``_reserve``)."""
-    return False
-
-
-# The memory storage of ``limits`` (the default, and the fallback while Redis is down)
-# starts its expiry timer without a lock: two threads of one worker counting at once make
-# it raise, and the report would pass uncounted. This process's own counting takes turns;
-# across workers, Redis's increments are atomic by themselves.
-_COUNTING = threading.RLock()
-
-
-def _reserve() -> list[RequestLimit] | None:
-    """Count this report against the limits, before it is saved; None: a limit is used up.
-
-    Each limit is consumed with one atomic increment of its counter (Redis INCRBY, or a
-    lock in memory) whose answer says whether the report fits, so that reports arriving at
-    once on several workers can never all pass a test made before any of them counted.
-    Only what is reserved counts: a form with a mistake does not. A storage failing just
-    now lets the report through (and is logged): a teacher's report outweighs a limit.
-    """
-    taken: list[RequestLimit] = []
-    try:
-        with _COUNTING:
-            for limit in limiter.current_limits:
-                taken.append(limit)
-                if not limiter.limiter.hit(limit.limit, *limit.request_args):
-                    # Refused: what this request counted is given back, so that the
-                    # counters say how many were let through.
-                    _give_back(taken)
-                    return None
-    except Exception:
-        current_app.logger.warning("Rate limit storage failed: report let through", exc_info=True)
-    return taken
-
-
-def _give_back(taken: list[RequestLimit]) -> None:
-    """A reserved report that was not saved (a duplicate to join, a conflict) counts for
-    nothing: its place is given back, where the strategy has a counter to decrement."""
-    strategy = limiter.limiter
-    if not isinstance(strategy, FixedWindowRateLimiter):
-        return
-    try:
-        with _COUNTING:
-            for limit in taken:
-                strategy.storage.incr(limit.key, limit.limit.get_expiry(), amount=-1)
-    except Exception:
-        current_app.logger.warning("Rate limit storage failed: place not given back", exc_info=True)
 
 
 def _public(template: str, status: int = 200, **context: Any) -> tuple[str, int, dict[str, str]]:
@@ -208,8 +153,10 @@ def scan(token: str) -> Any:
 @bp.post("/q/<token>")
 @allow(None)
 @csrf.exempt  # no ambient authority: the trap field and the limits guard it
-@limiter.limit(lambda: _report_limits()[0], deduct_when=_checked_only)
-@limiter.limit(lambda: _report_limits()[1], key_func=_label_key, deduct_when=_checked_only)
+# Tested before the view (a flood is refused before any work), counted by the view before
+# the report is saved: only what is reserved counts, and a form with a mistake does not.
+@rate_limits.checked(lambda: _report_limits()[0])
+@rate_limits.checked(lambda: _report_limits()[1], key_func=_label_key)
 def report(token: str) -> Any:
     """A report sent from a label's page."""
     page = _label_page(token)
@@ -221,13 +168,13 @@ def report(token: str) -> Any:
     form = _report_form(page)
     if form.website.data:
         # The trap field, invisible to people, was filled: answer as if all went well.
-        if _reserve() is None:
+        if rate_limits.reserve("report") is None:
             return _refused(page)
         return _reported(target, new_follow_token(), joined=False, ticket=None)
     if not form.validate_on_submit():
         return _scan_page(page, _form_html(form), status=422)
-    taken = _reserve()
-    if taken is None:
+    place = rate_limits.reserve("report")
+    if place is None:
         return _refused(page)
     upload = request.files.get(form.photo.name)
     data = upload.read(photos.MAX_BYTES + 1) if upload is not None and upload.filename else None
@@ -248,13 +195,13 @@ def report(token: str) -> Any:
             join=form.join.data == "1",
         )
     except public.DuplicateReport as dup:
-        _give_back(taken)
+        place.give_back()
         form.join.data = "1"
         html = _form_html(form, duplicate=dup.ticket)
         return _scan_page(page, html, duplicate=dup.ticket, photo_dropped=bool(data))
     except DomainError as exc:
         db.session.rollback()
-        _give_back(taken)
+        place.give_back()
         attach_error(form, exc, "description")
         return _scan_page(page, _form_html(form), status=422)
     ticket = outcome.ticket
