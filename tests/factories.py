@@ -403,13 +403,16 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         ticket = outcome.ticket
         return token.token, ticket.follow_token, ticket.id, ticket.photos[0].id, campaign.id
 
-    (
-        (label_in, follow_in, ticket_in, tphoto_in, campaign_in),
-        (_, _, ticket_out, tphoto_out, campaign_out),
-    ) = (
-        helpdesk_objects(inside, asset_in),
-        helpdesk_objects(outside, asset_out),
-    )
+    # In the application's context, as a report always is: the staff's mail is written in
+    # the default language, which needs the app's catalogue.
+    with app.app_context():
+        (
+            (label_in, follow_in, ticket_in, tphoto_in, campaign_in),
+            (_, _, ticket_out, tphoto_out, campaign_out),
+        ) = (
+            helpdesk_objects(inside, asset_in),
+            helpdesk_objects(outside, asset_out),
+        )
 
     def print_job(ecole, asset_id):
         labels = storage.of(app).folder("generated/labels")
