@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
+from flask_babel import format_date, get_locale, gettext
 
 from inventory.paths import ROOT
 
@@ -124,4 +127,30 @@ def test_login_page_is_french_by_default_and_english_on_request(client: FlaskCli
     html = page.get_data(as_text=True)
     assert "Sign in" in html
     assert "Se connecter" not in html
-    assert '<html lang="en">' in html
+    assert '<html lang="en-GB">' in html
+
+
+def test_english_pages_write_dates_day_first_as_in_britain(app, login_as) -> None:
+    """English pages take their messages from the source (English) catalogue and their dates
+    from en_GB: 7 Dec 2026 and 07/12/2026, 14:30, never Dec 7, 2026 or 12/7/26, 2:30 PM."""
+    client = login_as("admin")
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    page = client.get("/journal")  # the account's creation, with its date and time
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<html lang="en-GB">' in html
+    assert "Change log" in html and "Journal des modifications" not in html
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    assert now.strftime("%d/%m/%Y") in html  # the short form: day, month, four-digit year
+    assert re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b(?!/|\d)", html) is None  # no US 12/7/26
+    assert re.search(r"\b\d{1,2}:\d{2}\s?[AP]M\b", html) is None  # a 24-hour clock
+
+    # The medium form, as the lists write a day: "7 Dec 2026", not "Dec 7, 2026".
+    with app.test_request_context("/?lang=en"):
+        assert str(get_locale()) == "en_GB"
+        assert format_date(date(2026, 12, 7), "medium") == "7 Dec 2026"
+        assert format_date(date(2026, 12, 7), "short") == "07/12/2026"
+        assert gettext("Sign in") == "Sign in"
+    with app.test_request_context("/?lang=fr"):
+        assert format_date(date(2026, 12, 7), "medium") == "7 déc. 2026"
+        assert gettext("Sign in") == "Se connecter"
