@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from itertools import chain
 
 import pytest
 from babel.messages.pofile import read_po
@@ -213,6 +214,10 @@ def test_the_catalogue_tells_languages_apart(catalogue) -> None:
     assert catalogue.leaks("en", "Sign in") is None
     filled = [p for p, label in catalogue.patterns["fr"] if "%(" in label and " of " in label]
     assert filled, "no message with placeholders was read"
+    opened = "Open the ticket: http://127.0.0.1:5000/tickets/1"
+    assert catalogue.leaks("fr", opened) == "Open the ticket: %(url)s"
+    assert catalogue.leaks("en", "Ouvrir le ticket : http://127.0.0.1:5000/tickets/1")
+    assert catalogue.leaks("en", opened) is None
     assert catalogue.leaks("fr", "Rennes Nord") is None
 
 
@@ -259,11 +264,41 @@ def _pages(app, access_world, lang):
             response.close()
 
 
+def _forms_sent_empty(app, access_world, lang):
+    """(role, url, html) of every form sent empty, as its error summary and messages show:
+    the public ones (sign-in, a report from a label) by a visitor, the others by the
+    administrator, who may open them all. After every page, as a form sent empty may be
+    accepted and change what the pages show."""
+    rules = list(app.url_map.iter_rules())
+    get_paths = {r.rule for r in rules if "GET" in r.methods}
+    for role_name in ("anonymous", "admin"):
+        client = app.test_client()
+        if role_name != "anonymous":
+            assert login(client, access_world["emails"][role_name]).status_code == 302
+        assert client.post("/language", data={"lang": lang}).status_code == 302
+        for rule in rules:
+            if "POST" not in rule.methods or rule.endpoint in SKIPPED | {"auth.login"}:
+                continue
+            access = app.view_functions[rule.endpoint].access_rule
+            public = access.action is None
+            if (role_name == "anonymous") != public or rule.rule not in get_paths:
+                continue
+            url = rule_url(rule, access, access_world["objects"], "in")
+            response = client.post(url, data={})
+            if response.status_code in {200, 400, 422} and response.mimetype == "text/html":
+                yield role_name, f"POST {url}", response.get_data(as_text=True)
+            response.close()
+        if role_name == "anonymous":
+            wrong = client.post("/login", data={"email": "nobody@example.org", "password": "x"})
+            yield role_name, "POST /login", wrong.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_every_page_speaks_one_language(app, access_world, db_session, catalogue, lang) -> None:
     seen: dict[str, set[str]] = defaultdict(set)  # text -> the pages that show it
     pages = 0
-    for role_name, url, html in _pages(app, access_world, lang):
+    rendered = chain(_pages(app, access_world, lang), _forms_sent_empty(app, access_world, lang))
+    for role_name, url, html in rendered:
         pages += 1
         assert re.search(rf'<html lang="{lang}(-[A-Z]{{2}})?"', html), f"{url}: <html lang>"
         for text in visible_texts(html, lang):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,11 +28,20 @@ KEYWORDS = {
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[sdifr]")
 
 
+def _ignored_dirs() -> list[str]:
+    """The folder patterns scripts/i18n gives ``pybabel extract --ignore-dirs``: Babel's
+    default skips every folder starting with "_" (templates/_partials, templates/_macros),
+    so the script names its own."""
+    script = (ROOT / "scripts" / "i18n").read_text(encoding="utf-8")
+    found = re.search(r"--ignore-dirs\s+'([^']*)'", script)
+    assert found, "scripts/i18n no longer passes --ignore-dirs: Babel would skip _partials"
+    return found.group(1).split()
+
+
 def _scanned(path: str) -> bool:
-    """The folders scripts/i18n reads (its --ignore-dirs): all but hidden ones and caches,
-    so the shared templates of templates/_partials and templates/_macros too."""
+    """The folders scripts/i18n reads: all but those its --ignore-dirs names."""
     name = Path(path).name
-    return not name.startswith(".") and name != "__pycache__"
+    return not any(fnmatch(name, pattern) for pattern in _ignored_dirs())
 
 
 def _extracted_messages(root: Path) -> dict[tuple[str | None, str], tuple[str, ...]]:
@@ -47,6 +57,31 @@ def _extracted_messages(root: Path) -> dict[tuple[str | None, str], tuple[str, .
         if ids[0]:
             messages[(context, ids[0])] = ids
     return messages
+
+
+def test_the_extraction_reads_every_template_and_python_file() -> None:
+    """Every template and every module of the package is read by the extraction
+    (scripts/i18n's), the shared partials and macros included: a string in a file it skips
+    would never reach the catalogue."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f, filename=str(ROOT / "babel.cfg"))
+    read: set[str] = set()
+    for _message in extract_from_dir(
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        directory_filter=_scanned,
+        callback=lambda filename, _method, _options: read.add(filename),
+    ):
+        pass
+    wanted = {
+        str(p.relative_to(ROOT))
+        for p in [*(ROOT / "templates").rglob("*.html"), *(ROOT / "inventory").rglob("*.py")]
+        if "__pycache__" not in p.parts
+    }
+    assert any(name.startswith("templates/_partials/") for name in wanted)
+    assert not wanted - read, f"files the extraction skips: {sorted(wanted - read)}"
 
 
 def _placeholders(text: str) -> set[str]:
