@@ -122,7 +122,8 @@ def select_locale() -> str:
 def language() -> str:
     """The page's language alone ("fr", "en"), for what is kept in both languages (the
     labels of reference data: ``label_fr``, ``label_en``)."""
-    return get_locale().language if get_locale() is not None else "fr"
+    locale = get_locale()
+    return locale.language if locale is not None else "fr"
 
 
 def html_lang() -> str:

@@ -665,9 +665,7 @@ def test_an_invoice_after_the_spending_window_counts_for_nothing(app, world, fun
         f"Invoice Speechi F-003 (Ecole élémentaire Jean Monet, {eur('1,200.00')}): {reason}: "
         "not eligible" in html
     )
-    assert (
-        "Eligible spending (invoice dates)" in html and "from 14 Jan 2021 to 31 Dec 2022" in html
-    )
+    assert "Eligible spending (invoice dates)" in html and "from 14 Jan 2021 to 31 Dec 2022" in html
     assert "30 Jun 2023" in html  # the claim deadline, day first (en-GB)
 
     text = pdf_text(client.get(f"/subventions/{dossier_id}/demande-de-versement.pdf").data)
