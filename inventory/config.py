@@ -44,6 +44,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     LANGUAGES = ("fr", "en")
+    # The locale each language's dates and numbers are written in, when it is not the
+    # language itself: English as in Europe (7 Dec 2026, 07/12/2026, 14:30), not the US.
+    LANGUAGE_LOCALES = {"en": "en_GB"}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

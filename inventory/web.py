@@ -98,7 +98,7 @@ def check_access_rules(app: Flask) -> None:
         raise RuntimeError(f"routes without an access rule: {', '.join(sorted(missing))}")
 
 
-def select_locale() -> str:
+def select_language() -> str:
     """The language asked for by the page's address (``?lang=``: the public pages' switch,
     which keeps no session), else chosen for the session, else the browser's."""
     if not has_request_context():
@@ -110,6 +110,28 @@ def select_locale() -> str:
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+def select_locale() -> str:
+    """The page's locale: its language (which catalogue the messages come from, the source
+    for English) in the region whose dates and numbers it is written with (``en_GB``)."""
+    language = select_language()
+    return current_app.config["LANGUAGE_LOCALES"].get(language, language)
+
+
+def language() -> str:
+    """The page's language alone ("fr", "en"), for what is kept in both languages (the
+    labels of reference data: ``label_fr``, ``label_en``)."""
+    locale = get_locale()
+    return locale.language if locale is not None else "fr"
+
+
+def html_lang() -> str:
+    """The page's language as ``<html lang>`` names it (BCP 47: ``fr``, ``en-GB``)."""
+    locale = get_locale()
+    if locale is None:
+        return "fr"
+    return f"{locale.language}-{locale.territory}" if locale.territory else locale.language
 
 
 def select_timezone() -> str:
@@ -412,10 +434,6 @@ def _request_path() -> str:
     return request.full_path.rstrip("?")
 
 
-def _current_locale() -> str:
-    return str(get_locale())
-
-
 def install(app: Flask) -> None:
     app.after_request(_security_headers)
     app.before_request(_bind_actor)
@@ -436,7 +454,8 @@ def install(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=lambda action: policy.allowed(current_user, Action(action)),
         Action=Action,
-        current_locale=_current_locale,
+        current_locale=language,
+        html_lang=html_lang,
         request_path=_request_path,
     )
     # Added to the Environment by the jinja2.ext.i18n extension, which its stubs do not know.

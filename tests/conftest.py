@@ -282,3 +282,18 @@ def login_as(client: FlaskClient, make_user: Callable[..., Any]) -> Callable[...
         return client
 
     return go
+
+
+@pytest.fixture
+def access_world(
+    app: Flask,
+    registry: dict[str, Any],
+    make_user: Callable[..., Any],
+    db_session: Session,
+    tmp_path: Path,
+) -> dict[str, Any]:
+    """The access matrix's world (tests.factories.access_world): an account of every role,
+    an object of every kind in scope and out of it."""
+    from tests.factories import access_world as build
+
+    return build(app, registry, make_user, db_session, tmp_path)

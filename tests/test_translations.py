@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from fnmatch import fnmatch
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
+from flask_babel import format_date, get_locale, gettext
 
 from inventory.paths import ROOT
 
@@ -24,11 +28,20 @@ KEYWORDS = {
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[sdifr]")
 
 
+def _ignored_dirs() -> list[str]:
+    """The folder patterns scripts/i18n gives ``pybabel extract --ignore-dirs``: Babel's
+    default skips every folder starting with "_" (templates/_partials, templates/_macros),
+    so the script names its own."""
+    script = (ROOT / "scripts" / "i18n").read_text(encoding="utf-8")
+    found = re.search(r"--ignore-dirs\s+'([^']*)'", script)
+    assert found, "scripts/i18n no longer passes --ignore-dirs: Babel would skip _partials"
+    return found.group(1).split()
+
+
 def _scanned(path: str) -> bool:
-    """The folders scripts/i18n reads (its --ignore-dirs): all but hidden ones and caches,
-    so the shared templates of templates/_partials and templates/_macros too."""
+    """The folders scripts/i18n reads: all but those its --ignore-dirs names."""
     name = Path(path).name
-    return not name.startswith(".") and name != "__pycache__"
+    return not any(fnmatch(name, pattern) for pattern in _ignored_dirs())
 
 
 def _extracted_messages(root: Path) -> dict[tuple[str | None, str], tuple[str, ...]]:
@@ -44,6 +57,31 @@ def _extracted_messages(root: Path) -> dict[tuple[str | None, str], tuple[str, .
         if ids[0]:
             messages[(context, ids[0])] = ids
     return messages
+
+
+def test_the_extraction_reads_every_template_and_python_file() -> None:
+    """Every template and every module of the package is read by the extraction
+    (scripts/i18n's), the shared partials and macros included: a string in a file it skips
+    would never reach the catalogue."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f, filename=str(ROOT / "babel.cfg"))
+    read: set[str] = set()
+    for _message in extract_from_dir(
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        directory_filter=_scanned,
+        callback=lambda filename, _method, _options: read.add(filename),
+    ):
+        pass
+    wanted = {
+        str(p.relative_to(ROOT))
+        for p in [*(ROOT / "templates").rglob("*.html"), *(ROOT / "inventory").rglob("*.py")]
+        if "__pycache__" not in p.parts
+    }
+    assert any(name.startswith("templates/_partials/") for name in wanted)
+    assert not wanted - read, f"files the extraction skips: {sorted(wanted - read)}"
 
 
 def _placeholders(text: str) -> set[str]:
@@ -124,4 +162,30 @@ def test_login_page_is_french_by_default_and_english_on_request(client: FlaskCli
     html = page.get_data(as_text=True)
     assert "Sign in" in html
     assert "Se connecter" not in html
-    assert '<html lang="en">' in html
+    assert '<html lang="en-GB">' in html
+
+
+def test_english_pages_write_dates_day_first_as_in_britain(app, login_as) -> None:
+    """English pages take their messages from the source (English) catalogue and their dates
+    from en_GB: 7 Dec 2026 and 07/12/2026, 14:30, never Dec 7, 2026 or 12/7/26, 2:30 PM."""
+    client = login_as("admin")
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    page = client.get("/journal")  # the account's creation, with its date and time
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<html lang="en-GB">' in html
+    assert "Change log" in html and "Journal des modifications" not in html
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    assert now.strftime("%d/%m/%Y") in html  # the short form: day, month, four-digit year
+    assert re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b(?!/|\d)", html) is None  # no US 12/7/26
+    assert re.search(r"\b\d{1,2}:\d{2}\s?[AP]M\b", html) is None  # a 24-hour clock
+
+    # The medium form, as the lists write a day: "7 Dec 2026", not "Dec 7, 2026".
+    with app.test_request_context("/?lang=en"):
+        assert str(get_locale()) == "en_GB"
+        assert format_date(date(2026, 12, 7), "medium") == "7 Dec 2026"
+        assert format_date(date(2026, 12, 7), "short") == "07/12/2026"
+        assert gettext("Sign in") == "Sign in"
+    with app.test_request_context("/?lang=fr"):
+        assert format_date(date(2026, 12, 7), "medium") == "7 déc. 2026"
+        assert gettext("Sign in") == "Se connecter"

@@ -28,7 +28,7 @@ class ServiceError(DomainError):
 
 
 SERVICE_KIND_LABELS = {
-    ServiceKind.ENT: _l("ENT (espace numérique de travail)"),
+    ServiceKind.ENT: _l("ENT (digital workspace)"),
     ServiceKind.CLOUD: _l("cloud (sharing and keeping work)"),
     ServiceKind.MDM: _l("MDM (management of mobile devices)"),
     ServiceKind.RESOURCE: _l("digital resource"),

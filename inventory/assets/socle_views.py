@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -39,7 +38,7 @@ from inventory.core import policy
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
-from inventory.web import allow, attach_error
+from inventory.web import allow, attach_error, language
 
 bp = Blueprint("socle", __name__)
 
@@ -186,7 +185,7 @@ def _requirement_form() -> RequirementForm:
 
 
 def _locale() -> str:
-    return str(get_locale())
+    return language()
 
 
 def _fields(form: RequirementForm) -> RequirementFields:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
@@ -29,7 +28,7 @@ from inventory.helpdesk.forms import ReportForm
 from inventory.helpdesk.models import Ticket
 from inventory.helpdesk.rules import new_follow_token
 from inventory.labels import tokens
-from inventory.web import allow, attach_error, int_arg, upload_dir
+from inventory.web import allow, attach_error, int_arg, language, upload_dir
 
 bp = Blueprint("public", __name__)
 
@@ -50,7 +49,7 @@ def _keep_fresh_forms(state: Any) -> None:
 
 
 def _locale() -> str:
-    return str(get_locale())
+    return language()
 
 
 def _report_limits() -> tuple[str, str]:

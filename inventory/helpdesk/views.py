@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_timedelta, get_locale, ngettext
+from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -44,7 +44,7 @@ from inventory.helpdesk.queue import (
     user_names,
 )
 from inventory.helpdesk.rules import TICKET_STATUS_LABELS, HelpdeskError
-from inventory.web import allow, attach_error, int_arg, upload_dir
+from inventory.web import allow, attach_error, int_arg, language, upload_dir
 
 bp = Blueprint("helpdesk", __name__)
 
@@ -63,7 +63,7 @@ def _open_tickets(asset_id: int | None = None, classroom_id: int | None = None) 
 
 
 def _locale() -> str:
-    return str(get_locale())
+    return language()
 
 
 @bp.app_template_filter("duration")

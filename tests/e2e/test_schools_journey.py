@@ -154,7 +154,7 @@ def test_find_a_school_and_read_its_classrooms(
     html = page.locator("html")
     expect(html).to_have_attribute("lang", "fr")
     page.locator("header").get_by_role("button", name="English").click()
-    expect(html).to_have_attribute("lang", "en")
+    expect(html).to_have_attribute("lang", "en-GB")
     expect(page).to_have_url(school_url)
     check_a11y(page)
     expect(page.locator("header").get_by_role("button", name="Français")).to_be_visible()
@@ -165,6 +165,6 @@ def test_find_a_school_and_read_its_classrooms(
     # The choice sticks for the rest of the session.
     page.locator('header nav a[href="/ecoles"]').click()
     page.wait_for_url(url("/ecoles"))
-    expect(html).to_have_attribute("lang", "en")
+    expect(html).to_have_attribute("lang", "en-GB")
     expect(page.locator("main h1")).to_have_text("Schools")
     check_a11y(page)

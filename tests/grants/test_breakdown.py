@@ -56,8 +56,8 @@ def test_two_tiers_minimum_and_convention_maximum(english):
     text = lines(SNEE_2021["rules"], schools, spending, convention_max=150_000 * E)
     assert text == [
         "Équipement (matériel et travaux de réseau)",
-        f"Invoice Dell F-2 (Small, {eur('1,200.00')}): dated Jan 5, 2023, after the end of "
-        "eligible spending (Dec 31, 2022): not eligible",
+        f"Invoice Dell F-2 (Small, {eur('1,200.00')}): dated 5 Jan 2023, after the end of "
+        "eligible spending (31 Dec 2022): not eligible",
         f"Big: spending {eur('300,000.00')} capped at {eur('280,000.00')} "
         f"(80 classes × {eur('3,500.00')})",
         f"Small: spending {eur('2,000.00')}, below the minimum of {eur('3,500.00')} per school: "
@@ -130,7 +130,7 @@ def test_per_pupil_aid_cap_flat_cap_and_uncovered_school(english):
     assert any(t.startswith("Outside: spending") and "does not cover" in t for t in text)
     assert (
         f"Invoice Speechi F-1 (One, {eur('1,200.00')}): no invoice date, so nothing shows it "
-        "lies within eligible spending (from Jan 1, 2020 to Dec 31, 2021): not eligible"
+        "lies within eligible spending (from 1 Jan 2020 to 31 Dec 2021): not eligible"
     ) in text
     assert text[-1] == f"State aid: {eur('7,000.00')}"
 

@@ -39,7 +39,7 @@ def no_cookie(response) -> bool:
 def test_a_first_scan_sets_no_cookie_in_either_language(app, world):
     for accept, lang, title in (
         ("fr-FR,fr;q=0.9", "fr", "Signaler"),
-        ("en-GB,en;q=0.8", "en", "Report"),
+        ("en-GB,en;q=0.8", "en-GB", "Report"),
     ):
         for token in (world["token"], world["laptop_token"], world["room_token"]):
             phone = app.test_client()  # a new visitor each time: no cookie at all
@@ -65,7 +65,7 @@ def test_the_language_switch_of_a_public_page_keeps_no_session(app, world):
     english = phone.get(f"/q/{world['token']}?lang=en", headers={"Accept-Language": "fr"})
     html = english.get_data(as_text=True)
     assert english.status_code == 200 and no_cookie(english)
-    assert '<html lang="en">' in html and 'name="lang" value="fr"' in html
+    assert '<html lang="en-GB">' in html and 'name="lang" value="fr"' in html
     # The report is sent to the address with its lang: the answer speaks English too.
     sent = phone.post(
         f"/q/{world['token']}?lang=en",
@@ -74,7 +74,7 @@ def test_the_language_switch_of_a_public_page_keeps_no_session(app, world):
         headers={"Accept-Language": "fr"},
     )
     assert sent.status_code == 200 and no_cookie(sent)
-    assert '<html lang="en">' in sent.get_data(as_text=True)
+    assert '<html lang="en-GB">' in sent.get_data(as_text=True)
     assert (
         phone.get(f"/q/{world['token']}", headers={"Accept-Language": "fr"})
         .get_data(as_text=True)

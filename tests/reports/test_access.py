@@ -3,27 +3,25 @@ every route (tests/test_access_matrix.py), run here on the reports blueprint alo
 
 from __future__ import annotations
 
-from tests import test_access_matrix as matrix
-from tests.conftest import login
-from tests.test_access_matrix import world  # noqa: F401
+from tests.factories import ROLES, expected_answers, login, rule_url
 
 
-def test_every_dashboard_route_for_every_role(app, world):  # noqa: F811
+def test_every_dashboard_route_for_every_role(app, access_world):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("reports.")]
     assert len(rules) >= 17
     failures = []
-    for role_name in matrix.ROLES:
+    for role_name in ROLES:
         client = app.test_client()
         if role_name != "anonymous":
-            assert login(client, world["emails"][role_name]).status_code == 302
+            assert login(client, access_world["emails"][role_name]).status_code == 302
         for rule in rules:
             access = app.view_functions[rule.endpoint].access_rule
             assert access.action is not None, rule.rule
             wheres = ["in", "out"] if access.model else ["in"]
             for where in wheres:
-                url = matrix._url(rule, access, world["objects"], where)
+                url = rule_url(rule, access, access_world["objects"], where)
                 response = client.get(url)
-                expected = matrix._expected(role_name, access, "GET", rule, where)
+                expected = expected_answers(role_name, access, "GET", rule, where)
                 if response.status_code not in expected:
                     failures.append(f"{role_name} GET {url}: {response.status_code} {expected}")
                 response.close()

@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -37,7 +37,7 @@ from inventory.core.policy import Action
 from inventory.core.storage import Storage
 from inventory.extensions import db
 from inventory.orgs.models import Classroom, Collectivite, Ecole
-from inventory.web import int_arg, upload_dir
+from inventory.web import int_arg, language, upload_dir
 
 bp = Blueprint("assets", __name__)
 
@@ -63,7 +63,7 @@ def _per_page() -> int:
 
 
 def _locale() -> str:
-    return str(get_locale())
+    return language()
 
 
 def _upload_dir() -> Storage:

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, request, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,6 +19,7 @@ from inventory.reports.dashboard import SocleState
 from inventory.reports.indicators import Facts, Grain, Indicator, ListKind, Theme, Unit
 from inventory.reports.levels import ARGS, Level, level_name
 from inventory.reports.values import euros
+from inventory.web import language
 
 bp = Blueprint("reports", __name__, url_prefix="/tableau-de-bord")
 
@@ -143,7 +144,7 @@ def count_of(indicator: Indicator, facts: Facts) -> int | None:
 
 
 def current_locale() -> str:
-    return str(get_locale())
+    return language()
 
 
 def today() -> str:

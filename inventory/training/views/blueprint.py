@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask_babel import get_locale
 from flask_login import current_user
 
 from inventory.core.policy import Action
@@ -14,7 +13,7 @@ from inventory.extensions import db
 from inventory.training.choices import FORMAT_LABELS, MODE_LABELS, ROLE_LABELS, STATUS_LABELS
 from inventory.training.models import TrainingSession
 from inventory.training.sessions import session_detail
-from inventory.web import upload_dir
+from inventory.web import language, upload_dir
 
 bp = Blueprint("training", __name__)
 
@@ -31,7 +30,7 @@ def _labels() -> dict[str, Any]:
 
 
 def page_locale() -> str:
-    return str(get_locale())
+    return language()
 
 
 def documents_folder() -> Storage:
