@@ -26,6 +26,7 @@ from inventory.orgs.services import estimate_classrooms
 from inventory.paths import ROOT
 
 from .accounts import DEMO_PASSWORD, Places, demo_places, demo_user, load_accounts
+from .clock import SET_UP, on
 from .equipment import Equipment, load_equipment
 from .grants import DEMO_DOSSIER_REFERENCE, load_grants
 from .helpdesk import load_tickets
@@ -41,33 +42,32 @@ def load_demo(
     session: Session, annuaire: Path | None = None, *, today: date | None = None
 ) -> Iterator[str]:
     path = annuaire or DEMO_ANNUAIRE
-    report = import_annuaire(session, path.read_bytes(), path.name)
-    yield f"Annuaire {path.name}: {report.summary()}"
     places = demo_places(session)
     if places is not None and _world_loaded(session, places):
-        yield from load_accounts(session, places)
-        yield ""
         yield (
-            f"The demo world of {places.town.name} is already loaded: nothing added. "
-            "Start from an empty database to load it again."
+            f"The demo of {places.town.name} is already loaded: nothing changed. "
+            "Load it into an empty database to start again."
         )
+        yield from load_accounts(session, places)
         return
-    if places is not None:
-        yield from load_pupils(session, places.town)
-    yield f"Classrooms estimated: {estimate_classrooms(session)}"
-    session.commit()
-    if places is None:
-        yield "No school imported: demo accounts not created."
-        return
-    yield from load_accounts(session, places)
+    with on(SET_UP, 8):
+        report = import_annuaire(session, path.read_bytes(), path.name)
+        yield f"Annuaire {path.name}: {report.summary()}"
+        places = demo_places(session)
+        if places is not None:
+            yield from load_pupils(session, places.town)
+        yield f"Classrooms estimated: {estimate_classrooms(session)}"
+        session.commit()
+        if places is None:
+            yield "No school imported: demo accounts not created."
+            return
+        yield from load_accounts(session, places)
     yield from _world(session, places, today or date.today())
 
 
 def _world_loaded(session: Session, places: Places) -> bool:
     return (
-        session.scalar(
-            select(Asset.id).where(Asset.collectivite_id == places.town.id).limit(1)
-        )
+        session.scalar(select(Asset.id).where(Asset.collectivite_id == places.town.id).limit(1))
         is not None
     )
 
@@ -78,12 +78,12 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
     yield ""
     equipment: Equipment | None = None
     with audit.acting_as(audit.Actor(tech.id, tech.name)):
-        for line in load_equipment(session, tech, places.town):
+        for line in load_equipment(session, tech, places.town, places.circo.id):
             if isinstance(line, Equipment):
                 equipment = line
             else:
                 yield line
     assert equipment is not None
-    yield from load_tickets(session, tech, equipment)
+    yield from load_tickets(session, tech, equipment, today)
     yield from load_training(session, trainer, equipment, today)
     yield from load_grants(session, places.town, equipment)

@@ -23,6 +23,8 @@ from inventory.auth.models import User
 from inventory.labels.tokens import active_tokens
 from inventory.orgs.models import Classroom, Collectivite, Ecole, SchoolNature
 
+from .clock import SET_UP, on
+
 SEED = 2021
 # (category, manufacturer, model, price excluding VAT in cents). VAT 20 %.
 CATALOGUE = {
@@ -45,6 +47,7 @@ TABLETS_PER_CART = 16
 DOSSIER_PURCHASE = date(2021, 10, 12)
 LATER_PURCHASE = date(2022, 3, 15)
 WORKS_DONE = (date(2021, 8, 23), date(2021, 8, 27))
+LABELS_PRINTED = date(2022, 5, 2)
 MISSING_ROOMS = 6  # target classrooms left short of one requirement
 UNEQUIPPED_SCHOOLS = 2  # schools (one maternelle, one elementary) with nothing yet
 
@@ -78,9 +81,12 @@ def _models(session: Session) -> dict[str, EquipmentModel]:
     return out
 
 
-def load_equipment(session: Session, user: User, town: Collectivite) -> Iterator[str | Equipment]:
+def load_equipment(
+    session: Session, user: User, town: Collectivite, circo_id: int
+) -> Iterator[str | Equipment]:
     rng = random.Random(SEED)
-    models = _models(session)
+    with on(SET_UP, 10):
+        models = _models(session)
     schools = list(
         session.scalars(select(Ecole).where(Ecole.collectivite_id == town.id).order_by(Ecole.uai))
     )
@@ -95,9 +101,13 @@ def load_equipment(session: Session, user: User, town: Collectivite) -> Iterator
     # Which requirement each of them lacks: its display, its captation, its connection.
     lacks = {r.id: ("display", "captation", "connection")[i % 3] for i, r in enumerate(missing)}
     result = Equipment(equipped, unequipped, [r.id for r in missing])
-    # The first two elementary schools were equipped with the SNEE 2021 dossier, the others
-    # a few months later.
-    result.dossier_schools = [e for e in equipped if e.nature is not SchoolNature.MATERNELLE][:2]
+    # The first two elementary schools of the demo circonscription (so that every demo
+    # role sees its money) were equipped with the SNEE 2021 dossier, the others later.
+    result.dossier_schools = [
+        e
+        for e in equipped
+        if e.nature is not SchoolNature.MATERNELLE and e.circonscription_id == circo_id
+    ][:2]
     items: list[tuple[int, str, NewItem]] = []
     serial = 0
 
@@ -151,7 +161,12 @@ def load_equipment(session: Session, user: User, town: Collectivite) -> Iterator
             add(ecole, "chariot", "chariot", None, when)
             for _ in range(TABLETS_PER_CART):
                 add(ecole, "tablette", "tablette", None, when)
-    record_items(session, [item for _, _, item in items])
+    # Each order recorded on its delivery day, in service since.
+    for when in sorted({item.values["purchase_date"] for _, _, item in items}):
+        with on(when, 9):
+            record_items(
+                session, [item for _, _, item in items if item.values["purchase_date"] == when]
+            )
     for ecole_id, kind, item in items:
         assert item.id is not None
         result.asset_ids.append(item.id)
@@ -172,7 +187,8 @@ def load_equipment(session: Session, user: User, town: Collectivite) -> Iterator
         )
         for k in range(1, 5)
     ]
-    record_items(session, spares)
+    with on(LATER_PURCHASE, 9):
+        record_items(session, spares)
     yield (
         f"Equipment: {len(items) + len(spares)} items in {len(equipped)} of {len(schools)} "
         f"schools ({len(targets)} target classrooms, {len(missing)} of them left short of the "
@@ -180,33 +196,33 @@ def load_equipment(session: Session, user: User, town: Collectivite) -> Iterator
     )
     for n, ecole in enumerate(equipped):
         rooms = [r.id for r in rooms_of[ecole.id] if lacks.get(r.id) != "connection"]
-        work = save_work(
-            session,
-            user,
-            None,
-            ecole=ecole,
-            fields=WorkFields(
-                kind=WorkKind.WIFI,
-                title=f"Câblage et Wi-Fi des classes — {ecole.name}",
-                status=WorkStatus.ACCEPTED if n % 3 else WorkStatus.DONE,
-                contractor="Val-de-Marne Réseaux",
-                quote_cents=3_000_00 + 400_00 * len(rooms),
-                invoice_cents=3_000_00 + 400_00 * len(rooms),
-                planned_start=WORKS_DONE[0],
-                planned_end=WORKS_DONE[1],
-                actual_start=WORKS_DONE[0],
-                actual_end=WORKS_DONE[1],
-                accepted_on=date(2021, 9, 3) if n % 3 else None,
-            ),
-            classroom_ids=rooms,
-        )
+        with on(WORKS_DONE[1], 17):
+            work = save_work(
+                session,
+                user,
+                None,
+                ecole=ecole,
+                fields=WorkFields(
+                    kind=WorkKind.WIFI,
+                    title=f"Câblage et Wi-Fi des classes — {ecole.name}",
+                    status=WorkStatus.ACCEPTED if n % 3 else WorkStatus.DONE,
+                    contractor="Val-de-Marne Réseaux",
+                    quote_cents=3_000_00 + 400_00 * len(rooms),
+                    invoice_cents=3_000_00 + 400_00 * len(rooms),
+                    planned_start=WORKS_DONE[0],
+                    planned_end=WORKS_DONE[1],
+                    actual_start=WORKS_DONE[0],
+                    actual_end=WORKS_DONE[1],
+                    accepted_on=date(2021, 9, 3) if n % 3 else None,
+                ),
+                classroom_ids=rooms,
+            )
         result.works[ecole.id] = work.id
         result.work_costs[ecole.id] = work.invoice_cents or 0
     yield f"Network works: {len(result.works)} schools cabled and connected"
     room_ids = [r.id for e in schools for r in e.classrooms]
-    tokens = active_tokens(session, asset_ids=result.asset_ids, classroom_ids=room_ids)
-    session.commit()
+    with on(LABELS_PRINTED, 10):
+        tokens = active_tokens(session, asset_ids=result.asset_ids, classroom_ids=room_ids)
+        session.commit()
     yield f"QR tokens: {len(tokens)} (items and classrooms)"
     yield result
-
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from inventory.helpdesk.tickets import add_message, assign, change_status
 from inventory.labels.models import ScanToken
 from inventory.web import upload_dir
 
+from .clock import on
 from .equipment import Equipment
 
 S = TicketStatus
@@ -149,36 +151,47 @@ def _target_token(session: Session, equipment: Equipment, n: int, kind: str) -> 
     ).scalar_one()
 
 
-def load_tickets(session: Session, tech: User, equipment: Equipment) -> Iterator[str]:
+def load_tickets(session: Session, tech: User, equipment: Equipment, today: date) -> Iterator[str]:
     config = current_app.config
     photos = upload_dir("tickets")
     codes = dict(session.execute(select(ProblemType.code, ProblemType.id)).tuples().all())
     states: dict[str, int] = {}
     for n, story in enumerate(STORIES):
+        # A report every two days or so over the last four weeks, each step a day later.
+        reported = today - timedelta(days=28 - 2 * n)
         target = find_target(session, _target_token(session, equipment, n, story.kind))
         assert target is not None
         name, email = story.reporter or (None, None)
         report = Report(codes[story.problem], story.description, name=name, email=email)
-        ticket = report_problem(session, config, target, report, photo_dir=photos).ticket
+        with on(reported, 8, 10 + 3 * n):
+            ticket = report_problem(session, config, target, report, photo_dir=photos).ticket
         with audit.acting_as(audit.Actor(tech.id, tech.name)):
             if story.path:
-                assign(session, tech, ticket, tech.id, version=ticket.version)
+                with on(reported, 9, 30):
+                    assign(session, tech, ticket, tech.id, version=ticket.version)
             for i, status in enumerate(story.path):
-                change_status(
-                    session,
-                    config,
-                    tech,
-                    ticket,
-                    status,
-                    version=ticket.version,
-                    resolution=RESOLUTION if status is S.RESOLVED else None,
-                )
+                with on(reported, 10 + i, days=i + 1):
+                    change_status(
+                        session,
+                        config,
+                        tech,
+                        ticket,
+                        status,
+                        version=ticket.version,
+                        resolution=RESOLUTION if status is S.RESOLVED else None,
+                    )
                 if i < len(story.messages):
                     internal, body = story.messages[i]
-                    add_message(
-                        session, config, tech, ticket, body, internal=internal,
-                        version=ticket.version,
-                    )
+                    with on(reported, 11 + i, days=i + 1):
+                        add_message(
+                            session,
+                            config,
+                            tech,
+                            ticket,
+                            body,
+                            internal=internal,
+                            version=ticket.version,
+                        )
         states[ticket.status.value] = states.get(ticket.status.value, 0) + 1
     shown = ", ".join(f"{k} {v}" for k, v in sorted(states.items()))
     anonymous = sum(1 for s in STORIES if s.reporter is None)
