@@ -154,7 +154,7 @@ def _target_token(session: Session, equipment: Equipment, n: int, kind: str) -> 
 def load_tickets(session: Session, tech: User, equipment: Equipment, today: date) -> Iterator[str]:
     config = current_app.config
     photos = upload_dir("tickets")
-    codes = dict(session.execute(select(ProblemType.code, ProblemType.id)).tuples().all())
+    codes = dict(session.execute(select(ProblemType.code, ProblemType.id)).all())
     states: dict[str, int] = {}
     for n, story in enumerate(STORIES):
         # A report every two days or so over the last four weeks, each step a day later.

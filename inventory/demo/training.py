@@ -101,7 +101,7 @@ def load_training(
     if not schools:
         yield "Training: no equipped school in the trainer's circonscription."
         return
-    topics = dict(session.execute(select(TrainingTopic.code, TrainingTopic.id)).tuples().all())
+    topics = dict(session.execute(select(TrainingTopic.code, TrainingTopic.id)).all())
     held = planned = 0
     with audit.acting_as(audit.Actor(trainer.id, trainer.name)):
         for n, (when, start, minutes, title, codes, fmt, mode, counts) in enumerate(PLAN):
