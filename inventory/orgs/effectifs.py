@@ -283,7 +283,9 @@ class EffectifsImporter(Importer):
         # divide by): the file's total, when it gives one.
         total = _count(row.get("pupils", ""), _l("pupil count"))
         if total and ecole.pupils != total:
-            self.note(_l("Pupils of the school: %(old)s → %(new)d.", old=ecole.pupils or "—", new=total))
+            self.note(
+                _l("Pupils of the school: %(old)s → %(new)d.", old=ecole.pupils or "—", new=total)
+            )
             ecole.pupils = total
             if outcome is Outcome.UNCHANGED:
                 outcome = Outcome.UPDATED
