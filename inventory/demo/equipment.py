@@ -90,9 +90,12 @@ def load_equipment(
     schools = list(
         session.scalars(select(Ecole).where(Ecole.collectivite_id == town.id).order_by(Ecole.uai))
     )
+    # The last maternelle and the last elementary school, by UAI, wait for their equipment.
+    last = {e.nature: e for e in schools}
     unequipped = [
-        next(e for e in reversed(schools) if e.nature is SchoolNature.MATERNELLE),
-        next(e for e in reversed(schools) if e.nature is SchoolNature.ELEMENTAIRE),
+        e
+        for e in (last.get(SchoolNature.MATERNELLE), last.get(SchoolNature.ELEMENTAIRE))
+        if e is not None
     ][:UNEQUIPPED_SCHOOLS]
     equipped = [e for e in schools if e not in unequipped]
     rooms_of = {e.id: sorted(e.classrooms, key=lambda r: (r.position, r.id)) for e in equipped}
