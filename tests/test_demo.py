@@ -139,3 +139,15 @@ def test_every_demo_account_s_first_pages_show_figures(app: Flask, db_session: S
             assert any(_nonzero(value) for _, value in figures), (email, theme, figures)
         empty = [label for f in themes.values() for label, value in f if value.strip() == "—"]
         assert not empty, (email, empty)
+
+    # Each role's working list is not an empty state either: the technician's open tickets,
+    # the finance officer's dossier, the trainer's sessions.
+    for email, path, link, least in (
+        ("technicien@socle.example", "/tickets", r'href="/tickets/\d+"', 9),
+        ("gestionnaire@socle.example", "/subventions", r'href="/subventions/\d+"', 1),
+        ("erun@socle.example", "/accompagnement", r'href="/accompagnement/\d+"', 5),
+    ):
+        client = app.test_client()
+        login(client, email, DEMO_PASSWORD)
+        html = client.get(path).get_data(as_text=True)
+        assert len(set(re.findall(link, html))) >= least, (email, path)
