@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -51,8 +54,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# The moment the services stamp their records with, when one is set (the demo tells its
+# story at the dates it happened); else the clock's.
+_moment: ContextVar[datetime | None] = ContextVar("stamped_moment", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _moment.get() or datetime.now(UTC)
+
+
+@contextmanager
+def stamped_at(moment: datetime) -> Iterator[datetime]:
+    """Stamp what is recorded in this context (creation times, lifecycle steps, change-log
+    records…) with ``moment`` instead of now."""
+    token = _moment.set(moment.astimezone(UTC))
+    try:
+        yield moment
+    finally:
+        _moment.reset(token)
 
 
 def str_enum(cls: type[enum.Enum], name: str) -> Enum:

@@ -278,7 +278,18 @@ class EffectifsImporter(Importer):
             preschool_levels={lv: per_level[lv] for lv in PRESCHOOL},
             elementary_total=_count(row.get("elementaire", ""), _l("elementary pupils")),
         )
-        return self._apply(ecole, plan, n_classes)
+        outcome = self._apply(ecole, plan, n_classes)
+        # The school's pupils of the year (what the per-pupil figures of the dashboards
+        # divide by): the file's total, when it gives one.
+        total = _count(row.get("pupils", ""), _l("pupil count"))
+        if total and ecole.pupils != total:
+            self.note(
+                _l("Pupils of the school: %(old)s → %(new)d.", old=ecole.pupils or "—", new=total)
+            )
+            ecole.pupils = total
+            if outcome is Outcome.UNCHANGED:
+                outcome = Outcome.UPDATED
+        return outcome
 
     def _apply(self, ecole: Ecole, plan: list[PlannedRoom], n_classes: int) -> Outcome:
         rooms = self.rooms.setdefault(ecole.id, [])

@@ -73,6 +73,8 @@ def test_real_extract_creates_classrooms_and_reports_unknown_schools(app, db_ses
     assert [r.name for r in acigne[:2]] == ["Classe 1", "Classe 2"]
     assert {lv for r in acigne for lv in r.level_list} == {"CP", "CE1", "CE2", "CM1", "CM2"}
     assert sum(r.pupils for r in acigne) == 289
+    # The school's pupils of the year (the per-pupil figures' denominator) are the file's.
+    assert acigne[0].ecole.pupils == 289
     # Their number is the file's, their levels the import's plan: estimated until a person
     # checks them.
     assert all(r.estimated for r in acigne)
