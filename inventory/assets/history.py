@@ -64,7 +64,7 @@ def init_app(_app: Flask) -> None:
     )
     describe(
         Asset,
-        _l("Equipment"),
+        _l("Equipment item"),
         {
             "tag": _l("Asset tag"),
             "model_id": _l("Model"),
@@ -94,7 +94,7 @@ def init_app(_app: Flask) -> None:
         AssetPhoto,
         _l("Equipment photo"),
         {
-            "asset_id": _l("Equipment"),
+            "asset_id": _l("Equipment item"),
             "stored_name": _l("File"),
             "content_type": _l("File type"),
             "size": _l("Size (bytes)"),

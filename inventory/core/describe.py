@@ -128,6 +128,8 @@ def describe(
         name: _inferred(model, name, f if isinstance(f, Field) else Field(f))
         for name, f in fields.items()
     }
+    if "version" not in declared and "version" in inspect(model).columns:
+        declared["version"] = Field(_l("Version"), NUMBER)  # a Versioned model's counter
     described = Description(table, label, declared, model, show, journal)
     _DESCRIPTIONS[table] = described
     return described

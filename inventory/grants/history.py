@@ -96,7 +96,7 @@ def init_app(_app: Flask) -> None:
         _l("Invoice line for an item"),
         {
             "expense_id": _l("Invoice"),
-            "asset_id": _l("Equipment"),
+            "asset_id": _l("Equipment item"),
             "work_id": _l("Network work"),
             "amount_cents": _l("Amount"),
         },

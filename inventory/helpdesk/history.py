@@ -44,7 +44,7 @@ def init_app(_app: Flask) -> None:
         Ticket,
         _l("Ticket"),
         {
-            "asset_id": _l("Equipment"),
+            "asset_id": _l("Equipment item"),
             "classroom_id": _l("Classroom"),
             "ecole_id": _l("School"),
             "collectivite_id": _l("Collectivité"),
