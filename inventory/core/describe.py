@@ -52,12 +52,14 @@ class Field:
 
     label: Any
     kind: str | None = None
-    labels: Mapping[str, Any] | None = None
+    labels: Mapping[Any, Any] | None = None
     ref: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in KINDS:
             raise ValueError(f"unknown field kind {self.kind!r}")
+        if self.labels is not None:  # looked up by the stored code (an enum's value)
+            object.__setattr__(self, "labels", {str(k): v for k, v in self.labels.items()})
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def _inferred(model: type, name: str, given: Field) -> Field:
         return given
     if given.labels is not None:
         return Field(given.label, ENUM, given.labels)
-    columns = inspect(model).columns
+    columns: Any = inspect(model).columns
     column = columns.get(name)
     if column is None:
         return Field(given.label, given.kind or TEXT)
@@ -280,7 +282,7 @@ def _names(session: Session, wanted: Mapping[str, set[Any]]) -> dict[tuple[str, 
         if model is None or not keys:
             continue
         found = _DESCRIPTIONS.get(table) or Description(table, table, {})
-        stmt = select(model).where(model.id.in_(keys))  # type: ignore[attr-defined]
+        stmt: Any = select(model).where(model.id.in_(keys))  # type: ignore[attr-defined]
         for obj in session.scalars(stmt):
             names[(table, obj.id)] = found.name_of(obj)
     return names
