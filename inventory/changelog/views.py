@@ -76,7 +76,7 @@ def _zone() -> ZoneInfo:
 def _row(entry: Entry) -> tuple[exporting.Cell, ...]:
     return (
         entry.at.astimezone(_zone()).replace(tzinfo=None, microsecond=0),
-        entry.actor_label,
+        entry.actor,
         action_label(entry.action),
         entry.type_label,
         entry.object_label,

@@ -255,6 +255,7 @@ class Entry:
     record: AuditRecord
     type_label: str
     changes: list[Change] = field(default_factory=list)
+    actor: str = ""  # who acted, by name when the account is known (else as recorded)
 
     def __getattr__(self, name: str) -> Any:  # the record's own columns
         return getattr(self.record, name)
@@ -293,6 +294,9 @@ def readable(session: Session, records: Iterable[AuditRecord]) -> list[Entry]:
     records = list(records)
     parsed = [(r, _fields_of(r)) for r in records]
     wanted: dict[str, set[Any]] = {}
+    actors = {r.actor_id for r in records if r.actor_id is not None}
+    if actors and "users" in _DESCRIPTIONS:
+        wanted["users"] = set(actors)
     for _r, fields in parsed:
         for _name, f, before, after in fields:
             if f.kind == REF and f.ref:
@@ -306,6 +310,7 @@ def readable(session: Session, records: Iterable[AuditRecord]) -> list[Entry]:
                 Change(name, str(f.label), _shown(f, before, names), _shown(f, after, names))
                 for name, f, before, after in fields
             ],
+            names.get(("users", r.actor_id), r.actor_label),
         )
         for r, fields in parsed
     ]

@@ -86,6 +86,7 @@ def test_an_items_history_reads_in_french_and_in_english(tech, cats, creteil, db
 
     page = _text(_french(tech).get(f"/equipements/{asset.id}").get_data(as_text=True))
     assert "Historique" in page
+    assert "— Technicien1 — modification" in page  # the author by name, not by address
     assert "Statut en service en réparation" in page  # the field, before, after (a table)
     assert "in_service" not in page and "under_repair" not in page
     assert "Prix HT — 1 234,56 €" in page
