@@ -159,6 +159,8 @@ def configure_history(app: Flask) -> None:
     from inventory.auth import history as auth_history
     from inventory.grants import history as grants_history
     from inventory.helpdesk import history as helpdesk_history
+    from inventory.jobs import history as jobs_history
+    from inventory.labels import history as labels_history
     from inventory.orgs import history as orgs_history
     from inventory.training import history as training_history
 
@@ -167,8 +169,10 @@ def configure_history(app: Flask) -> None:
         auth_history,
         assets_history,
         grants_history,
+        labels_history,
         helpdesk_history,
         training_history,
+        jobs_history,
     ):
         domain.init_app(app)
 

@@ -82,7 +82,7 @@ def _text_match(q: str) -> ColumnElement[bool]:
 def _filtered(stmt: Select[Any], filters: LogFilters) -> Select[Any]:
     if filters.actor:
         stmt = stmt.where(AuditRecord.actor_label.contains(filters.actor.lower(), autoescape=True))
-    if filters.object_type and describe.description(filters.object_type):
+    if filters.object_type and describe.known_type(filters.object_type):
         stmt = stmt.where(AuditRecord.object_type == filters.object_type)
     if filters.school:
         stmt = stmt.where(AuditRecord.ecole_id == filters.school)

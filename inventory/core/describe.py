@@ -152,6 +152,11 @@ def object_types() -> list[tuple[str, str]]:
     return sorted(found, key=lambda t: t[1].casefold())
 
 
+def known_type(table: str) -> bool:
+    """Whether ``table`` is a model's (described or not): the journal filters on it."""
+    return _model_of(table) is not None
+
+
 def _model_of(table: str) -> type | None:
     found = _DESCRIPTIONS.get(table)
     if found and found.model is not None:

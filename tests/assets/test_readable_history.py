@@ -221,3 +221,21 @@ def test_an_old_record_of_a_field_gone_reads_as_stored(tech, cats, creteil, db_s
     assert "colour red blue" in page and "Status melted —" in page
     page = _journal(tech, "q=ghost")
     assert "gone_table · ghost" in page and "flag: yes → no" in page
+
+
+def test_the_journal_pages_along_its_records(tech, cats, creteil, db_session):
+    ids = [added_id(add(tech, cats, creteil["rooms"][0], serial=f"PAGE-{n}")) for n in range(3)]
+    tags = [db_session.get(Asset, i).tag for i in ids]
+    middle = db_session.scalar(
+        select(AuditRecord.id).where(
+            AuditRecord.object_type == "assets", AuditRecord.object_id == ids[1]
+        )
+    )
+    # The page after the middle item's record: the older ones only, the search kept.
+    older = _journal(tech, f"type=assets&q=page-&after={middle}")
+    assert tags[0] in older and tags[1] not in older and tags[2] not in older
+    newer = _journal(tech, f"type=assets&q=page-&before={middle}")
+    assert tags[2] in newer and tags[1] not in newer and tags[0] not in newer
+    # A type no description names (an old table) is still a filter, never an error.
+    assert tech.get("/journal?type=jobs").status_code == 200
+    assert tech.get("/journal?type=nonsense&page=99999999").status_code == 200
