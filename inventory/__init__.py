@@ -149,6 +149,32 @@ def configure_panels(app: Flask) -> None:
     assets_panels.init_app(app)
     training_panels.init_app(app)
     helpdesk_panels.init_app(app)
+    configure_history(app)
+
+
+def configure_history(app: Flask) -> None:
+    # How each domain's records read in the history panels, the journal and its exports
+    # (the change log comes before the domains and cannot import them).
+    from inventory.assets import history as assets_history
+    from inventory.auth import history as auth_history
+    from inventory.grants import history as grants_history
+    from inventory.helpdesk import history as helpdesk_history
+    from inventory.jobs import history as jobs_history
+    from inventory.labels import history as labels_history
+    from inventory.orgs import history as orgs_history
+    from inventory.training import history as training_history
+
+    for domain in (
+        orgs_history,
+        auth_history,
+        assets_history,
+        grants_history,
+        labels_history,
+        helpdesk_history,
+        training_history,
+        jobs_history,
+    ):
+        domain.init_app(app)
 
 
 def configure_web(app: Flask) -> None:

@@ -18,9 +18,9 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from inventory.assets.models import Asset, EquipmentModel, NetworkWork
 from inventory.assets.socle import target_clause
-from inventory.changelog.services import history_of
 from inventory.core import policy
 from inventory.core.audit import AuditRecord
+from inventory.core.describe import Entry, readable
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
 from inventory.core.versioning import check_version, guarded
@@ -409,9 +409,18 @@ def dossier_collectivites(session: Session, user: Subject) -> list[Collectivite]
     return list(session.scalars(stmt))
 
 
-def dossier_history(session: Session, user: Subject, dossier: Dossier) -> list[AuditRecord]:
-    """The dossier's own changes and those of its schools, expenses, payments, documents."""
-    records = {r.id: r for r in history_of(session, user, dossier)}
+def dossier_history(session: Session, user: Subject, dossier: Dossier) -> list[Entry]:
+    """The dossier's own changes and those of its schools, expenses, payments, documents,
+    readable (their references named in one pass)."""
+    own = select(AuditRecord).where(
+        AuditRecord.object_type == Dossier.__tablename__, AuditRecord.object_id == dossier.id
+    )
+    records = {
+        r.id: r
+        for r in session.scalars(
+            policy.visible(user, own, AuditRecord).order_by(AuditRecord.id.desc()).limit(50)
+        )
+    }
     children = [
         ("dossier_schools", [s.id for s in dossier.schools]),
         ("expenses", [e.id for e in dossier.expenses]),
@@ -427,4 +436,5 @@ def dossier_history(session: Session, user: Subject, dossier: Dossier) -> list[A
         stmt = policy.visible(user, select(AuditRecord).where(or_(*parts)), AuditRecord)
         for r in session.scalars(stmt.order_by(AuditRecord.id.desc()).limit(100)):
             records[r.id] = r
-    return sorted(records.values(), key=lambda r: r.id, reverse=True)[:100]
+    latest = sorted(records.values(), key=lambda r: r.id, reverse=True)[:100]
+    return readable(session, latest)

@@ -10,7 +10,6 @@ would run as formulas are neutralised).
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from inventory.assets.models import Asset, EquipmentModel
 from inventory.core import exporting, policy
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
+from inventory.core.describe import readable
 from inventory.grants.dossiers import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.grants.models import (
     Dossier,
@@ -342,18 +342,24 @@ def journal_rows(
         .order_by(AuditRecord.at, AuditRecord.id),
         AuditRecord,
     )
-    return [
-        (
-            r.at.astimezone(tz).replace(tzinfo=None),
-            r.actor_label,
-            r.action,
-            r.object_type,
-            r.object_id,
-            r.object_label,
-            json.dumps(r.changes, ensure_ascii=False, sort_keys=True),
+    # Read as the journal reads (labels, names, euros, Paris dates), the references of
+    # each batch of records named in one query per referenced table.
+    records = list(session.scalars(stmt))
+    rows: list[tuple[exporting.Cell, ...]] = []
+    for start in range(0, len(records), 500):
+        rows.extend(
+            (
+                e.at.astimezone(tz).replace(tzinfo=None),
+                e.actor_label,
+                e.action,
+                e.type_label,
+                e.object_id,
+                e.object_label,
+                e.summary(),
+            )
+            for e in readable(session, records[start : start + 500])
         )
-        for r in session.scalars(stmt)
-    ]
+    return rows
 
 
 # -- the PDF ---------------------------------------------------------------------------------
