@@ -178,9 +178,15 @@ def create_user_cmd(
 def invite_user_cmd(email: str, name: str, role: str, scopes: tuple[str, ...]) -> None:
     """Create an account and mail a link to choose the password."""
     from inventory.auth.services import invite_user
+    from inventory.core.addresses import base_url
 
     _as_console()
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = base_url()
+    if base is None:
+        raise click.ClickException(
+            "BASE_URL is not set: the invitation mail could not carry its link. Set BASE_URL "
+            "(for example https://socle.ville.fr) in the environment or instance/config.py."
+        )
     try:
         user = invite_user(
             db.session,

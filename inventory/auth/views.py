@@ -20,7 +20,7 @@ from inventory.auth.forms import (
 )
 from inventory.auth.models import User
 from inventory.auth.session import begin_session, end_sessions
-from inventory.core import policy
+from inventory.core import addresses, policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.mail import MailState, recent_messages
@@ -131,6 +131,9 @@ def users() -> str:
         "auth/users.html",
         users=services.list_users(db.session, current_user),
         role_labels=ROLE_LABELS,
+        qr_address=addresses.base_url(),
+        qr_address_configured=addresses.configured() is not None,
+        qr_address_missing=addresses.MISSING,
     )
 
 
