@@ -178,9 +178,15 @@ def create_user_cmd(
 def invite_user_cmd(email: str, name: str, role: str, scopes: tuple[str, ...]) -> None:
     """Create an account and mail a link to choose the password."""
     from inventory.auth.services import invite_user
+    from inventory.core.addresses import base_url
 
     _as_console()
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = base_url()
+    if base is None:
+        raise click.ClickException(
+            "BASE_URL is not set: the invitation mail could not carry its link. Set BASE_URL "
+            "(for example https://socle.ville.fr) in the environment or instance/config.py."
+        )
     try:
         user = invite_user(
             db.session,
@@ -280,13 +286,18 @@ def import_assets_cmd(path: Path, collectivite: str | None) -> None:
 @assets.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.option("--collectivite", help="Only the items of this collectivité (SIREN or id).")
-def export_assets_cmd(path: Path, collectivite: str | None) -> None:
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="CSV with ',' and dot decimals, without BOM (default: ';', decimal comma, BOM).",
+)
+def export_assets_cmd(path: Path, collectivite: str | None, plain: bool) -> None:
     """Write every item to FILE.csv or FILE.xlsx, in the import columns."""
     from zoneinfo import ZoneInfo
 
     from inventory.assets.lists import AssetFilters
     from inventory.assets.spreadsheet import export_headers, export_rows
-    from inventory.core.exporting import FORMATS, file_bytes
+    from inventory.core.exporting import FORMATS, FRENCH, PLAIN, file_bytes
 
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
@@ -302,7 +313,8 @@ def export_assets_cmd(path: Path, collectivite: str | None) -> None:
 
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     rows = export_rows(db.session, CONSOLE, filters, tz=tz)
-    path.write_bytes(file_bytes(fmt, export_headers(), counted(rows)))
+    dialect = PLAIN if plain else FRENCH
+    path.write_bytes(file_bytes(fmt, export_headers(), counted(rows), dialect))
     click.echo(f"{count} items written to {path}.")
 
 

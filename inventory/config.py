@@ -40,7 +40,9 @@ class Defaults:
     SECRET_KEY = DEV_SECRET_KEY
     DATABASE_URL: str | None = None  # filled from the instance path when unset
     REDIS_URL: str | None = None
-    BASE_URL = "http://127.0.0.1:5000"
+    # The address printed in QR codes and mails (core.addresses). Unset, a debug or test app
+    # uses the request's host; a production app prints no labels and says why.
+    BASE_URL: str | None = None
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     LANGUAGES = ("fr", "en")

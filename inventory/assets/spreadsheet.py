@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.assets import catalogue, lifecycle, lists
-from inventory.core.exporting import Cell
+from inventory.core.exporting import Cell, money
 from inventory.core.importing import (
     Column,
 )
@@ -201,7 +201,7 @@ def export_headers() -> list[str]:
 
 
 def _amount(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents).scaleb(-2)
+    return money(cents)
 
 
 def export_rows(

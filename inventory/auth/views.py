@@ -29,7 +29,7 @@ from inventory.auth.forms import (
 )
 from inventory.auth.models import User
 from inventory.auth.session import begin_session, end_sessions
-from inventory.core import policy, rate_limits
+from inventory.core import addresses, policy, rate_limits
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.mail import MailState, recent_messages
@@ -141,6 +141,9 @@ def users() -> str:
         "auth/users.html",
         users=services.list_users(db.session, current_user),
         role_labels=ROLE_LABELS,
+        qr_address=addresses.base_url(),
+        qr_address_configured=addresses.configured() is not None,
+        qr_address_missing=addresses.MISSING,
     )
 
 

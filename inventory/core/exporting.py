@@ -1,8 +1,18 @@
 """One exporter for every list: CSV (what French Excel opens) or XLSX, from plain values.
 
 A caller gives the column headers and rows of plain values (str, int, float, Decimal,
-date, datetime or None). CSV is UTF-8 with a BOM, ``;``-separated, CRLF; XLSX is a
-write-only workbook with a bold, frozen header row. Both can be streamed.
+:class:`Money`, date, datetime or None). Headers are made unique (a repeated name gets
+" (2)"), so that a spreadsheet or a script can tell every column apart.
+
+CSV comes in a :class:`Dialect`. By default (:data:`FRENCH`) it is UTF-8 with a BOM,
+``;``-separated, CRLF, numbers with a decimal comma: what a French spreadsheet opens as
+numbers. ``?csv=plain`` on any export's address gives :data:`PLAIN` instead: ``,``-separated,
+dot decimals, no BOM, for scripts and English spreadsheets. Dates are ISO (2025-03-12) in
+both: every spreadsheet reads them as dates, and the importers read them back. The
+open-data files keep the ministry's form (:data:`MINISTRY`: ``;`` and dot decimals).
+
+XLSX is a write-only workbook with a bold, frozen header row; its cells are typed: numbers
+as numbers (amounts formatted ``#,##0.00``), dates as dates. CSV can be streamed.
 
 Spreadsheets run a cell that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return
 as a formula. CSV cells that would be read so are neutralised with a leading ``'``;
@@ -20,12 +30,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context, stream_with_context
+from flask import has_request_context, request, stream_with_context
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from werkzeug.wrappers import Response
+
+
+class Money(Decimal):
+    """An amount in euros, to the cent: ``#,##0.00`` in a workbook."""
+
+
+def money(cents: int | None) -> Money | None:
+    """Cents as a :class:`Money` in euros: 210000 → 2100.00."""
+    return None if cents is None else Money(Decimal(int(cents)).scaleb(-2))
+
 
 Cell = str | int | float | Decimal | date | datetime | None
 
@@ -37,6 +57,48 @@ MEDIA_TYPES = {
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 BOM = "\ufeff"
+MONEY_FORMAT = "#,##0.00"
+DECIMAL_FORMAT = "#,##0.0##"
+INTEGER_FORMAT = "0"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a CSV file is written: its separator, its decimal mark, and whether a BOM
+    (which tells Excel the file is UTF-8) starts it."""
+
+    delimiter: str
+    decimal: str
+    bom: bool
+
+
+FRENCH = Dialect(";", ",", True)
+PLAIN = Dialect(",", ".", False)
+MINISTRY = Dialect(";", ".", True)  # the open-data files, as data.education.gouv.fr has them
+# The query argument that asks any export for the plain variant: ?csv=plain.
+PLAIN_ARG, PLAIN_VALUE = "csv", "plain"
+
+
+def requested_dialect(default: Dialect = FRENCH) -> Dialect:
+    """:data:`PLAIN` when the request asks for it (``?csv=plain``), else ``default``."""
+    if has_request_context() and request.args.get(PLAIN_ARG) == PLAIN_VALUE:
+        return PLAIN
+    return default
+
+
+def unique_headers(headers: Sequence[str]) -> list[str]:
+    """The headers with every repeat told apart: ["Items", "Items"] → ["Items", "Items (2)"]."""
+    taken: set[str] = set()
+    out = []
+    for h in map(str, headers):
+        name, n = h, 1
+        while name in taken:
+            n += 1
+            name = f"{h} ({n})"
+        taken.add(name)
+        out.append(name)
+    return out
+
 
 # A cell a spreadsheet would run: it starts with a formula character, possibly after
 # apostrophes (so that a value which itself starts with ' survives the round trip).
@@ -59,30 +121,43 @@ def restore(value: str) -> str:
     return value[1:] if _NEUTRALISED.match(value) else value
 
 
-def plain(value: Cell) -> str:
-    """A value as CSV text: dates in ISO form, decimals with a dot, None as ''."""
+def plain(value: Cell, dialect: Dialect = PLAIN) -> str:
+    """A value as CSV text: dates in ISO form, numbers with the dialect's decimal mark
+    (never in exponent form), booleans as 1 and 0, None as ''."""
     if value is None:
         return ""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", dialect.decimal)
     return str(value)
 
 
 # -- CSV -----------------------------------------------------------------------------------
 def csv_chunks(
-    headers: Sequence[str], rows: Iterable[Sequence[Cell]], *, chunk_rows: int = 500
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    *,
+    chunk_rows: int = 500,
+    dialect: Dialect = FRENCH,
 ) -> Iterator[bytes]:
-    """The CSV file as UTF-8 byte chunks (the first starts with the BOM)."""
+    """The CSV file as UTF-8 byte chunks (the first starts with the BOM if the dialect
+    has one)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    buf.write(BOM)
-    writer.writerow([neutralise(h) for h in headers])
+    writer = csv.writer(
+        buf, delimiter=dialect.delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
+    )
+    if dialect.bom:
+        buf.write(BOM)
+    writer.writerow([neutralise(h) for h in unique_headers(headers)])
     pending = 0
     try:
         for row in rows:
-            writer.writerow([neutralise(plain(v)) for v in row])
+            writer.writerow([neutralise(plain(v, dialect)) for v in row])
             pending += 1
             if pending >= chunk_rows:
                 yield buf.getvalue().encode("utf-8")
@@ -97,8 +172,10 @@ def csv_chunks(
     yield buf.getvalue().encode("utf-8")
 
 
-def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
-    return b"".join(csv_chunks(headers, rows))
+def csv_bytes(
+    headers: Sequence[str], rows: Iterable[Sequence[Cell]], dialect: Dialect = FRENCH
+) -> bytes:
+    return b"".join(csv_chunks(headers, rows, dialect=dialect))
 
 
 # -- XLSX ----------------------------------------------------------------------------------
@@ -123,8 +200,13 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
             sheet.column_dimensions[get_column_letter(index)].width = width
 
         def cell(value: Cell, sheet: Any = sheet) -> Any:
-            if isinstance(value, Decimal):
-                value = float(value)
+            number_format = None
+            if isinstance(value, Money):
+                value, number_format = float(value), MONEY_FORMAT
+            elif isinstance(value, Decimal | float):
+                value, number_format = float(value), DECIMAL_FORMAT
+            elif isinstance(value, int) and not isinstance(value, bool):
+                number_format = INTEGER_FORMAT
             elif isinstance(value, str):
                 # Text stays text: never a formula nor an error code. An apostrophe that
                 # precedes a formula character is doubled, as restore() removes one.
@@ -132,7 +214,9 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
                 if _NEUTRALISED.match(value):
                     value = "'" + value
             c = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
+            if number_format is not None:
+                c.number_format = number_format
+            elif isinstance(value, str):
                 c.data_type = "s"
             elif isinstance(value, datetime):
                 c.number_format = "yyyy-mm-dd hh:mm"
@@ -141,7 +225,7 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
             return c
 
         header_cells = []
-        for h in spec.headers:
+        for h in unique_headers(spec.headers):
             c = cell(h)
             c.font = bold
             header_cells.append(c)
@@ -153,11 +237,16 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     return out.getvalue()
 
 
-def file_bytes(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
+def file_bytes(
+    fmt: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    dialect: Dialect = FRENCH,
+) -> bytes:
     """The whole file at once, e.g. for the command line."""
     if fmt == XLSX:
         return xlsx_bytes([Sheet("Export", headers, rows)])
-    return csv_bytes(headers, rows)
+    return csv_bytes(headers, rows, dialect)
 
 
 def download(
@@ -169,16 +258,18 @@ def download(
     sheet_title: str = "Export",
     widths: Sequence[int] = (),
     extra_sheets: Sequence[Sheet] = (),
+    csv_dialect: Dialect = FRENCH,
 ) -> Response:
     """An attachment response: CSV streamed as it is written, XLSX built then sent.
 
-    ``rows`` may be a lazy iterable reading the database: for CSV it runs while the body
-    is sent, within the request's context.
+    CSV is written in ``csv_dialect``, or in :data:`PLAIN` when the request asks for it
+    (``?csv=plain``). ``rows`` may be a lazy iterable reading the database: for CSV it runs
+    while the body is sent, within the request's context.
     """
     if fmt == XLSX:
         body: Any = xlsx_bytes([Sheet(sheet_title, headers, rows, widths), *extra_sheets])
     elif fmt == CSV:
-        body = csv_chunks(headers, rows)
+        body = csv_chunks(headers, rows, dialect=requested_dialect(csv_dialect))
         if has_request_context():
             body = stream_with_context(body)
     else:

@@ -35,6 +35,7 @@ from reportlab.platypus import (
 
 from inventory.assets.lifecycle import STATUS_LABELS as ASSET_STATUS_LABELS
 from inventory.assets.works import WORK_KIND_LABELS, WORK_STATUS_LABELS
+from inventory.core import exporting
 from inventory.core.db import utcnow
 from inventory.core.exporting import Cell
 from inventory.grants.aid import SchemeRules
@@ -340,7 +341,7 @@ def claim_pdf(dossier: Dossier, summary: DossierSummary, items: list[dict[str, A
 
 
 def _euros(cents: int | None) -> Decimal | None:
-    return None if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
+    return exporting.money(cents)
 
 
 def _item_name(link: Any) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.auth.models import User, UserScope
-from inventory.core import policy
+from inventory.core import addresses, policy
 from inventory.core.db import utcnow
 from inventory.core.mail import send_mail
 from inventory.core.policy import Action, Role, ScopeKind
@@ -43,7 +43,8 @@ def _send(session: Session, config: Any, to: str, subject: str, body: str) -> No
 
 
 def _base(config: Any) -> str:
-    return str(config.get("BASE_URL") or "").rstrip("/")
+    # Without BASE_URL (a production app not configured yet), a mail carries the bare path.
+    return addresses.base_url(config) or ""
 
 
 def follow_url(config: Any, ticket: Ticket) -> str:

@@ -208,9 +208,11 @@ def queue_print(
     classroom_ids: Sequence[int],
     fmt: LabelFormat,
     skip: int,
+    base_url: str,
 ) -> Job:
     """A large print: logged now, rendered by a job (``labels.tasks``) that the user follows
-    on its progress page. Only the ids are read here; the job builds the labels."""
+    on its progress page. Only the ids are read here; the job builds the labels, with the
+    address its QR codes carry (``base_url``) decided now."""
     if not policy.allowed(user, Action.EDIT):
         raise policy.Denied()
     if not asset_ids and not classroom_ids:
@@ -224,7 +226,7 @@ def queue_print(
     job = jobs.record(
         session,
         PRINT_JOB,
-        {},
+        {"base_url": base_url},
         total=len(asset_ids) + len(classroom_ids),
         collectivite_id=collectivite_id,
     )

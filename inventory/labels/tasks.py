@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.auth.models import User
-from inventory.core import jobs, storage
+from inventory.core import addresses, jobs, storage
 from inventory.core.db import utcnow
 from inventory.core.jobs import Job, JobError, Progress
 from inventory.core.storage import Storage
@@ -42,9 +42,12 @@ def print_labels(session: Session, job: Job, progress: Progress) -> dict[str, An
         if pause and total is None:  # a page is done (the first call gives the total)
             time.sleep(pause)
 
-    services.render_job(
-        session, user, current_app.config["BASE_URL"], record, files_folder(), paced
-    )
+    # The address decided when the print was asked for (a development app takes it from
+    # that request), else the configuration's.
+    base = (job.params or {}).get("base_url") or addresses.base_url()
+    if not base:
+        raise JobError(addresses.MISSING)
+    services.render_job(session, user, base, record, files_folder(), paced)
     return {"print_id": record.id, "count": record.count}
 
 

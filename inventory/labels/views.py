@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from inventory.assets import lists
 from inventory.assets.models import Asset
-from inventory.core import policy, storage
+from inventory.core import addresses, policy, storage
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -72,8 +72,17 @@ def _selected_ids(args: Any) -> tuple[list[int], list[int]]:
     return [a.id for a in lists.all_assets(db.session, current_user, _filters(args))], []
 
 
+def _base() -> str:
+    """The address the QR codes carry; without one (a production app with no BASE_URL)
+    nothing is printed, and the user is told why."""
+    base = addresses.base_url()
+    if base is None:
+        raise services.LabelError(addresses.MISSING)
+    return base
+
+
 def _batch(asset_ids: list[int], classroom_ids: list[int]) -> services.LabelBatch:
-    base = current_app.config["BASE_URL"]
+    base = _base()
     if classroom_ids:
         return services.classroom_labels(db.session, current_user, base, classroom_ids)
     return services.asset_labels(db.session, current_user, base, asset_ids)
@@ -107,7 +116,7 @@ def print_page() -> Any:
                 "LABEL_SYNC_LIMIT", 1000
             ):
                 job = services.queue_print(
-                    db.session, current_user, asset_ids, classroom_ids, fmt, skip
+                    db.session, current_user, asset_ids, classroom_ids, fmt, skip, _base()
                 )
                 return redirect(url_for("jobs.progress", job_id=job.id))
             batch = _batch(asset_ids, classroom_ids)
@@ -125,6 +134,7 @@ def print_page() -> Any:
         selection=selection,
         count=count,
         formats=services.formats(db.session),
+        base_missing=addresses.MISSING if addresses.base_url() is None else None,
     ), status
 
 
@@ -169,13 +179,13 @@ def history() -> str:
 @allow(Action.EDIT, on=(PrintJob, "job_id"))
 def reprint(job_id: int) -> Response:
     job = policy.load_or_404(current_user, PrintJob, job_id, db.session, Action.EDIT)
-    base = current_app.config["BASE_URL"]
-    if job.classroom_ids:
-        batch = services.classroom_labels(db.session, current_user, base, job.classroom_ids)
-    else:
-        batch = services.asset_labels(db.session, current_user, base, job.asset_ids)
-    fmt = services.format_by_code(db.session, job.format_code)
     try:
+        base = _base()
+        if job.classroom_ids:
+            batch = services.classroom_labels(db.session, current_user, base, job.classroom_ids)
+        else:
+            batch = services.asset_labels(db.session, current_user, base, job.asset_ids)
+        fmt = services.format_by_code(db.session, job.format_code)
         pdf = services.print_labels(db.session, current_user, batch, fmt, 0)
     except services.LabelError as exc:
         db.session.rollback()
@@ -188,9 +198,13 @@ def reprint(job_id: int) -> Response:
 @allow(Action.EDIT, on=(Asset, "asset_id"))
 def single(asset_id: int, fmt: str) -> Response:
     asset = policy.load_or_404(current_user, Asset, asset_id, db.session, Action.EDIT)
-    batch = services.asset_labels(
-        db.session, current_user, current_app.config["BASE_URL"], [asset.id]
-    )
+    base = addresses.base_url()
+    if base is None:
+        title = _("Labels cannot be printed")
+        message = addresses.MISSING
+        page = render_template("errors/error.html", code=503, title=title, message=message)
+        return Response(page, status=503, mimetype="text/html")
+    batch = services.asset_labels(db.session, current_user, base, [asset.id])
     db.session.commit()
     label = batch.labels[0]
     if fmt == "svg":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from inventory.core.exporting import money
 from inventory.reports import indicators as ind
 from inventory.reports.indicators import (
     Facts,
@@ -12,9 +13,8 @@ from inventory.reports.indicators import (
 
 
 def euros(cents: int | None) -> Any:
-    if cents is None:
-        return None
-    return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+    """An amount for the exports: typed as money (``#,##0.00`` in a workbook)."""
+    return money(cents)
 
 
 def indicator_cell(indicator: ind.Indicator, facts: Facts) -> Any:

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -14,7 +15,7 @@ from sqlalchemy import func, select, update
 from inventory.assets.models import Asset, AssetStatus, Placement, StatusChange
 from inventory.assets.spreadsheet import COLUMNS, FIELDS, HEADERS
 from inventory.core.audit import AuditRecord
-from inventory.core.exporting import csv_bytes, neutralise, restore
+from inventory.core.exporting import PLAIN, csv_bytes, money, neutralise, restore, unique_headers
 from inventory.core.importing import read_table
 from inventory.orgs.identifiers import uai_check_letter
 from inventory.orgs.models import Classroom, Ecole
@@ -70,6 +71,16 @@ def test_csv_is_what_french_excel_opens():
     data = csv_bytes(["a", "b"], [["=1+1", "x;y"], [date(2024, 9, 2), None]])
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.decode("utf-8-sig") == 'a;b\r\n\'=1+1;"x;y"\r\n2024-09-02;\r\n'
+
+
+def test_numbers_take_the_dialects_decimal_mark_and_headers_are_unique():
+    row = [money(210000), Decimal("0.5"), 1e-05, 12, True, "1.5"]
+    headers = ["Montant", "Taux", "Petit", "Nombre", "Oui", "Montant"]
+    french = csv_bytes(headers, [row]).decode("utf-8-sig")
+    assert french == "Montant;Taux;Petit;Nombre;Oui;Montant (2)\r\n2100,00;0,5;0,00001;12;1;1.5\r\n"
+    plain = csv_bytes(headers, [row], PLAIN).decode("utf-8")
+    assert plain == "Montant,Taux,Petit,Nombre,Oui,Montant (2)\r\n2100.00,0.5,0.00001,12,1,1.5\r\n"
+    assert unique_headers(["a", "a", "a (2)", "a"]) == ["a", "a (2)", "a (2) (2)", "a (3)"]
 
 
 # -- import through the command line ---------------------------------------------------------
@@ -333,11 +344,13 @@ def _import_mixed(app, registry, db_session, tmp_path):
     db_session.commit()
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_export_then_import_changes_nothing(fmt, app, registry, login_as, db_session, tmp_path):
+@pytest.mark.parametrize("fmt,query", [("csv", ""), ("csv", "?csv=plain"), ("xlsx", "")])
+def test_export_then_import_changes_nothing(
+    fmt, query, app, registry, login_as, db_session, tmp_path
+):
     _import_mixed(app, registry, db_session, tmp_path)
     client = login_as("admin")
-    response = client.get(f"/equipements/export.{fmt}")
+    response = client.get(f"/equipements/export.{fmt}{query}")
     assert response.status_code == 200
     disposition = response.headers["Content-Disposition"]
     assert 'filename="equipements-' in disposition and disposition.endswith(f'.{fmt}"')
@@ -346,11 +359,27 @@ def test_export_then_import_changes_nothing(fmt, app, registry, login_as, db_ses
         assert response.mimetype == "text/csv"
         text = data.decode("utf-8-sig")
         assert "'=HYPERLINK" in text and "'-- à vérifier" in text and "''=pas" in text
-        assert text.splitlines()[0].startswith(";".join(HEADERS))
+        if query:  # plain: ',' and dot decimals, no BOM
+            assert not data.startswith(b"\xef\xbb\xbf")
+            assert text.splitlines()[0].startswith(",".join(HEADERS))
+            assert ",2490.00,2988.00," in text and ",2024-09-02," in text
+        else:  # for French spreadsheets: ';', decimal comma, BOM; dates stay ISO
+            assert data.startswith(b"\xef\xbb\xbf")
+            assert text.splitlines()[0].startswith(";".join(HEADERS))
+            assert ";2490,00;2988,00;" in text and ";2024-09-02;" in text
     else:
         book = load_workbook(io.BytesIO(data), read_only=True)
         cells = [row[18] for row in book.worksheets[0].iter_rows(values_only=True)]
         assert '=HYPERLINK("http://x")' in cells
+        # Typed cells: amounts are numbers shown to the cent, dates are dates.
+        priced = next(
+            r
+            for r in book.worksheets[0].iter_rows(min_row=2)
+            if r[HEADERS.index("Prix HT")].value is not None
+        )
+        price, bought = priced[HEADERS.index("Prix HT")], priced[HEADERS.index("Date d'achat")]
+        assert isinstance(price.value, float) and price.number_format == "#,##0.00"
+        assert isinstance(bought.value, datetime) and bought.is_date
         book.close()
     logged = count(db_session, AuditRecord)
     path = write(tmp_path, f"export.{fmt}", data)
@@ -408,11 +437,14 @@ def test_export_follows_the_list_filters(app, registry, login_as, db_session, tm
 
 def test_cli_export(app, registry, db_session, tmp_path):
     _import_mixed(app, registry, db_session, tmp_path)
-    for name in ("all.csv", "all.xlsx"):
-        result = run_cli(app, "assets", "export", str(tmp_path / name))
+    for name, options in (("all.csv", []), ("plain.csv", ["--plain"]), ("all.xlsx", [])):
+        result = run_cli(app, "assets", "export", str(tmp_path / name), *options)
         assert result.exit_code == 0, result.output
         assert "24 items" in result.output
-        table = read_table((tmp_path / name).read_bytes(), COLUMNS, name)
+        data = (tmp_path / name).read_bytes()
+        if name.endswith(".csv"):
+            assert data.startswith(b"\xef\xbb\xbf") != bool(options)
+        table = read_table(data, COLUMNS, name)
         assert len(table.rows) == 24
     bad = run_cli(app, "assets", "export", str(tmp_path / "all.pdf"))
     assert bad.exit_code != 0

@@ -327,14 +327,20 @@ def test_a_finance_officer_follows_a_dossier_to_the_claim_file(app, world, funde
     assert csv.status_code == 200
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert len(lines) == 1 + 4  # two invoices × two schools
-    assert any("F-001" in line and "0940176F" in line and "12000.00" in line for line in lines)
+    # For French spreadsheets: ';' and a decimal comma; ?csv=plain: ',' and a dot, no BOM.
+    assert any("F-001;" in line and "0940176F" in line and ";12000,00" in line for line in lines)
     assert any("ENI-A-1" in line for line in lines)
+    plain = client.get(f"/subventions/{dossier_id}/depenses.csv?csv=plain").get_data(as_text=True)
+    assert not plain.startswith("\ufeff")
+    assert any("F-001," in line and ",12000.00" in line for line in plain.splitlines())
 
     xlsx = client.get(f"/subventions/{dossier_id}/depenses.xlsx")
     assert xlsx.status_code == 200
     book = load_workbook(io.BytesIO(xlsx.data), read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert len(rows) == 5 and rows[1][1] == "F-001" and rows[1][7] == 14400
+    amount = next(book.worksheets[0].iter_rows(min_row=2, max_row=2))[7]
+    assert amount.number_format == "#,##0.00"  # an amount, shown as one
     items = list(book.worksheets[1].iter_rows(values_only=True))
     assert {r[3] for r in items[1:]} == {"ENI-A-1", "PC-B-1"}
     book.close()

@@ -134,6 +134,7 @@ def index() -> str:
         may_edit=may_edit,
         bulk=bulk,
         export_csv=_export_url("csv", args),
+        export_csv_plain=_export_url("csv", {**args, "csv": "plain"}),
         export_xlsx=_export_url("xlsx", args),
         today=date.today(),
         soon=date.today() + timedelta(days=WARRANTY_SOON_DAYS),

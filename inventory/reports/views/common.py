@@ -93,7 +93,8 @@ def list_url(level: Level, object_id: int | None, listing: str, **args: Any) -> 
 
 
 def this_url(**changes: Any) -> str:
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("format", "table")}
+    own = ("format", "table", "csv")  # the export's own arguments
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in own}
     for k, v in changes.items():
         if v is None:
             args.pop(k, None)

@@ -43,6 +43,7 @@ def _opendata(name: str) -> Response:
         data.columns,
         data.rows,
         sheet_title=name[:31],
+        csv_dialect=exporting.MINISTRY,  # ';' and dot decimals, as the ministry publishes
     )
 
 

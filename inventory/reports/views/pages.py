@@ -26,7 +26,6 @@ from inventory.reports.views.common import (
     LEVEL_LABELS,
     LEVELS,
     NONE_LABELS,
-    PLURAL_LABELS,
     STATE_LABELS,
     TABLE_PAGE_SIZE,
     bp,
@@ -100,11 +99,20 @@ def export_cell(indicator: Indicator, facts: Facts, grain: Grain) -> exporting.C
     return indicator_cell(indicator, facts)
 
 
+def export_header(indicator: Indicator) -> str:
+    """An indicator's column name; a percentage says so, beside the count it is made of."""
+    if indicator.unit is ind.Unit.PERCENT:
+        return _("%(label)s (%%)", label=indicator.label)
+    return str(indicator.label)
+
+
 def child_export(table: ChildTable) -> tuple[list[str], list[tuple[exporting.Cell, ...]]]:
-    label = PLURAL_LABELS[table.level]()
-    headers = [label, _("Code")]
-    headers += [str(i.label) for i in ind.INDICATORS]
-    headers += [fact_label(f) for f in EXPORT_FACTS]
+    # One column per name: the row's own (the level, singular), the indicators, then the
+    # counts behind them that no indicator column already gives.
+    headers = [LEVEL_LABELS[table.level](), _("Code")]
+    headers += [export_header(i) for i in ind.INDICATORS]
+    facts = [f for f in EXPORT_FACTS if fact_label(f) not in headers]
+    headers += [fact_label(f) for f in facts]
     rows = []
     for r in sort_rows(table.rows, "name"):
         grain = table.grain if r.key is not None else Grain.SCHOOL
@@ -114,7 +122,7 @@ def child_export(table: ChildTable) -> tuple[list[str], list[tuple[exporting.Cel
                 name,
                 r.code,
                 *(export_cell(i, r.facts, grain) for i in ind.INDICATORS),
-                *(r.facts[f] for f in EXPORT_FACTS),
+                *(r.facts[f] for f in facts),
             )
         )
     return headers, rows

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from inventory.core import addresses
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.training.calendar import (
@@ -27,7 +28,7 @@ from inventory.web import allow, int_arg
 def _calendar_response(user: Any, *, attachment: bool) -> Response:
     ecole, trainer = int_arg("ecole"), int_arg("formateur")
     found = calendar_sessions(db.session, user, ecole=ecole, trainer=trainer)
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = addresses.base_url() or addresses.request_base() or ""
     host = urlsplit(base).hostname or "socle"
     locale = page_locale()
     events = [
@@ -63,5 +64,5 @@ def feed_url(args: dict[str, Any]) -> str | None:
     if not hasattr(current_user, "session_token"):
         return None
     token = calendar_token(current_app.config["SECRET_KEY"], current_user)
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = addresses.base_url() or addresses.request_base() or ""
     return base + url_for("training.feed", token=token, **args)
