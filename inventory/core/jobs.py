@@ -141,6 +141,8 @@ _handlers: dict[str, Handler] = {}
 _kept: dict[str, KeptFiles] = {}
 # The folder of the files a job kind makes (its result names the file).
 _kind_files: dict[str, KeptFiles] = {}
+# What a job kind's owner must be allowed to retry it (what asking for it takes).
+_retry_actions: dict[str, Action] = {}
 
 
 def _name(fn: Callable[..., Any]) -> str:
@@ -163,12 +165,16 @@ def periodic(**schedule: str) -> Callable[[Callable[[], Any]], Callable[[], Any]
     return decorate
 
 
-def handler(kind: str, files: KeptFiles | None = None) -> Callable[[Handler], Handler]:
+def handler(
+    kind: str, files: KeptFiles | None = None, action: Action = Action.EDIT
+) -> Callable[[Handler], Handler]:
     """Declare the work of a tracked job kind; ``files``: where the file it makes is kept
-    (declared with :func:`keep_files`), for the download of its owner."""
+    (declared with :func:`keep_files`), for the download of its owner; ``action``: what
+    asking for such a job takes, and so retrying it (editing, by default)."""
 
     def decorate(fn: Handler) -> Handler:
         _handlers[kind] = fn
+        _retry_actions[kind] = action
         if files is not None:
             _kind_files[kind] = files
         return fn
@@ -416,24 +422,31 @@ def recover_stale_jobs() -> None:
     fail_stale(db.session, stale_after(current_app.config))
 
 
+def retry_action(job: Job) -> Action:
+    return _retry_actions.get(job.kind, Action.EDIT)
+
+
+def _owns(user: Subject, job: Job) -> bool:
+    """The job's owner, or an administrator."""
+    return user.role is Role.ADMIN or (
+        job.user_id is not None and job.user_id == getattr(user, "id", None)
+    )
+
+
 def may_retry(user: Subject, job: Job) -> bool:
     return (
         job.state == JobState.FAILED
-        and policy.allowed(user, Action.EDIT)
-        and (
-            user.role is Role.ADMIN or (job.user_id is not None and job.user_id == user.id)  # type: ignore[attr-defined]
-        )
+        and policy.allowed(user, retry_action(job))
+        and _owns(user, job)
     )
 
 
 def retry(session: Session, user: Subject, job: Job) -> Job:
     """Queue a failed job again (its owner or an administrator), in the change log."""
-    if not policy.allowed(user, Action.EDIT):
+    if not policy.allowed(user, retry_action(job)) or not _owns(user, job):
         raise policy.Denied()
     if job.state != JobState.FAILED:
         raise JobError(_l("Only a failed job can be retried."))
-    if not may_retry(user, job):
-        raise policy.Denied()
     job.state = JobState.QUEUED
     job.error = None
     job.result = None
@@ -462,11 +475,7 @@ def stored_file(job: Job) -> StoredFile | None:
 
 def may_download(user: Subject, job: Job) -> bool:
     """A job's file is its owner's (made with what they may see), and administrators'."""
-    if job_file(job) is None:
-        return False
-    return user.role is Role.ADMIN or (
-        job.user_id is not None and job.user_id == getattr(user, "id", None)
-    )
+    return job_file(job) is not None and _owns(user, job)
 
 
 def retention_days(kind: str, config: Any) -> float | None:

@@ -25,7 +25,7 @@ from inventory.reports import evidence
 EVIDENCE_FILES = jobs.keep_files("generated/evidence", "EVIDENCE_FILES_RETENTION_DAYS")
 
 
-@jobs.handler(evidence.EVIDENCE_JOB, files=EVIDENCE_FILES)
+@jobs.handler(evidence.EVIDENCE_JOB, files=EVIDENCE_FILES, action=Action.EXPORT)
 def make_pack(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
     """Build the pack as its owner may see it now (their scope may have changed since they
     asked: what left it is not in the pack, a subject that left it fails the job)."""

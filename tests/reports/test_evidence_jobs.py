@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import zipfile
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from inventory.assets.models import Asset
 from inventory.core import storage
 from inventory.core.audit import AuditRecord
+from inventory.core.db import utcnow
 from inventory.core.jobs import Job, JobState, delete_old_generated_files
 from inventory.core.policy import Role
 from inventory.core.storage import LocalStorage, S3Storage
@@ -180,3 +182,33 @@ def test_old_packs_are_deleted_by_the_periodic_clean_up(
     with app.app_context():
         delete_old_generated_files()
     assert not labels.exists("orphan.pdf")
+
+
+def test_a_pack_whose_worker_died_is_retried_by_its_auditor(app, programme, make_user, db_session):
+    auditor = _client(app, make_user, Role.AUDITEUR, [("academie", programme["academie"])])
+    coll = programme["collectivites"]["creteil"]
+    job_id, _page = ask_for_pack(auditor, f"/tableau-de-bord/collectivite/{coll}/preuves")
+    # As a consumer killed mid-pack leaves it: running, its heartbeat minutes old.
+    job = db_session.get(Job, job_id)
+    first = job.result["file"]
+    job.state, job.result, job.done = JobState.RUNNING, None, 3
+    job.heartbeat_at = utcnow() - timedelta(minutes=12)
+    db_session.commit()
+    assert auditor.get(f"/taches/{job_id}/fichier").status_code == 404  # not done
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["jobs", "recover"]).output.strip() == "jobs marked failed: 1"
+    page = auditor.get(f"/taches/{job_id}").get_data(as_text=True)
+    assert f'action="/taches/{job_id}/relancer"' in page  # an auditor retries their pack
+    # Another auditor follows it but may not retry it.
+    other = _client(app, make_user, Role.AUDITEUR, [("academie", programme["academie"])])
+    assert "relancer" not in other.get(f"/taches/{job_id}").get_data(as_text=True)
+    assert other.post(f"/taches/{job_id}/relancer").status_code == 404
+
+    assert auditor.post(f"/taches/{job_id}/relancer").status_code == 302
+    db_session.expire_all()
+    job = db_session.get(Job, job_id)
+    assert job.state == JobState.DONE and job.attempts == 2 and job.result["file"] != first
+    with auditor.get(f"/taches/{job_id}/fichier") as pack:
+        assert pack.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(pack.get_data())) as z:
+            assert set(z.namelist()) == PACK_FILES
