@@ -190,7 +190,8 @@ def configure_jobs(app: Flask) -> None:
     import inventory.core.mail
     import inventory.helpdesk.tasks
     import inventory.labels.tasks
-    import inventory.orgs.tasks  # noqa: F401
+    import inventory.orgs.tasks
+    import inventory.reports.tasks  # noqa: F401
     from inventory.core import probes
     from inventory.core.jobs import queue
 

@@ -74,7 +74,9 @@ class Defaults:
     STORAGE_PATH: str | None = None
     S3_ENDPOINT_URL: str | None = None
     S3_REGION: str | None = None
-    # Generated files (label PDFs, evidence packs) older than this are deleted.
+    # Generated files (label PDFs, evidence packs) older than this are deleted by
+    # ``flask storage purge``; the hourly clean-up keeps each kind its own retention
+    # (LABEL_FILES_RETENTION_DAYS, EVIDENCE_FILES_RETENTION_DAYS: 7 days by default).
     GENERATED_FILES_DAYS = 7
     # What an import reads of a file before refusing it (core.importing.ReadLimits).
     IMPORT_MAX_ROWS = 300_000

@@ -50,24 +50,28 @@ bp = Blueprint("web", __name__)
 @dataclass(frozen=True)
 class AccessRule:
     """What a view requires: an action (None: public page) and which URL argument names
-    which model, so that the object is loaded through the policy."""
+    which model, so that the object is loaded through the policy; ``own``: the object is
+    its owner's (and administrators') only, within the scope (a job's file)."""
 
     action: Action | None
     model: type | None = None
     arg: str | None = None
+    own: bool = False
 
 
 V = TypeVar("V", bound=Callable[..., Any])
 
 
-def allow(action: Action | None, on: tuple[type, str] | None = None) -> Callable[[V], V]:
+def allow(
+    action: Action | None, on: tuple[type, str] | None = None, *, own: bool = False
+) -> Callable[[V], V]:
     """Declare a view's access rule. Every route must carry one (checked at start-up).
 
     With an action, the user must be signed in and their role must allow it; the view
     then loads its object with ``policy.load_or_404``, which applies the scope.
     """
     model, arg = on if on else (None, None)
-    rule = AccessRule(action, model, arg)
+    rule = AccessRule(action, model, arg, own)
 
     def decorate(view: V) -> V:
         if action is None:

@@ -429,12 +429,16 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         db_session.commit()
         return job.id
 
-    def tracked_job(ecole, print_id):
+    def tracked_job(ecole):
+        # An evidence pack, done: its page, and its file (its owner's: nobody's here, so
+        # administrators' only).
+        key = f"pack-{ecole.id}.zip"
+        storage.of(app).folder("generated/evidence").save(key, b"PK\x05\x06" + b"\0" * 18)
         job = Job(
-            kind="labels.print",
+            kind="reports.evidence",
             state=JobState.DONE,
-            params={},
-            result={"print_id": print_id, "count": 1},
+            params={"collectivite": ecole.collectivite_id, "dossier": None, "locale": "fr"},
+            result={"file": key, "name": "preuves.zip", "mimetype": "application/zip"},
             collectivite_id=ecole.collectivite_id,
         )
         db_session.add(job)
@@ -459,11 +463,8 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         "referentiel_id": referentiel.id,
         "requirement_id": referentiel.requirements[0].id,
         "model_id": db_session.scalar(select(Asset.model_id).where(Asset.id == asset_in)),
-        PrintJob: (
-            print_in := print_job(inside, asset_in),
-            print_out := print_job(outside, asset_out),
-        ),
-        Job: (tracked_job(inside, print_in), tracked_job(outside, print_out)),
+        PrintJob: (print_job(inside, asset_in), print_job(outside, asset_out)),
+        Job: (tracked_job(inside), tracked_job(outside)),
         TrainingSession: (session_in, session_out),
         TrainingDocument: (session_doc_in, session_doc_out),
         Dossier: (dossier_in, dossier_out),
@@ -526,4 +527,6 @@ def expected_answers(role_name, access, method, rule, where):
         return {404}
     if where == "out" and role is not Role.ADMIN and access.model is not None:
         return {404}
+    if access.own and role is not Role.ADMIN:
+        return {404}  # the world's objects are nobody's: administrators' only
     return {200}

@@ -7,10 +7,14 @@ thread. ``flask jobs work`` runs a consumer: as many as needed, on any machine t
 reaches the database and the queue.
 
 A domain declares its tasks with :func:`task` and :func:`periodic` (plain functions that
-call services) and its tracked jobs with :func:`handler`. A tracked job has a :class:`Job`
-row (state, progress, result, error, attempts) that the progress page reads, that a
-restart does not lose, and that a user may retry when its worker died (its heartbeat
-stops; :func:`fail_stale` marks it failed).
+call services) and its tracked jobs with :func:`handler`. A job that makes a file (an
+evidence pack) keeps it in a folder of the file store declared with :func:`keep_files`,
+names it in its result (``file``, ``name``, ``mimetype``), and its owner downloads it from
+``/taches/<id>/fichier``; one periodic task deletes every such folder's old files.
+
+A tracked job has a :class:`Job` row (state, progress, result, error, attempts) that the
+progress page reads, that a restart does not lose, and that a user may retry when its
+worker died (its heartbeat stops; :func:`fail_stale` marks it failed).
 
 Each app builds its own Huey instance from its configuration, the first time it needs
 it, and registers every declared task on it wrapped in that app's context: a task runs
@@ -35,11 +39,12 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from inventory.core import audit, policy
+from inventory.core import audit, policy, storage
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, utcnow
 from inventory.core.errors import DomainError
 from inventory.core.policy import Action, Role, Subject
+from inventory.core.storage import Storage, StoredFile
 from inventory.extensions import db
 
 log = logging.getLogger(__name__)
@@ -113,8 +118,31 @@ class _Declared:
     retries: int = 0
 
 
+@dataclass(frozen=True)
+class KeptFiles:
+    """A folder of generated files (``generated/…``) and how long its files are kept: the
+    setting naming the days, its default, and what else to forget with the files (the
+    database rows that name them), given the session, the folder and the cut-off time."""
+
+    folder: str
+    setting: str
+    default_days: float = 7
+    forget: Callable[[Session, Storage, datetime], Any] | None = None
+
+    def store(self) -> Storage:
+        return storage.current().folder(self.folder)
+
+    def cutoff(self, config: Any, now: datetime) -> datetime:
+        return now - timedelta(days=float(config.get(self.setting, self.default_days)))
+
+
 _declared: dict[str, _Declared] = {}
 _handlers: dict[str, Handler] = {}
+_kept: dict[str, KeptFiles] = {}
+# The folder of the files a job kind makes (its result names the file).
+_kind_files: dict[str, KeptFiles] = {}
+# What a job kind's owner must be allowed to retry it (what asking for it takes).
+_retry_actions: dict[str, Action] = {}
 
 
 def _name(fn: Callable[..., Any]) -> str:
@@ -137,14 +165,37 @@ def periodic(**schedule: str) -> Callable[[Callable[[], Any]], Callable[[], Any]
     return decorate
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Declare the work of a tracked job kind."""
+def handler(
+    kind: str, files: KeptFiles | None = None, action: Action = Action.EDIT
+) -> Callable[[Handler], Handler]:
+    """Declare the work of a tracked job kind; ``files``: where the file it makes is kept
+    (declared with :func:`keep_files`), for the download of its owner; ``action``: what
+    asking for such a job takes, and so retrying it (editing, by default)."""
 
     def decorate(fn: Handler) -> Handler:
         _handlers[kind] = fn
+        _retry_actions[kind] = action
+        if files is not None:
+            _kind_files[kind] = files
         return fn
 
     return decorate
+
+
+def keep_files(
+    folder: str,
+    setting: str,
+    *,
+    default_days: float = 7,
+    forget: Callable[[Session, Storage, datetime], Any] | None = None,
+) -> KeptFiles:
+    """Declare a folder of generated files whose files :func:`delete_old_generated_files`
+    deletes once older than ``setting`` days (``default_days`` when unset)."""
+    if not folder.startswith(f"{storage.GENERATED}/"):
+        raise ValueError(f"generated files live under {storage.GENERATED}/, not {folder}")
+    kept = KeptFiles(storage.check_key(folder), setting, default_days, forget)
+    _kept[folder] = kept
+    return kept
 
 
 @dataclass
@@ -371,24 +422,31 @@ def recover_stale_jobs() -> None:
     fail_stale(db.session, stale_after(current_app.config))
 
 
+def retry_action(job: Job) -> Action:
+    return _retry_actions.get(job.kind, Action.EDIT)
+
+
+def _owns(user: Subject, job: Job) -> bool:
+    """The job's owner, or an administrator."""
+    return user.role is Role.ADMIN or (
+        job.user_id is not None and job.user_id == getattr(user, "id", None)
+    )
+
+
 def may_retry(user: Subject, job: Job) -> bool:
     return (
         job.state == JobState.FAILED
-        and policy.allowed(user, Action.EDIT)
-        and (
-            user.role is Role.ADMIN or (job.user_id is not None and job.user_id == user.id)  # type: ignore[attr-defined]
-        )
+        and policy.allowed(user, retry_action(job))
+        and _owns(user, job)
     )
 
 
 def retry(session: Session, user: Subject, job: Job) -> Job:
     """Queue a failed job again (its owner or an administrator), in the change log."""
-    if not policy.allowed(user, Action.EDIT):
+    if not policy.allowed(user, retry_action(job)) or not _owns(user, job):
         raise policy.Denied()
     if job.state != JobState.FAILED:
         raise JobError(_l("Only a failed job can be retried."))
-    if not may_retry(user, job):
-        raise policy.Denied()
     job.state = JobState.QUEUED
     job.error = None
     job.result = None
@@ -397,6 +455,53 @@ def retry(session: Session, user: Subject, job: Job) -> Job:
     session.commit()
     enqueue(run_job, job.id)
     return job
+
+
+# -- the files jobs make -------------------------------------------------------------------
+def job_file(job: Job) -> tuple[Storage, str] | None:
+    """The folder and key of the file a finished job made, if its kind makes one."""
+    kept = _kind_files.get(job.kind)
+    key = (job.result or {}).get("file")
+    if kept is None or job.state != JobState.DONE or not key:
+        return None
+    return kept.store(), str(key)
+
+
+def stored_file(job: Job) -> StoredFile | None:
+    """The file a job made, while the store still holds it (the clean-up deletes it)."""
+    found = job_file(job)
+    return None if found is None else found[0].stat(found[1])
+
+
+def may_download(user: Subject, job: Job) -> bool:
+    """A job's file is its owner's (made with what they may see), and administrators'."""
+    return job_file(job) is not None and _owns(user, job)
+
+
+def retention_days(kind: str, config: Any) -> float | None:
+    """How many days the files of a job kind are kept (None: it makes none)."""
+    kept = _kind_files.get(kind)
+    return None if kept is None else float(config.get(kept.setting, kept.default_days))
+
+
+def delete_old_files(session: Session, config: Any, now: datetime) -> dict[str, list[str]]:
+    """Delete the generated files older than their folder's retention, and what the
+    folder's ``forget`` forgets with them; the keys deleted, by folder."""
+    gone: dict[str, list[str]] = {}
+    for name, kept in sorted(_kept.items()):
+        folder, cutoff = kept.store(), kept.cutoff(config, now)
+        if kept.forget is not None:
+            kept.forget(session, folder, cutoff)
+        gone[name] = storage.delete_older(folder, cutoff)
+        if gone[name]:
+            log.info("%d old file(s) deleted from %s", len(gone[name]), name)
+    return gone
+
+
+@periodic(minute="17", hour="*")
+def delete_old_generated_files() -> None:
+    """Hourly: label PDFs, evidence packs… past their retention (see :func:`keep_files`)."""
+    delete_old_files(db.session, current_app.config, utcnow())
 
 
 def running_jobs(session: Session) -> list[Job]:

@@ -341,14 +341,21 @@ def send_private(
 
 
 # -- generated files -----------------------------------------------------------------------
-def purge_generated(store: Storage, older_than: timedelta, now: datetime) -> list[str]:
-    """Delete the generated files (under ``generated/``) last changed before
-    ``now - older_than``; returns their keys. A periodic job and ``flask storage purge``
-    call it: these files can be made again from the database."""
-    limit = now - older_than
+def delete_older(store: Storage, older_than: datetime) -> list[str]:
+    """Delete the files of ``store`` (often a folder of it) last changed before
+    ``older_than``; returns their keys. The clean-ups of generated files call it."""
     gone = []
-    for f in list(store.list(f"{GENERATED}/")):
-        if f.modified < limit:
+    for f in list(store.list()):
+        if f.modified < older_than:
             store.delete(f.key)
             gone.append(f.key)
     return gone
+
+
+def purge_generated(store: Storage, older_than: timedelta, now: datetime) -> list[str]:
+    """Delete the generated files (under ``generated/``) last changed before
+    ``now - older_than``; returns their keys. ``flask storage purge`` calls it (the
+    periodic clean-up keeps each kind of file its own time, ``core.jobs.keep_files``):
+    these files can be made again from the database."""
+    gone = delete_older(store.folder(GENERATED), now - older_than)
+    return [f"{GENERATED}/{key}" for key in gone]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -12,19 +11,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.auth.models import User
-from inventory.core import addresses, jobs, storage
-from inventory.core.db import utcnow
+from inventory.core import addresses, jobs
 from inventory.core.jobs import Job, JobError, Progress
 from inventory.core.storage import Storage
-from inventory.extensions import db
 from inventory.labels import services
 from inventory.labels.models import PrintJob
+
+# Prepared PDFs are kept LABEL_FILES_RETENTION_DAYS days (7 by default): the hourly
+# clean-up of generated files (core.jobs) deletes them and empties their print's file name
+# (the print log keeps the print: a reprint renders it again).
+LABEL_FILES = jobs.keep_files(
+    "generated/labels", "LABEL_FILES_RETENTION_DAYS", forget=services.delete_old_files
+)
 
 
 def files_folder() -> Storage:
     """Where prepared label PDFs are kept: the file store's generated files (so that every
     web worker, on any machine, serves what a job worker wrote, and backups hold them)."""
-    return storage.current().folder("generated/labels")
+    return LABEL_FILES.store()
 
 
 @jobs.handler(services.PRINT_JOB)
@@ -49,10 +53,3 @@ def print_labels(session: Session, job: Job, progress: Progress) -> dict[str, An
         raise JobError(addresses.MISSING)
     services.render_job(session, user, base, record, files_folder(), paced)
     return {"print_id": record.id, "count": record.count}
-
-
-@jobs.periodic(minute="17", hour="*")
-def delete_old_label_files() -> None:
-    """Prepared PDFs are kept ``LABEL_FILES_RETENTION_DAYS`` days (7 by default)."""
-    days = float(current_app.config.get("LABEL_FILES_RETENTION_DAYS", 7))
-    services.delete_old_files(db.session, files_folder(), utcnow() - timedelta(days=days))

@@ -5,6 +5,10 @@ It holds a PDF summary (``synthese.pdf``), the equipment with serials and classr
 (``formations.csv``) and the change-log extract (``journal.csv``). Every file is read
 through the policy, and the CSV files go through the common exporter (cells a spreadsheet
 would run as formulas are neutralised).
+
+A pack is made by a job (:func:`queue_pack`, ``reports.tasks``): the user follows it on its
+progress page and downloads the ZIP from the file store, where it is kept
+``EVIDENCE_FILES_RETENTION_DAYS`` days.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,10 +36,11 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets.models import Asset, EquipmentModel
-from inventory.core import exporting, policy
+from inventory.core import exporting, jobs, policy
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
 from inventory.core.describe import readable
+from inventory.core.jobs import Job
 from inventory.grants.dossiers import STATUS_LABELS as DOSSIER_STATUS_LABELS
 from inventory.grants.models import (
     Dossier,
@@ -490,21 +495,47 @@ def _table(lines: list[list[Any]], widths: list[float]) -> Table:
 
 
 # -- the ZIP ---------------------------------------------------------------------------------
-def evidence_pack(session: Session, user: policy.Subject, subject: Subject, tz: ZoneInfo) -> bytes:
+EVIDENCE_JOB = "reports.evidence"
+# The steps of a pack, for its progress page: the four CSV files, the figures, the PDF.
+STEPS = 6
+
+
+def evidence_pack(
+    session: Session,
+    user: policy.Subject,
+    subject: Subject,
+    tz: ZoneInfo,
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """The ZIP of ``subject`` as ``user`` may see it; ``progress`` hears the steps done."""
     policy.require(user, policy.Action.EXPORT)
+    step = progress or (lambda done: None)
     dossiers = _dossiers(session, user, subject)
     school_ids = _school_ids(session, user, subject)
-    files = {
-        "equipements.csv": (EQUIPMENT_HEADERS, equipment_rows(session, user, subject)),
-        "factures.csv": (INVOICE_HEADERS, invoice_rows(session, user, dossiers)),
-        "formations.csv": (TRAINING_HEADERS, training_rows(session, user, school_ids, tz)),
-        "journal.csv": (JOURNAL_HEADERS, journal_rows(session, user, subject, school_ids, tz)),
-    }
+    files: dict[str, tuple[Sequence[str], list[tuple[exporting.Cell, ...]]]] = {}
+    readers: list[tuple[str, Sequence[str], Callable[[], list[tuple[exporting.Cell, ...]]]]] = [
+        ("equipements.csv", EQUIPMENT_HEADERS, lambda: equipment_rows(session, user, subject)),
+        ("factures.csv", INVOICE_HEADERS, lambda: invoice_rows(session, user, dossiers)),
+        (
+            "formations.csv",
+            TRAINING_HEADERS,
+            lambda: training_rows(session, user, school_ids, tz),
+        ),
+        (
+            "journal.csv",
+            JOURNAL_HEADERS,
+            lambda: journal_rows(session, user, subject, school_ids, tz),
+        ),
+    ]
+    for done, (name, headers, read) in enumerate(readers, start=1):
+        files[name] = (headers, read())
+        step(done)
     board = (
         dashboard(session, user, Level.COLLECTIVITE, subject.collectivite)
         if subject.dossier is None
         else None
     )
+    step(len(readers) + 1)
     counts = {name: len(rows) for name, (_h, rows) in files.items()}
     pdf = summary_pdf(session, user, subject, board, dossiers, counts, tz)
     out = io.BytesIO()
@@ -515,4 +546,20 @@ def evidence_pack(session: Session, user: policy.Subject, subject: Subject, tz: 
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, exporting.csv_bytes(headers, rows))
+    step(STEPS)
     return out.getvalue()
+
+
+def queue_pack(session: Session, user: policy.Subject, subject: Subject, locale: str) -> Job:
+    """Ask for the pack of ``subject`` (in ``user``'s scope, loaded through the policy by
+    the caller): a job for the acting user builds it, in ``locale``, and keeps the ZIP for
+    its owner. The collectivité's staff may follow the job; only its owner downloads."""
+    policy.require(user, policy.Action.EXPORT)
+    params = {
+        "collectivite": subject.collectivite.id,
+        "dossier": subject.dossier.id if subject.dossier is not None else None,
+        "locale": locale,
+    }
+    return jobs.submit(
+        session, EVIDENCE_JOB, params, total=STEPS, collectivite_id=subject.collectivite.id
+    )

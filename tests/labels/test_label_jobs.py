@@ -20,10 +20,9 @@ from inventory.assets.models import AssetStatus
 from inventory.core import jobs, storage
 from inventory.core.audit import AuditRecord
 from inventory.core.db import utcnow
-from inventory.core.jobs import Job, JobState
+from inventory.core.jobs import Job, JobState, delete_old_generated_files
 from inventory.extensions import db
 from inventory.labels.models import PrintJob
-from inventory.labels.tasks import delete_old_label_files
 from inventory.orgs.models import Classroom
 from inventory.paths import ROOT
 from tests.conftest import ADMIN
@@ -163,7 +162,7 @@ def test_prepared_files_are_deleted_after_the_retention_time(app, login_as, item
     assert folder.exists(old.file_name) and folder.exists(new.file_name)
     old_name = old.file_name
     with app.app_context():
-        delete_old_label_files()  # the periodic task, as the scheduler runs it
+        delete_old_generated_files()  # the periodic task, as the scheduler runs it
     db_session.expire_all()
     assert not folder.exists(old_name) and folder.exists(new.file_name)
     assert db_session.get(PrintJob, old.id).file_name is None

@@ -3,6 +3,7 @@ training and dossiers at every level, and the readers and summary views the test
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -319,3 +320,29 @@ def rebuilt(session) -> tuple[dict, dict]:
     # The départements' sums are taken from the stored school rows: check those first.
     depts = refresh._departement_rows(session, None)
     return schools, {d: _sorted(data) for d, data in depts.items() if data["counts"]}
+
+
+# -- evidence packs ------------------------------------------------------------------------
+def ask_for_pack(client, ask_url: str) -> tuple[int, str]:
+    """Ask for an evidence pack as the dashboard's button does and follow to the job's
+    page (jobs run at once in tests): the job's id and the page."""
+    asked = client.post(ask_url)
+    assert asked.status_code == 302, asked.data[:300]
+    found = re.fullmatch(r"/taches/(\d+)", asked.location)
+    assert found, asked.location
+    page = client.get(asked.location)
+    assert page.status_code == 200
+    return int(found.group(1)), page.get_data(as_text=True)
+
+
+def download_pack(client, ask_url: str) -> Any:
+    """Ask for a pack, then download it from the link of its job's page: the response,
+    read whole (and its file closed)."""
+    job_id, page = ask_for_pack(client, ask_url)
+    assert 'http-equiv="refresh"' not in page  # done: the page stops refreshing
+    link = re.search(r'href="(/taches/(\d+)/fichier)"', page)
+    assert link and int(link.group(2)) == job_id, page
+    response = client.get(link.group(1))
+    response.get_data()
+    response.close()
+    return response

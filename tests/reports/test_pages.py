@@ -18,7 +18,7 @@ from inventory.reports import indicators as ind
 from inventory.reports import opendata
 from inventory.reports.levels import Level
 from tests.conftest import ADMIN
-from tests.reports.builders import board, dan, ien
+from tests.reports.builders import board, dan, download_pack, ien
 
 
 def fr(app, text) -> str:
@@ -207,7 +207,7 @@ def test_an_ien_exports_only_their_circonscription(app, programme, login_as):
     assert client.get(f"/tableau-de-bord/circonscription/{other}").status_code == 404
     assert client.get(f"/tableau-de-bord/circonscription/{other}/liste/items").status_code == 404
     fresnes = programme["collectivites"]["fresnes"]
-    assert client.get(f"/tableau-de-bord/collectivite/{fresnes}/preuves.zip").status_code == 404
+    assert client.post(f"/tableau-de-bord/collectivite/{fresnes}/preuves").status_code == 404
     assert (
         client.get(
             "/tableau-de-bord/donnees-ouvertes/fr-en-aap-snee-ecoles"
@@ -221,8 +221,8 @@ def test_csv_cells_that_spreadsheets_would_run_are_neutralised(app, programme, l
     client = login_as(Role.ADMIN)
     a2 = programme["schools"]["a2"]
     # The equipment of the evidence pack (supplier "=HYPERLINK(1)") and the invoices.
-    pack = client.get(
-        f"/tableau-de-bord/collectivite/{programme['collectivites']['creteil']}/preuves.zip"
+    pack = download_pack(
+        client, f"/tableau-de-bord/collectivite/{programme['collectivites']['creteil']}/preuves"
     )
     assert pack.status_code == 200 and pack.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(pack.get_data())) as z:
@@ -237,8 +237,8 @@ def test_csv_cells_that_spreadsheets_would_run_are_neutralised(app, programme, l
     }
     assert "'=HYPERLINK(1)" in equipment
     assert not re.search(r"(^|;)[=+@-]", equipment.replace("\r\n", "\n"), re.M)
-    fresnes = client.get(
-        f"/tableau-de-bord/collectivite/{programme['collectivites']['fresnes']}/preuves.zip"
+    fresnes = download_pack(
+        client, f"/tableau-de-bord/collectivite/{programme['collectivites']['fresnes']}/preuves"
     )
     with zipfile.ZipFile(io.BytesIO(fresnes.get_data())) as z:
         invoices = z.read("factures.csv").decode("utf-8-sig")
@@ -252,7 +252,7 @@ def test_the_evidence_pack_of_a_collectivite_and_of_a_dossier(app, programme, lo
 
     client = login_as(Role.AUDITEUR, [("academie", programme["academie"])])
     coll = programme["collectivites"]["creteil"]
-    response = client.get(f"/tableau-de-bord/collectivite/{coll}/preuves.zip")
+    response = download_pack(client, f"/tableau-de-bord/collectivite/{coll}/preuves")
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as z:
         equipment = list(
@@ -272,8 +272,14 @@ def test_the_evidence_pack_of_a_collectivite_and_of_a_dossier(app, programme, lo
     assert "classe" in equipment[0] and "numero_de_serie" in equipment[0]
     assert len(training) == 1 + 2  # the held session at A, the planned one at B
     assert "create" in journal
-    dossier = client.get(f"/tableau-de-bord/dossier/{programme['dossiers']['creteil']}/preuves.zip")
+    dossier = download_pack(
+        client, f"/tableau-de-bord/dossier/{programme['dossiers']['creteil']}/preuves"
+    )
     assert dossier.status_code == 200
+    assert re.search(
+        r'filename="?preuves-dossier-\d+-\d{4}-\d\d-\d\d\.zip',
+        dossier.headers["Content-Disposition"],
+    )
     with zipfile.ZipFile(io.BytesIO(dossier.get_data())) as z:
         funded = list(
             csv.reader(io.StringIO(z.read("equipements.csv").decode("utf-8-sig")), delimiter=";")

@@ -1,10 +1,9 @@
-"""The files of the dashboards: the ministry's open-data shapes and the evidence packs."""
+"""The files of the dashboards: the ministry's open-data shapes, and the evidence packs
+(asked for here, made by a job, downloaded from the job's page)."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, render_template, request
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -17,6 +16,7 @@ from inventory.reports import evidence, opendata
 from inventory.reports.levels import Level, load_level
 from inventory.reports.views.common import (
     bp,
+    current_locale,
     today,
 )
 from inventory.web import allow
@@ -83,30 +83,24 @@ def opendata_ecoles_extended() -> Response:
     return _opendata(opendata.ECOLES_EXTENDED)
 
 
-def _zip(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _ask_for_pack(subject: evidence.Subject) -> Response:
+    """Queue the pack's job and follow it on its progress page (the form's token is
+    checked for every POST by CSRFProtect)."""
+    job = evidence.queue_pack(db.session, current_user, subject, current_locale())
+    return redirect(url_for("jobs.progress", job_id=job.id))
 
 
-@bp.get("/collectivite/<int:collectivite_id>/preuves.zip")
+@bp.post("/collectivite/<int:collectivite_id>/preuves")
 @allow(Action.EXPORT, on=(Collectivite, "collectivite_id"))
 def evidence_collectivite(collectivite_id: int) -> Response:
     coll = policy.load_or_404(
         current_user, Collectivite, collectivite_id, db.session, Action.EXPORT
     )
-    subject = evidence.Subject(coll)
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    data = evidence.evidence_pack(db.session, current_user, subject, tz)
-    return _zip(data, f"preuves-{subject.slug}-{today()}.zip")
+    return _ask_for_pack(evidence.Subject(coll))
 
 
-@bp.get("/dossier/<int:dossier_id>/preuves.zip")
+@bp.post("/dossier/<int:dossier_id>/preuves")
 @allow(Action.EXPORT, on=(Dossier, "dossier_id"))
 def evidence_dossier(dossier_id: int) -> Response:
     dossier = policy.load_or_404(current_user, Dossier, dossier_id, db.session, Action.EXPORT)
-    subject = evidence.Subject(dossier.collectivite, dossier)
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    data = evidence.evidence_pack(db.session, current_user, subject, tz)
-    return _zip(data, f"preuves-{subject.slug}-{today()}.zip")
+    return _ask_for_pack(evidence.Subject(dossier.collectivite, dossier))
