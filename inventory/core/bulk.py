@@ -1,7 +1,9 @@
-"""Rows staged as plain values and written table by table with SQLAlchemy's bulk insert
-(``insert(...).returning(...)``: a few multi-row statements, ids matched back by the
-columns that tell the rows apart, or read back in the rows' order where none does), with
-their change-log records, in the caller's transaction.
+"""Rows staged as plain values and written table by table with SQLAlchemy's bulk insert,
+with their change-log records, in the caller's transaction. On SQLite,
+``insert(...).returning(...)``: a few multi-row statements, ids matched back by the
+columns that tell the rows apart, or read back in the rows' order where none does. On
+PostgreSQL, the ids are drawn from the table's sequence first and the rows sent with
+them in one executemany (psycopg pipelines it over one prepared statement).
 
 The registry import creates tens of thousands of académies, communes, schools; an
 object per row in the unit of work would cost most of its time. Staged rows keep the two
@@ -15,7 +17,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Date, Enum, Integer, String, Table, UniqueConstraint, insert
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from inventory.core import audit
@@ -145,19 +158,35 @@ class BulkInsert:
         if self.staged or self.unreferenced:  # a table outside the metadata: a mistake
             raise RuntimeError(f"unknown tables staged: {[*self.staged, *self.unreferenced]}")
 
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    def _new_ids(self, table: Table, count: int) -> list[int]:
+        """``count`` new ids from the sequence of ``table``'s id (PostgreSQL), in one query."""
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        stmt = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        return list(self.session.scalars(stmt))
+
     def _write(self, table: Table, rows: list[Staged]) -> None:
         keys = _foreign_keys(table)
         for row in rows:
             for key in keys:
                 if key in row.values:
                     row.values[key] = _id_of(row.values[key])
+        if "id" in table.c and self._dialect() == "postgresql":
+            # The ids drawn from the table's sequence in one query, then the rows sent
+            # with them: a plain executemany, which psycopg pipelines over one prepared
+            # statement (RETURNING would make SQLAlchemy render multi-row INSERTs of
+            # thousands of parameters, each parsed anew: three times slower).
+            for row, new_id in zip(rows, self._new_ids(table, len(rows)), strict=True):
+                row.id = row.values["id"] = new_id
         # One statement per set of keys: every row of an executemany binds the same ones.
         by_keys: dict[tuple[str, ...], list[Staged]] = {}
         for row in rows:
             by_keys.setdefault(tuple(row.values), []).append(row)
         for key_names, group in by_keys.items():
             params = [row.values for row in group]
-            if "id" not in table.c:
+            if "id" not in table.c or "id" in key_names:
                 self.session.execute(insert(table), params)
                 continue
             natural = _natural_key(table, key_names, params)
