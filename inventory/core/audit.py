@@ -19,12 +19,12 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, insert, inspect
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, inspect
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 from sqlalchemy.orm.attributes import NO_VALUE
 
-from inventory.core.db import Base, UTCDateTime, utcnow
+from inventory.core.db import Base, UTCDateTime, insert_rows, utcnow
 
 
 @dataclass(frozen=True)
@@ -183,10 +183,15 @@ def _audited_keys(cls: type[Audited]) -> tuple[str, ...]:
 def _created_changes(cls: type[Audited], values: Mapping[str, Any]) -> dict[str, list[Any]]:
     """A new row's changes: each audited value given, from nothing."""
     changes: dict[str, list[Any]] = {}
-    for key in _audited_keys(cls):
-        value = _plain(values.get(key))
-        if value is not None:
-            changes[key] = [None, value]
+    for key in _KEYS[cls] if cls in _KEYS else _audited_keys(cls):
+        value = values.get(key)
+        if value is None:
+            continue
+        if type(value) not in SCALAR_TYPES:  # an import logs millions: _plain only if needed
+            value = _plain(value)
+            if value is None:
+                continue
+        changes[key] = [None, value]
     return changes
 
 
@@ -311,7 +316,7 @@ def log_created(
     """Write the change-log records of rows inserted in bulk, in the session's transaction."""
     records = created_records(model, rows, current_actor())
     if records:
-        session.execute(insert(AuditRecord.__table__), records)  # executemany
+        insert_rows(session, AuditRecord.__table__, records)
 
 
 @event.listens_for(Session, "after_flush")
@@ -329,7 +334,7 @@ def _write_change_log(session: Session, flush_context: Any) -> None:
                 if row:
                     rows.append(row)
     if rows:
-        session.connection().execute(AuditRecord.__table__.insert(), rows)
+        insert_rows(session.connection(), AuditRecord.__table__, rows)
 
 
 @event.listens_for(Mapper, "mapper_configured")

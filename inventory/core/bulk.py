@@ -1,7 +1,9 @@
-"""Rows staged as plain values and written table by table with SQLAlchemy's bulk insert
-(``insert(...).returning(...)``: a few multi-row statements, ids matched back by the
-columns that tell the rows apart, or read back in the rows' order where none does), with
-their change-log records, in the caller's transaction.
+"""Rows staged as plain values and written table by table with SQLAlchemy's bulk insert,
+with their change-log records, in the caller's transaction. On SQLite,
+``insert(...).returning(...)``: a few multi-row statements, ids matched back by the
+columns that tell the rows apart, or read back in the rows' order where none does. On
+PostgreSQL, the ids are drawn from the table's sequence first and the rows sent with
+them (:func:`inventory.core.db.insert_rows`: multi-row INSERTs in one executemany).
 
 The registry import creates tens of thousands of académies, communes, schools; an
 object per row in the unit of work would cost most of its time. Staged rows keep the two
@@ -15,11 +17,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Date, Enum, Integer, String, Table, UniqueConstraint, insert
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from inventory.core import audit
-from inventory.core.db import Base
+from inventory.core.db import Base, insert_rows
 
 
 class Staged:
@@ -141,9 +154,20 @@ class BulkInsert:
                     for key in keys:
                         if key in p:
                             p[key] = _id_of(p[key])
-                self.session.execute(insert(table), params)
+                insert_rows(self.session, table, params)
         if self.staged or self.unreferenced:  # a table outside the metadata: a mistake
             raise RuntimeError(f"unknown tables staged: {[*self.staged, *self.unreferenced]}")
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    def _new_ids(self, table: Table, count: int) -> list[int]:
+        """``count`` new ids from the sequence of ``table``'s id (PostgreSQL), in one query."""
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        drawn = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        # As one array: a row of the result each would cost more than the query.
+        ids = self.session.scalar(select(func.array(drawn.scalar_subquery())))
+        return cast(list[int], ids)
 
     def _write(self, table: Table, rows: list[Staged]) -> None:
         keys = _foreign_keys(table)
@@ -151,14 +175,20 @@ class BulkInsert:
             for key in keys:
                 if key in row.values:
                     row.values[key] = _id_of(row.values[key])
+        if "id" in table.c and self._dialect() == "postgresql":
+            # The ids drawn from the table's sequence in one query, then the rows sent
+            # with them by insert_rows (RETURNING would make SQLAlchemy render a new
+            # INSERT of thousands of parameters a batch, each parsed anew: slower).
+            for row, new_id in zip(rows, self._new_ids(table, len(rows)), strict=True):
+                row.id = row.values["id"] = new_id
         # One statement per set of keys: every row of an executemany binds the same ones.
         by_keys: dict[tuple[str, ...], list[Staged]] = {}
         for row in rows:
             by_keys.setdefault(tuple(row.values), []).append(row)
         for key_names, group in by_keys.items():
             params = [row.values for row in group]
-            if "id" not in table.c:
-                self.session.execute(insert(table), params)
+            if "id" not in table.c or "id" in key_names:
+                insert_rows(self.session, table, params)
                 continue
             natural = _natural_key(table, key_names, params)
             if natural:
