@@ -166,3 +166,30 @@ def pdf_text(data: bytes) -> str:
     finally:
         pdf.close()
     return "\n".join(parts)
+
+
+# -- API -----------------------------------------------------------------------------------
+def api_token(app, email, scope="read", **fields) -> str:
+    """A new API token of the account ``email``, made by its service; its secret."""
+    from inventory.api import tokens
+    from inventory.api.models import TokenScope
+    from inventory.auth.models import User
+    from inventory.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(email=email))
+        new = tokens.create_token(
+            db.session,
+            user,
+            name=fields.pop("name", "script"),
+            scope=TokenScope(scope),
+            expires_at=fields.pop("expires_at", None),
+            networks=fields.pop("networks", ""),
+        )
+        secret = new.secret
+        db.session.remove()
+    return secret
+
+
+def bearer(secret: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}", **headers}
