@@ -71,7 +71,7 @@ def page() -> str:
                 {
                     "method": method.upper(),
                     "path": "/api/v1" + path if not path.startswith("/api/") else path,
-                    "summary": SUMMARIES.get(f"{method}{path}") or op.get("summary", ""),
+                    "summary": SUMMARIES.get(method + path.removeprefix("/api/v1")) or op.get("summary", ""),
                     "parameters": [*shared, *op.get("parameters", [])],
                     "body": _schema_name(body.get("schema", {})) if body else "",
                     "responses": responses,

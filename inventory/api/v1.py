@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, request
 from flask_babel import gettext as _
@@ -27,12 +28,15 @@ from inventory.api.schemas import (
 from inventory.assets import lifecycle, lists
 from inventory.assets.models import Asset
 from inventory.core import policy
-from inventory.core.errors import DomainError
+from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
 from inventory.extensions import csrf, db, limiter
 from inventory.orgs import services as orgs
 from inventory.orgs.models import Ecole, SchoolNature
 from inventory.web import allow
+
+
+V = TypeVar("V", bound=Callable[..., Any])
 
 
 class SocleApi(Api):  # type: ignore[misc]
@@ -51,11 +55,20 @@ auth.install(blp)
 csrf.exempt(blp)  # no cookie authenticates here: a forged cross-site request has no token
 limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(blp)
 
-PROBLEMS = {"description": "Problem details (RFC 9457)", "schema": Problem}
+def problems(*codes: int) -> Callable[[V], V]:
+    """Declare the problem details an operation may answer (401, 404 and 429 always)."""
 
+    def decorate(view: V) -> V:
+        for code in sorted({401, 404, 429, *codes}, reverse=True):
+            view = blp.alt_response(
+                code,
+                schema=Problem,
+                description="Problem details (RFC 9457)",
+                content_type="application/problem+json",
+            )(view)
+        return view
 
-def _errors(*codes: int) -> dict[int, Any]:
-    return {code: PROBLEMS for code in (401, 404, 429, *codes)}
+    return decorate
 
 
 def _etag(version: int) -> dict[str, str]:
@@ -65,7 +78,7 @@ def _etag(version: int) -> dict[str, str]:
 @blp.route("/schools", methods=["GET"])
 @blp.arguments(SchoolQuery, location="query")
 @blp.response(200, SchoolPage)
-@blp.doc(responses=_errors(422))
+@problems(422)
 @allow(Action.READ)
 def schools(args: dict[str, Any]) -> Any:
     """The schools you may see, by name, numbered pages."""
@@ -84,7 +97,7 @@ def schools(args: dict[str, Any]) -> Any:
 
 @blp.route("/schools/<int:ecole_id>", methods=["GET"])
 @blp.response(200, SchoolSchema)
-@blp.doc(responses=_errors())
+@problems()
 @allow(Action.READ, on=(Ecole, "ecole_id"))
 def school(ecole_id: int) -> Any:
     """One school."""
@@ -93,7 +106,7 @@ def school(ecole_id: int) -> Any:
 
 @blp.route("/schools/<int:ecole_id>/classrooms", methods=["GET"])
 @blp.response(200, ClassroomSchema(many=True))
-@blp.doc(responses=_errors())
+@problems()
 @allow(Action.READ, on=(Ecole, "ecole_id"))
 def classrooms(ecole_id: int) -> Any:
     """The classrooms of a school, in their order."""
@@ -103,7 +116,7 @@ def classrooms(ecole_id: int) -> Any:
 @blp.route("/assets", methods=["GET"])
 @blp.arguments(AssetQuery, location="query")
 @blp.response(200, AssetPage)
-@blp.doc(responses=_errors(422))
+@problems(422)
 @allow(Action.READ)
 def assets(args: dict[str, Any]) -> Any:
     """The equipment you may see, newest first, with the equipment list's filters; cursor
@@ -131,7 +144,7 @@ def assets(args: dict[str, Any]) -> Any:
 
 @blp.route("/assets/<int:asset_id>", methods=["GET"])
 @blp.response(200, AssetSchema)
-@blp.doc(responses=_errors())
+@problems()
 @allow(Action.READ, on=(Asset, "asset_id"))
 def asset(asset_id: int) -> Any:
     """One item; its ETag is its version."""
@@ -156,7 +169,7 @@ def _if_match() -> int | None:
 @blp.route("/assets/<int:asset_id>", methods=["PATCH"], endpoint="update_asset")
 @blp.arguments(AssetPatch)
 @blp.response(200, AssetSchema)
-@blp.doc(responses=_errors(403, 409, 412, 422, 428))
+@problems(403, 409, 412, 422, 428)
 @allow(Action.EDIT, on=(Asset, "asset_id"))
 def update_asset(data: dict[str, Any], asset_id: int) -> Any:
     """Change an item's fields, as its edit page does. Send the version read, in the
@@ -177,9 +190,14 @@ def update_asset(data: dict[str, Any], asset_id: int) -> Any:
         **{name: data[name] if name in data else getattr(item, name) for name in PATCHABLE}
     )
     tag = (data.get("tag") or "").strip() or item.tag
-    saved = lifecycle.update_asset(
-        db.session, current_user, item, version=version, fields=fields, tag=tag, model=item.model
-    )
+    try:
+        saved = lifecycle.update_asset(
+            db.session, current_user, item, version=version, fields=fields, tag=tag, model=item.model
+        )
+    except ConflictError:
+        raise ConflictError(
+            _("Someone else saved this item since you read it: read it again, then resend.")
+        ) from None
     saved = lists.asset_detail(db.session, current_user, saved.id)
     return saved, 200, _etag(saved.version)
 

@@ -28,7 +28,7 @@ def test_a_token_is_shown_once_and_only_its_hash_is_kept(app, registry, make_use
     coll = registry["collectivites"]["Créteil"]
     client, email = signed_in(app, make_user, "technicien", [("collectivite", coll)])
     page = client.get("/compte/jetons-api")
-    assert page.status_code == 200 and "My API tokens" in page.text
+    assert page.status_code == 200 and "Mes jetons d" in page.text  # French by default
     created = client.post(
         "/compte/jetons-api", data={"name": "Script MDM", "scope": "write", "networks": ""}
     )
@@ -56,7 +56,7 @@ def test_a_token_is_shown_once_and_only_its_hash_is_kept(app, registry, make_use
     # Revoked on the page: 401 at once, and the revocation is logged.
     assert client.post(f"/compte/jetons-api/{token.id}/revoquer").status_code == 302
     body = _problem(api.get("/api/v1/schools", headers=bearer(secret)), 401)
-    assert "revoked" in body["detail"]
+    assert "révoqué" in body["detail"]
     actions = db_session.scalars(
         select(AuditRecord.action).filter_by(object_type="api_tokens", object_id=token.id)
     ).all()
@@ -112,13 +112,13 @@ def test_a_read_token_cannot_write(app, registry, make_user, places):
     body = _problem(
         api.patch(f"/api/v1/assets/{item}", json={"version": 1}, headers=bearer(secret)), 403
     )
-    assert "read-only" in body["detail"]
+    assert body["detail"] == "Ce jeton est en lecture seule."
 
 
 def test_an_auditor_cannot_make_a_write_token(app, make_user, registry):
     client, _email = signed_in(app, make_user, "auditeur", [("academie", 1)])
     refused = client.post("/compte/jetons-api", data={"name": "x", "scope": "write"})
-    assert refused.status_code == 422 and "read only" in refused.text
+    assert refused.status_code == 422 and "choisissez la lecture seule" in refused.text
     bad = client.post("/compte/jetons-api", data={"name": "x", "networks": "10.0.0.300"})
     assert bad.status_code == 422 and "10.0.0.300" in bad.text
 

@@ -130,7 +130,7 @@ def test_a_stale_version_is_a_conflict(app, make_user, places, db_session):
         f"/api/v1/assets/{item}", json={"version": version, "notes": "b"}, headers=bearer(secret)
     )
     assert stale.status_code == 409 and stale.mimetype == "application/problem+json"
-    assert "Someone else saved" in stale.get_json()["detail"]
+    assert stale.get_json()["detail"].startswith("Quelqu'un d'autre a enregistré")
     precondition = api.patch(
         f"/api/v1/assets/{item}",
         json={"notes": "c"},
@@ -153,7 +153,7 @@ def test_a_bad_payload_is_a_problem_in_french(app, make_user, places, db_session
     assert wrong_ip.status_code == 422 and wrong_ip.mimetype == "application/problem+json"
     body = wrong_ip.get_json()
     assert body["title"] == "Requête invalide"
-    assert body["errors"] == [{"field": "ip", "message": "«pas-une-ip» n'est pas une adresse IP."}]
+    assert body["errors"] == [{"field": "ip", "message": "«\u00a0pas-une-ip\u00a0» n'est pas une adresse IP."}]
     typed = api.patch(
         f"/api/v1/assets/{item}", json={"version": "deux", "colour": "red"}, headers=fr
     ).get_json()
