@@ -16,6 +16,8 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
 
+from inventory.api.models import ApiToken
+from inventory.api.tokens import WRITE_ACTIONS
 from inventory.assets import catalogue, digital, lifecycle, socle
 from inventory.assets import photos as asset_photos
 from inventory.assets import works as asset_works
@@ -71,6 +73,7 @@ from inventory.training.attachments import add_document as add_training_document
 from inventory.training.models import TrainingDocument, TrainingSession
 from inventory.training.sessions import SessionFields, plan_session
 from tests.conftest import ADMIN, annuaire_rows, login, to_csv
+from tests.factories import api_token, bearer
 
 OTHER_UAI = "0350999" + uai_check_letter("0350999")
 PDF_HEADER = b"%PDF-1.4\n%%EOF\n"
@@ -299,7 +302,10 @@ def world(app, registry, make_user, db_session, tmp_path):
         ).id
 
     referentiel = socle.current_referentiel(db_session)
+    # An API token of the administrator's (its revocation is answered by owner, not scope).
+    api_token(app, emails["admin"], scope="write", name="matrix")
     objects = {
+        "token_id": db_session.scalar(select(ApiToken.id).filter_by(name="matrix")),
         DigitalService: (digital_service(inside), digital_service(outside)),
         # Reference data, the same for everyone: the socle référentiel, a requirement, a model.
         "referentiel_id": referentiel.id,
@@ -358,11 +364,18 @@ def _url(rule, access, objects, where):
     return rule.build(values, append_unknown=False)[1]
 
 
+def _is_api(rule, access):
+    """A route of the API proper: a bearer token, never the session, authenticates it."""
+    return rule.rule.startswith("/api/v1/") and access is not None and access.action is not None
+
+
 def _expected(role_name, access, method, rule, where):
     if method not in rule.methods:
         return {405}
     if access is None or access.action is None:
         return {200, 302}
+    if _is_api(rule, access):
+        return {401}  # a session cookie, or nothing: the API answers 401
     if role_name == "anonymous":
         return {302}
     role = ROLES[role_name][0]
@@ -412,6 +425,61 @@ def test_every_route_for_every_role(app, world, db_session):
     _write_matrix(matrix)
 
 
+def _api_expected(role_name, access, method, writes, where):
+    """What an API call with this role's token answers: as the pages for reads (404 for
+    an action the role lacks or out of scope), 403 for a write with a read-only token,
+    428 for a write that reached its view (it sent no version)."""
+    role = ROLES[role_name][0]
+    if method != "GET" and not writes:
+        return {403}
+    if access.action not in ROLE_ACTIONS[role]:
+        return {404}
+    if where == "out" and role is not Role.ADMIN and access.model is not None:
+        return {404}
+    return {200} if method == "GET" else {428}
+
+
+def test_every_api_route_for_every_role_with_a_token(app, world, db_session):
+    """Every API route and method, with a token of each role (read-write where the role
+    may write, else read-only; and a read-only one for every write), in and out of scope."""
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")]
+    failures = []
+    api = app.test_client()
+    for role_name, spec in ROLES.items():
+        if spec is None:
+            continue
+        role = spec[0]
+        may_write = any(a in ROLE_ACTIONS[role] for a in WRITE_ACTIONS)
+        secrets = {False: api_token(app, world["emails"][role_name], scope="read")}
+        if may_write:
+            secrets[True] = api_token(app, world["emails"][role_name], scope="write")
+        for rule in rules:
+            access = app.view_functions[rule.endpoint].access_rule
+            if not _is_api(rule, access):
+                continue
+            wheres = ["in", "out"] if access.model else ["in"]
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                for writes, secret in secrets.items():
+                    for where in wheres:
+                        url = _url(rule, access, world["objects"], where)
+                        response = api.open(
+                            url,
+                            method=method,
+                            headers=bearer(secret),
+                            json={} if method != "GET" else None,
+                        )
+                        expected = _api_expected(role_name, access, method, writes, where)
+                        if response.status_code not in expected:
+                            failures.append(
+                                f"{role_name} ({'write' if writes else 'read'}) {method} {url}: "
+                                f"{response.status_code}, expected {sorted(expected)}"
+                            )
+                        assert response.status_code == 200 or (
+                            response.mimetype == "application/problem+json"
+                        ), url
+    assert not failures, "\n".join(failures)
+
+
 def _write_matrix(matrix):
     out = ROOT / "test-results" / "access-matrix.md"
     out.parent.mkdir(exist_ok=True)
@@ -446,7 +514,11 @@ def test_auditors_change_nothing_even_with_crafted_posts(app, world, db_session,
         "active": "y",
     }
     for rule in app.url_map.iter_rules():
-        if "POST" not in rule.methods or rule.endpoint in {"auth.logout", "auth.login"}:
+        if "POST" not in rule.methods or rule.endpoint in {
+            "auth.logout",
+            "auth.login",
+            "api_tokens.create",  # one's own token, not business data (tests/api)
+        }:
             continue
         access = getattr(app.view_functions[rule.endpoint], "access_rule", None)
         url = _url(rule, access, world["objects"], "in")

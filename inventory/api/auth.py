@@ -56,7 +56,9 @@ def authenticate() -> None:
         raise refusal(Unauthorized, _("Send an API token: Authorization: Bearer <token>."))
     token = tokens.authenticate(db.session, secret, request.remote_addr)
     if token is None:
-        raise refusal(Unauthorized, _("This token is unknown, expired, revoked or not allowed here."))
+        raise refusal(
+            Unauthorized, _("This token is unknown, expired, revoked or not allowed here.")
+        )
     user = token.user
     g._login_user = user  # Flask-Login's current_user for this request, never the cookie's
     g.api_token = token

@@ -64,14 +64,16 @@ def page() -> str:
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
             responses = []
             for code, answer in sorted(op.get("responses", {}).items()):
-                content = answer.get("content", {})
-                schema = next(iter(content.values()), {}).get("schema", {}) if content else {}
+                content: dict[str, Any] = answer.get("content", {})
+                first: dict[str, Any] = next(iter(content.values()), {})
+                schema = first.get("schema", {})
                 responses.append((code, answer.get("description", ""), _schema_name(schema)))
             operations.append(
                 {
                     "method": method.upper(),
                     "path": "/api/v1" + path if not path.startswith("/api/") else path,
-                    "summary": SUMMARIES.get(method + path.removeprefix("/api/v1")) or op.get("summary", ""),
+                    "summary": SUMMARIES.get(method + path.removeprefix("/api/v1"))
+                    or op.get("summary", ""),
                     "parameters": [*shared, *op.get("parameters", [])],
                     "body": _schema_name(body.get("schema", {})) if body else "",
                     "responses": responses,

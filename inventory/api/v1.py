@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import fields as dataclass_fields
 from collections.abc import Callable
+from dataclasses import fields as dataclass_fields
 from typing import Any, TypeVar
 
 from flask import Flask, request
@@ -35,11 +35,10 @@ from inventory.orgs import services as orgs
 from inventory.orgs.models import Ecole, SchoolNature
 from inventory.web import allow
 
-
 V = TypeVar("V", bound=Callable[..., Any])
 
 
-class SocleApi(Api):  # type: ignore[misc]
+class SocleApi(Api):
     """flask-smorest's Api without its app-wide JSON error handler: the pages keep theirs,
     and the API blueprint answers its errors as problem details (api.auth)."""
 
@@ -48,12 +47,11 @@ class SocleApi(Api):  # type: ignore[misc]
 
 
 api = SocleApi()
-blp = Blueprint(
-    "api", __name__, url_prefix="/api/v1", description="Socle's registry and equipment"
-)
+blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Socle's registry and equipment")
 auth.install(blp)
 csrf.exempt(blp)  # no cookie authenticates here: a forged cross-site request has no token
 limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(blp)
+
 
 def problems(*codes: int) -> Callable[[V], V]:
     """Declare the problem details an operation may answer (401, 404 and 429 always)."""
@@ -177,9 +175,7 @@ def update_asset(data: dict[str, Any], asset_id: int) -> Any:
     item = policy.load_or_404(current_user, Asset, asset_id, db.session, Action.EDIT)
     header = _if_match()
     if header is not None and header != item.version:
-        raise auth.refusal(
-            PreconditionFailed, _("Someone else saved this item since you read it.")
-        )
+        raise auth.refusal(PreconditionFailed, _("Someone else saved this item since you read it."))
     version = data.pop("version", header)
     if version is None:
         raise auth.refusal(
@@ -192,7 +188,13 @@ def update_asset(data: dict[str, Any], asset_id: int) -> Any:
     tag = (data.get("tag") or "").strip() or item.tag
     try:
         saved = lifecycle.update_asset(
-            db.session, current_user, item, version=version, fields=fields, tag=tag, model=item.model
+            db.session,
+            current_user,
+            item,
+            version=version,
+            fields=fields,
+            tag=tag,
+            model=item.model,
         )
     except ConflictError:
         raise ConflictError(

@@ -77,4 +77,6 @@ def revoke(token_id: int) -> Response:
 @bp.get("/admin/jetons-api")
 @allow(Action.ADMIN)
 def everyone() -> str:
-    return render_template("api/all_tokens.html", tokens=tokens.every_token(db.session, current_user))
+    return render_template(
+        "api/all_tokens.html", tokens=tokens.every_token(db.session, current_user)
+    )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from inventory.assets.models import Asset
 from inventory.core.audit import AuditRecord
 from inventory.orgs.models import Classroom
-from tests.factories import api_token, bearer, fresh, signed_in
+from tests.factories import api_token, bearer, fresh
 
 
 def _technician(app, make_user, places, scope="write"):
@@ -153,7 +153,9 @@ def test_a_bad_payload_is_a_problem_in_french(app, make_user, places, db_session
     assert wrong_ip.status_code == 422 and wrong_ip.mimetype == "application/problem+json"
     body = wrong_ip.get_json()
     assert body["title"] == "Requête invalide"
-    assert body["errors"] == [{"field": "ip", "message": "«\u00a0pas-une-ip\u00a0» n'est pas une adresse IP."}]
+    assert body["errors"] == [
+        {"field": "ip", "message": "«\u00a0pas-une-ip\u00a0» n'est pas une adresse IP."}
+    ]
     typed = api.patch(
         f"/api/v1/assets/{item}", json={"version": "deux", "colour": "red"}, headers=fr
     ).get_json()
