@@ -120,6 +120,14 @@ def assets(args: dict[str, Any]) -> Any:
     """The equipment you may see, newest first, with the equipment list's filters; cursor
     pages: pass each page's next_cursor as cursor until it is null."""
     filters = lists.AssetFilters.of_list(request.args)
+    if filters.search_too_short:
+        raise DomainError(
+            _(
+                "Type at least 3 characters to search every item, or first choose a "
+                "collectivité or a school."
+            ),
+            field="q",
+        )
     cursor = args.get("cursor") or ""
     if cursor and not (cursor.isdigit() and len(cursor) < 12):
         raise DomainError(_("This cursor is not valid."), field="cursor")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from inventory.api.models import ApiToken
+from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
 from tests.factories import api_token, bearer, fresh, login, signed_in
 
@@ -93,6 +94,13 @@ def test_unknown_expired_and_outside_networks_are_401(app, registry, make_user, 
         "/api/v1/schools", headers=bearer(fenced), environ_base={"REMOTE_ADDR": "192.168.1.8"}
     )
     _problem(outside, 401)
+    # A deactivated account's tokens stop working.
+    db_session.execute(update(User).where(User.email == email).values(active=False))
+    db_session.commit()
+    gone = api.get(
+        "/api/v1/schools", headers=bearer(fenced), environ_base={"REMOTE_ADDR": "10.1.2.3"}
+    )
+    _problem(gone, 401)
 
 
 def test_a_session_cookie_alone_does_not_authenticate(app, registry, make_user):

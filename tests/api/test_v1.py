@@ -81,6 +81,10 @@ def test_walking_the_cursor_pages_gives_every_item_once(app, make_user, places, 
     assert none["items"] == [] and none["next_cursor"] is None
     bad = api.get("/api/v1/assets?limit=0", headers=bearer(secret))
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "limit"
+    short = api.get("/api/v1/assets?q=ab", headers=bearer(secret))
+    assert short.status_code == 422 and short.get_json()["errors"][0]["field"] == "q"
+    cursor = api.get("/api/v1/assets?cursor=abc", headers=bearer(secret))
+    assert cursor.status_code == 422 and cursor.get_json()["errors"][0]["field"] == "cursor"
 
 
 def test_patch_saves_through_the_service_with_the_token_user_in_the_log(
