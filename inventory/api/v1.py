@@ -42,6 +42,8 @@ class SocleApi(Api):
     """flask-smorest's Api without its app-wide JSON error handler: the pages keep theirs,
     and the API blueprint answers its errors as problem details (api.auth)."""
 
+    DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists its problem answers
+
     def _register_error_handlers(self) -> None:
         pass
 
