@@ -107,7 +107,9 @@ def test_a_session_cookie_alone_does_not_authenticate(app, registry, make_user):
     client, _email = signed_in(app, make_user, "admin")
     assert client.get("/ecoles").status_code == 200
     for path in ("/api/v1/schools", "/api/v1/assets"):
-        _problem(client.get(path), 401)
+        refused = client.get(path)
+        _problem(refused, 401)
+        assert "Set-Cookie" not in refused.headers
     _problem(client.patch("/api/v1/assets/1", json={"version": 1}), 401)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from inventory.assets.models import Asset
 from inventory.core.audit import AuditRecord
 from inventory.orgs.models import Classroom
-from tests.factories import api_token, bearer, fresh
+from tests.factories import api_token, bearer, fresh, signed_in
 
 
 def _technician(app, make_user, places, scope="write"):
@@ -46,6 +46,10 @@ def test_a_creteil_technician_gets_404_on_a_fresnes_item(app, make_user, places)
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
     patch = api.patch(f"/api/v1/assets/{theirs}", json={"version": 1}, headers=bearer(secret))
     assert patch.status_code == 404
+    # An administrator's session in the same client changes nothing: the token decides.
+    admin, _admin_email = signed_in(app, make_user, "admin")
+    assert admin.get(f"/equipements/{theirs}").status_code == 200
+    assert admin.get(f"/api/v1/assets/{theirs}", headers=bearer(secret)).status_code == 404
     mine = places["creteil"]["items"][0]
     found = api.get(f"/api/v1/assets/{mine}", headers=bearer(secret))
     assert found.status_code == 200 and found.get_json()["id"] == mine
