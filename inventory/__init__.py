@@ -67,6 +67,7 @@ def configure_database(app: Flask) -> None:
                 cur.close()
 
     # Models must be imported for the mappers, the access rules and Alembic to see them.
+    import inventory.api.models
     import inventory.assets.access
     import inventory.assets.models
     import inventory.auth.models
@@ -136,6 +137,13 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(grants_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(jobs_bp)
+    from inventory.api import v1
+    from inventory.api.docs import bp as api_docs_bp
+    from inventory.api.views import bp as api_tokens_bp
+
+    app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(api_docs_bp)
+    v1.init_app(app)
     configure_panels(app)
 
 

@@ -228,6 +228,8 @@ def _security_headers(response: Response) -> Response:
 
 
 def _bind_actor() -> None:
+    if request.path.startswith("/api/"):
+        return  # the API binds its token's user, never the session's (inventory.api.auth)
     ip = request.remote_addr
     if current_user.is_authenticated:
         actor = audit.Actor(current_user.id, current_user.email, ip)
@@ -243,9 +245,31 @@ def _unbind_actor(_exc: BaseException | None) -> None:
         audit.unset_actor(token)
 
 
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An RFC 9457 problem details answer (``application/problem+json``); ``errors``, a
+    list of ``{"field", "message"}``, says which fields a request got wrong."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 def _error(error: HTTPException) -> Any:
     if request.path.startswith("/api/"):
-        return error
+        return problem(error.code or 500, error.name, error.description)
     titles = {
         400: _("Bad request"),
         403: _("Access refused"),
@@ -318,7 +342,7 @@ def _database_unavailable(error: DBAPIError) -> Any:
     )
     _rollback()
     if request.path.startswith("/api/"):
-        body: Any = jsonify(error="database unavailable")
+        return problem(503, "Service Unavailable", headers={"Retry-After": str(RETRY_AFTER)})
     else:
         kept = None
         if request.endpoint == "public.report" and request.method == "POST":
@@ -330,7 +354,7 @@ def _database_unavailable(error: DBAPIError) -> Any:
     return body, 503, {"Retry-After": str(RETRY_AFTER)}
 
 
-def _conflict(error: Exception) -> tuple[str, int] | tuple[dict[str, str], int]:
+def _conflict(error: Exception) -> tuple[str, int] | Response:
     """A record saved by someone else, met where no view answered it itself (an edit
     page answers with what was typed kept): 409 and the record's conflict message, never
     a server error. StaleDataError reaching here is a flush outside every service guard."""
@@ -340,7 +364,7 @@ def _conflict(error: Exception) -> tuple[str, int] | tuple[dict[str, str], int]:
     else:
         message = _("Someone else saved this record at the same moment. Reload it and try again.")
     if request.path.startswith("/api/"):
-        return {"error": message}, 409
+        return problem(409, "Conflict", message)
     title = _("Saved by someone else")
     return render_template("errors/error.html", code=409, title=title, message=message), 409
 

@@ -17,6 +17,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
 
+from inventory.api.models import ApiToken
 from inventory.assets import catalogue, digital, lifecycle, socle
 from inventory.assets import photos as asset_photos
 from inventory.assets import works as asset_works
@@ -457,7 +458,10 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         ).id
 
     referentiel = socle.current_referentiel(db_session)
+    # An API token of the administrator's (its revocation is answered by owner, not scope).
+    api_token(app, emails["admin"], scope="write", name="matrix")
     objects = {
+        "token_id": db_session.scalar(select(ApiToken.id).filter_by(name="matrix")),
         DigitalService: (digital_service(inside), digital_service(outside)),
         # Reference data, the same for everyone: the socle référentiel, a requirement, a model.
         "referentiel_id": referentiel.id,
@@ -514,12 +518,19 @@ def rule_url(rule, access, objects, where):
     return rule.build(values, append_unknown=False)[1]
 
 
+def is_api(rule, access):
+    """A route of the API proper: a bearer token, never the session, authenticates it."""
+    return rule.rule.startswith("/api/v1/") and access is not None and access.action is not None
+
+
 def expected_answers(role_name, access, method, rule, where):
     """The status codes a role may get from a route, by its declared access rule."""
     if method not in rule.methods:
         return {405}
     if access is None or access.action is None:
         return {200, 302}
+    if is_api(rule, access):
+        return {401}  # a session cookie, or nothing: the API answers 401
     if role_name == "anonymous":
         return {302}
     role = ROLES[role_name][0]
@@ -530,3 +541,30 @@ def expected_answers(role_name, access, method, rule, where):
     if access.own and role is not Role.ADMIN:
         return {404}  # the world's objects are nobody's: administrators' only
     return {200}
+
+
+# -- API -----------------------------------------------------------------------------------
+def api_token(app, email, scope="read", **fields) -> str:
+    """A new API token of the account ``email``, made by its service; its secret."""
+    from inventory.api import tokens
+    from inventory.api.models import TokenScope
+    from inventory.auth.models import User
+    from inventory.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(email=email))
+        new = tokens.create_token(
+            db.session,
+            user,
+            name=fields.pop("name", "script"),
+            scope=TokenScope(scope),
+            expires_at=fields.pop("expires_at", None),
+            networks=fields.pop("networks", ""),
+        )
+        secret = new.secret
+        db.session.remove()
+    return secret
+
+
+def bearer(secret: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}", **headers}

@@ -1,0 +1,230 @@
+"""The endpoints of /api/v1: the same services as the pages, narrowed by the same policy
+(out of scope: 404), each with its declared access rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields as dataclass_fields
+from typing import Any, TypeVar
+
+from flask import Flask, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
+
+from inventory.api import auth
+from inventory.api.schemas import (
+    AssetPage,
+    AssetPatch,
+    AssetQuery,
+    AssetSchema,
+    ClassroomSchema,
+    Problem,
+    SchoolPage,
+    SchoolQuery,
+    SchoolSchema,
+)
+from inventory.assets import lifecycle, lists
+from inventory.assets.models import Asset
+from inventory.core import policy
+from inventory.core.errors import ConflictError, DomainError
+from inventory.core.policy import Action
+from inventory.extensions import csrf, db, limiter
+from inventory.orgs import services as orgs
+from inventory.orgs.models import Ecole, SchoolNature
+from inventory.web import allow
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+class SocleApi(Api):
+    """flask-smorest's Api without its app-wide JSON error handler: the pages keep theirs,
+    and the API blueprint answers its errors as problem details (api.auth)."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists its problem answers
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+
+api = SocleApi()
+blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Socle's registry and equipment")
+auth.install(blp)
+csrf.exempt(blp)  # no cookie authenticates here: a forged cross-site request has no token
+limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(blp)
+
+
+def problems(*codes: int) -> Callable[[V], V]:
+    """Declare the problem details an operation may answer (401, 404 and 429 always)."""
+
+    def decorate(view: V) -> V:
+        for code in sorted({401, 404, 429, *codes}, reverse=True):
+            view = blp.alt_response(
+                code,
+                schema=Problem,
+                description="Problem details (RFC 9457)",
+                content_type="application/problem+json",
+            )(view)
+        return view
+
+    return decorate
+
+
+def _etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+@blp.route("/schools", methods=["GET"])
+@blp.arguments(SchoolQuery, location="query")
+@blp.response(200, SchoolPage)
+@problems(422)
+@allow(Action.READ)
+def schools(args: dict[str, Any]) -> Any:
+    """The schools you may see, by name, numbered pages."""
+    nature = args.get("nature", "")
+    filters = orgs.SchoolFilters(
+        q=(args.get("q") or "")[:100],
+        academie=args.get("academie"),
+        departement=args.get("departement"),
+        circonscription=args.get("circonscription"),
+        collectivite=args.get("collectivite"),
+        nature=SchoolNature(nature) if nature in SchoolNature._value2member_map_ else None,
+    )
+    page = orgs.list_schools(db.session, current_user, filters, args["page"], args["per_page"])
+    return {"items": page.items, "total": page.total, "page": page.page, "pages": page.pages}
+
+
+@blp.route("/schools/<int:ecole_id>", methods=["GET"])
+@blp.response(200, SchoolSchema)
+@problems()
+@allow(Action.READ, on=(Ecole, "ecole_id"))
+def school(ecole_id: int) -> Any:
+    """One school."""
+    return orgs.school_detail(db.session, current_user, ecole_id)
+
+
+@blp.route("/schools/<int:ecole_id>/classrooms", methods=["GET"])
+@blp.response(200, ClassroomSchema(many=True))
+@problems()
+@allow(Action.READ, on=(Ecole, "ecole_id"))
+def classrooms(ecole_id: int) -> Any:
+    """The classrooms of a school, in their order."""
+    return orgs.school_detail(db.session, current_user, ecole_id).classrooms
+
+
+@blp.route("/assets", methods=["GET"])
+@blp.arguments(AssetQuery, location="query")
+@blp.response(200, AssetPage)
+@problems(422)
+@allow(Action.READ)
+def assets(args: dict[str, Any]) -> Any:
+    """The equipment you may see, newest first, with the equipment list's filters; cursor
+    pages: pass each page's next_cursor as cursor until it is null."""
+    filters = lists.AssetFilters.of_list(request.args)
+    if filters.search_too_short:
+        raise DomainError(
+            _(
+                "Type at least 3 characters to search every item, or first choose a "
+                "collectivité or a school."
+            ),
+            field="q",
+        )
+    cursor = args.get("cursor") or ""
+    if cursor and not (cursor.isdigit() and len(cursor) < 12):
+        raise DomainError(_("This cursor is not valid."), field="cursor")
+    page = lists.list_assets(
+        db.session,
+        current_user,
+        filters,
+        1,
+        args["limit"],
+        after=int(cursor) if cursor else None,
+    )
+    next_cursor = str(page.last_key) if page.has_next and page.last_key is not None else None
+    return {
+        "items": page.items,
+        "next_cursor": next_cursor,
+        "total": page.total,
+        "capped": page.capped,
+    }
+
+
+@blp.route("/assets/<int:asset_id>", methods=["GET"])
+@blp.response(200, AssetSchema)
+@problems()
+@allow(Action.READ, on=(Asset, "asset_id"))
+def asset(asset_id: int) -> Any:
+    """One item; its ETag is its version."""
+    found = lists.asset_detail(db.session, current_user, asset_id)
+    return found, 200, _etag(found.version)
+
+
+# The fields a PATCH may change: the edit page's.
+PATCHABLE = tuple(f.name for f in dataclass_fields(lifecycle.AssetFields) if f.name != "errors")
+
+
+def _if_match() -> int | None:
+    value = request.headers.get("If-Match", "").strip()
+    if not value:
+        return None
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise auth.refusal(PreconditionFailed, _("If-Match must be the item's ETag."))
+    return int(value)
+
+
+@blp.route("/assets/<int:asset_id>", methods=["PATCH"], endpoint="update_asset")
+@blp.arguments(AssetPatch)
+@blp.response(200, AssetSchema)
+@problems(403, 409, 412, 422, 428)
+@allow(Action.EDIT, on=(Asset, "asset_id"))
+def update_asset(data: dict[str, Any], asset_id: int) -> Any:
+    """Change an item's fields, as its edit page does. Send the version read, in the
+    body (version: 409 when stale) or as If-Match (412 when stale)."""
+    item = policy.load_or_404(current_user, Asset, asset_id, db.session, Action.EDIT)
+    header = _if_match()
+    if header is not None and header != item.version:
+        raise auth.refusal(PreconditionFailed, _("Someone else saved this item since you read it."))
+    version = data.pop("version", header)
+    if version is None:
+        raise auth.refusal(
+            PreconditionRequired,
+            _("Send the version you read: as version in the body, or as If-Match."),
+        )
+    fields = lifecycle.AssetFields(
+        **{name: data[name] if name in data else getattr(item, name) for name in PATCHABLE}
+    )
+    tag = (data.get("tag") or "").strip() or item.tag
+    try:
+        saved = lifecycle.update_asset(
+            db.session,
+            current_user,
+            item,
+            version=version,
+            fields=fields,
+            tag=tag,
+            model=item.model,
+        )
+    except ConflictError:
+        raise ConflictError(
+            _("Someone else saved this item since you read it: read it again, then resend.")
+        ) from None
+    saved = lists.asset_detail(db.session, current_user, saved.id)
+    return saved, 200, _etag(saved.version)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("API_TITLE", "Socle API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {"description": "Bearer tokens: see the page Mes jetons d'API."},
+            "security": [{"bearer": []}],
+        },
+    )
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.register_blueprint(blp)
+    app.extensions["socle_api_spec"] = api.spec
