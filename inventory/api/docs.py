@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -50,6 +51,12 @@ def _schema_name(schema: dict[str, Any]) -> str:
     return f"[{name}]" if schema.get("type") == "array" else name
 
 
+def _said(text: str | None) -> str:
+    """A description of the document in the page's language (the texts are marked with
+    ``schemas.N_`` for the catalogue; one not in it shows as written)."""
+    return gettext(text) if text else ""
+
+
 @bp.get("/docs")
 @allow(None)
 def page() -> str:
@@ -67,19 +74,32 @@ def page() -> str:
                 content: dict[str, Any] = answer.get("content", {})
                 first: dict[str, Any] = next(iter(content.values()), {})
                 schema = first.get("schema", {})
-                responses.append((code, answer.get("description", ""), _schema_name(schema)))
+                responses.append((code, _said(answer.get("description")), _schema_name(schema)))
             operations.append(
                 {
                     "method": method.upper(),
                     "path": "/api/v1" + path if not path.startswith("/api/") else path,
                     "summary": SUMMARIES.get(method + path.removeprefix("/api/v1"))
                     or op.get("summary", ""),
-                    "parameters": [*shared, *op.get("parameters", [])],
+                    "parameters": [
+                        {**p, "description": _said(p.get("description"))}
+                        for p in [*shared, *op.get("parameters", [])]
+                    ],
                     "body": _schema_name(body.get("schema", {})) if body else "",
                     "responses": responses,
                 }
             )
-    schemas = document.get("components", {}).get("schemas", {})
+    schemas = {
+        name: {
+            **schema,
+            "description": _said(schema.get("description")),
+            "properties": {
+                field: {**prop, "description": _said(prop.get("description"))}
+                for field, prop in (schema.get("properties") or {}).items()
+            },
+        }
+        for name, schema in document.get("components", {}).get("schemas", {}).items()
+    }
     return render_template(
         "api/docs.html", operations=operations, schemas=schemas, info=document.get("info", {})
     )

@@ -8,13 +8,19 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from inventory.assets.models import AssetStatus
 
 
+def N_(text: str) -> str:
+    """Marks a description for the catalogue: the OpenAPI document keeps it in English, the
+    documentation page shows it translated (api/docs.py)."""
+    return text
+
+
 class Query(Schema):
     class Meta:
         unknown = EXCLUDE  # as the pages: a query argument the API does not know is ignored
 
 
 class SchoolQuery(Query):
-    q = fields.String(metadata={"description": "Text search (name, UAI, commune)"})
+    q = fields.String(metadata={"description": N_("Text search (name, UAI, commune)")})
     academie = fields.Integer()
     departement = fields.Integer()
     circonscription = fields.Integer()
@@ -57,19 +63,19 @@ class ClassroomSchema(Schema):
 
 
 class AssetQuery(Query):
-    q = fields.String(metadata={"description": "Text search (tag, serial, model…)"})
+    q = fields.String(metadata={"description": N_("Text search (tag, serial, model…)")})
     collectivite = fields.Integer()
     ecole = fields.Integer()
     classroom = fields.Integer()
     category = fields.Integer()
     status = fields.String(validate=validate.OneOf([s.value for s in AssetStatus]))
     warranty_days = fields.Integer(
-        metadata={"description": "Warranty ending within this many days"}
+        metadata={"description": N_("Warranty ending within this many days")}
     )
     missing_serial = fields.Boolean()
     missing_socle = fields.Boolean()
     cursor = fields.String(
-        metadata={"description": "The next_cursor of the previous page; none: the first page"}
+        metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -104,16 +110,16 @@ class AssetSchema(Schema):
 class AssetPage(Schema):
     items = fields.List(fields.Nested(AssetSchema))
     next_cursor = fields.String(
-        allow_none=True, metadata={"description": "Pass it as cursor for the next page"}
+        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
-    total = fields.Integer(metadata={"description": "Items matching (at most the cap)"})
-    capped = fields.Boolean(metadata={"description": "More items than total match"})
+    total = fields.Integer(metadata={"description": N_("Items matching (at most the cap)")})
+    capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
 class AssetPatch(Schema):
     """The fields to change (others are kept); ``version`` (or If-Match) is required."""
 
-    version = fields.Integer(metadata={"description": "The version read; or send If-Match"})
+    version = fields.Integer(metadata={"description": N_("The version read; or send If-Match")})
     tag = fields.String()
     serial = fields.String(allow_none=True)
     supplier = fields.String(allow_none=True)

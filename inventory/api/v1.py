@@ -15,6 +15,7 @@ from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
 from inventory.api import auth
 from inventory.api.schemas import (
+    N_,
     AssetPage,
     AssetPatch,
     AssetQuery,
@@ -63,7 +64,7 @@ def problems(*codes: int) -> Callable[[V], V]:
             view = blp.alt_response(
                 code,
                 schema=Problem,
-                description="Problem details (RFC 9457)",
+                description=N_("Problem details (RFC 9457)"),
                 content_type="application/problem+json",
             )(view)
         return view
