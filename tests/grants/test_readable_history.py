@@ -46,7 +46,7 @@ def test_a_dossiers_history_names_amounts_dates_and_kinds(programme, login_as, d
 def test_the_evidence_packs_journal_reads_like_the_journal(programme, login_as):
     client = _french(login_as(Role.ADMIN))
     dossier = programme["dossiers"]["creteil"]
-    pack = client.get(f"/tableau-de-bord/dossier/{dossier}/preuves.zip")
+    pack = download_pack(client, f"/tableau-de-bord/dossier/{dossier}/preuves")
     assert pack.status_code == 200
     with zipfile.ZipFile(io.BytesIO(pack.get_data())) as z:
         text = z.read("journal.csv").decode("utf-8-sig")
