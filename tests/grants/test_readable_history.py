@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from inventory.core.policy import Role
 from inventory.grants.models import Payment
+from tests.reports.builders import download_pack
 
 
 def _french(client):
