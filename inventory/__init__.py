@@ -151,10 +151,12 @@ def configure_panels(app: Flask) -> None:
     # What the domains above the registry show on its pages (the policy's rules register
     # the same way, when the models are imported).
     from inventory.assets import panels as assets_panels
+    from inventory.grants import panels as grants_panels
     from inventory.helpdesk import panels as helpdesk_panels
     from inventory.training import panels as training_panels
 
     assets_panels.init_app(app)
+    grants_panels.init_app(app)
     training_panels.init_app(app)
     helpdesk_panels.init_app(app)
     configure_history(app)

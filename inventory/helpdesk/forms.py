@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     RadioField,
@@ -103,6 +104,23 @@ class ResolveForm(_Versioned):
         ],
         description=_l("What was done: the reporter reads it."),
     )
+    # Offered when the ticket's item is under repair: it goes back in service with the
+    # resolution, in the same save.
+    back_in_service = BooleanField(_l("Put the item back in service"))
+
+
+class RepairForm(_Versioned):
+    """Put the ticket's item under repair: the ticket's version and the item's."""
+
+    asset_version = HiddenField()
+    repair_note = TextAreaField(
+        _l("Note on the item's life (optional)"),
+        validators=[Optional(), Length(max=500)],
+    )
+
+    def asset_version_number(self) -> int | None:
+        value = self.asset_version.data or ""
+        return int(value) if value.isdigit() else None
 
 
 class MessageForm(_Versioned):

@@ -17,7 +17,7 @@ from inventory.core import audit, policy
 from inventory.core.db import utcnow
 from inventory.core.policy import Action, Role, ScopeKind, Subject
 from inventory.core.versioning import check_version, guarded
-from inventory.helpdesk import notify
+from inventory.helpdesk import notify, repairs
 from inventory.helpdesk.models import (
     OPEN_STATUSES,
     TICKET_TRANSITIONS,
@@ -172,9 +172,11 @@ def change_status(
     version: int | None,
     note: str | None = None,
     resolution: str | None = None,
+    back_in_service: bool = False,
 ) -> Ticket:
     """Move the ticket along TICKET_TRANSITIONS; resolving needs a resolution text. The
-    reporter hears of it by mail; the item's status follows."""
+    reporter hears of it by mail; the item's status follows (and, with
+    ``back_in_service``, a resolved ticket's item under repair goes back in service)."""
     _check_edit(session, user, ticket, version)
     if to not in TICKET_TRANSITIONS[ticket.status]:
         raise HelpdeskError(
@@ -217,6 +219,8 @@ def change_status(
     )
     session.flush()
     sync_asset(session, config, ticket)
+    if back_in_service and to is TicketStatus.RESOLVED:
+        repairs.return_to_service(session, config, user, ticket)
     notify.mail_new_status(session, config, ticket, note)
     commit(session)
     return ticket

@@ -22,11 +22,12 @@ from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.core.storage import send_private
 from inventory.extensions import db
-from inventory.helpdesk import tickets
+from inventory.helpdesk import repairs, tickets
 from inventory.helpdesk.figures import failing_models, service_figures
 from inventory.helpdesk.forms import (
     AssignForm,
     MessageForm,
+    RepairForm,
     ResolveForm,
     StatusForm,
     SubscriptionForm,
@@ -197,14 +198,17 @@ def _ticket_page(
     status_form = forms.get("status") or StatusForm(formdata=None)
     resolve_form = forms.get("resolve") or ResolveForm(formdata=None)
     message_form = forms.get("message") or MessageForm(formdata=None)
+    repair_form = forms.get("repair") or RepairForm(formdata=None)
     staff = tickets.assignable_users(db.session, ticket) if may_edit else []
     assign_form.assignee.choices = options([(0, _("Nobody"))] + [(u.id, u.name) for u in staff])
     if "assign" not in forms:
         assign_form.assignee.data = ticket.assignee_id or 0
     nexts = [s for s in tickets.next_statuses(ticket) if s is not TicketStatus.RESOLVED]
     status_form.status.choices = options((s.value, TICKET_STATUS_LABELS[s]) for s in nexts)
-    for form in (assign_form, status_form, resolve_form, message_form):
+    for form in (assign_form, status_form, resolve_form, message_form, repair_form):
         form.version.data = str(ticket.version)
+    if ticket.asset is not None:
+        repair_form.asset_version.data = str(ticket.asset.version)
     today = date.today()
     asset = ticket.asset
     under_warranty = bool(
@@ -218,6 +222,9 @@ def _ticket_page(
         status_form=status_form,
         resolve_form=resolve_form,
         message_form=message_form,
+        repair_form=repair_form,
+        may_repair=may_edit and repairs.may_repair(db.session, current_user, ticket),
+        may_return=may_edit and repairs.may_return_to_service(db.session, current_user, ticket),
         can_resolve=TicketStatus.RESOLVED in tickets.next_statuses(ticket),
         assignee=user_names(db.session, [ticket.assignee_id]).get(ticket.assignee_id or 0),
         under_warranty=under_warranty,
@@ -309,8 +316,32 @@ def resolve(ticket_id: int) -> Any:
             TicketStatus.RESOLVED,
             version=form.version_number(),
             resolution=form.resolution.data,
+            back_in_service=bool(form.back_in_service.data),
         ),
         _("Ticket resolved."),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/mettre-en-reparation")
+@allow(Action.EDIT, on=(Ticket, "ticket_id"))
+def repair(ticket_id: int) -> Any:
+    """Put the ticket's item under repair (the item's own status, through its lifecycle)."""
+    form = RepairForm()
+    return _work(
+        ticket_id,
+        "repair",
+        form,
+        "repair_note",
+        lambda t: repairs.put_under_repair(
+            db.session,
+            current_app.config,
+            current_user,
+            t,
+            version=form.version_number(),
+            asset_version=form.asset_version_number(),
+            note=form.repair_note.data,
+        ),
+        _("The item is now under repair."),
     )
 
 

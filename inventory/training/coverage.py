@@ -103,7 +103,10 @@ class GroupCoverage:
         return 100 * self.equipped_accompanied / self.equipped if self.equipped else 0.0
 
 
-COVERAGE_SHOW = ("overdue", "waiting", "all")
+# What the list of schools shows; each total of the page links to its own. The default,
+# every school waiting, never hides one that is waiting but not beyond the delay yet.
+COVERAGE_SHOW = ("waiting", "overdue", "equipped", "accompanied", "all")
+DEFAULT_SHOW = "waiting"
 COVERAGE_SORTS = ("waiting", "-waiting", "name", "delay")
 
 
@@ -112,7 +115,7 @@ class CoverageFilters:
     days: int = DEFAULT_DELAY_DAYS
     circonscription: int | None = None
     collectivite: int | None = None
-    show: str = "overdue"
+    show: str = DEFAULT_SHOW
     sort: str = "waiting"
 
 
@@ -248,6 +251,10 @@ def coverage_report(
         listed = [r for r in rows if r.overdue]
     elif filters.show == "waiting":
         listed = [r for r in rows if r.waiting_days is not None]
+    elif filters.show == "equipped":
+        listed = [r for r in rows if r.equipped]
+    elif filters.show == "accompanied":
+        listed = [r for r in rows if r.equipped and r.accompanied]
     else:
         listed = rows
     listed = _sorted(listed, filters.sort)

@@ -42,6 +42,8 @@ SATISFACTION = {
 SHOW_LABELS = {
     "overdue": _l("Equipped, not accompanied after the delay"),
     "waiting": _l("Equipped, not accompanied yet"),
+    "equipped": _l("Equipped"),
+    "accompanied": _l("Equipped and accompanied"),
     "all": _l("All schools"),
 }
 

@@ -62,9 +62,17 @@ def test_coverage_of_the_equipped_schools(app, world, registry, db_session):
     assert b_item.status is AssetStatus.IN_SERVICE
 
     auditor = client_for(app, world.users["auditor_a"])
+    # By default every school waiting is listed, also A5, not beyond the delay yet.
     rows, overdue = listed(auditor)
+    assert rows == [(A1, None, 100), (A5, None, 40)] and overdue == 1
+    rows, overdue = listed(auditor, "?show=overdue")
     assert rows == [(A1, None, 100)] and overdue == 1
-    rows, overdue = listed(auditor, "?days=30")
+    # The totals' own lists: the equipped schools, and those equipped and accompanied.
+    rows, _ = listed(auditor, "?show=equipped&sort=name")
+    assert sorted(r[0] for r in rows) == sorted([A1, A2, A3, A4, A5])
+    rows, _ = listed(auditor, "?show=accompanied")
+    assert sorted(r[0] for r in rows) == sorted([A2, A3, A4])
+    rows, overdue = listed(auditor, "?days=30&show=overdue")
     assert rows == [(A1, None, 100), (A5, None, 40)] and overdue == 2
     assert listed(auditor, "?days=abc&circonscription=x") == listed(auditor)  # default 60
     rows, _ = listed(auditor, "?days=30&sort=-waiting")
@@ -82,12 +90,12 @@ def test_coverage_of_the_equipped_schools(app, world, registry, db_session):
 
     # The default delay comes from the configuration.
     app.config["TRAINING_DELAY_DAYS"] = 30
-    rows, _ = listed(auditor)
+    rows, _ = listed(auditor, "?show=overdue")
     assert [r[0] for r in rows] == [A1, A5]
 
     # An administrator sees both circonscriptions; the per-group tables add up.
     admin = client_for(app, world.users["admin"])
-    rows, overdue = listed(admin, "?days=60")
+    rows, overdue = listed(admin, "?days=60&show=overdue")
     assert [r[0] for r in rows] == [B1, A1] and overdue == 2
     report = coverage_report(db_session, ADMIN, CoverageFilters(days=60))
     circos = {g.key: g for g in report.by_circonscription}

@@ -64,6 +64,7 @@ from inventory.changelog.services import history_of
 from inventory.core import policy, uploads
 from inventory.core.errors import ConflictError
 from inventory.core.forms import options
+from inventory.core.panels import panels
 from inventory.core.policy import Action
 from inventory.core.storage import send_private
 from inventory.extensions import db
@@ -301,6 +302,7 @@ def _detail_page(
         today=today,
         soon=today + timedelta(days=WARRANTY_SOON_DAYS),
         history=history_of(db.session, current_user, asset),
+        panels=panels("assets.detail", db.session, current_user, asset),
     )
 
 

@@ -43,6 +43,7 @@ from inventory.changelog.services import history_of
 from inventory.core import policy
 from inventory.core.errors import ConflictError
 from inventory.core.forms import options
+from inventory.core.panels import panels
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.web import allow, attach_error, int_arg
@@ -201,6 +202,7 @@ def work(work_id: int) -> str | Response | tuple[str, int]:
         may_edit=may_edit,
         conflict=conflict,
         history=history_of(db.session, current_user, item),
+        panels=panels("assets.work", db.session, current_user, item),
     ), status
 
 

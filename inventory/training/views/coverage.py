@@ -14,6 +14,7 @@ from inventory.training.coverage import (
     COVERAGE_SHOW,
     COVERAGE_SORTS,
     DEFAULT_DELAY_DAYS,
+    DEFAULT_SHOW,
     MAX_DELAY_DAYS,
     CoverageFilters,
     coverage_report,
@@ -39,13 +40,13 @@ def coverage() -> str:
         every + [(c.id, c.name) for c in choices.circonscriptions]
     )
     form.collectivite.choices = options(every + [(c.id, c.name) for c in choices.collectivites])
-    show = request.args.get("show", "overdue")
+    show = request.args.get("show", DEFAULT_SHOW)
     sort = request.args.get("sort", "waiting")
     filters = CoverageFilters(
         days=days,
         circonscription=int_arg("circonscription"),
         collectivite=int_arg("collectivite"),
-        show=show if show in COVERAGE_SHOW else "overdue",
+        show=show if show in COVERAGE_SHOW else DEFAULT_SHOW,
         sort=sort if sort in COVERAGE_SORTS else "waiting",
     )
     form.show.data = filters.show
