@@ -165,7 +165,8 @@ def bulk() -> str | Response:
         # The ticked rows' labels; none ticked: those of the list's filters, as its link.
         if ids:
             return redirect(url_for("labels.print_page", ids=",".join(map(str, ids))))
-        return redirect(url_for("labels.print_page", **_list_filters(back)))
+        filters: dict[str, Any] = _list_filters(back)
+        return redirect(url_for("labels.print_page", **filters))
     if not ids:
         flash(_("Select at least one item."), "error")
         return redirect(back)
