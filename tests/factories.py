@@ -30,9 +30,8 @@ from inventory.assets.models import (
     ServiceKind,
     WorkKind,
 )
-from inventory.auth import saved_filters
 from inventory.auth.models import User
-from inventory.core import storage
+from inventory.core import saved_filters, storage
 from inventory.core.jobs import Job, JobState
 from inventory.core.mail import OutboxMessage
 from inventory.core.policy import ROLE_ACTIONS, Role, Scope

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import True_
 
@@ -30,7 +30,7 @@ from inventory.assets.works import works_of_classroom
 from inventory.core import policy, search
 from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key, paginate_sorted
 from inventory.core.policy import Subject
-from inventory.core.sorting import Sort, SortSpec
+from inventory.core.sorting import Sort, SortSpec, in_order_of
 from inventory.orgs.models import Classroom, Ecole
 
 
@@ -159,7 +159,7 @@ ASSET_SORT = SortSpec(
         .scalar_subquery(),
         "serial": Asset.serial,
         "place": select(Ecole.name).where(Ecole.id == Asset.ecole_id).scalar_subquery(),
-        "status": case({s: n for n, s in enumerate(AssetStatus)}, value=Asset.status),
+        "status": in_order_of(Asset.status, AssetStatus),
         "warranty": Asset.warranty_end,
     },
     id=Asset.id,

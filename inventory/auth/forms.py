@@ -77,7 +77,7 @@ class UserForm(FlaskForm):
 
 class SavedFilterForm(FlaskForm):
     """Save a list's current filters under a name (the list and its filters are hidden:
-    the page the form sits on gives them)."""
+    the page the form sits on gives them; templates/_macros/lists.html draws it)."""
 
     list_name = HiddenField()
     query = HiddenField()

@@ -66,28 +66,6 @@ class UserScope(Audited, Base):
         return f"{self.kind.value}:{self.ref_id}"
 
 
-class SavedFilter(Audited, Base):
-    """A user's filters of a list saved under a name: the list's query string (its
-    filters and order, not its page), to apply again in one click. Their owner's only:
-    nobody else lists, applies or deletes them, administrators included."""
-
-    __tablename__ = "saved_filters"
-    __table_args__ = (UniqueConstraint("user_id", "list_name", "name"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    # Which list: a name of inventory.auth.saved_filters.LISTS.
-    list_name: Mapped[str] = mapped_column(String(30))
-    name: Mapped[str] = mapped_column(String(80))
-    query: Mapped[str] = mapped_column(String(1000))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    @property
-    def audit_label(self) -> str:
-        return self.name
-
-
 # Accounts are visible to administrators only (their scope is everything).
 policy.register(User, lambda scope: false())
 policy.register(UserScope, lambda scope: false())
-# Saved filters are answered by owner (auth.saved_filters), never through a scope.
-policy.register(SavedFilter, lambda scope: false())

@@ -21,7 +21,7 @@ from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from inventory.auth import saved_filters, services
+from inventory.auth import services
 from inventory.auth.forms import (
     ROLE_LABELS,
     ForgotForm,
@@ -32,7 +32,7 @@ from inventory.auth.forms import (
 )
 from inventory.auth.models import User
 from inventory.auth.session import begin_session, end_sessions
-from inventory.core import addresses, policy, rate_limits
+from inventory.core import addresses, policy, rate_limits, saved_filters
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.mail import MailState, recent_messages
@@ -259,7 +259,12 @@ MAIL_STATE_LABELS = {
 
 # -- saved filters -------------------------------------------------------------------------
 # Where each list whose filters can be saved lives.
-SAVED_LIST_PAGES = {"equipment": "assets.index"}
+SAVED_LIST_PAGES = {
+    "equipment": "assets.index",
+    "works": "assets.works",
+    "tickets": "helpdesk.queue",
+    "schools": "orgs.schools",
+}
 
 
 def _list_page(list_name: str, query: str) -> str:
@@ -273,7 +278,7 @@ def _list_page(list_name: str, query: str) -> str:
 @allow(Action.READ)
 def save_filter() -> Response:
     """Save the filters of the list the form sits on, and come back to it."""
-    form = SavedFilterForm(prefix="saved")
+    form = SavedFilterForm()
     list_name, query = form.list_name.data or "", form.query.data or ""
     back = _list_page(list_name, saved_filters.clean_query(query))
     if not form.validate_on_submit():

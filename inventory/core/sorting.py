@@ -13,11 +13,11 @@ lists paged by number.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, case, or_
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,12 @@ class Sort:
         if name != self.name:
             return None
         return "descending" if self.descending else "ascending"
+
+
+def in_order_of(column: Any, values: Iterable[Any]) -> Any:
+    """A sort value that follows ``values``' order (an enum's: a lifecycle), rather than
+    the alphabetical order of their codes."""
+    return case({v: n for n, v in enumerate(values)}, value=column)
 
 
 def after_key(sort: Sort, value: Any, row_id: Any, *, reverse: bool = False) -> ColumnElement[bool]:

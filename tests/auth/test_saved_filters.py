@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from inventory.auth import saved_filters
-from inventory.auth.models import SavedFilter
+from inventory.core import saved_filters
+from inventory.core.saved_filters import SavedFilter
 from tests.assets.builders import english
 from tests.factories import PASSWORD, login
 
@@ -33,7 +33,7 @@ def other(app, make_user):
 def _save(client, name: str, query: str, list_name: str = "equipment"):
     return client.post(
         "/filtres",
-        data={"saved-list_name": list_name, "saved-query": query, "saved-name": name},
+        data={"list_name": list_name, "query": query, "name": name},
     )
 
 
@@ -44,7 +44,7 @@ def _flashed(client, response) -> str:
 def test_save_list_apply_and_delete(owner, db_session):
     page = owner.get("/equipements?status=delivered&sort=serial&page=3").get_data(as_text=True)
     # The form carries the list's filters and order, not its page.
-    found = re.search(r'name="saved-query" type="hidden" value="([^"]*)"', page)
+    found = re.search(r'name="query" value="([^"]*)"', page)
     assert found, "the save form carries the filters"
     query = found.group(1).replace("&amp;", "&")
     assert parse_qs(query) == {"status": ["delivered"], "sort": ["serial"]}
@@ -137,15 +137,17 @@ def test_saving_and_deleting_need_the_forms_token(app, make_user, db_session):
     assert _save(client, "Sans jeton", "status=lost").status_code == 400
     assert db_session.scalars(select(SavedFilter)).all() == []
     page = client.get("/equipements?status=lost").get_data(as_text=True)
-    form_token = re.search(r'name="saved-csrf_token" type="hidden" value="([^"]+)"', page)
+    form = re.search(r'<form [^>]*action="/filtres".*?</form>', page, re.S)
+    assert form, "the save form"
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', form.group(0))
     assert form_token, "the save form carries its token"
     sent = client.post(
         "/filtres",
         data={
-            "saved-list_name": "equipment",
-            "saved-query": "status=lost",
-            "saved-name": "Avec jeton",
-            "saved-csrf_token": form_token.group(1),
+            "list_name": "equipment",
+            "query": "status=lost",
+            "name": "Avec jeton",
+            "csrf_token": form_token.group(1),
         },
     )
     assert sent.status_code == 302

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import (
     abort,
@@ -61,10 +61,8 @@ from inventory.assets.views.common import (
     _where_from,
     bp,
 )
-from inventory.auth import saved_filters
-from inventory.auth.forms import SavedFilterForm
 from inventory.changelog.services import history_of
-from inventory.core import policy, sorting, uploads
+from inventory.core import policy, saved_filters, sorting, uploads
 from inventory.core.errors import ConflictError
 from inventory.core.forms import options
 from inventory.core.policy import Action
@@ -113,12 +111,6 @@ def index() -> str:
     # The filters alone: what the pager, the export and the labels carry on (not a name
     # typed for saving them, sent back when it was refused).
     args = {k: v for k, v in request.args.items() if k not in PAGING_ARGS | {"filter_name"} and v}
-    saved_form = SavedFilterForm(
-        prefix="saved",
-        list_name="equipment",
-        query=saved_filters.clean_query(urlencode(args)),
-        name=request.args.get("filter_name", "")[:200],
-    )
     may_edit = policy.allowed(current_user, Action.EDIT)
     bulk = BulkForm()
     if may_edit:
@@ -158,7 +150,6 @@ def index() -> str:
         select_label=escape(_("Select %(tag)s")),
         headers=sorting.headers(lists.ASSET_SORT, sort),
         saved=saved_filters.filters_of(db.session, current_user, "equipment"),
-        saved_form=saved_form,
     )
 
 
