@@ -264,6 +264,8 @@ SAVED_LIST_PAGES = {
     "works": "assets.works",
     "tickets": "helpdesk.queue",
     "schools": "orgs.schools",
+    "dossiers": "grants.dossiers",
+    "training": "training.sessions",
 }
 
 

@@ -20,7 +20,7 @@ from inventory.core.db import Base, UTCDateTime, utcnow
 from inventory.core.errors import DomainError
 
 # The lists whose filters can be saved (the views know their addresses).
-LISTS = ("equipment", "works", "tickets", "schools")
+LISTS = ("equipment", "works", "tickets", "schools", "dossiers", "training")
 # What places a list's page rather than choosing its rows: never saved.
 NOT_SAVED = frozenset({"page", "after", "before", "csrf_token", "filter_name"})
 NAME_LENGTH = 80

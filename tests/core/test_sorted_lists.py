@@ -1,17 +1,23 @@
-"""The other lists sorted through their declared specs (works, tickets, schools): the
-header says which column is sorted, the rows follow its order with missing values last,
-and the numbered pages, in a total order, neither repeat nor skip a row."""
+"""The other lists sorted through their declared specs (works, tickets, schools,
+dossiers, training sessions): the header says which column is sorted, the rows follow
+its order with missing values last, and the numbered pages, in a total order, neither
+repeat nor skip a row."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from inventory.assets import works as asset_works
 from inventory.assets.models import WorkKind
+from inventory.grants.dossiers import DossierFields, SchoolCover, create_dossier
+from inventory.grants.models import FundingScheme
+from inventory.grants.schemes import install_presets
 from inventory.orgs.models import Ecole
+from inventory.training.sessions import SessionFields, plan_session
 from tests.factories import ADMIN, UAI, build_world, login, report
 
 
@@ -107,3 +113,46 @@ def test_tickets_by_number_and_by_reports(admin, registry, db_session, app):
     assert 'aria-sort="descending"' in html
     # The filter form keeps the order.
     assert '<input type="hidden" name="sort" value="-ticket">' in html
+
+
+def test_dossiers_by_title_and_training_sessions_by_date(admin, registry, db_session):
+    ecole = db_session.scalar(select(Ecole).filter_by(uai=UAI))
+    install_presets(db_session)
+    scheme = db_session.scalar(select(FundingScheme).filter_by(code="snee-2021"))
+    titles = ["Socle B", "Socle A", "Socle C", "Socle A"]
+    made = [
+        create_dossier(
+            db_session,
+            ADMIN,
+            collectivite=ecole.collectivite,
+            scheme=scheme,
+            fields=DossierFields(title=title, convention_max_cents=10**6),
+            schools=[SchoolCover(ecole.id, classes=3, pupils=60)],
+        ).id
+        for title in titles
+    ]
+    row = r'<a href="/subventions/(\d+)">'
+    listed = [int(i) for page in _pages(admin, "/subventions?sort=-dossier", row) for i in page]
+    by_title = sorted(zip(titles, made, strict=True))
+    assert listed == [i for _t, i in reversed(by_title)]
+
+    days = [3, 1, 2, 1]
+    sessions = [
+        plan_session(
+            db_session,
+            ADMIN,
+            SessionFields(
+                title=f"Atelier {n}",
+                day=date.today() + timedelta(days=day),
+                start=time(14, 0),
+                duration_minutes=60,
+                school_ids=[ecole.id],
+                external_trainers=[("Élise Martin", "Canopé")],
+            ),
+        ).id
+        for n, day in enumerate(days)
+    ]
+    row = r'<a href="/accompagnement/(\d+)">'
+    listed = [int(i) for page in _pages(admin, "/accompagnement?sort=date", row) for i in page]
+    by_day = sorted(zip(days, sessions, strict=True))
+    assert listed == [i for _d, i in by_day]
