@@ -31,7 +31,7 @@ from inventory.assets.models import (
     WorkKind,
 )
 from inventory.auth.models import User
-from inventory.core import storage
+from inventory.core import saved_filters, storage
 from inventory.core.jobs import Job, JobState
 from inventory.core.mail import OutboxMessage
 from inventory.core.policy import ROLE_ACTIONS, Role, Scope
@@ -460,8 +460,17 @@ def access_world(app, registry, make_user, db_session, tmp_path):
     referentiel = socle.current_referentiel(db_session)
     # An API token of the administrator's (its revocation is answered by owner, not scope).
     api_token(app, emails["admin"], scope="write", name="matrix")
+    # A saved filter of the administrator's (answered by owner, like the token).
+    filter_id = saved_filters.save_filter(
+        db_session,
+        db_session.get(User, admin_id),
+        list_name="equipment",
+        name="matrix",
+        query="status=lost",
+    ).id
     objects = {
         "token_id": db_session.scalar(select(ApiToken.id).filter_by(name="matrix")),
+        "filter_id": filter_id,
         DigitalService: (digital_service(inside), digital_service(outside)),
         # Reference data, the same for everyone: the socle référentiel, a requirement, a model.
         "referentiel_id": referentiel.id,

@@ -17,6 +17,7 @@ from inventory.assets.models import (
     Asset,
     AssetStatus,
     DigitalService,
+    EquipmentCategory,
     EquipmentModel,
     NetworkWork,
     Placement,
@@ -27,8 +28,9 @@ from inventory.assets.models import (
 from inventory.assets.socle import Coverage, PlaceStatus
 from inventory.assets.works import works_of_classroom
 from inventory.core import policy, search
-from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
+from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key, paginate_sorted
 from inventory.core.policy import Subject
+from inventory.core.sorting import Sort, SortSpec, in_order_of
 from inventory.orgs.models import Classroom, Ecole
 
 
@@ -143,6 +145,27 @@ LIST_COUNT_CAP = 10_000
 LIST_SEARCH_WINDOW = 20_000
 
 
+# The columns the equipment list sorts by. Its own order, newest first, needs none. The
+# category sorts in the catalogue's order and the status in the lifecycle's, as the
+# filters list them, rather than by their codes; the model and the place by their names.
+ASSET_SORT = SortSpec(
+    columns={
+        "tag": Asset.tag,
+        "category": select(EquipmentCategory.position)
+        .where(EquipmentCategory.id == Asset.category_id)
+        .scalar_subquery(),
+        "model": select(EquipmentModel.name)
+        .where(EquipmentModel.id == Asset.model_id)
+        .scalar_subquery(),
+        "serial": Asset.serial,
+        "place": select(Ecole.name).where(Ecole.id == Asset.ecole_id).scalar_subquery(),
+        "status": in_order_of(Asset.status, AssetStatus),
+        "warranty": Asset.warranty_end,
+    },
+    id=Asset.id,
+)
+
+
 def list_assets(
     session: Session,
     user: Subject,
@@ -152,10 +175,12 @@ def list_assets(
     *,
     after: int | None = None,
     before: int | None = None,
+    sort: Sort | None = None,
 ) -> KeyedPage[Asset]:
-    """One page of the items matching ``filters``, newest first; ``after``/``before``:
-    the page next to that item's id (``before=0``: the last page). No item when the
-    search text is too short to be looked up (``filters.search_too_short``)."""
+    """One page of the items matching ``filters``, newest first or in the order of
+    ``sort`` (one of :data:`ASSET_SORT`); ``after``/``before``: the page next to that
+    item's id (``before=0``: the last page). No item when the search text is too short
+    to be looked up (``filters.search_too_short``)."""
     if filters.search_too_short:
         return KeyedPage(
             items=[],
@@ -181,6 +206,21 @@ def list_assets(
         selectinload(Asset.ecole),
         selectinload(Asset.classroom),
     )
+    if sort is not None:
+        # Sorted by a column: paged along (its value, id), with the policy's and the
+        # filters' conditions (not the search index's ids, which come in id order).
+        sorted_keys = policy.visible(user, filters.apply(select(Asset.id)), Asset)
+        return paginate_sorted(
+            session,
+            rows,
+            sorted_keys,
+            sort,
+            per_page=per_page,
+            cap=LIST_COUNT_CAP,
+            page=page,
+            after=after,
+            before=before,
+        )
     return paginate_by_key(
         session,
         rows,

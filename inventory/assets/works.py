@@ -23,6 +23,7 @@ from inventory.core import policy
 from inventory.core.errors import ConflictError
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.core.sorting import Sort, SortSpec, in_order_of
 from inventory.core.versioning import check_version, guarded
 from inventory.orgs.models import Classroom, Ecole
 
@@ -145,10 +146,32 @@ class WorkFilters:
         return stmt
 
 
+# The columns the works list sorts by (its own order: newest first).
+WORK_SORT = SortSpec(
+    columns={
+        "title": NetworkWork.title,
+        "school": select(Ecole.name).where(Ecole.id == NetworkWork.ecole_id).scalar_subquery(),
+        "kind": in_order_of(NetworkWork.kind, WorkKind),
+        "status": in_order_of(NetworkWork.status, WorkStatus),
+        "planned": NetworkWork.planned_start,
+        "quote": NetworkWork.quote_cents,
+        "invoice": NetworkWork.invoice_cents,
+    },
+    id=NetworkWork.id,
+)
+
+
 def list_works(
-    session: Session, user: Subject, filters: WorkFilters, page: int, per_page: int
+    session: Session,
+    user: Subject,
+    filters: WorkFilters,
+    page: int,
+    per_page: int,
+    sort: Sort | None = None,
 ) -> Page[NetworkWork]:
-    order = (NetworkWork.id.desc(),)
+    """A page of the works matching ``filters``, newest first or in ``sort``'s order (a
+    total order: the pages never share nor skip a row)."""
+    order = sort.order_by() if sort else [NetworkWork.id.desc()]
     rows = policy.visible(user, select(NetworkWork), NetworkWork).options(
         selectinload(NetworkWork.classrooms), selectinload(NetworkWork.ecole)
     )

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -72,3 +73,12 @@ class UserForm(FlaskForm):
     departements = SelectMultipleField(_l("Départements"), coerce=int, validate_choice=True)
     circonscriptions = SelectMultipleField(_l("Circonscriptions"), coerce=int, validate_choice=True)
     active = BooleanField(_l("Account active"), default=True)
+
+
+class SavedFilterForm(FlaskForm):
+    """Save a list's current filters under a name (the list and its filters are hidden:
+    the page the form sits on gives them; templates/_macros/lists.html draws it)."""
+
+    list_name = HiddenField()
+    query = HiddenField()
+    name = StringField(_l("Name of these filters"))

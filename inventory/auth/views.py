@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -17,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from inventory.auth import services
@@ -25,11 +27,12 @@ from inventory.auth.forms import (
     ForgotForm,
     LoginForm,
     NewPasswordForm,
+    SavedFilterForm,
     UserForm,
 )
 from inventory.auth.models import User
 from inventory.auth.session import begin_session, end_sessions
-from inventory.core import addresses, policy, rate_limits
+from inventory.core import addresses, policy, rate_limits, saved_filters
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.mail import MailState, recent_messages
@@ -252,3 +255,58 @@ MAIL_STATE_LABELS = {
     MailState.FAILED: _l("failed: no more attempts"),
     MailState.LOCAL: _l("kept here (no mail server configured)"),
 }
+
+
+# -- saved filters -------------------------------------------------------------------------
+# Where each list whose filters can be saved lives.
+SAVED_LIST_PAGES = {
+    "equipment": "assets.index",
+    "works": "assets.works",
+    "tickets": "helpdesk.queue",
+    "schools": "orgs.schools",
+    "dossiers": "grants.dossiers",
+    "training": "training.sessions",
+}
+
+
+def _list_page(list_name: str, query: str) -> str:
+    endpoint = SAVED_LIST_PAGES.get(list_name)
+    if endpoint is None:
+        abort(404)
+    return url_for(endpoint) + (f"?{query}" if query else "")
+
+
+@bp.post("/filtres")
+@allow(Action.READ)
+def save_filter() -> Response:
+    """Save the filters of the list the form sits on, and come back to it."""
+    form = SavedFilterForm()
+    list_name, query = form.list_name.data or "", form.query.data or ""
+    back = _list_page(list_name, saved_filters.clean_query(query))
+    if not form.validate_on_submit():
+        flash(_("The form expired: send it again."), "error")
+        return redirect(back)
+    try:
+        saved = saved_filters.save_filter(
+            db.session, current_user, list_name=list_name, name=form.name.data, query=query
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        # The name typed comes back into the form: nothing is lost.
+        typed = urlencode({"filter_name": (form.name.data or "")[:200]})
+        return redirect(back + ("&" if "?" in back else "?") + typed)
+    flash(_("Filters «%(name)s» saved.", name=saved.name), "success")
+    return redirect(_list_page(list_name, saved.query))
+
+
+@bp.post("/filtres/<int:filter_id>/supprimer")
+@allow(Action.READ)
+def delete_filter(filter_id: int) -> Response:
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired: send it again."), "error")
+        return redirect(safe_next(request.form.get("next"), url_for("orgs.home")))
+    saved = saved_filters.delete_filter(db.session, current_user, filter_id)
+    flash(_("Filters «%(name)s» deleted.", name=saved.name), "success")
+    return redirect(safe_next(request.form.get("next"), _list_page(saved.list_name, "")))

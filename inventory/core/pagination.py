@@ -9,6 +9,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, inspect, select
 
+from inventory.core.sorting import Sort, after_key
+
 T = TypeVar("T")
 
 
@@ -341,3 +343,99 @@ def _page_of(
         last_key=keys[-1] if keys else None,
         **fields,
     )
+
+
+def paginate_sorted(
+    session: Any,
+    stmt: Select[Any],
+    key_stmt: Select[Any],
+    sort: Sort,
+    *,
+    per_page: int,
+    cap: int,
+    page: int = 1,
+    after: Any = None,
+    before: Any = None,
+) -> KeyedPage[Any]:
+    """Page the rows that ``key_stmt`` selects (their ids, with every condition) in the
+    order of ``sort``: the key is (sort value, id), so rows of equal or missing values
+    keep one order and a page next to another never skips nor repeats a row.
+
+    ``after`` / ``before`` are the id of the row the page follows or precedes (the last
+    or first of the page shown); its sort value is read again here, through ``key_stmt``,
+    so that the URL carries an id only, whatever the column's type (``before=0``: the
+    last page). A row no longer listed sends back to the first page, as
+    :func:`paginate_by_key` does."""
+    counted = _count(session, key_stmt, cap)
+    capped = counted > cap
+    total = min(counted, cap)
+    ordered = key_stmt.order_by(None)
+    if after is not None or before is not None:
+        mark = after if after is not None else before
+        backwards = after is None
+        if backwards and not mark:  # the last page: the first rows of the reversed order
+            rows = list(session.scalars(ordered.order_by(*_reversed(sort)).limit(per_page + 1)))
+            keys = rows[:per_page][::-1]
+            has_prev, has_next = len(rows) > per_page, False
+        else:
+            found = session.execute(
+                ordered.with_only_columns(sort.value).where(sort.spec.id == mark)
+            ).first()
+            if found is None:  # the row around which to page is gone
+                return paginate_sorted(
+                    session, stmt, key_stmt, sort, per_page=per_page, cap=cap, page=1
+                )
+            value = found[0]
+            seek = ordered.where(after_key(sort, value, mark, reverse=backwards))
+            order = _reversed(sort) if backwards else sort.order_by()
+            rows = list(session.scalars(seek.order_by(*order).limit(per_page + 1)))
+            more = len(rows) > per_page
+            keys = rows[:per_page]
+            if backwards:
+                keys.reverse()
+                has_prev, has_next = more, True
+            else:
+                has_prev, has_next = True, more
+            if not keys:
+                return paginate_sorted(
+                    session, stmt, key_stmt, sort, per_page=per_page, cap=cap, page=1
+                )
+        first_index = 0
+        if keys:
+            head = session.execute(
+                ordered.with_only_columns(sort.value).where(sort.spec.id == keys[0])
+            ).first()
+            if head is not None:
+                preceding = _count(
+                    session, ordered.where(after_key(sort, head[0], keys[0], reverse=True)), cap
+                )
+                first_index = preceding + 1 if preceding <= cap else 0
+        numbered = False
+    else:
+        pages = max(1, -(-total // per_page))
+        page = max(1, page) if capped else min(max(1, page), pages)
+        offset = (page - 1) * per_page
+        found_keys = list(
+            session.scalars(ordered.order_by(*sort.order_by()).limit(per_page + 1).offset(offset))
+        )
+        keys = found_keys[:per_page]
+        has_prev, has_next = page > 1, len(found_keys) > per_page
+        first_index = offset + 1 if keys else 0
+        numbered = True
+    return _page_of(
+        session,
+        stmt,
+        sort.spec.id,
+        keys,
+        total=total,
+        capped=capped,
+        per_page=per_page,
+        first_index=first_index,
+        has_prev=has_prev,
+        has_next=has_next,
+        numbered=numbered,
+    )
+
+
+def _reversed(sort: Sort) -> list[Any]:
+    return Sort(sort.spec, sort.name, not sort.descending).order_by()

@@ -23,6 +23,7 @@ from inventory.core.audit import AuditRecord
 from inventory.core.describe import Entry, readable
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.core.sorting import Sort, SortSpec, in_order_of
 from inventory.core.versioning import check_version, guarded
 from inventory.grants.common import GrantError, commit, lost_race, require, stale_form
 from inventory.grants.models import (
@@ -385,9 +386,32 @@ class DossierFilters:
         return stmt
 
 
+# The columns the dossier list sorts by (its own order: newest first).
+DOSSIER_SORT = SortSpec(
+    columns={
+        "dossier": Dossier.title,
+        "collectivite": select(Collectivite.name)
+        .where(Collectivite.id == Dossier.collectivite_id)
+        .scalar_subquery(),
+        "scheme": select(FundingScheme.name)
+        .where(FundingScheme.id == Dossier.scheme_id)
+        .scalar_subquery(),
+        "status": in_order_of(Dossier.status, DossierStatus),
+        "deadline": Dossier.spending_deadline,
+    },
+    id=Dossier.id,
+)
+
+
 def list_dossiers(
-    session: Session, user: Subject, filters: DossierFilters, page: int, per_page: int
+    session: Session,
+    user: Subject,
+    filters: DossierFilters,
+    page: int,
+    per_page: int,
+    sort: Sort | None = None,
 ) -> Page[Dossier]:
+    order = sort.order_by() if sort else [Dossier.created_at.desc(), Dossier.id.desc()]
     stmt = (
         policy.visible(user, filters.apply(select(Dossier)), Dossier)
         .options(
@@ -397,7 +421,7 @@ def list_dossiers(
             selectinload(Dossier.expenses).selectinload(Expense.allocations),
             selectinload(Dossier.payments),
         )
-        .order_by(Dossier.created_at.desc(), Dossier.id.desc())
+        .order_by(*order)
     )
     return paginate(session, stmt, page, per_page)
 

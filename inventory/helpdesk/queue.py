@@ -18,6 +18,7 @@ from inventory.core import policy
 from inventory.core.db import utcnow
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.core.sorting import Sort, SortSpec, in_order_of
 from inventory.helpdesk.models import OPEN_STATUSES, ProblemType, Ticket, TicketStatus
 from inventory.orgs.models import Ecole
 
@@ -68,11 +69,33 @@ def queue_options() -> list[Any]:
     ]
 
 
+# The columns the queue sorts by. Its own order: the oldest open ticket first (the one
+# waiting longest), or the newest first when closed ones are listed too.
+TICKET_SORT = SortSpec(
+    columns={
+        "ticket": Ticket.id,
+        "reported": Ticket.created_at,
+        "school": select(Ecole.name).where(Ecole.id == Ticket.ecole_id).scalar_subquery(),
+        "status": in_order_of(Ticket.status, TicketStatus),
+        "reports": Ticket.reports,
+    },
+    id=Ticket.id,
+)
+
+
 def ticket_queue(
-    session: Session, user: Subject, filters: TicketFilters, page: int, per_page: int
+    session: Session,
+    user: Subject,
+    filters: TicketFilters,
+    page: int,
+    per_page: int,
+    sort: Sort | None = None,
 ) -> Page[Ticket]:
-    if filters.status == "open":
-        order: tuple[Any, ...] = (Ticket.created_at, Ticket.id)
+    order: Sequence[Any]
+    if sort is not None:
+        order = sort.order_by()
+    elif filters.status == "open":
+        order = (Ticket.created_at, Ticket.id)
     else:
         order = (Ticket.created_at.desc(), Ticket.id.desc())
     rows = policy.visible(user, select(Ticket), Ticket).options(*queue_options())

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from inventory.changelog.services import history_of
-from inventory.core import policy, uploads
+from inventory.core import policy, saved_filters, sorting, uploads
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.forms import options
 from inventory.core.policy import Action
@@ -37,6 +37,7 @@ from inventory.helpdesk.models import Ticket, TicketPhoto, TicketStatus
 from inventory.helpdesk.notify import set_subscription, subscription_mode
 from inventory.helpdesk.queue import (
     AGE_CHOICES,
+    TICKET_SORT,
     TicketFilters,
     open_counts_by_school,
     open_tickets_for,
@@ -133,18 +134,25 @@ def _filter_args(filters: TicketFilters) -> dict[str, Any]:
 @allow(Action.READ)
 def queue() -> str:
     filters, form = _queue_filters()
+    sort = TICKET_SORT.read(request.args.get("sort"))
     page = ticket_queue(
         db.session,
         current_user,
         filters,
         int_arg("page") or 1,
         current_app.config["PAGE_SIZE"],
+        sort,
     )
+    args = _filter_args(filters)
+    if sort is not None:
+        args["sort"] = sort.arg
     return render_template(
         "helpdesk/queue.html",
         page=page,
         form=form,
-        args=_filter_args(filters),
+        args=args,
+        headers=sorting.headers(TICKET_SORT, sort),
+        saved=saved_filters.filters_of(db.session, current_user, "tickets"),
         names=user_names(db.session, [t.assignee_id for t in page.items]),
         counts=open_counts_by_school(db.session, current_user),
         locale=_locale(),

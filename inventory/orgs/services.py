@@ -17,6 +17,7 @@ from inventory.core import policy, search
 from inventory.core.errors import DomainError
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
+from inventory.core.sorting import Sort, SortSpec, in_order_of
 from inventory.core.text import fold
 from inventory.orgs import identifiers as ids
 from inventory.orgs.models import (
@@ -110,13 +111,33 @@ class SchoolFilters:
         return stmt
 
 
+# The columns the school list sorts by; by name unless asked otherwise.
+SCHOOL_SORT = SortSpec(
+    columns={
+        "name": Ecole.name,
+        "uai": Ecole.uai,
+        "commune": select(Commune.name).where(Commune.id == Ecole.commune_id).scalar_subquery(),
+        "nature": in_order_of(Ecole.nature, SchoolNature),
+    },
+    id=Ecole.id,
+    default="name",
+)
+
+
 def list_schools(
-    session: Session, user: Subject, filters: SchoolFilters, page: int, per_page: int
+    session: Session,
+    user: Subject,
+    filters: SchoolFilters,
+    page: int,
+    per_page: int,
+    sort: Sort | None = None,
 ) -> Page[Ecole]:
-    """One page of the schools ``user`` may see, sorted by name."""
+    """One page of the schools ``user`` may see, in ``sort``'s order (by name)."""
+    sort = sort or SCHOOL_SORT.read(None)
+    assert sort is not None  # the spec's default
     rows = policy.visible(user, select(Ecole), Ecole).options(selectinload(Ecole.commune))
     keys = policy.visible(user, filters.apply(select(Ecole.id), session), Ecole).order_by(
-        Ecole.name, Ecole.id
+        *sort.order_by()
     )
     return paginate(session, rows, page, per_page, key_stmt=keys)
 

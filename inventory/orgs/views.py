@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from inventory.changelog.services import history_of
-from inventory.core import import_jobs, policy
+from inventory.core import import_jobs, policy, saved_filters, sorting
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
 from inventory.core.importing import ImportFileError
@@ -72,11 +72,17 @@ def schools() -> str:
         every + [(c.id, c.name) for c in choices.circonscriptions]
     )
     form.collectivite.choices = options(every + [(c.id, c.name) for c in choices.collectivites])
+    sort = services.SCHOOL_SORT.read(request.args.get("sort"))
     page = services.list_schools(
-        db.session, current_user, filters, int_arg("page") or 1, current_app.config["PAGE_SIZE"]
+        db.session,
+        current_user,
+        filters,
+        int_arg("page") or 1,
+        current_app.config["PAGE_SIZE"],
+        sort,
     )
     counts = services.classroom_counts(db.session, [e.id for e in page.items])
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in request.args.items() if k not in {"page", "filter_name"} and v}
     return render_template(
         "orgs/schools.html",
         form=form,
@@ -84,6 +90,8 @@ def schools() -> str:
         counts=counts,
         args=args,
         nature_labels=NATURE_LABELS,
+        headers=sorting.headers(services.SCHOOL_SORT, sort),
+        saved=saved_filters.filters_of(db.session, current_user, "schools"),
     )
 
 

@@ -13,6 +13,7 @@ from inventory.core import policy
 from inventory.core.db import utcnow
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Subject
+from inventory.core.sorting import Sort, SortSpec
 from inventory.orgs.models import Ecole
 from inventory.training.models import SessionStatus, Trainer, TrainingSession, session_schools
 from inventory.training.times import to_utc
@@ -66,6 +67,13 @@ def list_options() -> list[Any]:
     ]
 
 
+# The columns the session list sorts by (its own order: the latest first).
+SESSION_SORT = SortSpec(
+    columns={"date": TrainingSession.starts_at, "session": TrainingSession.title},
+    id=TrainingSession.id,
+)
+
+
 def list_sessions(
     session: Session,
     user: Subject,
@@ -73,12 +81,16 @@ def list_sessions(
     page: int,
     per_page: int,
     now: datetime | None = None,
+    sort: Sort | None = None,
 ) -> Page[TrainingSession]:
     now = now or utcnow()
+    order = (
+        sort.order_by() if sort else [TrainingSession.starts_at.desc(), TrainingSession.id.desc()]
+    )
     stmt = (
         policy.visible(user, filters.apply(select(TrainingSession), now), TrainingSession)
         .options(*list_options())
-        .order_by(TrainingSession.starts_at.desc(), TrainingSession.id.desc())
+        .order_by(*order)
     )
     return paginate(session, stmt, page, per_page)
 

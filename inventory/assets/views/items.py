@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import (
     abort,
@@ -61,7 +62,7 @@ from inventory.assets.views.common import (
     bp,
 )
 from inventory.changelog.services import history_of
-from inventory.core import policy, uploads
+from inventory.core import policy, saved_filters, sorting, uploads
 from inventory.core.errors import ConflictError
 from inventory.core.forms import options
 from inventory.core.panels import panels
@@ -97,6 +98,7 @@ def index() -> str:
     form.classroom.choices = options([(0, every)] + [(r.id, r.name) for r in rooms])
     cats = catalogue.categories(db.session)
     form.category.choices = _category_choices(cats, every)
+    sort = lists.ASSET_SORT.read(request.args.get("sort"))
     page = lists.list_assets(
         db.session,
         current_user,
@@ -105,9 +107,11 @@ def index() -> str:
         _per_page(),
         after=int_arg("after"),
         before=int_arg("before"),
+        sort=sort,
     )
-    # The filters alone: what the pager, the export and the labels carry on.
-    args = {k: v for k, v in request.args.items() if k not in PAGING_ARGS and v}
+    # The filters alone: what the pager, the export and the labels carry on (not a name
+    # typed for saving them, sent back when it was refused).
+    args = {k: v for k, v in request.args.items() if k not in PAGING_ARGS | {"filter_name"} and v}
     may_edit = policy.allowed(current_user, Action.EDIT)
     bulk = BulkForm()
     if may_edit:
@@ -145,6 +149,8 @@ def index() -> str:
         placement_names={p: str(label) for p, label in PLACEMENT_LABELS.items()},
         # Formatted per row by the template (Markup: the tag is escaped into it).
         select_label=escape(_("Select %(tag)s")),
+        headers=sorting.headers(lists.ASSET_SORT, sort),
+        saved=saved_filters.filters_of(db.session, current_user, "equipment"),
     )
 
 
@@ -158,6 +164,12 @@ def bulk() -> str | Response:
     if not form.validate_on_submit():
         flash(_("The form expired: send it again."), "error")
         return redirect(back)
+    if action == "labels":
+        # The ticked rows' labels; none ticked: those of the list's filters, as its link.
+        if ids:
+            return redirect(url_for("labels.print_page", ids=",".join(map(str, ids))))
+        filters: dict[str, Any] = _list_filters(back)
+        return redirect(url_for("labels.print_page", **filters))
     if not ids:
         flash(_("Select at least one item."), "error")
         return redirect(back)
@@ -177,6 +189,13 @@ def bulk() -> str | Response:
         flash(str(exc.message), "error")
         return redirect(back)
     return render_template("assets/bulk_result.html", result=result, action=action, back=back)
+
+
+def _list_filters(url: str) -> dict[str, str]:
+    """The filters of a list's URL (the page the bulk form came from), without its paging
+    and its order, which the labels do not need."""
+    query = urlsplit(url).query
+    return {k: v for k, v in parse_qsl(query) if k not in PAGING_ARGS | {"sort"} and v}
 
 
 # -- one item ------------------------------------------------------------------------------

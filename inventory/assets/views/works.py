@@ -40,7 +40,7 @@ from inventory.assets.views.common import (
     bp,
 )
 from inventory.changelog.services import history_of
-from inventory.core import policy
+from inventory.core import policy, saved_filters, sorting
 from inventory.core.errors import ConflictError
 from inventory.core.forms import options
 from inventory.core.panels import panels
@@ -69,8 +69,9 @@ def works() -> str:
         [(0, every)] + [(c.id, c.name) for c in choices.collectivites]
     )
     form.ecole.choices = _school_choices(choices, every)
-    page = asset_works.list_works(db.session, current_user, filters, _page(), _per_page())
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    sort = asset_works.WORK_SORT.read(request.args.get("sort"))
+    page = asset_works.list_works(db.session, current_user, filters, _page(), _per_page(), sort)
+    args = {k: v for k, v in request.args.items() if k not in {"page", "filter_name"} and v}
     return render_template(
         "assets/works.html",
         form=form,
@@ -79,6 +80,8 @@ def works() -> str:
         more_schools=choices.more,
         may_edit=policy.allowed(current_user, Action.EDIT),
         filters=filters,
+        headers=sorting.headers(asset_works.WORK_SORT, sort),
+        saved=saved_filters.filters_of(db.session, current_user, "works"),
     )
 
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from inventory.assets.lifecycle import STATUS_LABELS as ASSET_STATUS_LABELS
 from inventory.assets.works import WORK_STATUS_LABELS
-from inventory.core import policy
+from inventory.core import policy, saved_filters, sorting
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -21,6 +21,7 @@ from inventory.grants import schemes as funding
 from inventory.grants.breakdown import dossier_aid, dossier_summary, scheme_changed
 from inventory.grants.common import ConflictError, GrantError
 from inventory.grants.dossiers import (
+    DOSSIER_SORT,
     STATUS_LABELS,
     DossierFields,
     DossierFilters,
@@ -68,8 +69,14 @@ def dossiers() -> str:
         status=DossierStatus(status) if status in DossierStatus._value2member_map_ else None,
         collectivite=int_arg("collectivite"),
     )
+    sort = DOSSIER_SORT.read(request.args.get("sort"))
     page = list_dossiers(
-        db.session, current_user, filters, int_arg("page") or 1, current_app.config["PAGE_SIZE"]
+        db.session,
+        current_user,
+        filters,
+        int_arg("page") or 1,
+        current_app.config["PAGE_SIZE"],
+        sort,
     )
     figures = {}
     for d in page.items:
@@ -79,13 +86,15 @@ def dossiers() -> str:
             "aid": aid.aid_cents,
             "received": sum(p.received_cents or 0 for p in d.payments),
         }
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in request.args.items() if k not in {"page", "filter_name"} and v}
     return render_template(
         "grants/list.html",
         form=form,
         page=page,
         figures=figures,
         args=args,
+        headers=sorting.headers(DOSSIER_SORT, sort),
+        saved=saved_filters.filters_of(db.session, current_user, "dossiers"),
         may_create=policy.allowed(current_user, Action.FINANCE),
     )
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from inventory.changelog.services import history_of
-from inventory.core import policy
+from inventory.core import policy, saved_filters, sorting
 from inventory.core.db import utcnow
 from inventory.core.forms import options
 from inventory.core.policy import Action, Role
@@ -35,7 +35,7 @@ from inventory.training.forms import (
     SessionForm,
     VersionForm,
 )
-from inventory.training.lists import SessionFilters, count_to_record, list_sessions
+from inventory.training.lists import SESSION_SORT, SessionFilters, count_to_record, list_sessions
 from inventory.training.models import SessionFormat, SessionMode, TrainingSession
 from inventory.training.sessions import (
     SessionFields,
@@ -75,6 +75,7 @@ def sessions() -> str:
         until=form.until.data,
     )
     now = utcnow()
+    sort = SESSION_SORT.read(request.args.get("sort"))
     page = list_sessions(
         db.session,
         current_user,
@@ -82,8 +83,9 @@ def sessions() -> str:
         int_arg("page") or 1,
         current_app.config["PAGE_SIZE"],
         now,
+        sort,
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in request.args.items() if k not in {"page", "filter_name"} and v}
     feed_args: dict[str, Any] = {
         k: v for k, v in (("ecole", filters.ecole), ("formateur", filters.trainer)) if v
     }
@@ -96,6 +98,8 @@ def sessions() -> str:
         pending=count_to_record(db.session, current_user, now),
         export_url=url_for("training.planning", **feed_args),
         feed_url=feed_url(feed_args),
+        headers=sorting.headers(SESSION_SORT, sort),
+        saved=saved_filters.filters_of(db.session, current_user, "training"),
     )
 
 
