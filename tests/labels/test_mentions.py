@@ -71,9 +71,7 @@ def qr_boxes(pdf):
 
 
 @pytest.mark.parametrize("code", sorted(SPECS))
-def test_every_format_prints_the_emblem_mention_and_prompt_beside_a_readable_code(
-    db_session, code
-):
+def test_every_format_prints_the_emblem_mention_and_prompt_beside_a_readable_code(db_session, code):
     sheet = sheet_of(db_session, code)
     labels, urls = funded_labels(
         sheet.per_page, mention=EU_MENTION, emblem=True, france_relance=True, prompt=PROMPT
