@@ -146,7 +146,9 @@ def test_funded_items_carry_their_scheme_and_the_others_the_default(
     db_session.refresh(coll)
     assert (coll.label_mention, coll.label_prompt) == ("Équipement de la commune", PROMPT)
     change = db_session.scalars(
-        select(AuditRecord).filter_by(object_type="collectivites", object_id=coll.id)
+        select(AuditRecord)
+        .filter_by(object_type="collectivites", object_id=coll.id)
+        .order_by(AuditRecord.id)
     ).all()[-1]
     assert set(change.changes) == {"label_mention", "label_prompt"}
     page = admin.get(f"/collectivites/{coll.id}").get_data(as_text=True)
@@ -193,7 +195,9 @@ def test_the_scheme_form_asks_for_the_emblem(login_as, items, db_session):
     scheme = db_session.get(FundingScheme, scheme.id)
     assert scheme.label_emblem and scheme.label_france_relance and not scheme.funding_mention
     record = db_session.scalars(
-        select(AuditRecord).filter_by(object_type="funding_schemes", object_id=scheme.id)
+        select(AuditRecord)
+        .filter_by(object_type="funding_schemes", object_id=scheme.id)
+        .order_by(AuditRecord.id)
     ).all()[-1]
     assert {"label_emblem", "label_france_relance"} <= set(record.changes)
 
