@@ -206,6 +206,8 @@ class SchemeForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
         description=_l("Printed on the labels of the items it funds."),
     )
+    label_emblem = BooleanField(_l("Print the EU emblem on the labels"))
+    label_france_relance = BooleanField(_l("Print «France Relance» on the labels"))
     spending_from = DateField(
         _l("Eligible spending from"),
         validators=[Optional()],

@@ -30,6 +30,8 @@ def init_app(_app: Flask) -> None:
             "name": _l("Name"),
             "note": _l("Notes"),
             "funding_mention": _l("Funding mention"),
+            "label_emblem": _l("EU emblem on the labels"),
+            "label_france_relance": _l("«France Relance» on the labels"),
             "rules": _l("Rules"),
             "version": _l("Version"),
             "active": _l("Active"),

@@ -72,6 +72,12 @@ class FundingScheme(Audited, Base):
     name: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     funding_mention: Mapped[str | None] = mapped_column(String(200))
+    # What the labels of the items it funds carry beside the mention: the EU emblem (for
+    # NextGenerationEU money) and the "France Relance" line, when the programme asks.
+    label_emblem: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    label_france_relance: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

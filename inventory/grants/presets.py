@@ -12,6 +12,9 @@ SNEE_2021: dict[str, Any] = {
     "code": "snee-2021",
     "name": "AAP Socle numérique dans les écoles élémentaires (2021)",
     "funding_mention": EU_MENTION,
+    # Recovery-plan money from the EU: its labels show the emblem and "France Relance".
+    "label_emblem": True,
+    "label_france_relance": True,
     "note": (
         "Candidatures du 14 janvier au 31 mars 2021. Taux et plafonds par défaut couramment "
         "rapportés, non confirmés par le cahier des charges ; dépenses éligibles du 14 janvier "

@@ -41,6 +41,8 @@ def install_presets(session: Session) -> list[str]:
                 name=preset["name"],
                 note=preset.get("note"),
                 funding_mention=preset.get("funding_mention"),
+                label_emblem=bool(preset.get("label_emblem")),
+                label_france_relance=bool(preset.get("label_france_relance")),
                 rules=copy.deepcopy(preset["rules"]),
                 version=1,
                 active=True,
@@ -228,6 +230,8 @@ class SchemeFields:
     name: str
     note: str | None = None
     funding_mention: str | None = None
+    label_emblem: bool = False
+    label_france_relance: bool = False
     active: bool = True
 
     def check(self) -> SchemeFields:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +18,11 @@ from reportlab.pdfgen.canvas import Canvas
 
 FONT, FONT_BOLD = "SocleSans", "SocleSans-Bold"
 MIN_SIZE = 4.5  # points: below this a label is unreadable
+LEADING = 1.15
+# The European flag's colours (Reflex Blue and Yellow of the EU's graphic guide, in RGB).
+EU_BLUE = (0 / 255, 51 / 255, 153 / 255)
+EU_GOLD = (255 / 255, 204 / 255, 0 / 255)
+FRANCE_RELANCE = "France Relance"
 
 
 @cache
@@ -68,6 +74,11 @@ class Label:
     title: str
     lines: tuple[str, ...] = ()
     mention: str | None = None
+    # The EU emblem beside the mention, and a "France Relance" line, when the scheme asks.
+    emblem: bool = False
+    france_relance: bool = False
+    # A short invitation to scan ("Un problème ? Scannez-moi"), the collectivité's.
+    prompt: str | None = None
 
 
 def fit_text(
@@ -142,48 +153,162 @@ def _draw_qr(c: Canvas, matrix: Sequence[Sequence[bool]], x: float, y: float, si
     )
 
 
+def draw_eu_flag(c: Canvas, x: float, y: float, height: float) -> None:
+    """The European flag as vectors, bottom-left at (x, y): a blue rectangle of 3:2 and a
+    circle of twelve gold five-pointed stars, in the proportions of its official
+    description (circle radius a third of the height, each star's points on a circle of
+    an eighteenth, one point upwards, the stars placed as the hours of a clock face)."""
+    width = height * 1.5
+    cx, cy = x + width / 2, y + height / 2
+    ring, outer = height / 3, height / 18
+    inner = outer * math.sin(math.radians(18)) / math.sin(math.radians(54))
+    c.saveState()
+    c.setFillColorRGB(*EU_BLUE)
+    c.rect(x, y, width, height, stroke=0, fill=1)
+    c.setFillColorRGB(*EU_GOLD)
+    for hour in range(12):
+        angle = math.radians(90 - 30 * hour)
+        sx, sy = cx + ring * math.cos(angle), cy + ring * math.sin(angle)
+        star = c.beginPath()
+        for k in range(10):
+            r = outer if k % 2 == 0 else inner
+            a = math.radians(90 + 36 * k)
+            px, py = sx + r * math.cos(a), sy + r * math.sin(a)
+            if k == 0:
+                star.moveTo(px, py)
+            else:
+                star.lineTo(px, py)
+        star.close()
+        c.drawPath(star, stroke=0, fill=1)
+    c.restoreState()
+
+
+Line = tuple[str, str, float]  # font, text, size
+
+
+def _fits(text: str, font: str, width: float, size: float, max_lines: int) -> list[Line] | None:
+    """``text`` wrapped into ``width``, or None when it would have to be cut."""
+    lines, s = fit_text(text, font, width, size, max_lines=max_lines)
+    if lines[-1].endswith("…") and not text.rstrip().endswith("…"):
+        return None
+    return [(font, t, s) for t in lines]
+
+
+def _wrapped(text: str, font: str, width: float, size: float, max_lines: int) -> list[Line]:
+    lines, s = fit_text(text, font, width, size, max_lines=max_lines)
+    return [(font, t, s) for t in lines]
+
+
+def _height(lines: Sequence[Line]) -> float:
+    return sum(s * LEADING for _, _, s in lines)
+
+
+def _draw_lines(c: Canvas, x: float, top: float, lines: Sequence[Line]) -> float:
+    """Draw ``lines`` downwards from ``top``; returns where they end."""
+    y = top
+    for font, text, s in lines:
+        y -= s * LEADING
+        c.setFont(font, s)
+        c.drawString(x, y + s * 0.2, text)
+    return y
+
+
+@dataclass
+class _Block:
+    """The bottom of a label's text column: the prompt, then the emblem row (the flag,
+    "France Relance" and the mention beside it when it fits), then the mention lines."""
+
+    prompt: list[Line]
+    flag: float  # the flag's height, 0 for none
+    beside: list[Line]  # lines right of the flag
+    below: list[Line]
+
+    @property
+    def row(self) -> float:
+        return max(self.flag, _height(self.beside))
+
+    @property
+    def height(self) -> float:
+        return _height(self.prompt) + self.row + _height(self.below)
+
+
+def _bottom_block(label: Label, width: float, height: float, compact: bool) -> _Block:
+    size = 5.5 if not compact else 5
+    prompt = (
+        _wrapped(label.prompt, FONT_BOLD, width, 6.5 if not compact else 5.5, 2)
+        if label.prompt
+        else []
+    )
+    head = [(FONT_BOLD, FRANCE_RELANCE, size)] if label.france_relance else []
+    text = label.mention or ""
+    if not label.emblem:
+        below = head + (_wrapped(text, FONT, width, size, 3) if text else [])
+        return _Block(prompt, 0, [], below)
+    # The flag scales with the label, and stays legible (its stars) on the smallest.
+    flag = min(max(height * 0.16, 2.6 * mm), 5 * mm)
+    gap = 0.8 * mm
+    side = width - flag * 1.5 - gap
+    beside = None
+    if side >= 10 * mm:
+        lines = (head + (_fits(text, FONT, side, size, 2) or [])) if text else head
+        if _height(lines) <= flag * 1.6 and (not text or len(lines) > len(head)):
+            beside = lines
+    if beside is not None:
+        return _Block(prompt, flag, beside, [])
+    # Too narrow beside the flag: "France Relance" beside it (wrapped if it must), the
+    # mention under both.
+    below = _wrapped(text, FONT, width, size, 3) if text else []
+    if head and side >= 6 * mm:
+        return _Block(prompt, flag, _wrapped(FRANCE_RELANCE, FONT_BOLD, side, size, 2), below)
+    return _Block(prompt, flag, [], head + below)
+
+
 def _draw_label(c: Canvas, sheet: Sheet, label: Label, x0: float, y0: float) -> None:
     pad = sheet.padding * mm
     w, h = sheet.label_width * mm, sheet.label_height * mm
     quiet = 1.2 * mm  # white margin the scanner needs around the code
     qr = min(h - 2 * pad, w * 0.5)
     _draw_qr(c, label.matrix, x0 + pad, y0 + (h - qr) / 2, qr)
+    # Everything else lies right of the code and its quiet zone: it never covers the code.
     tx = x0 + pad + qr + quiet
     tw = w - (tx - x0) - pad
     if tw < 8 * mm:
         return
+    compact = sheet.layout == "compact"
     top = y0 + h - pad
-    lines: list[tuple[str, str, float]] = []
-    title, size = fit_text(label.title, FONT_BOLD, tw, 9 if sheet.layout != "compact" else 7)
+    lines: list[Line] = []
+    title, size = fit_text(label.title, FONT_BOLD, tw, 9 if not compact else 7)
     lines += [(FONT_BOLD, t, size) for t in title]
-    body_size = 6.5 if sheet.layout != "compact" else 5
+    body_size = 6.5 if not compact else 5
     for text in label.lines:
         if text:
             wrapped, s = fit_text(text, FONT, tw, body_size, max_lines=2)
             lines += [(FONT, t, s) for t in wrapped]
-    if label.mention:
-        wrapped, s = fit_text(label.mention, FONT, tw, 5.5, max_lines=2)
-        mention = [(FONT, t, s) for t in wrapped]
-    else:
-        mention = []
-    # Lines that do not fit the height are dropped whole, the mention last of all.
-    budget = h - 2 * pad - sum(s * 1.15 for _, _, s in mention)
+    block = _bottom_block(label, tw, h - 2 * pad, compact)
+    # The title stays; below it, the body's lines that fit above the bottom block are kept
+    # whole, the rest dropped. Should the block not leave room for the title, the prompt
+    # goes first.
+    room = h - 2 * pad - _height(lines[:1])
+    if block.height > room:
+        block.prompt = []
+    budget = h - 2 * pad - block.height
     used, kept = 0.0, []
     for font, text, s in lines:
-        if used + s * 1.15 > budget:
+        if used + s * LEADING > budget:
             break
         kept.append((font, text, s))
-        used += s * 1.15
-    y = top
-    for font, text, s in kept:
-        y -= s * 1.15
-        c.setFont(font, s)
-        c.drawString(tx, y + s * 0.2, text)
-    y = y0 + pad + sum(s * 1.15 for _, _, s in mention)
-    for font, text, s in mention:
-        y -= s * 1.15
-        c.setFont(font, s)
-        c.drawString(tx, y + s * 0.2, text)
+        used += s * LEADING
+    _draw_lines(c, tx, top, kept)
+    y = _draw_lines(c, tx, y0 + pad + block.height, block.prompt)
+    if block.flag:
+        row = block.row
+        draw_eu_flag(c, tx, y - (row + block.flag) / 2, block.flag)
+        beside_x = tx + block.flag * 1.5 + 0.8 * mm
+        _draw_lines(c, beside_x, y - (row - _height(block.beside)) / 2, block.beside)
+        y -= row
+    else:
+        y = _draw_lines(c, tx, y, block.beside)
+    _draw_lines(c, tx, y, block.below)
 
 
 def render_pdf(

@@ -18,8 +18,7 @@ from inventory.core.errors import DomainError
 from inventory.core.jobs import Job
 from inventory.core.policy import Action, Subject
 from inventory.core.storage import Storage
-from inventory.grants.models import Dossier, Expense, FundingLink, FundingScheme
-from inventory.labels import tokens
+from inventory.labels import mentions, tokens
 from inventory.labels.models import LabelFormat, PrintJob, ScanToken
 from inventory.labels.render import Label, Sheet, render_pdf
 from inventory.orgs.models import Classroom, Ecole
@@ -40,27 +39,6 @@ def format_by_code(session: Session, code: str) -> LabelFormat:
     if fmt is None:
         raise LabelError(_l("Unknown label format."), field="format")
     return fmt
-
-
-def funding_mentions(session: Session, asset_ids: Sequence[int]) -> dict[int, str]:
-    """The funding mention of the scheme behind each asset's funding, when it has one."""
-    out: dict[int, str] = {}
-    for i in range(0, len(asset_ids), 900):
-        rows = session.execute(
-            select(FundingLink.asset_id, FundingScheme.funding_mention)
-            .join(Expense, Expense.id == FundingLink.expense_id)
-            .join(Dossier, Dossier.id == Expense.dossier_id)
-            .join(FundingScheme, FundingScheme.id == Dossier.scheme_id)
-            .where(
-                FundingLink.asset_id.in_(asset_ids[i : i + 900]),
-                FundingScheme.funding_mention.is_not(None),
-            )
-            .order_by(FundingLink.id)
-        )
-        for asset_id, mention in rows:
-            if asset_id is not None and mention is not None:  # as the query asks
-                out.setdefault(asset_id, mention)
-    return out
 
 
 @dataclass
@@ -85,12 +63,14 @@ def asset_labels(
                 selectinload(Asset.model).selectinload(EquipmentModel.manufacturer),
                 selectinload(Asset.ecole).selectinload(Ecole.commune),
                 selectinload(Asset.classroom),
+                selectinload(Asset.collectivite),
             )
         )
         found.update({a.id: a for a in session.scalars(policy.visible(user, stmt, Asset))})
     ids = [i for i in dict.fromkeys(asset_ids) if i in found]
     toks = tokens.active_tokens(session, asset_ids=ids)
-    mentions = funding_mentions(session, ids)
+    texts = mentions.collectivite_texts(session, {found[i].collectivite_id for i in ids})
+    funding = mentions.asset_mentions(session, (found[i] for i in ids), texts)
     labels = []
     for asset_id in ids:
         asset = found[asset_id]
@@ -98,12 +78,16 @@ def asset_labels(
         url = tokens.scan_url(base_url, token.token)
         place = asset.ecole.name if asset.ecole else asset.collectivite.name
         room = asset.classroom.name if asset.classroom else ""
+        mention = funding[asset_id]
         labels.append(
             Label(
                 tokens.matrix_for(token, url),
                 asset.tag,
                 (place, room, asset.model.full_name),
-                mentions.get(asset_id),
+                mention.text,
+                emblem=mention.emblem,
+                france_relance=mention.france_relance,
+                prompt=texts.get(asset.collectivite_id, (None, None))[1],
             )
         )
     return LabelBatch(labels, ids, [])
@@ -121,6 +105,8 @@ def classroom_labels(
     rooms = {r.id: r for r in session.scalars(policy.visible(user, stmt, Classroom))}
     ids = [i for i in dict.fromkeys(classroom_ids) if i in rooms]
     toks = tokens.active_tokens(session, classroom_ids=ids)
+    owners = {r.ecole.collectivite_id for r in rooms.values()}
+    prompts = mentions.collectivite_texts(session, owners)
     labels = []
     for room_id in ids:
         room, token = rooms[room_id], toks[("classroom", room_id)]
@@ -130,6 +116,7 @@ def classroom_labels(
                 tokens.matrix_for(token, url),
                 room.name,
                 (room.ecole.name, str(_l("Report a problem in this room"))),
+                prompt=prompts.get(room.ecole.collectivite_id or 0, (None, None))[1],
             )
         )
     return LabelBatch(labels, [], ids)

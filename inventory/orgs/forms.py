@@ -45,6 +45,24 @@ class CollectiviteForm(FlaskForm):
         self.kind.choices = options((k.value, KIND_LABELS[k]) for k in kinds)
 
 
+class LabelTextsForm(FlaskForm):
+    """An administrator sets what the collectivité's labels print by default."""
+
+    mention = StringField(
+        _l("Default funding mention"),
+        validators=[Optional(), Length(max=200)],
+        description=_l(
+            "Printed on the labels of its items that no grant has paid for yet (not "
+            "invoiced); a funded item carries its funding scheme's mention."
+        ),
+    )
+    prompt = StringField(
+        _l("Scan prompt"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("A short line on every label, e.g. «Un problème ? Scannez-moi»."),
+    )
+
+
 class SchoolFilterForm(FlaskForm):
     """A GET search form: it changes nothing, so it carries no CSRF token."""
 

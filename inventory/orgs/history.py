@@ -59,6 +59,8 @@ def init_app(_app: Flask) -> None:
             "departement_id": _l("Département"),
             "asset_tag_prefix": _l("Asset tag prefix"),
             "provisional": _l("Provisional"),
+            "label_mention": _l("Default funding mention on the labels"),
+            "label_prompt": _l("Scan prompt on the labels"),
         },
     )
     describe(

@@ -124,6 +124,10 @@ class Collectivite(Audited, Base):
     departement_id: Mapped[int] = mapped_column(ForeignKey("departements.id"), index=True)
     asset_tag_prefix: Mapped[str | None] = mapped_column(String(12))
     provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Printed on the labels of its items that no grant has paid for yet (not invoiced), and
+    # a short prompt on every label of its items and rooms ("Un problème ? Scannez-moi").
+    label_mention: Mapped[str | None] = mapped_column(String(200))
+    label_prompt: Mapped[str | None] = mapped_column(String(60))
     commune: Mapped[Commune | None] = relationship(foreign_keys=[commune_id])
     departement: Mapped[Departement] = relationship()
     members: Mapped[list[Commune]] = relationship(secondary=collectivite_members)

@@ -17,7 +17,7 @@ from inventory.core.importing import ImportFileError
 from inventory.core.panels import panels
 from inventory.core.policy import Action
 from inventory.extensions import db
-from inventory.orgs import services, tasks
+from inventory.orgs import label_texts, services, tasks
 from inventory.orgs.effectifs import import_effectifs
 from inventory.orgs.forms import (
     KIND_LABELS,
@@ -25,6 +25,7 @@ from inventory.orgs.forms import (
     ClassroomForm,
     CollectiviteForm,
     ImportForm,
+    LabelTextsForm,
     SchoolFilterForm,
 )
 from inventory.orgs.importers import import_annuaire
@@ -183,13 +184,20 @@ def collectivite(collectivite_id: int) -> str:
     return _collectivite_page(coll, form)
 
 
-def _collectivite_page(coll: Collectivite, form: CollectiviteForm) -> str:
+def _collectivite_page(
+    coll: Collectivite, form: CollectiviteForm, labels_form: LabelTextsForm | None = None
+) -> str:
+    if labels_form is None:
+        labels_form = LabelTextsForm(
+            formdata=None, prefix="labels", mention=coll.label_mention, prompt=coll.label_prompt
+        )
     form.offer_kinds(coll.kind is CollectiviteKind.COMMUNE and coll.commune_id is not None)
     group = services.school_group(db.session, current_user, coll.name, collectivite_id=coll.id)
     return render_template(
         "orgs/collectivite.html",
         coll=coll,
         form=form,
+        labels_form=labels_form,
         may_rename=policy.allowed(current_user, Action.ADMIN),
         kind_labels=KIND_LABELS,
         ecoles=group.ecoles,
@@ -223,6 +231,32 @@ def rename_collectivite(collectivite_id: int) -> str | tuple[str, int] | Respons
             flash(_("Collectivité «%(name)s» saved.", name=coll.name), "success")
             return redirect(url_for("orgs.collectivite", collectivite_id=coll.id))
     return _collectivite_page(coll, form), 422
+
+
+@bp.post("/collectivites/<int:collectivite_id>/etiquettes")
+@allow(Action.ADMIN, on=(Collectivite, "collectivite_id"))
+def collectivite_label_texts(collectivite_id: int) -> str | tuple[str, int] | Response:
+    """An administrator sets the default mention and the scan prompt of its labels."""
+    coll = services.collectivite_detail(db.session, current_user, collectivite_id)
+    labels_form = LabelTextsForm(prefix="labels")
+    if labels_form.validate_on_submit():
+        try:
+            label_texts.set_label_texts(
+                db.session,
+                current_user,
+                coll,
+                mention=labels_form.mention.data,
+                prompt=labels_form.prompt.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            getattr(labels_form, exc.field or "mention").errors = [str(exc.message)]
+            coll = services.collectivite_detail(db.session, current_user, collectivite_id)
+        else:
+            flash(_("The labels of «%(name)s» are saved.", name=coll.name), "success")
+            return redirect(url_for("orgs.collectivite", collectivite_id=coll.id))
+    form = CollectiviteForm(formdata=None, name=coll.name, kind=coll.kind.value)
+    return _collectivite_page(coll, form, labels_form), 422
 
 
 @bp.get("/circonscriptions/<int:circonscription_id>")

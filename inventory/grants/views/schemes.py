@@ -60,6 +60,8 @@ def _save_scheme(form: SchemeForm, scheme: FundingScheme | None) -> FundingSchem
         name=form.name.data or "",
         note=form.note.data,
         funding_mention=form.funding_mention.data,
+        label_emblem=bool(form.label_emblem.data),
+        label_france_relance=bool(form.label_france_relance.data),
         active=bool(form.active.data),
     )
     dates = funding.SchemeDates(
@@ -75,7 +77,15 @@ def _scheme_view(scheme: FundingScheme | None) -> str | Response | tuple[str, in
     form = SchemeForm()
     if request.method == "GET":
         if scheme is not None:
-            for name in ("code", "name", "note", "funding_mention", "active"):
+            for name in (
+                "code",
+                "name",
+                "note",
+                "funding_mention",
+                "label_emblem",
+                "label_france_relance",
+                "active",
+            ):
                 form[name].data = getattr(scheme, name)
             dates = funding.SchemeDates.of(scheme.rules)
             form.spending_from.data = dates.spending_from
