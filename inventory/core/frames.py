@@ -15,6 +15,7 @@ stays in base.html, rendered for each page. While templates are reloaded when th
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -28,9 +29,10 @@ KEPT = 64
 def frame_part(name: str) -> Markup:
     """The frame's part ``name`` (templates/_frame/<name>.html) in the page's language."""
     app = current_app
-    kept: dict[tuple[str, str, str], Markup] = app.extensions[_KEY]
+    kept: dict[tuple[str, Locale | None, str], Markup] = app.extensions[_KEY]
     # The links are paths under the app's mount point, which the server gives per request.
-    key = (name, str(get_locale()), request.script_root)
+    # (A Locale hashes as its parts: cheaper than spelling its name for every part.)
+    key = (name, get_locale(), request.script_root)
     html = kept.get(key)
     if html is None:
         # Rendered with the environment's globals only (url_for, the translations), never
