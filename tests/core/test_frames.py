@@ -21,9 +21,7 @@ def app_config() -> dict[str, Any]:
 
 
 def _page(app, path: str, accept: str, base_url: str = "http://localhost/") -> str:
-    response = app.test_client().get(
-        path, headers={"Accept-Language": accept}, base_url=base_url
-    )
+    response = app.test_client().get(path, headers={"Accept-Language": accept}, base_url=base_url)
     assert response.status_code == 200, response.status
     return response.get_data(as_text=True)
 
