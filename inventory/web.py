@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,7 +37,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from inventory.core import audit, health, logs, metrics, policy, storage
+from inventory.core import audit, frames, health, logs, metrics, policy, storage
 from inventory.core.errors import ConflictError
 from inventory.core.policy import Action
 from inventory.core.storage import Storage
@@ -411,6 +410,15 @@ def int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
+def share_labels(bp: Blueprint, **labels: Mapping[Any, Any]) -> None:
+    """Give the templates a domain's label tables (an enum's member → its lazy translation)
+    as globals of the app that registers ``bp``. A context processor would copy every
+    domain's tables into the context of every page, the public ones included, each time;
+    a global is looked up only where a template names it, and its lazy strings are
+    translated only when printed, in the page's language."""
+    bp.record_once(lambda state: state.app.jinja_env.globals.update(labels))
+
+
 def upload_dir(area: str) -> Storage:
     """Where the files uploaded to one domain are kept: a folder of the application's store
     (never the static folder)."""
@@ -495,8 +503,8 @@ def install(app: Flask) -> None:
         npgettext=_template_npgettext,
     )
 
+    frames.install(app)
+
     @app.context_processor
     def _page_context() -> dict[str, Any]:
-        if "request_id" not in g:
-            g.request_id = secrets.token_hex(4)
         return {CATALOGUE: get_translations()}

@@ -6,8 +6,6 @@ and chooses the current one, whose requirements make every socle figure."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -38,21 +36,20 @@ from inventory.core import policy
 from inventory.core.forms import options
 from inventory.core.policy import Action
 from inventory.extensions import db
-from inventory.web import allow, attach_error, language
+from inventory.web import allow, attach_error, language, share_labels
 
 bp = Blueprint("socle", __name__)
 
 
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    """Labels of the référentiels' words, for these pages and the socle panels."""
-    return {
-        "requirement_level_labels": LEVEL_LABELS,
-        "requirement_kind_labels": KIND_LABELS,
-        "capability_labels": CAPABILITY_LABELS,
-        "service_kind_labels": SERVICE_KIND_LABELS,
-        "service_kind_short": SERVICE_KIND_SHORT,
-    }
+# Labels of the référentiels' words, for these pages and the socle panels.
+share_labels(
+    bp,
+    requirement_level_labels=LEVEL_LABELS,
+    requirement_kind_labels=KIND_LABELS,
+    capability_labels=CAPABILITY_LABELS,
+    service_kind_labels=SERVICE_KIND_LABELS,
+    service_kind_short=SERVICE_KIND_SHORT,
+)
 
 
 def _is_admin() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,12 +36,19 @@ class JsonFormatter(logging.Formatter):
         if has_request_context():
             entry["method"] = request.method
             entry["path"] = request.path
-            if "request_id" in g:
-                entry["request_id"] = g.request_id
+            entry["request_id"] = request_id()
         entry.update((key, value) for key, value in record.__dict__.items() if key not in _STANDARD)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def request_id() -> str:
+    """A short random id shared by the log lines of one request, made by the first line
+    that asks for it (most requests log nothing, and pay nothing)."""
+    if "request_id" not in g:
+        g.request_id = secrets.token_hex(4)
+    return str(g.request_id)
 
 
 class _Marked(logging.StreamHandler):

@@ -46,14 +46,12 @@ from inventory.helpdesk.queue import (
     user_names,
 )
 from inventory.helpdesk.rules import TICKET_STATUS_LABELS, HelpdeskError
-from inventory.web import allow, attach_error, int_arg, language, upload_dir
+from inventory.web import allow, attach_error, int_arg, language, share_labels, upload_dir
 
 bp = Blueprint("helpdesk", __name__)
 
 
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    return {"ticket_status_labels": TICKET_STATUS_LABELS}
+share_labels(bp, ticket_status_labels=TICKET_STATUS_LABELS)
 
 
 @bp.app_template_global("helpdesk_open_tickets")

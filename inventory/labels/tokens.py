@@ -87,6 +87,8 @@ def reissue(session: Session, token: ScanToken) -> ScanToken:
     return fresh
 
 
+# The token's letters as a set: a whole token is checked in one call (every scan does it).
+_LETTERS = frozenset(ALPHABET)
 # A label's URL, as a scanner types it or as it is pasted: the token follows /q/ or /Q/.
 _IN_URL = re.compile(r"/q/([^/?#\s]+)", re.IGNORECASE)
 
@@ -100,7 +102,7 @@ def read_token(value: str) -> str | None:
     if in_url is not None:
         value = in_url.group(1)
     value = value.upper()
-    if len(value) != TOKEN_LENGTH or not all(c in ALPHABET for c in value):
+    if len(value) != TOKEN_LENGTH or not _LETTERS.issuperset(value):
         return None
     return value
 

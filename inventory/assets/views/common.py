@@ -37,20 +37,19 @@ from inventory.core.policy import Action
 from inventory.core.storage import Storage
 from inventory.extensions import db
 from inventory.orgs.models import Classroom, Collectivite, Ecole
-from inventory.web import int_arg, language, upload_dir
+from inventory.web import int_arg, language, share_labels, upload_dir
 
 bp = Blueprint("assets", __name__)
 
 
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    """Labels of the equipment enums, for these pages and the registry pages."""
-    return {
-        "status_labels": STATUS_LABELS,
-        "placement_labels": PLACEMENT_LABELS,
-        "work_kind_labels": WORK_KIND_LABELS,
-        "work_status_labels": WORK_STATUS_LABELS,
-    }
+# Labels of the equipment enums, for these pages and the registry pages.
+share_labels(
+    bp,
+    status_labels=STATUS_LABELS,
+    placement_labels=PLACEMENT_LABELS,
+    work_kind_labels=WORK_KIND_LABELS,
+    work_status_labels=WORK_STATUS_LABELS,
+)
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -4,8 +4,6 @@ the grants' files and how a stored file is sent."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
@@ -14,20 +12,19 @@ from inventory.core.storage import Storage, send_private
 from inventory.grants.documents import DOCUMENT_KINDS
 from inventory.grants.dossiers import STATUS_LABELS
 from inventory.grants.payments import PAYMENT_KIND_LABELS
-from inventory.web import upload_dir
+from inventory.web import share_labels, upload_dir
 
 bp = Blueprint("grants", __name__, url_prefix="/subventions")
 # The dossier page holds several forms: prefixes keep their fields' names and ids apart.
 STATUS, RULES, PAYMENT, DOCUMENT = "status", "rules", "payment", "document"
 
 
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    return {
-        "dossier_status_labels": STATUS_LABELS,
-        "payment_kind_labels": PAYMENT_KIND_LABELS,
-        "document_kinds": DOCUMENT_KINDS,
-    }
+share_labels(
+    bp,
+    dossier_status_labels=STATUS_LABELS,
+    payment_kind_labels=PAYMENT_KIND_LABELS,
+    document_kinds=DOCUMENT_KINDS,
+)
 
 
 def grant_files() -> Storage:

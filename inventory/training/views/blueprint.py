@@ -13,20 +13,19 @@ from inventory.extensions import db
 from inventory.training.choices import FORMAT_LABELS, MODE_LABELS, ROLE_LABELS, STATUS_LABELS
 from inventory.training.models import TrainingSession
 from inventory.training.sessions import session_detail
-from inventory.web import language, upload_dir
+from inventory.web import language, share_labels, upload_dir
 
 bp = Blueprint("training", __name__)
 
 
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    """Labels of the session enums, for these pages and the school page."""
-    return {
-        "training_status_labels": STATUS_LABELS,
-        "training_mode_labels": MODE_LABELS,
-        "training_format_labels": FORMAT_LABELS,
-        "training_role_labels": ROLE_LABELS,
-    }
+# Labels of the session enums, for these pages and the school page.
+share_labels(
+    bp,
+    training_status_labels=STATUS_LABELS,
+    training_mode_labels=MODE_LABELS,
+    training_format_labels=FORMAT_LABELS,
+    training_role_labels=ROLE_LABELS,
+)
 
 
 def page_locale() -> str:
