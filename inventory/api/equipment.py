@@ -234,5 +234,5 @@ def _ids_of_tags(tags: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for n in range(0, len(tags), 500):
         stmt = select(Asset.tag, Asset.id).where(Asset.tag.in_(tags[n : n + 500]))
-        out.update(dict(db.session.execute(stmt).tuples().all()))
+        out.update(dict(db.session.execute(stmt).all()))
     return out
