@@ -75,23 +75,18 @@ def sparse(
     return jsonify(schema(only=only).dump(body))
 
 
-def version_sent(data: dict[str, Any], current: int, what: str) -> int:
-    """The version a write was made on: ``If-Match`` (412 when it is not ``current``) or
-    ``version`` in the body (the service answers 409 when stale); 428 without either.
-    ``what``: the record's translated name for the messages."""
+def version_sent(data: dict[str, Any], current: int, stale: str) -> int:
+    """The version a write was made on: ``If-Match`` (412, saying ``stale``, when it is
+    not ``current``) or ``version`` in the body (the service answers 409 when stale); 428
+    without either."""
     header = request.headers.get("If-Match", "").strip()
     version = data.pop("version", None)
     if header:
         value = header.removeprefix("W/").strip('"')
         if not value.isdigit() or len(value) > 9:
-            raise auth.refusal(
-                PreconditionFailed, _("If-Match must be the ETag of the %(what)s.", what=what)
-            )
+            raise auth.refusal(PreconditionFailed, _("If-Match must be the ETag you read."))
         if int(value) != current:
-            raise auth.refusal(
-                PreconditionFailed,
-                _("Someone else saved the %(what)s since you read it.", what=what),
-            )
+            raise auth.refusal(PreconditionFailed, stale)
         return int(value) if version is None else int(version)
     if version is None:
         raise auth.refusal(

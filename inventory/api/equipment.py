@@ -9,12 +9,13 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from inventory.api import auth, common
+from inventory.api import auth, common, docs
 from inventory.api.equipment_schemas import (
     AssetCreate,
     BulkCreate,
@@ -167,7 +168,9 @@ def change_status(data: dict[str, Any], asset_id: int) -> Any:
     """Move an item along its lifecycle (delivered → installed → in service…), as its
     page does; the version read is required (body or If-Match)."""
     item = policy.load_or_404(current_user, Asset, asset_id, db.session, Action.EDIT)
-    version = common.version_sent(data, item.version, _("item"))
+    version = common.version_sent(
+        data, item.version, _("Someone else saved this item since you read it.")
+    )
     _check_version(item, version)
     lifecycle.change_status(
         db.session, current_user, item, AssetStatus(data["status"]), data.get("note") or None
@@ -185,7 +188,9 @@ def move_asset(data: dict[str, Any], asset_id: int) -> Any:
     """Move an item to a classroom, a school (shared) or its collectivité's storage; the
     version read is required (body or If-Match)."""
     item = policy.load_or_404(current_user, Asset, asset_id, db.session, Action.EDIT)
-    version = common.version_sent(data, item.version, _("item"))
+    version = common.version_sent(
+        data, item.version, _("Someone else saved this item since you read it.")
+    )
     _check_version(item, version)
     lifecycle.move_asset(db.session, current_user, item, Resolver().where(data))
     return _detail(asset_id)
@@ -236,3 +241,32 @@ def _ids_of_tags(tags: list[str]) -> dict[str, int]:
         stmt = select(Asset.tag, Asset.id).where(Asset.tag.in_(tags[n : n + 500]))
         out.update(dict(db.session.execute(stmt).all()))
     return out
+
+
+docs.summaries(
+    {
+        "post/assets": _l(
+            'Record one item, as the page "Add an item" does; 201 with its Location and ETag.'
+        ),
+        "post/assets/bulk": _l(
+            "Record many items in one transaction, all or none: when any item is "
+            "refused, nothing is written and the 422 lists every refusal by "
+            "position (``items.<n>.<field>``). The ids and tags come back in the "
+            "order sent."
+        ),
+        "post/assets/{asset_id}/status": _l(
+            "Move an item along its lifecycle (delivered → installed → in "
+            "service…), as its page does; the version read is required (body or "
+            "If-Match)."
+        ),
+        "post/assets/{asset_id}/move": _l(
+            "Move an item to a classroom, a school (shared) or its collectivité's "
+            "storage; the version read is required (body or If-Match)."
+        ),
+        "post/assets/bulk-update": _l(
+            "Change the status of a selection, or move it, as the equipment "
+            "list's bulk action does: item by item, with a report (done, refused "
+            "with the reason, and the ids you may not change); one transaction."
+        ),
+    }
+)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from inventory.api import docs
 from inventory.api.equipment_schemas import JobSchema, LabelToken, PrintRequest
 from inventory.api.v1 import blp, problems
 from inventory.assets.models import Asset
@@ -131,3 +133,25 @@ def _file_of(job: Job) -> str | None:
 def job(job_id: int) -> Any:
     """A background job's state and progress (a print, an import, an evidence pack)."""
     return _job_body(policy.load_or_404(current_user, Job, job_id, db.session))
+
+
+docs.summaries(
+    {
+        "post/assets/{asset_id}/label-token": _l(
+            "The item's current label code, issued when it has none yet (printing "
+            "a label does the same)."
+        ),
+        "post/assets/{asset_id}/label-token/renew": _l(
+            "Replace the item's label code (a damaged or copied label): the old "
+            "label's address then says it was replaced. Print the new one."
+        ),
+        "post/labels/prints": _l(
+            "Ask for the labels of items (or of a school's classrooms) on a "
+            "format: a job renders them; follow it at its Location "
+            "(/api/v1/jobs/<id>) until it is done, then download its file."
+        ),
+        "get/jobs/{job_id}": _l(
+            "A background job's state and progress (a print, an import, an evidence pack)."
+        ),
+    }
+)

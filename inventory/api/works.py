@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from inventory.api import common
+from inventory.api import common, docs
 from inventory.api.equipment_schemas import WorkCreate, WorkPage, WorkPatch, WorkQuery, WorkSchema
 from inventory.api.v1 import blp, problems
 from inventory.assets import works
@@ -102,7 +103,9 @@ def update_work(data: dict[str, Any], work_id: int) -> Any:
     """Change works' fields, their status among them, as their edit page does; send the
     version read, in the body (version: 409 when stale) or as If-Match (412 when stale)."""
     item = works.work_detail(db.session, current_user, work_id)
-    version = common.version_sent(data, item.version, _("works"))
+    version = common.version_sent(
+        data, item.version, _("Someone else saved these works since you read them.")
+    )
     rooms = data.get("classroom_ids")
     try:
         works.save_work(
@@ -119,3 +122,23 @@ def update_work(data: dict[str, Any], work_id: int) -> Any:
             _("Someone else saved these works since you read them: read them again, then resend.")
         ) from None
     return _detail(work_id)
+
+
+docs.summaries(
+    {
+        "get/works": _l(
+            "The network works you may see, newest first, with the works list's "
+            "filters; cursor pages: pass each page's next_cursor as cursor until "
+            "it is null."
+        ),
+        "get/works/{work_id}": _l("One network works; its ETag is its version."),
+        "post/works": _l(
+            "Plan works at a school (the classrooms they cover must be the school's)."
+        ),
+        "patch/works/{work_id}": _l(
+            "Change works' fields, their status among them, as their edit page "
+            "does; send the version read, in the body (version: 409 when stale) "
+            "or as If-Match (412 when stale)."
+        ),
+    }
+)
