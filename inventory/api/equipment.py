@@ -36,6 +36,7 @@ from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.web import allow, problem
 
+PLACE_KEYS = ("classroom_id", "ecole_id", "collectivite_id")
 VALUE_FIELDS = tuple(AssetCreate().fields.keys() & lifecycle.AssetFields().values().keys())
 
 
@@ -52,18 +53,37 @@ class Resolver:
     """Destinations and catalogue models of a request, each loaded once (a bulk request
     names the same few places and models thousands of times)."""
 
-    places: dict[tuple[str, int], Where] = field(default_factory=dict)
+    places: dict[tuple[str, int], Where | AssetError] = field(default_factory=dict)
     models: dict[tuple[str, str, str], EquipmentModel] = field(default_factory=dict)
 
     def where(self, data: dict[str, Any]) -> Where:
-        for key in ("classroom_id", "ecole_id", "collectivite_id"):
+        for key in PLACE_KEYS:
             if data.get(key):
+                if (key, data[key]) not in self.places:
+                    self.load(key, [data[key]])
                 found = self.places.get((key, data[key]))
                 if found is None:
-                    found = lifecycle.resolve_where(db.session, current_user, **{key: data[key]})
-                    self.places[(key, data[key])] = found
+                    raise policy.Denied()
+                if isinstance(found, AssetError):
+                    raise found
                 return found
         return lifecycle.resolve_where(db.session, current_user)  # "choose where" (422)
+
+    def load(self, key: str, ids: list[int]) -> None:
+        """Resolve many places of one kind at once (those absent: out of reach)."""
+        found = lifecycle.resolve_places(db.session, current_user, key, ids)
+        self.places.update({(key, i): place for i, place in found.items()})
+
+    def preload(self, rows: list[dict[str, Any]]) -> None:
+        """The places a bulk request names, a query per kind rather than per place."""
+        wanted: dict[str, set[int]] = {key: set() for key in PLACE_KEYS}
+        for row in rows:
+            key = next((k for k in PLACE_KEYS if row.get(k)), None)
+            if key is not None:
+                wanted[key].add(row[key])
+        for key, ids in wanted.items():
+            if ids:
+                self.load(key, sorted(ids))
 
     def model(self, data: dict[str, Any]) -> EquipmentModel:
         key = (data["category"], data["manufacturer"], data["model"])
@@ -130,6 +150,7 @@ def create_assets(data: dict[str, Any]) -> Any:
     nothing is written and the 422 lists every refusal by position
     (``items.<n>.<field>``). The ids and tags come back in the order sent."""
     resolver = Resolver()
+    resolver.preload(data["items"])
     typed: list[TypedItem] = []
     errors: list[dict[str, str]] = []
     for n, row in enumerate(data["items"]):

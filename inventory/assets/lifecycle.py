@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets import socle, tags
 from inventory.assets.models import (
@@ -78,17 +78,59 @@ def resolve_where(
     collectivite_id: int | None = None,
 ) -> Where:
     """Load the target through the policy: the user must be allowed to edit there."""
-    if classroom_id:
-        room = policy.load_or_404(user, Classroom, classroom_id, session, Action.EDIT)
-        ecole = room.ecole
-        return Where(owner_of(ecole), ecole, room)
-    if ecole_id:
-        ecole = policy.load_or_404(user, Ecole, ecole_id, session, Action.EDIT)
-        return Where(owner_of(ecole), ecole)
-    if collectivite_id:
-        coll = policy.load_or_404(user, Collectivite, collectivite_id, session, Action.EDIT)
-        return Where(coll)
+    for key, value in (
+        ("classroom_id", classroom_id),
+        ("ecole_id", ecole_id),
+        ("collectivite_id", collectivite_id),
+    ):
+        if value:
+            found = resolve_places(session, user, key, [value]).get(value)
+            if found is None:
+                raise policy.Denied()
+            if isinstance(found, AssetError):
+                raise found
+            return found
     raise AssetError(_l("Choose where the item goes."), field="classroom")
+
+
+_PLACES: dict[str, type[Classroom] | type[Ecole] | type[Collectivite]] = {
+    "classroom_id": Classroom,
+    "ecole_id": Ecole,
+    "collectivite_id": Collectivite,
+}
+
+
+def resolve_places(
+    session: Session, user: Subject, key: str, ids: Collection[int]
+) -> dict[int, Where | AssetError]:
+    """Many targets of one kind (``key``: classroom_id, ecole_id or collectivite_id) at
+    once, through the policy: those where the user may edit, by id (a school with no
+    owner: its refusal); the others are absent. One query per 500 ids."""
+    if not policy.allowed(user, Action.EDIT):
+        return {}
+    model = _PLACES[key]
+    wanted = sorted(set(ids))
+    out: dict[int, Where | AssetError] = {}
+    for n in range(0, len(wanted), 500):
+        stmt: Any = select(model).where(model.id.in_(wanted[n : n + 500]))
+        if model is Classroom:
+            stmt = stmt.options(selectinload(Classroom.ecole).selectinload(Ecole.collectivite))
+        elif model is Ecole:
+            stmt = stmt.options(selectinload(Ecole.collectivite))
+        for place in session.scalars(policy.visible(user, stmt, model)):
+            try:
+                out[place.id] = _where_of(place)
+            except AssetError as exc:
+                out[place.id] = exc
+    return out
+
+
+def _where_of(place: Classroom | Ecole | Collectivite) -> Where:
+    if isinstance(place, Classroom):
+        return Where(owner_of(place.ecole), place.ecole, place)
+    if isinstance(place, Ecole):
+        return Where(owner_of(place), place)
+    return Where(place)
 
 
 def owner_of(ecole: Ecole) -> Collectivite:
