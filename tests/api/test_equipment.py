@@ -119,8 +119,22 @@ def test_bulk_create_records_all_in_order_or_nothing(app, make_user, places, db_
     errors = {e["field"]: e["message"] for e in refused.get_json()["errors"]}
     assert set(errors) == {"items.1.serial", "items.2.ip", "items.3.serial"}
     assert errors["items.2.ip"] == "«\u00a0pas-une-ip\u00a0» n'est pas une adresse IP."
+    taken = fresh(db_session, Asset, places["creteil"]["items"][0]).tag
+    tags = [
+        {**NEW, "classroom_id": room, "tag": "api-t1"},
+        {**NEW, "classroom_id": room, "tag": "API-T1"},
+        {**NEW, "classroom_id": room, "tag": taken},
+        {**NEW, "classroom_id": room, "tag": "é"},
+    ]
+    refused = api.post("/api/v1/assets/bulk", json={"items": tags}, headers=bearer(secret))
+    assert [e["field"] for e in refused.get_json()["errors"]] == [
+        "items.1.tag",
+        "items.2.tag",
+        "items.3.tag",
+    ]
     assert _count(db_session) - before == 50
     assert _count(db_session, Asset.serial == "NEW-1") == 0
+    assert _count(db_session, Asset.tag == "API-T1") == 0
     # The body's shape is checked too: no item, too many, a field of the wrong type.
     assert (
         api.post("/api/v1/assets/bulk", json={"items": []}, headers=bearer(secret)).status_code
