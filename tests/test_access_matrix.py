@@ -13,13 +13,23 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory.api.tokens import WRITE_ACTIONS
+from inventory.assets.models import Asset
 from inventory.auth.models import User
 from inventory.core.audit import AuditRecord
 from inventory.core.jobs import Job
 from inventory.core.policy import ROLE_ACTIONS, Role
-from inventory.orgs.models import Classroom
+from inventory.orgs.models import Classroom, Ecole
 from inventory.paths import ROOT
-from tests.factories import ROLES, api_token, bearer, expected_answers, is_api, login, rule_url
+from tests.factories import (
+    ROLES,
+    api_token,
+    bearer,
+    expected_answers,
+    fresh,
+    is_api,
+    login,
+    rule_url,
+)
 
 
 def test_every_route_for_every_role(app, access_world, db_session):
@@ -61,10 +71,25 @@ def test_every_route_for_every_role(app, access_world, db_session):
     _write_matrix(matrix)
 
 
-def _api_expected(role_name, access, method, writes, where):
+# What a write that reached its view answers to an empty body, when not 428 (it sent no
+# version): 422 for a field it requires, 200 when it needs nothing (issuing a label code).
+API_WRITES_REACHED = {
+    "api.create_asset": 422,
+    "api.create_assets": 422,
+    "api.change_status": 422,
+    "api.update_assets": 422,
+    "api.print_labels": 422,
+    "api.create_work": 422,
+    "api.issue_label": 200,
+    "api.renew_label": 200,
+}
+
+
+def _api_expected(role_name, access, method, writes, where, endpoint):
     """What an API call with this role's token answers: as the pages for reads (404 for
     an action the role lacks or out of scope), 403 for a write with a read-only token,
-    428 for a write that reached its view (it sent no version)."""
+    428 for a write that reached its view (it sent no version), or as
+    API_WRITES_REACHED says."""
     role = ROLES[role_name][0]
     if method != "GET" and not writes:
         return {403}
@@ -72,7 +97,7 @@ def _api_expected(role_name, access, method, writes, where):
         return {404}
     if where == "out" and role is not Role.ADMIN and access.model is not None:
         return {404}
-    return {200} if method == "GET" else {428}
+    return {200} if method == "GET" else {API_WRITES_REACHED.get(endpoint, 428)}
 
 
 def test_every_api_route_for_every_role_with_a_token(app, access_world, db_session):
@@ -104,7 +129,9 @@ def test_every_api_route_for_every_role_with_a_token(app, access_world, db_sessi
                             headers=bearer(secret),
                             json={} if method != "GET" else None,
                         )
-                        expected = _api_expected(role_name, access, method, writes, where)
+                        expected = _api_expected(
+                            role_name, access, method, writes, where, rule.endpoint
+                        )
                         if response.status_code not in expected:
                             failures.append(
                                 f"{role_name} ({'write' if writes else 'read'}) {method} {url}: "
@@ -169,6 +196,10 @@ def test_auditors_change_nothing_even_with_crafted_posts(app, access_world, db_s
         access = getattr(app.view_functions[rule.endpoint], "access_rule", None)
         url = rule_url(rule, access, access_world["objects"], "in")
         response = client.post(url, data=payload)
+        if is_api(rule, access):
+            # A session never authenticates the API (its tokens' writes: the test below).
+            assert response.status_code == 401, url
+            continue
         assert response.status_code in {302, 404, 400, 422} or access.action is None, (
             f"{url}: {response.status_code}"
         )
@@ -181,3 +212,66 @@ def test_auditors_change_nothing_even_with_crafted_posts(app, access_world, db_s
             assert response.status_code == 404, f"{url}: {response.status_code}"
     assert set(asked) == ASKS_FOR_A_FILE
     assert business_fingerprint(db_session) == before
+
+
+def _crafted_api_bodies(objects):
+    """For each API write, a well-formed body aimed at the objects out of scope."""
+    asset_out, room_out, ecole_out = (objects[m][1] for m in (Asset, Classroom, Ecole))
+    room_in = objects[Classroom][0]
+    new_item = {"category": "eni", "manufacturer": "Piratée", "model": "X-1", "tag": "PIRATE-1"}
+    return {
+        "api.update_asset": {"version": 1, "notes": "piraté"},
+        "api.create_asset": {**new_item, "classroom_id": room_out},
+        "api.create_assets": {"items": [{**new_item, "ecole_id": ecole_out}]},
+        "api.change_status": {"status": "retired", "version": 1},
+        "api.move_asset": {"classroom_id": room_in, "version": 1},
+        "api.update_assets": {"ids": [asset_out], "status": "retired"},
+        "api.print_labels": {"asset_ids": [asset_out], "format": "avery-l7160"},
+        "api.create_work": {"ecole_id": ecole_out, "kind": "cabling", "title": "Piraté"},
+        "api.update_work": {"title": "Piraté", "version": 1},
+    }
+
+
+@pytest.mark.parametrize("role_name", ["auditeur-academie", "formateur", "technicien"])
+def test_api_writes_change_nothing_out_of_reach_even_crafted(
+    app, access_world, db_session, role_name
+):
+    """Every API write, with a well-formed body aimed out of reach: an auditor's token is
+    read-only (403), a trainer may not edit equipment (404), a Créteil technician reaches
+    nothing of another académie (404, or a 422/report saying so). Nothing changes."""
+    objects = access_world["objects"]
+    role = ROLES[role_name][0]
+    may_write = any(a in ROLE_ACTIONS[role] for a in WRITE_ACTIONS)
+    secret = api_token(
+        app, access_world["emails"][role_name], scope="write" if may_write else "read"
+    )
+    bodies = _crafted_api_bodies(objects)
+    before = business_fingerprint(db_session)
+    asset_out = db_session.get(Asset, objects[Asset][1])
+    state = (asset_out.status, asset_out.version, asset_out.classroom_id)
+    api = app.test_client()
+    tried = set()
+    for rule in app.url_map.iter_rules():
+        access = getattr(app.view_functions[rule.endpoint], "access_rule", None)
+        if not is_api(rule, access):
+            continue
+        for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
+            url = rule_url(rule, access, objects, "out")
+            body = bodies.get(rule.endpoint, {"name": "Piratée", "version": 1})
+            response = api.open(url, method=method, headers=bearer(secret), json=body)
+            answer = response.status_code
+            if not may_write:
+                assert answer == 403, f"{method} {url}: {answer}"
+            elif access.action not in ROLE_ACTIONS[role] or access.model is not None:
+                assert answer == 404, f"{method} {url}: {answer}"
+            else:  # a create or a selection: the place or the items are out of reach
+                assert answer in {404, 422} or (
+                    rule.endpoint == "api.update_assets"
+                    and response.get_json()["not_found"] == [objects[Asset][1]]
+                ), f"{method} {url}: {answer} {response.get_json()}"
+            tried.add(rule.endpoint)
+    assert set(bodies) <= tried
+    assert business_fingerprint(db_session) == before
+    asset_out = fresh(db_session, Asset, objects[Asset][1])
+    assert (asset_out.status, asset_out.version, asset_out.classroom_id) == state
+    assert db_session.scalar(select(func.count()).select_from(Asset).filter_by(tag="PIRATE-1")) == 0

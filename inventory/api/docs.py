@@ -17,7 +17,10 @@ bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 
 # The operations' summaries in the page's language (the document itself is in English).
 SUMMARIES = {
-    "get/schools": _l("The schools you may see, by name, numbered pages."),
+    "get/schools": _l(
+        "The schools you may see, newest record first, with the school list's filters; "
+        "cursor pages: pass each page's next_cursor as cursor until it is null."
+    ),
     "get/schools/{ecole_id}": _l("One school."),
     "get/schools/{ecole_id}/classrooms": _l("The classrooms of a school, in their order."),
     "get/assets": _l(
@@ -31,6 +34,11 @@ SUMMARIES = {
     ),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def summaries(texts: dict[str, Any]) -> None:
+    """Declare the translated summaries of a module's operations (``"post/assets"``)."""
+    SUMMARIES.update(texts)
 
 
 def spec() -> dict[str, Any]:

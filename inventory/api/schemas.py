@@ -26,8 +26,13 @@ class SchoolQuery(Query):
     circonscription = fields.Integer()
     collectivite = fields.Integer()
     nature = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(
+        metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    sparse = fields.String(
+        data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")}
+    )
 
 
 class SchoolSchema(Schema):
@@ -48,9 +53,11 @@ class SchoolSchema(Schema):
 
 class SchoolPage(Schema):
     items = fields.List(fields.Nested(SchoolSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    pages = fields.Integer()
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
+    )
+    total = fields.Integer(metadata={"description": N_("Schools matching (at most the cap)")})
+    capped = fields.Boolean(metadata={"description": N_("More schools than total match")})
 
 
 class ClassroomSchema(Schema):
@@ -78,6 +85,9 @@ class AssetQuery(Query):
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    sparse = fields.String(
+        data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")}
+    )
 
 
 class AssetSchema(Schema):

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
-from inventory.api import auth
+from inventory.api import auth, common
 from inventory.api.schemas import (
     N_,
     AssetPage,
@@ -82,7 +82,8 @@ def _etag(version: int) -> dict[str, str]:
 @problems(422)
 @allow(Action.READ)
 def schools(args: dict[str, Any]) -> Any:
-    """The schools you may see, by name, numbered pages."""
+    """The schools you may see, newest record first, with the school list's filters;
+    cursor pages: pass each page's next_cursor as cursor until it is null."""
     nature = args.get("nature", "")
     filters = orgs.SchoolFilters(
         q=(args.get("q") or "")[:100],
@@ -92,8 +93,11 @@ def schools(args: dict[str, Any]) -> Any:
         collectivite=args.get("collectivite"),
         nature=SchoolNature(nature) if nature in SchoolNature._value2member_map_ else None,
     )
-    page = orgs.list_schools(db.session, current_user, filters, args["page"], args["per_page"])
-    return {"items": page.items, "total": page.total, "page": page.page, "pages": page.pages}
+    names = common.sparse_fields(args.get("sparse"), SchoolSchema)
+    page = orgs.schools_by_key(
+        db.session, current_user, filters, args["limit"], after=common.cursor_of(args)
+    )
+    return common.sparse(common.page_body(page), SchoolPage, names, nested="items")
 
 
 @blp.route("/schools/<int:ecole_id>", methods=["GET"])
@@ -131,24 +135,11 @@ def assets(args: dict[str, Any]) -> Any:
             ),
             field="q",
         )
-    cursor = args.get("cursor") or ""
-    if cursor and not (cursor.isdigit() and len(cursor) < 12):
-        raise DomainError(_("This cursor is not valid."), field="cursor")
+    names = common.sparse_fields(args.get("sparse"), AssetSchema)
     page = lists.list_assets(
-        db.session,
-        current_user,
-        filters,
-        1,
-        args["limit"],
-        after=int(cursor) if cursor else None,
+        db.session, current_user, filters, 1, args["limit"], after=common.cursor_of(args)
     )
-    next_cursor = str(page.last_key) if page.has_next and page.last_key is not None else None
-    return {
-        "items": page.items,
-        "next_cursor": next_cursor,
-        "total": page.total,
-        "capped": page.capped,
-    }
+    return common.sparse(common.page_body(page), AssetPage, names, nested="items")
 
 
 @blp.route("/assets/<int:asset_id>", methods=["GET"])
@@ -227,5 +218,8 @@ def init_app(app: Flask) -> None:
         },
     )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    # The endpoints of each part of the API, registered on the blueprint when imported.
+    from inventory.api import equipment, labels, works  # noqa: F401
+
     api.register_blueprint(blp)
     app.extensions["socle_api_spec"] = api.spec

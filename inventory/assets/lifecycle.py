@@ -11,8 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, or_, select, tuple_
+from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets import socle, tags
 from inventory.assets.models import (
@@ -78,17 +78,59 @@ def resolve_where(
     collectivite_id: int | None = None,
 ) -> Where:
     """Load the target through the policy: the user must be allowed to edit there."""
-    if classroom_id:
-        room = policy.load_or_404(user, Classroom, classroom_id, session, Action.EDIT)
-        ecole = room.ecole
-        return Where(owner_of(ecole), ecole, room)
-    if ecole_id:
-        ecole = policy.load_or_404(user, Ecole, ecole_id, session, Action.EDIT)
-        return Where(owner_of(ecole), ecole)
-    if collectivite_id:
-        coll = policy.load_or_404(user, Collectivite, collectivite_id, session, Action.EDIT)
-        return Where(coll)
+    for key, value in (
+        ("classroom_id", classroom_id),
+        ("ecole_id", ecole_id),
+        ("collectivite_id", collectivite_id),
+    ):
+        if value:
+            found = resolve_places(session, user, key, [value]).get(value)
+            if found is None:
+                raise policy.Denied()
+            if isinstance(found, AssetError):
+                raise found
+            return found
     raise AssetError(_l("Choose where the item goes."), field="classroom")
+
+
+_PLACES: dict[str, type[Classroom] | type[Ecole] | type[Collectivite]] = {
+    "classroom_id": Classroom,
+    "ecole_id": Ecole,
+    "collectivite_id": Collectivite,
+}
+
+
+def resolve_places(
+    session: Session, user: Subject, key: str, ids: Collection[int]
+) -> dict[int, Where | AssetError]:
+    """Many targets of one kind (``key``: classroom_id, ecole_id or collectivite_id) at
+    once, through the policy: those where the user may edit, by id (a school with no
+    owner: its refusal); the others are absent. One query per 500 ids."""
+    if not policy.allowed(user, Action.EDIT):
+        return {}
+    model = _PLACES[key]
+    wanted = sorted(set(ids))
+    out: dict[int, Where | AssetError] = {}
+    for n in range(0, len(wanted), 500):
+        stmt: Any = select(model).where(model.id.in_(wanted[n : n + 500]))
+        if model is Classroom:
+            stmt = stmt.options(selectinload(Classroom.ecole).selectinload(Ecole.collectivite))
+        elif model is Ecole:
+            stmt = stmt.options(selectinload(Ecole.collectivite))
+        for place in session.scalars(policy.visible(user, stmt, model)):
+            try:
+                out[place.id] = _where_of(place)
+            except AssetError as exc:
+                out[place.id] = exc
+    return out
+
+
+def _where_of(place: Classroom | Ecole | Collectivite) -> Where:
+    if isinstance(place, Classroom):
+        return Where(owner_of(place.ecole), place.ecole, place)
+    if isinstance(place, Ecole):
+        return Where(owner_of(place), place)
+    return Where(place)
 
 
 def owner_of(ecole: Ecole) -> Collectivite:
@@ -161,23 +203,36 @@ def _check_serial(
         stmt = stmt.where(Asset.id != asset_id)
     clash = session.scalar(stmt)
     if clash:
-        raise AssetError(
-            _l("Serial %(serial)s of this model is already %(tag)s.", serial=serial, tag=clash),
-            field="serial",
-        )
+        raise _serial_taken(serial, clash)
 
 
-def _check_tag(session: Session, tag: str, asset_id: int | None = None) -> str:
+def _tag_format(tag: str) -> str:
     tag = tag.strip().upper()
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9._/-]{1,39}", tag):
         raise AssetError(
             _l("An asset tag has 2 to 40 letters, digits, '-', '.', '_' or '/'."), field="tag"
         )
+    return tag
+
+
+def _tag_taken(tag: str) -> AssetError:
+    return AssetError(_l("The tag %(tag)s is already used.", tag=tag), field="tag")
+
+
+def _serial_taken(serial: str, tag: str) -> AssetError:
+    return AssetError(
+        _l("Serial %(serial)s of this model is already %(tag)s.", serial=serial, tag=tag),
+        field="serial",
+    )
+
+
+def _check_tag(session: Session, tag: str, asset_id: int | None = None) -> str:
+    tag = _tag_format(tag)
     stmt = select(Asset.id).where(Asset.tag == tag)
     if asset_id:
         stmt = stmt.where(Asset.id != asset_id)
     if session.scalar(stmt):
-        raise AssetError(_l("The tag %(tag)s is already used.", tag=tag), field="tag")
+        raise _tag_taken(tag)
     return tag
 
 
@@ -345,6 +400,91 @@ def write_steps(
     session.execute(insert(StatusChange.__table__), rows)
 
 
+@dataclass
+class TypedItem:
+    """One new item as a person or a script typed it, before :func:`check_items`."""
+
+    where: Where
+    model: EquipmentModel
+    status: AssetStatus
+    fields: AssetFields
+    tag: str | None = None
+    year: int | None = None
+
+
+# Lookups of many typed items are made this many values at a time (SQLite's bound limit).
+_CHECK_CHUNK = 500
+
+
+def check_items(
+    session: Session, typed: Sequence[TypedItem]
+) -> tuple[list[NewItem], dict[int, AssetError]]:
+    """Check typed items, one or thousands, the same way: their fields, their serials
+    (unique per model, in the registry and among them), their tags. The items to record,
+    in order, and the refusals by position (the first of each item). The registry is
+    read a chunk of items per query, not one query per item."""
+    refused: dict[int, AssetError] = {}
+    checked: dict[int, tuple[AssetFields, str | None]] = {}
+    for i, one in enumerate(typed):
+        try:
+            fields = one.fields.check()
+            checked[i] = (fields, _tag_format(one.tag) if one.tag else None)
+        except AssetError as exc:
+            refused[i] = exc
+    serial_of: dict[int, tuple[int, str]] = {}
+    for i, (f, _tag) in checked.items():
+        if f.serial:
+            serial_of[i] = (typed[i].model.id, f.serial)
+    tag_of = {i: tag for i, (_f, tag) in checked.items() if tag}
+    known_serials: dict[tuple[int, str], str] = {}
+    wanted = sorted(set(serial_of.values()))
+    for n in range(0, len(wanted), _CHECK_CHUNK):
+        chunk = wanted[n : n + _CHECK_CHUNK]
+        stmt = select(Asset.model_id, Asset.serial, Asset.tag).where(
+            tuple_(Asset.model_id, Asset.serial).in_(chunk)
+        )
+        for model_id, serial, tag in session.execute(stmt):
+            if serial is not None:  # as the query asks
+                known_serials[(model_id, serial)] = tag
+    tags_wanted = sorted(set(tag_of.values()))
+    known_tags: set[str] = set()
+    for n in range(0, len(tags_wanted), _CHECK_CHUNK):
+        tags_chunk = tags_wanted[n : n + _CHECK_CHUNK]
+        known_tags.update(session.scalars(select(Asset.tag).where(Asset.tag.in_(tags_chunk))))
+    seen_serials: set[tuple[int, str]] = set()
+    for i, key in serial_of.items():
+        if key in known_serials:
+            refused.setdefault(i, _serial_taken(key[1], known_serials[key]))
+        elif key in seen_serials:
+            refused.setdefault(i, _serial_typed_twice(key[1]))
+        seen_serials.add(key)
+    seen_tags: set[str] = set()
+    for i, tag in tag_of.items():
+        if tag in known_tags or tag in seen_tags:
+            refused.setdefault(i, _tag_taken(tag))
+        seen_tags.add(tag)
+    items = [
+        NewItem(
+            collectivite=one.where.collectivite,
+            model=one.model,
+            placement=one.where.placement,
+            status=one.status,
+            values=checked[i][0].values(),
+            ecole_id=one.where.ecole.id if one.where.ecole else None,
+            classroom_id=one.where.classroom.id if one.where.classroom else None,
+            tag=checked[i][1],
+            year=one.year,
+        )
+        for i, one in enumerate(typed)
+        if i not in refused
+    ]
+    return items, refused
+
+
+def _serial_typed_twice(serial: str) -> AssetError:
+    return AssetError(_l("Serial typed twice: %(serials)s.", serials=serial), field="serial")
+
+
 def _new_item(
     session: Session,
     where: Where,
@@ -354,20 +494,11 @@ def _new_item(
     tag: str | None,
     year: int | None,
 ) -> NewItem:
-    """A typed item checked: its fields, its serial (unique per model), its tag."""
-    fields = fields.check()
-    _check_serial(session, model, fields.serial)
-    return NewItem(
-        collectivite=where.collectivite,
-        model=model,
-        placement=where.placement,
-        status=status,
-        values=fields.values(),
-        ecole_id=where.ecole.id if where.ecole else None,
-        classroom_id=where.classroom.id if where.classroom else None,
-        tag=_check_tag(session, tag) if tag else None,
-        year=year,
-    )
+    """A typed item checked (:func:`check_items`); its first refusal raised."""
+    items, refused = check_items(session, [TypedItem(where, model, status, fields, tag, year)])
+    if refused:
+        raise refused[0]
+    return items[0]
 
 
 def create_asset(
@@ -390,6 +521,32 @@ def create_asset(
     if commit:
         session.commit()
     return asset
+
+
+class ItemsRefused(AssetError):
+    """Some of many typed items cannot be recorded; ``refused``: why, by position."""
+
+    def __init__(self, refused: dict[int, AssetError]) -> None:
+        first = refused[min(refused)]
+        super().__init__(first.message, first.field)
+        self.refused = refused
+
+
+def create_assets(
+    session: Session, user: Subject, typed: Sequence[TypedItem], *, commit: bool = True
+) -> list[NewItem]:
+    """Record many typed items at once, all or none: checked together
+    (:func:`check_items`), any refusal raises :class:`ItemsRefused` and nothing is
+    written; else written by :func:`record_items` (ids and tags set on the items)."""
+    if not policy.allowed(user, Action.EDIT):
+        raise policy.Denied()
+    items, refused = check_items(session, typed)
+    if refused:
+        raise ItemsRefused(refused)
+    record_items(session, items)
+    if commit:
+        session.commit()
+    return items
 
 
 def quick_add(

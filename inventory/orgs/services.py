@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from inventory.core import policy, search
 from inventory.core.errors import DomainError
-from inventory.core.pagination import Page, paginate
+from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
 from inventory.core.policy import Action, Subject
 from inventory.core.sorting import Sort, SortSpec, in_order_of
 from inventory.core.text import fold
@@ -140,6 +140,26 @@ def list_schools(
         *sort.order_by()
     )
     return paginate(session, rows, page, per_page, key_stmt=keys)
+
+
+# Beyond this many schools a key-paged list says "more than" instead of counting them.
+SCHOOL_COUNT_CAP = 10_000
+
+
+def schools_by_key(
+    session: Session,
+    user: Subject,
+    filters: SchoolFilters,
+    per_page: int,
+    after: int | None = None,
+) -> KeyedPage[Ecole]:
+    """The schools ``user`` may see, newest record first, a page after the school of id
+    ``after`` (the API's cursor): key paging, the same cost at any depth."""
+    rows = select(Ecole).options(selectinload(Ecole.commune))
+    keys = policy.visible(user, filters.apply(select(Ecole.id), session), Ecole)
+    return paginate_by_key(
+        session, rows, keys, Ecole.id, per_page=per_page, cap=SCHOOL_COUNT_CAP, after=after
+    )
 
 
 @dataclass

@@ -20,7 +20,7 @@ def _technician(app, make_user, places, scope="write"):
 def test_schools_and_classrooms_in_scope_only(app, make_user, places, db_session):
     _email, secret = _technician(app, make_user, places)
     api = app.test_client()
-    listing = api.get("/api/v1/schools?per_page=200", headers=bearer(secret))
+    listing = api.get("/api/v1/schools?limit=200", headers=bearer(secret))
     assert listing.status_code == 200
     body = listing.get_json()
     ids = {s["id"] for s in body["items"]}

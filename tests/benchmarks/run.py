@@ -54,7 +54,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="URL",
         help=f"also run on PostgreSQL (default URL {DEFAULT_POSTGRES_URL})",
     )
-    parser.add_argument("--only", action="append", help="run only this benchmark (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[n for n in os.environ.get("BENCH_ONLY", "").split(",") if n] or None,
+        help="run only this benchmark (repeatable); default: BENCH_ONLY (comma-separated)",
+    )
     parser.add_argument(
         "--scale",
         type=float,
