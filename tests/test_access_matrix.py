@@ -61,10 +61,11 @@ def test_every_route_for_every_role(app, access_world, db_session):
     _write_matrix(matrix)
 
 
-def _api_expected(role_name, access, method, writes, where):
+def _api_expected(role_name, access, method, writes, where, creates=False):
     """What an API call with this role's token answers: as the pages for reads (404 for
     an action the role lacks or out of scope), 403 for a write with a read-only token,
-    428 for a write that reached its view (it sent no version)."""
+    428 for a write that reached its view (it sent no version), 422 for a creation that
+    reached its service (the empty body misses its first field)."""
     role = ROLES[role_name][0]
     if method != "GET" and not writes:
         return {403}
@@ -72,7 +73,9 @@ def _api_expected(role_name, access, method, writes, where):
         return {404}
     if where == "out" and role is not Role.ADMIN and access.model is not None:
         return {404}
-    return {200} if method == "GET" else {428}
+    if method == "GET":
+        return {200}
+    return {422} if creates else {428}
 
 
 def test_every_api_route_for_every_role_with_a_token(app, access_world, db_session):
@@ -90,7 +93,8 @@ def test_every_api_route_for_every_role_with_a_token(app, access_world, db_sessi
         if may_write:
             secrets[True] = api_token(app, access_world["emails"][role_name], scope="write")
         for rule in rules:
-            access = app.view_functions[rule.endpoint].access_rule
+            view = app.view_functions[rule.endpoint]
+            access = view.access_rule
             if not is_api(rule, access):
                 continue
             wheres = ["in", "out"] if access.model else ["in"]
@@ -104,7 +108,14 @@ def test_every_api_route_for_every_role_with_a_token(app, access_world, db_sessi
                             headers=bearer(secret),
                             json={} if method != "GET" else None,
                         )
-                        expected = _api_expected(role_name, access, method, writes, where)
+                        expected = _api_expected(
+                            role_name,
+                            access,
+                            method,
+                            writes,
+                            where,
+                            creates=method == "POST" and getattr(view, "api_creates", False),
+                        )
                         if response.status_code not in expected:
                             failures.append(
                                 f"{role_name} ({'write' if writes else 'read'}) {method} {url}: "

@@ -227,5 +227,8 @@ def init_app(app: Flask) -> None:
         },
     )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    # The record endpoints add their routes to this blueprint when imported.
+    from inventory.api import figures, grants, history, tickets, training  # noqa: F401
+
     api.register_blueprint(blp)
     app.extensions["socle_api_spec"] = api.spec
