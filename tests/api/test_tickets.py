@@ -16,9 +16,7 @@ FR = {"Accept-Language": "fr"}
 
 
 def _creteil_tickets(db_session, programme, *statuses):
-    stmt = select(Ticket.id).where(
-        Ticket.collectivite_id == programme["collectivites"]["creteil"]
-    )
+    stmt = select(Ticket.id).where(Ticket.collectivite_id == programme["collectivites"]["creteil"])
     if statuses:
         stmt = stmt.where(Ticket.status.in_(statuses))
     return sorted(db_session.scalars(stmt), reverse=True)
