@@ -47,7 +47,10 @@ class HistoryEntry(Schema):
     type_label = fields.String(metadata={"description": N_("The type's name, as it reads")})
     object_id = fields.Integer()
     object_label = fields.String()
-    actor = fields.String(metadata={"description": N_("Who acted (marked (API) for a token)")})
+    actor = fields.String(metadata={"description": N_("Who acted, by name")})
+    actor_label = fields.String(
+        metadata={"description": N_("Who acted, as recorded (marked (API) for a token)")}
+    )
     changes = fields.List(fields.Nested(ChangeSchema))
     summary = fields.Method("_summary")
 
