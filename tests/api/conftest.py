@@ -8,7 +8,6 @@ from sqlalchemy import select
 from inventory.assets import catalogue, lifecycle
 from inventory.orgs.models import Classroom, Ecole
 from tests.factories import ADMIN, api_token
-from tests.reports.builders import programme  # noqa: F401  (the dashboards' world)
 
 
 @pytest.fixture
