@@ -11,8 +11,8 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 
 from inventory.api.docs import SUMMARIES
+from inventory.api.records import blp, problems
 from inventory.api.schemas import N_, Query
-from inventory.api.v1 import blp, problems
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.reports import indicators as ind

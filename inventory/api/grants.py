@@ -14,8 +14,8 @@ from marshmallow import Schema, fields, validate
 
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
+from inventory.api.records import blp, problems
 from inventory.api.schemas import N_
-from inventory.api.v1 import blp, problems
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
 from inventory.extensions import db

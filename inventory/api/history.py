@@ -12,8 +12,8 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from inventory.api.docs import SUMMARIES
+from inventory.api.records import blp, problems
 from inventory.api.schemas import N_, Query
-from inventory.api.v1 import blp, problems
 from inventory.assets.models import Asset
 from inventory.changelog.services import history_of
 from inventory.core import policy
