@@ -7,6 +7,7 @@ not enforced shows up as an unexpected answer.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,11 +86,12 @@ API_WRITES_REACHED = {
 }
 
 
-def _api_expected(role_name, access, method, writes, where, endpoint):
+def _api_expected(role_name, access, method, writes, where, endpoint, creates=False):
     """What an API call with this role's token answers: as the pages for reads (404 for
     an action the role lacks or out of scope), 403 for a write with a read-only token,
-    428 for a write that reached its view (it sent no version), or as
-    API_WRITES_REACHED says."""
+    428 for a write that reached its view (it sent no version), 422 for a creation that
+    reached its service (the empty body misses its first field), or as API_WRITES_REACHED
+    says."""
     role = ROLES[role_name][0]
     if method != "GET" and not writes:
         return {403}
@@ -97,7 +99,9 @@ def _api_expected(role_name, access, method, writes, where, endpoint):
         return {404}
     if where == "out" and role is not Role.ADMIN and access.model is not None:
         return {404}
-    return {200} if method == "GET" else {API_WRITES_REACHED.get(endpoint, 428)}
+    if method == "GET":
+        return {200}
+    return {422} if creates else {API_WRITES_REACHED.get(endpoint, 428)}
 
 
 def test_every_api_route_for_every_role_with_a_token(app, access_world, db_session):
@@ -115,7 +119,8 @@ def test_every_api_route_for_every_role_with_a_token(app, access_world, db_sessi
         if may_write:
             secrets[True] = api_token(app, access_world["emails"][role_name], scope="write")
         for rule in rules:
-            access = app.view_functions[rule.endpoint].access_rule
+            view = app.view_functions[rule.endpoint]
+            access = view.access_rule
             if not is_api(rule, access):
                 continue
             wheres = ["in", "out"] if access.model else ["in"]
@@ -130,7 +135,13 @@ def test_every_api_route_for_every_role_with_a_token(app, access_world, db_sessi
                             json={} if method != "GET" else None,
                         )
                         expected = _api_expected(
-                            role_name, access, method, writes, where, rule.endpoint
+                            role_name,
+                            access,
+                            method,
+                            writes,
+                            where,
+                            rule.endpoint,
+                            creates=method == "POST" and getattr(view, "api_creates", False),
                         )
                         if response.status_code not in expected:
                             failures.append(
@@ -275,3 +286,90 @@ def test_api_writes_change_nothing_out_of_reach_even_crafted(
     asset_out = fresh(db_session, Asset, objects[Asset][1])
     assert (asset_out.status, asset_out.version, asset_out.classroom_id) == state
     assert db_session.scalar(select(func.count()).select_from(Asset).filter_by(tag="PIRATE-1")) == 0
+
+
+def _crafted_body(spec, rule, method, version):
+    """A body the operation's own schema accepts, carrying the object's current version:
+    a route that forgot its policy would save it."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+    operation = spec["paths"][path][method.lower()]
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if not content:
+        return {}
+    name = content["schema"]["$ref"].rsplit("/", 1)[-1]
+    body = {}
+    for field, prop in spec["components"]["schemas"][name].get("properties", {}).items():
+        kind = prop.get("type")
+        if prop.get("readOnly"):
+            continue
+        if "enum" in prop:
+            body[field] = prop["enum"][-1]
+        elif field == "version":
+            body[field] = version
+        elif kind == "integer":
+            body[field] = 1
+        elif kind == "boolean":
+            body[field] = True
+        elif kind == "array":
+            body[field] = []
+        elif kind == "string" and prop.get("format") == "date":
+            body[field] = "2022-02-01"
+        elif kind == "string" and field == "start":
+            body[field] = "09:00:00"
+        elif kind == "string":
+            body[field] = "Piraté"
+    return body
+
+
+def test_api_writes_a_role_may_not_make_change_nothing_even_when_crafted(
+    app, access_world, db_session
+):
+    """With a read-write token of each role that writes something: every API write its role
+    may not make, in scope, and every write it may make, out of scope, each with a body its
+    schema accepts and the object's current version, answers 404 and changes nothing;
+    an auditor's token (read only) gets 403 on every one."""
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")]
+    roles = [(name, spec_[0]) for name, spec_ in ROLES.items() if spec_ and spec_[0] != Role.ADMIN]
+    secrets = {
+        name: api_token(
+            app,
+            access_world["emails"][name],
+            scope="write" if any(a in ROLE_ACTIONS[role] for a in WRITE_ACTIONS) else "read",
+        )
+        for name, role in roles
+    }
+    before = business_fingerprint(db_session)  # the tokens made, nothing else may change
+    api = app.test_client()
+    failures = []
+    tried = 0
+    for role_name, role in roles:
+        may_write = any(a in ROLE_ACTIONS[role] for a in WRITE_ACTIONS)
+        secret = secrets[role_name]
+        for rule in rules:
+            access = app.view_functions[rule.endpoint].access_rule
+            if not is_api(rule, access):
+                continue
+            for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
+                allowed = access.action in ROLE_ACTIONS[role]
+                wheres = ["out"] if allowed else ["in", "out"]
+                if allowed and access.model is None:
+                    continue  # a creation the role may make: its own tests
+                for where in wheres if access.model else ["in"]:
+                    url = rule_url(rule, access, access_world["objects"], where)
+                    version = 1
+                    if access.model is not None:
+                        ident = access_world["objects"][access.model][0 if where == "in" else 1]
+                        version = getattr(db_session.get(access.model, ident), "version", 1)
+                    body = _crafted_body(spec, rule, method, version)
+                    response = api.open(url, method=method, headers=bearer(secret), json=body)
+                    tried += 1
+                    expected = 404 if may_write else 403
+                    if response.status_code != expected:
+                        failures.append(
+                            f"{role_name} {method} {url} {body}: {response.status_code}, "
+                            f"expected {expected}"
+                        )
+    assert not failures, "\n".join(failures)
+    assert tried > 50
+    assert business_fingerprint(db_session) == before

@@ -1,6 +1,6 @@
 """What the API's endpoints share beyond authentication: the cursor of key-paged lists,
-sparse field sets, the version a write must send (optimistic locking), and the scope
-checked before a body is read."""
+sparse field sets, the version a write must send (optimistic locking), the scope checked
+before a body is read, and the access rule declared on an operation."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema
+from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
 from inventory.api import auth
+from inventory.api.schemas import N_, Query
 from inventory.core import policy
-from inventory.core.errors import DomainError
+from inventory.core.errors import ConflictError, DomainError
 from inventory.core.pagination import KeyedPage
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -75,10 +76,12 @@ def sparse(
     return jsonify(schema(only=only).dump(body))
 
 
-def version_sent(data: dict[str, Any], current: int, stale: str) -> int:
+def version_sent(data: dict[str, Any], current: int, stale: str | None = None) -> int:
     """The version a write was made on: ``If-Match`` (412, saying ``stale``, when it is
     not ``current``) or ``version`` in the body (the service answers 409 when stale); 428
     without either."""
+    if stale is None:
+        stale = _("Someone else saved this record since you read it.")
     header = request.headers.get("If-Match", "").strip()
     version = data.pop("version", None)
     if header:
@@ -114,3 +117,36 @@ def scoped(model: type, arg: str, action: Action = Action.EDIT) -> Callable[[V],
 def created(body: Any, location: str, version: int | None = None) -> tuple[Any, int, Any]:
     headers = {"Location": location, **(etag(version) if version is not None else {})}
     return body, 201, headers
+
+
+def reworded_conflict() -> ConflictError:
+    """A stale version, worded for a program (the pages' wording speaks of a form)."""
+    return ConflictError(
+        _("Someone else saved this record since you read it: read it again, then resend.")
+    )
+
+
+def next_cursor(page: Any) -> str | None:
+    return str(page.last_key) if page.has_next and page.last_key is not None else None
+
+
+def creates(view: V) -> V:
+    """Mark an operation that creates a record: it needs no version, and an empty body is
+    answered by the service's first field error (the access matrix expects 422)."""
+    view.api_creates = True  # type: ignore[attr-defined]
+    return view
+
+
+class CursorQuery(Query):
+    cursor = fields.String(
+        metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
+    )
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": N_("Items per page")},
+    )
+
+
+class Versioned(Schema):
+    version = fields.Integer(metadata={"description": N_("The version read; or send If-Match")})

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
-from inventory.api import auth, common
+from inventory.api import auth, common, figures, grants, history, records, tickets, training
 from inventory.api.schemas import (
     N_,
     AssetPage,
@@ -38,6 +38,9 @@ from inventory.web import allow
 
 V = TypeVar("V", bound=Callable[..., Any])
 
+# The record endpoints' modules: imported for their routes, which are on records.blp.
+RECORD_MODULES = (tickets, grants, training, figures, history)
+
 
 class SocleApi(Api):
     """flask-smorest's Api without its app-wide JSON error handler: the pages keep theirs,
@@ -53,7 +56,8 @@ api = SocleApi()
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Socle's registry and equipment")
 auth.install(blp)
 csrf.exempt(blp)  # no cookie authenticates here: a forged cross-site request has no token
-limiter.limit(auth.rate_limit, key_func=auth.rate_limit_key)(blp)
+# One budget per token across the API (a plain blueprint limit counts each endpoint apart).
+limiter.shared_limit(auth.rate_limit, scope="api", key_func=auth.rate_limit_key)(blp)
 
 
 def problems(*codes: int) -> Callable[[V], V]:
@@ -222,4 +226,5 @@ def init_app(app: Flask) -> None:
     from inventory.api import equipment, labels, works  # noqa: F401
 
     api.register_blueprint(blp)
+    api.register_blueprint(records.blp)
     app.extensions["socle_api_spec"] = api.spec

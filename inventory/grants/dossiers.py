@@ -21,7 +21,7 @@ from inventory.assets.socle import target_clause
 from inventory.core import policy
 from inventory.core.audit import AuditRecord
 from inventory.core.describe import Entry, readable
-from inventory.core.pagination import Page, paginate
+from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
 from inventory.core.policy import Action, Subject
 from inventory.core.sorting import Sort, SortSpec, in_order_of
 from inventory.core.versioning import check_version, guarded
@@ -424,6 +424,25 @@ def list_dossiers(
         .order_by(*order)
     )
     return paginate(session, stmt, page, per_page)
+
+
+# Past this many dossiers a keyed list stops counting.
+KEYED_COUNT_CAP = 10_000
+
+
+def dossiers_by_key(
+    session: Session, user: Subject, filters: DossierFilters, per_page: int, *, after: int | None
+) -> KeyedPage[Dossier]:
+    """The dossiers newest first, read along their id (the API's cursor pages)."""
+    rows = select(Dossier).options(
+        selectinload(Dossier.schools),
+        selectinload(Dossier.expenses),
+        selectinload(Dossier.payments),
+    )
+    keys = policy.visible(user, filters.apply(select(Dossier.id)), Dossier)
+    return paginate_by_key(
+        session, rows, keys, Dossier.id, per_page=per_page, cap=KEYED_COUNT_CAP, after=after
+    )
 
 
 def dossier_collectivites(session: Session, user: Subject) -> list[Collectivite]:

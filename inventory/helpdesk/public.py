@@ -318,29 +318,42 @@ def find_target(session: Session, value: str) -> Target | None:
 def problem_types_for(session: Session, target: Target) -> list[ProblemType]:
     """The problems a reporter may pick: room problems for a room, else those of the item's
     equipment category (a type without categories applies to every item)."""
+    return problem_types_on(session, target.asset)
+
+
+def problem_types_on(session: Session, asset: Asset | None) -> list[ProblemType]:
+    """The problems of an item (``asset``) or, without one, of a room: the public report's
+    and the staff's (helpdesk.staff) choice."""
+    is_room = asset is None
     stmt = (
         select(ProblemType)
-        .where(ProblemType.active.is_(True), ProblemType.for_rooms.is_(target.is_room))
+        .where(ProblemType.active.is_(True), ProblemType.for_rooms.is_(is_room))
         .order_by(ProblemType.position, ProblemType.id)
     )
-    code = target.asset.category.code if target.asset is not None else None
-    return _offered(list(session.scalars(stmt)), target.is_room, code)
+    code = asset.category.code if asset is not None else None
+    return _offered(list(session.scalars(stmt)), is_room, code)
 
 
-def _on_target(target: Target) -> Any:
-    if target.asset is not None:
-        return Ticket.asset_id == target.asset.id
-    room = target.classroom
-    assert room is not None  # a target without an item is a room
-    return (Ticket.classroom_id == room.id) & Ticket.asset_id.is_(None)
+def _on_item(asset: Asset | None, classroom: Classroom | None) -> Any:
+    if asset is not None:
+        return Ticket.asset_id == asset.id
+    assert classroom is not None  # a target without an item is a room
+    return (Ticket.classroom_id == classroom.id) & Ticket.asset_id.is_(None)
 
 
 def find_duplicate(session: Session, target: Target, problem_type_id: int) -> Ticket | None:
     """The open ticket of the same problem on the same item or room, if any."""
+    return find_duplicate_on(session, target.asset, target.classroom, problem_type_id)
+
+
+def find_duplicate_on(
+    session: Session, asset: Asset | None, classroom: Classroom | None, problem_type_id: int
+) -> Ticket | None:
+    """The open ticket of the same problem on ``asset`` (else on the room), if any."""
     stmt = (
         select(Ticket)
         .where(
-            _on_target(target),
+            _on_item(asset, classroom),
             Ticket.problem_type_id == problem_type_id,
             Ticket.status.in_(OPEN_STATUSES),
         )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from inventory.core import policy
 from inventory.core.db import utcnow
-from inventory.core.pagination import Page, paginate
+from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
 from inventory.core.policy import Subject
 from inventory.core.sorting import Sort, SortSpec
 from inventory.orgs.models import Ecole
@@ -93,6 +93,35 @@ def list_sessions(
         .order_by(*order)
     )
     return paginate(session, stmt, page, per_page)
+
+
+# Past this many sessions a keyed list stops counting.
+KEYED_COUNT_CAP = 10_000
+
+
+def sessions_by_key(
+    session: Session,
+    user: Subject,
+    filters: SessionFilters,
+    per_page: int,
+    *,
+    after: int | None,
+    now: datetime | None = None,
+) -> KeyedPage[TrainingSession]:
+    """The sessions newest recorded first, read along their id (the API's cursor pages)."""
+    rows = select(TrainingSession).options(*list_options())
+    keys = policy.visible(
+        user, filters.apply(select(TrainingSession.id), now or utcnow()), TrainingSession
+    )
+    return paginate_by_key(
+        session,
+        rows,
+        keys,
+        TrainingSession.id,
+        per_page=per_page,
+        cap=KEYED_COUNT_CAP,
+        after=after,
+    )
 
 
 def count_to_record(session: Session, user: Subject, now: datetime | None = None) -> int:

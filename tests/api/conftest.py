@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from inventory.assets import catalogue, lifecycle
 from inventory.orgs.models import Classroom, Ecole
-from tests.factories import ADMIN
+from tests.factories import ADMIN, api_token
 
 
 @pytest.fixture
@@ -38,3 +38,10 @@ def places(registry, db_session) -> dict[str, Any]:
         out[key] = {"ecole": ecole.id, "room": room.id, "items": items}
     db_session.commit()
     return out
+
+
+@pytest.fixture
+def creteil_technician(app, make_user, programme):
+    """A technician of Créteil and a read-write token of theirs: (email, secret)."""
+    email = make_user("technicien", [("collectivite", programme["collectivites"]["creteil"])])
+    return email, api_token(app, email, scope="write")

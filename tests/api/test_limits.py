@@ -35,3 +35,24 @@ def test_each_token_counts_its_own_requests(app, make_user, places):
     limited = api.get("/api/v1/schools", headers=bearer(first))
     assert limited.status_code == 429 and limited.mimetype == "application/problem+json"
     assert api.get("/api/v1/schools", headers=bearer(second)).status_code == 200
+
+
+def test_a_tokens_budget_is_one_across_the_api(app, make_user, places):
+    """The record endpoints (tickets, figures…) count in the same budget as the first ones:
+    a script cannot spread its calls to get more."""
+    email = make_user("auditeur", [("academie", 1)])
+    secret = api_token(app, email)
+    api = app.test_client()
+    answers = [
+        api.get(path, headers=bearer(secret)).status_code
+        for path in (
+            "/api/v1/schools",
+            "/api/v1/tickets",
+            "/api/v1/schools",
+            "/api/v1/figures?children=false",
+            "/api/v1/tickets",
+        )
+    ]
+    assert answers == [200, 200, 200, 200, 429]
+    limited = api.get("/api/v1/dossiers", headers=bearer(secret))
+    assert limited.status_code == 429 and limited.mimetype == "application/problem+json"

@@ -191,3 +191,16 @@ def test_the_openapi_description_validates_and_the_page_lists_it(app, make_user,
     assert "Documentation de l" in page.text and "PATCH /api/v1/assets/{asset_id}" in page.text
     assert "<script" not in page.text and "AssetPatch" in page.text
     assert "Modifier les champs" in page.text
+    # The record endpoints are described too, their summaries in the page's language.
+    assert {
+        "/tickets",
+        "/tickets/{ticket_id}/status",
+        "/dossiers/{dossier_id}/expenses",
+        "/expenses/{expense_id}",
+        "/training-sessions/{session_id}/report",
+        "/figures/academies/{academie_id}",
+        "/assets/{asset_id}/history",
+    } <= set(p.removeprefix("/api/v1") for p in paths)
+    assert "POST /api/v1/tickets/{ticket_id}/status" in page.text
+    assert "Faire passer un ticket à un autre statut" in page.text
+    assert "Les indicateurs du socle et du tableau de bord de ce niveau" in page.text

@@ -1,0 +1,109 @@
+"""/api/v1 change log of one object (an item, a school and everything in it, a ticket, a
+dossier with its expenses and payments, an expense, a training session): its latest
+changes as the history on its page reads them (core.describe), newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from inventory.api.docs import SUMMARIES
+from inventory.api.records import blp, problems
+from inventory.api.schemas import N_, Query
+from inventory.assets.models import Asset
+from inventory.changelog.services import history_of
+from inventory.core import policy
+from inventory.core.describe import Entry
+from inventory.core.policy import Action
+from inventory.extensions import db
+from inventory.grants.dossiers import dossier_detail, dossier_history
+from inventory.grants.models import Dossier, Expense
+from inventory.helpdesk.models import Ticket
+from inventory.orgs.models import Ecole
+from inventory.training.models import TrainingSession
+from inventory.web import allow
+
+
+class HistoryQuery(Query):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ChangeSchema(Schema):
+    field = fields.String(metadata={"description": N_("The column changed")})
+    label = fields.String(metadata={"description": N_("Its name, in the request's language")})
+    before = fields.String(metadata={"description": N_("The value before, as it reads")})
+    after = fields.String(metadata={"description": N_("The value after, as it reads")})
+
+
+class HistoryEntry(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    action = fields.String(metadata={"description": N_("create, update or delete")})
+    object_type = fields.String()
+    type_label = fields.String(metadata={"description": N_("The type's name, as it reads")})
+    object_id = fields.Integer()
+    object_label = fields.String()
+    actor = fields.String(metadata={"description": N_("Who acted, by name")})
+    actor_label = fields.String(
+        metadata={"description": N_("Who acted, as recorded (marked (API) for a token)")}
+    )
+    changes = fields.List(fields.Nested(ChangeSchema))
+    summary = fields.Method("_summary")
+
+    def _summary(self, entry: Entry) -> str:
+        return entry.summary()
+
+
+SUMMARIES.update(
+    {
+        f"get/{path}/history": _l("The latest changes of this record, newest first, readable.")
+        for path in (
+            "assets/{asset_id}",
+            "schools/{ecole_id}",
+            "tickets/{ticket_id}",
+            "dossiers/{dossier_id}",
+            "expenses/{expense_id}",
+            "training-sessions/{session_id}",
+        )
+    }
+)
+
+
+def _route(path: str, model: type, arg: str, read: Callable[[Any, int], list[Entry]]) -> None:
+    @blp.arguments(HistoryQuery, location="query")
+    @blp.response(200, HistoryEntry(many=True))
+    @problems(422)
+    @allow(Action.READ, on=(model, arg))
+    def view(args: dict[str, Any], **kwargs: int) -> Any:
+        """The latest changes of this record, newest first, readable."""
+        obj: Any = policy.load_or_404(current_user, model, kwargs[arg], db.session)
+        return read(obj, args["limit"])
+
+    name = f"{model.__tablename__}_history"  # type: ignore[attr-defined]
+    view.__name__ = name
+    blp.route(f"/{path}/<int:{arg}>/history", methods=["GET"], endpoint=name)(view)
+
+
+def _of(obj: Any, limit: int) -> list[Entry]:
+    return history_of(db.session, current_user, obj, limit=limit)
+
+
+def _school(obj: Any, limit: int) -> list[Entry]:
+    return history_of(db.session, current_user, obj, limit=limit, whole_school=True)
+
+
+def _dossier(obj: Any, limit: int) -> list[Entry]:
+    dossier = dossier_detail(db.session, current_user, obj.id)
+    return dossier_history(db.session, current_user, dossier)[:limit]
+
+
+_route("assets", Asset, "asset_id", _of)
+_route("schools", Ecole, "ecole_id", _school)
+_route("tickets", Ticket, "ticket_id", _of)
+_route("dossiers", Dossier, "dossier_id", _dossier)
+_route("expenses", Expense, "expense_id", _of)
+_route("training-sessions", TrainingSession, "session_id", _of)
