@@ -103,6 +103,23 @@ def verify(
     return hmac.compare_digest(signature(secret, int(timestamp), body), sent)
 
 
+def worked_example() -> dict[str, str]:
+    """A delivery's signature worked out, for the documentation (computed here, so that the
+    page can never disagree with what is sent)."""
+    secret, stamp = "whsec_exemple", 1796638500
+    body = body_of(
+        "6f1c0e52-3d0b-4c1e-9a57-2b8f4d1e7a90",
+        events.Event(events.TICKET_RESOLVED, 12, {"ticket": 345, "resolution": "Écran remplacé."}),
+        datetime.fromisoformat("2026-12-07T10:15:00+00:00"),
+    )
+    return {
+        "secret": secret,
+        "timestamp": str(stamp),
+        "body": body,
+        "signature": signature(secret, stamp, body.encode()),
+    }
+
+
 # -- addresses -----------------------------------------------------------------------------
 def _allow_private(config: Any) -> bool:
     value = config.get("WEBHOOKS_ALLOW_PRIVATE", False)

@@ -305,3 +305,21 @@ def test_someone_elses_subscriptions_and_deliveries_answer_404(
     # The administrator sees every collectivité's log.
     log = admin.get("/admin/webhooks?state=pending").text
     assert "HTTP 500" in log and "GLPI" in log
+
+
+def test_the_documented_worked_example_is_the_signature_a_receiver_computes(app, client):
+    with app.app_context():
+        example = webhooks.worked_example()
+    mac = hmac.new(
+        example["secret"].encode(),
+        example["timestamp"].encode() + b"." + example["body"].encode(),
+        hashlib.sha256,
+    )
+    assert example["signature"] == "sha256=" + mac.hexdigest()
+    page = client.get("/api/v1/docs").text
+    assert 'id="webhooks"' in page and example["signature"] in page
+    assert "X-Socle-Signature" in page and "ticket.resolved" in page
+    from inventory.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert example["signature"] in readme and example["body"] in readme
