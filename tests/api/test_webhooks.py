@@ -19,11 +19,14 @@ from inventory.api import webhooks
 from inventory.api.webhooks_models import WebhookDelivery, WebhookSubscription
 from inventory.assets import lifecycle
 from inventory.assets.models import Asset, AssetStatus
+from inventory.assets.spreadsheet import HEADERS
 from inventory.core import events
+from inventory.core.jobs import Job
 from inventory.core.policy import Role
 from inventory.extensions import db
 from inventory.helpdesk import tickets
 from inventory.helpdesk.models import Ticket, TicketStatus
+from tests.assets.builders import rooms_of, sample_items, to_xlsx, upload
 from tests.factories import ADMIN, build_world, count, fresh, login, report
 from tests.servers import a_webhook_receiver
 
@@ -32,8 +35,9 @@ ALL = list(events.NAMES)
 
 @pytest.fixture
 def app_config():
-    # The receiver listens on loopback, a private address: allowed for these tests.
-    return {"WEBHOOKS_ALLOW_PRIVATE": True}
+    # The receiver listens on loopback, a private address: allowed for these tests. An
+    # upload of a few kB is imported by a job (its end is an event).
+    return {"WEBHOOKS_ALLOW_PRIVATE": True, "IMPORT_INLINE_MAX_BYTES": 4000}
 
 
 @pytest.fixture
@@ -323,3 +327,18 @@ def test_the_documented_worked_example_is_the_signature_a_receiver_computes(app,
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert example["signature"] in readme and example["body"] in readme
+
+
+def test_a_finished_job_is_told_with_its_kind_and_state(app, registry, login_as, db_session):
+    coll = registry["collectivites"]["Créteil"]
+    client = login_as("technicien", [("collectivite", coll)])
+    with a_webhook_receiver() as receiver:
+        subscribe(client, coll, receiver.url, [events.JOB_FINISHED])
+        data = to_xlsx(HEADERS, sample_items(rooms_of(db_session, registry, "Créteil")))
+        assert upload(client, data, "equipements.xlsx").status_code == 302
+    job = db_session.scalar(select(Job).order_by(Job.id.desc()).limit(1))
+    ((headers, body),) = receiver.received
+    payload = json.loads(body)
+    assert headers["X-Socle-Event"] == "job.finished"
+    assert payload["collectivite_id"] == coll
+    assert payload["data"] == {"job": job.id, "kind": "assets.import", "state": "done"}
