@@ -68,6 +68,7 @@ def configure_database(app: Flask) -> None:
 
     # Models must be imported for the mappers, the access rules and Alembic to see them.
     import inventory.api.models
+    import inventory.api.webhooks_models
     import inventory.assets.access
     import inventory.assets.models
     import inventory.auth.models
@@ -140,8 +141,10 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.api import v1
     from inventory.api.docs import bp as api_docs_bp
     from inventory.api.views import bp as api_tokens_bp
+    from inventory.api.webhooks_views import bp as webhooks_bp
 
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_docs_bp)
     v1.init_app(app)
     configure_panels(app)
@@ -195,6 +198,7 @@ def configure_web(app: Flask) -> None:
 
 def configure_jobs(app: Flask) -> None:
     # Every domain's tasks must be declared before the app's queue registers them.
+    import inventory.api.webhooks
     import inventory.assets.tasks
     import inventory.core.import_jobs
     import inventory.core.mail

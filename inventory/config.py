@@ -33,6 +33,7 @@ ENV_KEYS = (
     "LOG_LEVEL",
     "METRICS_ALLOWED_IPS",
     "METRICS_TOKEN",
+    "WEBHOOKS_ALLOW_PRIVATE",
 )
 
 
@@ -93,6 +94,12 @@ class Defaults:
     # environment), or a request bearing ``Authorization: Bearer <METRICS_TOKEN>``.
     METRICS_ALLOWED_IPS: tuple[str, ...] = ("127.0.0.1", "::1")
     METRICS_TOKEN: str | None = None
+    # Webhooks (api.webhooks): may a subscription's address be private (loopback, 10/8,
+    # 192.168/16, link-local…)? Off by default, so that a collectivité's manager cannot make
+    # the server call its own network; on for a receiver on the same machine or LAN (tests).
+    WEBHOOKS_ALLOW_PRIVATE = False
+    WEBHOOKS_TIMEOUT = 10.0  # seconds a receiver has to answer
+    WEBHOOKS_MAX_ATTEMPTS = 8  # then the delivery is failed (an administrator may redeliver)
 
 
 def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:

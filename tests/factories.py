@@ -17,7 +17,9 @@ from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.routing.converters import AnyConverter
 
+from inventory.api import webhooks
 from inventory.api.models import ApiToken
+from inventory.api.webhooks_models import WebhookDelivery, WebhookSubscription
 from inventory.assets import catalogue, digital, lifecycle, socle
 from inventory.assets import photos as asset_photos
 from inventory.assets import works as asset_works
@@ -31,7 +33,7 @@ from inventory.assets.models import (
     WorkKind,
 )
 from inventory.auth.models import User
-from inventory.core import saved_filters, storage
+from inventory.core import events, saved_filters, storage
 from inventory.core.jobs import Job, JobState
 from inventory.core.mail import OutboxMessage
 from inventory.core.policy import ROLE_ACTIONS, Role, Scope
@@ -457,6 +459,27 @@ def access_world(app, registry, make_user, db_session, tmp_path):
             collectivite=ecole.collectivite,
         ).id
 
+    def webhook(ecole):
+        # A subscription of the school's collectivité, and one delivery of it (never sent
+        # anywhere: the app refuses its loopback address, as private).
+        fields = webhooks.SubscriptionFields(
+            "GLPI", "http://127.0.0.1:9/hook", (events.TICKET_CREATED,)
+        )
+        new = webhooks.create_subscription(
+            db_session,
+            ADMIN,
+            {"WEBHOOKS_ALLOW_PRIVATE": True},
+            ecole.collectivite,
+            fields,
+        )
+        events.emit(db_session, events.TICKET_CREATED, ecole.collectivite_id, ticket=0)
+        db_session.commit()
+        delivery = db_session.scalar(
+            select(WebhookDelivery.id).filter_by(subscription_id=new.subscription.id)
+        )
+        return new.subscription.id, delivery
+
+    (hook_in, delivery_in), (hook_out, delivery_out) = map(webhook, (inside, outside))
     referentiel = socle.current_referentiel(db_session)
     # An API token of the administrator's (its revocation is answered by owner, not scope).
     api_token(app, emails["admin"], scope="write", name="matrix")
@@ -478,6 +501,8 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         "model_id": db_session.scalar(select(Asset.model_id).where(Asset.id == asset_in)),
         PrintJob: (print_job(inside, asset_in), print_job(outside, asset_out)),
         Job: (tracked_job(inside), tracked_job(outside)),
+        WebhookSubscription: (hook_in, hook_out),
+        WebhookDelivery: (delivery_in, delivery_out),
         TrainingSession: (session_in, session_out),
         TrainingDocument: (session_doc_in, session_doc_out),
         Dossier: (dossier_in, dossier_out),

@@ -73,3 +73,48 @@ def a_redis(workdir: Path) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+class WebhookReceiver:
+    """A real HTTP server on loopback that records every POST (headers and body) and
+    answers each with the next status code of ``answers`` (then 200)."""
+
+    def __init__(self, answers: list[int] | None = None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.answers = list(answers or [])
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.received.append((dict(self.headers.items()), body))
+                    code = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def a_webhook_receiver(answers: list[int] | None = None) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(answers)
+    try:
+        yield receiver
+    finally:
+        receiver.stop()

@@ -10,6 +10,8 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from inventory.api import webhooks
+from inventory.core import events
 from inventory.extensions import limiter
 from inventory.web import allow
 
@@ -109,5 +111,10 @@ def page() -> str:
         for name, schema in document.get("components", {}).get("schemas", {}).items()
     }
     return render_template(
-        "api/docs.html", operations=operations, schemas=schemas, info=document.get("info", {})
+        "api/docs.html",
+        operations=operations,
+        schemas=schemas,
+        info=document.get("info", {}),
+        events=[(name, webhooks.EVENT_LABELS[name]) for name in events.NAMES],
+        example=webhooks.worked_example(),
     )

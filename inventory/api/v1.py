@@ -61,10 +61,11 @@ limiter.shared_limit(auth.rate_limit, scope="api", key_func=auth.rate_limit_key)
 
 
 def problems(*codes: int) -> Callable[[V], V]:
-    """Declare the problem details an operation may answer (401, 404 and 429 always)."""
+    """Declare the problem details an operation may answer (always 400: a request that is
+    not even well-formed, such as a body that is not JSON; 401, 404 and 429)."""
 
     def decorate(view: V) -> V:
-        for code in sorted({401, 404, 429, *codes}, reverse=True):
+        for code in sorted({400, 401, 404, 429, *codes}, reverse=True):
             view = blp.alt_response(
                 code,
                 schema=Problem,

@@ -25,7 +25,7 @@ from inventory.assets.models import (
     asset_search_text,
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
-from inventory.core import audit, policy, versioning
+from inventory.core import audit, events, policy, versioning
 from inventory.core.db import utcnow
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action, Subject
@@ -622,7 +622,18 @@ def change_status(
             ),
             field="status",
         )
+    before = asset.status
     _record_transition(asset, to, note)
+    events.emit(
+        session,
+        events.ASSET_STATUS_CHANGED,
+        asset.collectivite_id,
+        asset=asset.id,
+        tag=asset.tag,
+        ecole=asset.ecole_id,
+        from_status=str(before),
+        to_status=str(to),
+    )
     if commit:
         commit_edit(session)
     return asset

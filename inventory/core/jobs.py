@@ -39,7 +39,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from inventory.core import audit, policy, storage
+from inventory.core import audit, events, policy, storage
 from inventory.core.audit import Audited
 from inventory.core.db import Base, UTCDateTime, utcnow
 from inventory.core.errors import DomainError
@@ -372,14 +372,24 @@ def run_job(job_id: int) -> None:
     assert job is not None
 
     attempt = job.attempts
+    collectivite, kind = job.collectivite_id, job.kind
 
     def finish(**values: Any) -> None:
         # Only the run that holds the job ends it: not one declared dead and retried since.
-        session.execute(
+        ended = session.execute(
             update(Job)
             .where(Job.id == job_id, Job.state == JobState.RUNNING, Job.attempts == attempt)
             .values(finished_at=utcnow(), **values)
         )
+        if ended.rowcount:  # type: ignore[attr-defined]
+            events.emit(
+                session,
+                events.JOB_FINISHED,
+                collectivite,
+                job=job_id,
+                kind=kind,
+                state=str(values["state"]),
+            )
         session.commit()
 
     def progress(done: int, total: int | None = None) -> None:

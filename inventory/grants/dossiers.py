@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from inventory.assets.models import Asset, EquipmentModel, NetworkWork
 from inventory.assets.socle import target_clause
-from inventory.core import policy
+from inventory.core import events, policy
 from inventory.core.audit import AuditRecord
 from inventory.core.describe import Entry, readable
 from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
@@ -302,7 +302,17 @@ def change_dossier_status(
             ),
             field="status",
         )
+    before = dossier.status
     dossier.status = to
+    events.emit(
+        session,
+        events.DOSSIER_STATUS_CHANGED,
+        dossier.collectivite_id,
+        dossier=dossier.id,
+        title=dossier.title,
+        from_status=str(before),
+        to_status=str(to),
+    )
     commit(session)
     return dossier
 

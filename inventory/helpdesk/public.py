@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from inventory.assets.models import Asset, EquipmentCategory, EquipmentModel, Manufacturer
-from inventory.core import uploads
+from inventory.core import events, uploads
 from inventory.core.storage import Storage
 from inventory.helpdesk import notify, photos
 from inventory.helpdesk.models import (
@@ -457,6 +457,17 @@ def report_problem(
         sync_asset(session, config, ticket)
         if duplicate is None:
             notify.notify_new_ticket(session, config, ticket)
+            events.emit(
+                session,
+                events.TICKET_CREATED,
+                ticket.collectivite_id,
+                ticket=ticket.id,
+                ecole=ticket.ecole_id,
+                asset=ticket.asset_id,
+                problem=ptype.code,
+                description=ticket.description,
+                status=str(ticket.status),
+            )
         if email:
             notify.mail_report_recorded(
                 session, config, ticket, email, joined=duplicate is not None

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from inventory.assets import lifecycle
 from inventory.assets.models import Asset, AssetStatus, EquipmentModel
 from inventory.auth.models import User, UserScope
-from inventory.core import audit, policy
+from inventory.core import audit, events, policy
 from inventory.core.db import utcnow
 from inventory.core.policy import Action, Role, ScopeKind, Subject
 from inventory.core.versioning import check_version, guarded
@@ -178,6 +178,7 @@ def change_status(
     reporter hears of it by mail; the item's status follows (and, with
     ``back_in_service``, a resolved ticket's item under repair goes back in service)."""
     _check_edit(session, user, ticket, version)
+    before = ticket.status
     if to not in TICKET_TRANSITIONS[ticket.status]:
         raise HelpdeskError(
             _l(
@@ -222,6 +223,23 @@ def change_status(
     if back_in_service and to is TicketStatus.RESOLVED:
         repairs.return_to_service(session, config, user, ticket)
     notify.mail_new_status(session, config, ticket, note)
+    told = {"ticket": ticket.id, "ecole": ticket.ecole_id, "asset": ticket.asset_id}
+    events.emit(
+        session,
+        events.TICKET_STATUS_CHANGED,
+        ticket.collectivite_id,
+        **told,
+        from_status=str(before),
+        to_status=str(to),
+    )
+    if to is TicketStatus.RESOLVED:
+        events.emit(
+            session,
+            events.TICKET_RESOLVED,
+            ticket.collectivite_id,
+            **told,
+            resolution=ticket.resolution,
+        )
     commit(session)
     return ticket
 
