@@ -20,6 +20,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     from inventory.config import load_config
+    from inventory.web import RowId
+
+    app.url_map.converters["int"] = RowId  # before any route is declared
 
     load_config(app, config)
     configure_database(app)
@@ -138,7 +141,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(grants_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(jobs_bp)
-    from inventory.api import v1
+    from inventory.api import setup as api_setup
     from inventory.api.docs import bp as api_docs_bp
     from inventory.api.views import bp as api_tokens_bp
     from inventory.api.webhooks_views import bp as webhooks_bp
@@ -146,7 +149,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_docs_bp)
-    v1.init_app(app)
+    api_setup.init_app(app)
     configure_panels(app)
 
 

@@ -34,7 +34,8 @@ from jinja2.runtime import Context
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from inventory.core import audit, frames, health, logs, metrics, policy, storage
@@ -44,6 +45,18 @@ from inventory.core.storage import Storage
 from inventory.extensions import db, limiter
 
 bp = Blueprint("web", __name__)
+
+
+class RowId(IntegerConverter):
+    """Flask's ``int`` in a URL, bounded to what an id column holds (32 bits on PostgreSQL):
+    a larger number is no row's, so 404 at once rather than a crash of the database driver
+    (a converter's plain refusal would let another method's rule answer 405)."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > 2**31 - 1:
+            raise NotFound()
+        return int(number)
 
 
 @dataclass(frozen=True)

@@ -268,7 +268,9 @@ def test_api_writes_change_nothing_out_of_reach_even_crafted(
             continue
         for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
             url = rule_url(rule, access, objects, "out")
-            body = bodies.get(rule.endpoint, {"name": "Piratée", "version": 1})
+            body = bodies.get(rule.endpoint)
+            if body is None:
+                continue  # the records' writes: their schema-built bodies, in the test below
             response = api.open(url, method=method, headers=bearer(secret), json=body)
             answer = response.status_code
             if not may_write:

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
 from inventory.api import auth
-from inventory.api.schemas import N_, Query
+from inventory.api.schemas import N_, Int, Problem, Query
 from inventory.core import policy
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.pagination import KeyedPage
@@ -141,7 +141,7 @@ class CursorQuery(Query):
     cursor = fields.String(
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
-    limit = fields.Integer(
+    limit = Int(
         load_default=50,
         validate=validate.Range(min=1, max=200),
         metadata={"description": N_("Items per page")},
@@ -149,4 +149,22 @@ class CursorQuery(Query):
 
 
 class Versioned(Schema):
-    version = fields.Integer(metadata={"description": N_("The version read; or send If-Match")})
+    version = Int(metadata={"description": N_("The version read; or send If-Match")})
+
+
+def problem_answers(blueprint: Any, *codes: int) -> Callable[[V], V]:
+    """Declare on ``blueprint``'s operation the problem details it may answer: always 400
+    (a request that is not even well-formed, such as a body that is not JSON), 401, 404
+    and 429, and ``codes``."""
+
+    def decorate(view: V) -> V:
+        for code in sorted({400, 401, 404, 429, *codes}, reverse=True):
+            view = blueprint.alt_response(
+                code,
+                schema=Problem,
+                description=N_("Problem details (RFC 9457)"),
+                content_type="application/problem+json",
+            )(view)
+        return view
+
+    return decorate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from inventory.api.schemas import N_, Query
+from inventory.api.schemas import N_, Int, Query
 from inventory.assets.models import AssetStatus, WorkKind, WorkStatus
 
 STATUSES = [s.value for s in AssetStatus]
@@ -16,9 +16,9 @@ class Destination(Schema):
     """Where an item goes: a classroom, a school (shared) or its collectivité's storage;
     the first one given counts."""
 
-    classroom_id = fields.Integer(metadata={"description": N_("A classroom")})
-    ecole_id = fields.Integer(metadata={"description": N_("A school (shared)")})
-    collectivite_id = fields.Integer(metadata={"description": N_("A collectivité's storage")})
+    classroom_id = Int(metadata={"description": N_("A classroom")})
+    ecole_id = Int(metadata={"description": N_("A school (shared)")})
+    collectivite_id = Int(metadata={"description": N_("A collectivité's storage")})
 
 
 class AssetValues(Schema):
@@ -27,8 +27,8 @@ class AssetValues(Schema):
     order_number = fields.String(allow_none=True)
     invoice_number = fields.String(allow_none=True)
     purchase_date = fields.Date(allow_none=True)
-    price_ht_cents = fields.Integer(allow_none=True)
-    price_ttc_cents = fields.Integer(allow_none=True)
+    price_ht_cents = Int(allow_none=True)
+    price_ttc_cents = Int(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
     mac = fields.String(allow_none=True)
     mac_wifi = fields.String(allow_none=True)
@@ -61,7 +61,7 @@ class BulkCreate(Schema):
 
 
 class CreatedItem(Schema):
-    id = fields.Integer()
+    id = Int()
     tag = fields.String()
 
 
@@ -72,25 +72,23 @@ class BulkCreated(Schema):
 class StatusChange(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     note = fields.String(allow_none=True)
-    version = fields.Integer(metadata={"description": N_("The version read; or send If-Match")})
+    version = Int(metadata={"description": N_("The version read; or send If-Match")})
 
 
 class Move(Destination):
-    version = fields.Integer(metadata={"description": N_("The version read; or send If-Match")})
+    version = Int(metadata={"description": N_("The version read; or send If-Match")})
 
 
 class BulkUpdate(Schema):
     """A selection's new status, or its move (the equipment list's bulk action)."""
 
-    ids = fields.List(
-        fields.Integer(), required=True, validate=validate.Length(min=1, max=BULK_MAX)
-    )
+    ids = fields.List(Int(), required=True, validate=validate.Length(min=1, max=BULK_MAX))
     status = fields.String(validate=validate.OneOf(STATUSES))
     destination = fields.Nested(Destination)
 
 
 class Refused(Schema):
-    id = fields.Integer()
+    id = Int()
     tag = fields.String()
     message = fields.String()
 
@@ -99,22 +97,22 @@ class BulkReport(Schema):
     done = fields.List(fields.Nested(CreatedItem), metadata={"description": N_("Changed")})
     refused = fields.List(fields.Nested(Refused), metadata={"description": N_("Not changed")})
     not_found = fields.List(
-        fields.Integer(), metadata={"description": N_("Ids you may not change (or unknown)")}
+        Int(), metadata={"description": N_("Ids you may not change (or unknown)")}
     )
 
 
 # -- network works -------------------------------------------------------------------------
 class WorkSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
-    ecole_id = fields.Integer()
-    collectivite_id = fields.Integer()
+    id = Int()
+    version = Int()
+    ecole_id = Int()
+    collectivite_id = Int()
     kind = fields.String()
     title = fields.String()
     status = fields.String()
     contractor = fields.String(allow_none=True)
-    quote_cents = fields.Integer(allow_none=True)
-    invoice_cents = fields.Integer(allow_none=True)
+    quote_cents = Int(allow_none=True)
+    invoice_cents = Int(allow_none=True)
     planned_start = fields.Date(allow_none=True)
     planned_end = fields.Date(allow_none=True)
     actual_start = fields.Date(allow_none=True)
@@ -132,19 +130,19 @@ class WorkPage(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
-    total = fields.Integer(metadata={"description": N_("Works matching (at most the cap)")})
+    total = Int(metadata={"description": N_("Works matching (at most the cap)")})
     capped = fields.Boolean(metadata={"description": N_("More works than total match")})
 
 
 class WorkQuery(Query):
-    ecole = fields.Integer()
-    collectivite = fields.Integer()
+    ecole = Int()
+    collectivite = Int()
     kind = fields.String(validate=validate.OneOf([k.value for k in WorkKind]))
     status = fields.String(validate=validate.OneOf([s.value for s in WorkStatus]))
     cursor = fields.String(
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
     sparse = fields.String(
         data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")}
     )
@@ -155,19 +153,19 @@ class WorkValues(Schema):
     title = fields.String()
     status = fields.String(validate=validate.OneOf([s.value for s in WorkStatus]))
     contractor = fields.String(allow_none=True)
-    quote_cents = fields.Integer(allow_none=True)
-    invoice_cents = fields.Integer(allow_none=True)
+    quote_cents = Int(allow_none=True)
+    invoice_cents = Int(allow_none=True)
     planned_start = fields.Date(allow_none=True)
     planned_end = fields.Date(allow_none=True)
     actual_start = fields.Date(allow_none=True)
     actual_end = fields.Date(allow_none=True)
     accepted_on = fields.Date(allow_none=True)
     notes = fields.String(allow_none=True)
-    classroom_ids = fields.List(fields.Integer(), metadata={"description": N_("Rooms covered")})
+    classroom_ids = fields.List(Int(), metadata={"description": N_("Rooms covered")})
 
 
 class WorkCreate(WorkValues):
-    ecole_id = fields.Integer(required=True)
+    ecole_id = Int(required=True)
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in WorkKind]))
     title = fields.String(required=True)
 
@@ -175,34 +173,30 @@ class WorkCreate(WorkValues):
 class WorkPatch(WorkValues):
     """The fields to change (others are kept); ``version`` (or If-Match) is required."""
 
-    version = fields.Integer(metadata={"description": N_("The version read; or send If-Match")})
+    version = Int(metadata={"description": N_("The version read; or send If-Match")})
 
 
 # -- labels and jobs -----------------------------------------------------------------------
 class LabelToken(Schema):
-    asset_id = fields.Integer()
+    asset_id = Int()
     token = fields.String(metadata={"description": N_("The code the label's QR carries")})
     url = fields.String(metadata={"description": N_("The address the label opens")})
     issued_at = fields.DateTime(attribute="created_at")
 
 
 class PrintRequest(Schema):
-    asset_ids = fields.List(fields.Integer(), validate=validate.Length(max=BULK_MAX))
-    school_rooms = fields.Integer(
-        metadata={"description": N_("A school whose classrooms get room labels")}
-    )
+    asset_ids = fields.List(Int(), validate=validate.Length(max=BULK_MAX))
+    school_rooms = Int(metadata={"description": N_("A school whose classrooms get room labels")})
     format = fields.String(required=True, metadata={"description": N_("A label format's code")})
-    start = fields.Integer(
-        load_default=1, metadata={"description": N_("First position on the sheet")}
-    )
+    start = Int(load_default=1, metadata={"description": N_("First position on the sheet")})
 
 
 class JobSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     kind = fields.String()
     state = fields.String(metadata={"description": N_("queued, running, done or failed")})
-    done = fields.Integer()
-    total = fields.Integer()
+    done = Int()
+    total = Int()
     error = fields.String(allow_none=True)
     result = fields.Dict(allow_none=True)
     created_at = fields.DateTime()

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Query
+from inventory.api.schemas import N_, Int, Query
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.reports import indicators as ind
@@ -45,7 +45,7 @@ def _values(facts: Facts, grain: Grain) -> dict[str, float | int | None]:
 
 class ChildRow(Schema):
     level = fields.String()
-    id = fields.Integer(allow_none=True, metadata={"description": N_("None: without that parent")})
+    id = Int(allow_none=True, metadata={"description": N_("None: without that parent")})
     name = fields.String(allow_none=True)
     code = fields.String()
     socle = fields.String(metadata={"description": N_("complete, partial, none or no_target")})
@@ -59,7 +59,7 @@ class ChildTableSchema(Schema):
 
 class FiguresSchema(Schema):
     level = fields.String()
-    object_id = fields.Integer(allow_none=True)
+    object_id = Int(allow_none=True)
     grain = fields.String(metadata={"description": N_("school or classroom")})
     socle = fields.String(metadata={"description": N_("complete, partial, none or no_target")})
     indicators = fields.Dict(
@@ -69,7 +69,7 @@ class FiguresSchema(Schema):
     )
     facts = fields.Dict(
         keys=fields.String(),
-        values=fields.Integer(),
+        values=Int(),
         metadata={"description": N_("The counts the figures are computed from")},
     )
     tables = fields.List(fields.Nested(ChildTableSchema))

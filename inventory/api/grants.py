@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_
+from inventory.api.schemas import N_, Int
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -29,43 +29,43 @@ DOSSIER_STATUSES = [s.value for s in DossierStatus]
 
 class DossierQuery(common.CursorQuery):
     status = fields.String(validate=validate.OneOf(DOSSIER_STATUSES))
-    collectivite = fields.Integer()
-    scheme = fields.Integer()
+    collectivite = Int()
+    scheme = Int()
 
 
 class AllocationSchema(Schema):
-    ecole_id = fields.Integer(required=True)
-    amount_ht_cents = fields.Integer(allow_none=True)
-    amount_ttc_cents = fields.Integer(allow_none=True)
+    ecole_id = Int(required=True)
+    amount_ht_cents = Int(allow_none=True)
+    amount_ttc_cents = Int(allow_none=True)
 
 
 class LinkSchema(Schema):
     """An item the invoice paid for."""
 
-    id = fields.Integer(dump_only=True)
+    id = Int(dump_only=True)
     kind = fields.String(
         required=True,
         validate=validate.OneOf(["asset", "work"]),
         metadata={"description": N_("asset or work")},
     )
-    item_id = fields.Integer(required=True)
-    amount_cents = fields.Integer(
+    item_id = Int(required=True)
+    amount_cents = Int(
         allow_none=True,
         metadata={"description": N_("None: what the item's price leaves to fund")},
     )
 
 
 class ExpenseSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
-    dossier_id = fields.Integer()
+    id = Int()
+    version = Int()
+    dossier_id = Int()
     volet = fields.String()
     supplier = fields.String()
     invoice_number = fields.String()
     invoice_date = fields.Date(allow_none=True)
     description = fields.String(allow_none=True)
-    amount_ht_cents = fields.Integer()
-    amount_ttc_cents = fields.Integer()
+    amount_ht_cents = Int()
+    amount_ttc_cents = Int()
     has_invoice_file = fields.Method("_has_file")
     allocations = fields.List(fields.Nested(AllocationSchema))
     links = fields.Method("_links")
@@ -86,35 +86,35 @@ class ExpenseSchema(Schema):
 
 
 class DossierSchoolSchema(Schema):
-    ecole_id = fields.Integer()
-    classes = fields.Integer()
-    pupils = fields.Integer()
+    ecole_id = Int()
+    classes = Int()
+    pupils = Int()
 
 
 class PaymentSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     kind = fields.String()
     requested_on = fields.Date(allow_none=True)
-    requested_cents = fields.Integer(allow_none=True)
+    requested_cents = Int(allow_none=True)
     received_on = fields.Date(allow_none=True)
-    received_cents = fields.Integer(allow_none=True)
+    received_cents = Int(allow_none=True)
     reference = fields.String(allow_none=True)
 
 
 class DossierSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
+    id = Int()
+    version = Int()
     reference = fields.String(allow_none=True)
     title = fields.String()
     status = fields.String()
-    collectivite_id = fields.Integer()
-    scheme_id = fields.Integer()
-    scheme_version = fields.Integer()
-    convention_max_cents = fields.Integer(allow_none=True)
+    collectivite_id = Int()
+    scheme_id = Int()
+    scheme_version = Int()
+    convention_max_cents = Int(allow_none=True)
     decision_on = fields.Date(allow_none=True)
     convention_signed_on = fields.Date(allow_none=True)
     spending_deadline = fields.Date(allow_none=True)
-    planned_cents = fields.Dict(keys=fields.String(), values=fields.Integer())
+    planned_cents = fields.Dict(keys=fields.String(), values=Int())
     created_at = fields.DateTime()
     schools = fields.List(fields.Nested(DossierSchoolSchema))
     spent_ttc_cents = fields.Method("_spent")
@@ -137,7 +137,7 @@ class DossierPage(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
-    total = fields.Integer(metadata={"description": N_("Items matching (at most the cap)")})
+    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
     capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
@@ -153,8 +153,8 @@ class ExpenseInput(Schema):
     invoice_number = fields.String(allow_none=True)
     invoice_date = fields.Date(allow_none=True)
     description = fields.String(allow_none=True)
-    amount_ht_cents = fields.Integer(allow_none=True)
-    amount_ttc_cents = fields.Integer(allow_none=True)
+    amount_ht_cents = Int(allow_none=True)
+    amount_ttc_cents = Int(allow_none=True)
     allocations = fields.List(
         fields.Nested(AllocationSchema),
         metadata={"description": N_("Its split over the covered schools (one school: optional)")},

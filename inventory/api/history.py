@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Query
+from inventory.api.schemas import N_, Int, Query
 from inventory.assets.models import Asset
 from inventory.changelog.services import history_of
 from inventory.core import policy
@@ -29,7 +29,7 @@ from inventory.web import allow
 
 
 class HistoryQuery(Query):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class ChangeSchema(Schema):
@@ -40,12 +40,12 @@ class ChangeSchema(Schema):
 
 
 class HistoryEntry(Schema):
-    id = fields.Integer()
+    id = Int()
     at = fields.DateTime()
     action = fields.String(metadata={"description": N_("create, update or delete")})
     object_type = fields.String()
     type_label = fields.String(metadata={"description": N_("The type's name, as it reads")})
-    object_id = fields.Integer()
+    object_id = Int()
     object_label = fields.String()
     actor = fields.String(metadata={"description": N_("Who acted, by name")})
     actor_label = fields.String(

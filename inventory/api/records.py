@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 
 from flask_smorest import Blueprint
 
-from inventory.api import auth
-from inventory.api.schemas import N_, Problem
+from inventory.api import auth, common
 from inventory.extensions import csrf, limiter
 
 V = TypeVar("V", bound=Callable[..., Any])
@@ -28,16 +27,5 @@ limiter.shared_limit(auth.rate_limit, scope="api", key_func=auth.rate_limit_key)
 
 
 def problems(*codes: int) -> Callable[[V], V]:
-    """Declare the problem details an operation may answer (401, 404 and 429 always)."""
-
-    def decorate(view: V) -> V:
-        for code in sorted({401, 404, 429, *codes}, reverse=True):
-            view = blp.alt_response(
-                code,
-                schema=Problem,
-                description=N_("Problem details (RFC 9457)"),
-                content_type="application/problem+json",
-            )(view)
-        return view
-
-    return decorate
+    """The problem details an operation of this blueprint may answer (common)."""
+    return common.problem_answers(blp, *codes)

@@ -3,6 +3,8 @@ description too)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from inventory.assets.models import AssetStatus
@@ -14,6 +16,29 @@ def N_(text: str) -> str:
     return text
 
 
+# Every integer column is 32 bits on PostgreSQL (and 64 on SQLite): a larger number sent
+# is a field error, never a crash of the database driver.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class Int(fields.Integer):
+    """An integer the database can hold; its bounds are in the OpenAPI description."""
+
+    def __init__(self, *args: Any, validate: Any = None, **kwargs: Any) -> None:
+        checks = (
+            []
+            if validate is None
+            else list(validate)
+            if isinstance(validate, list | tuple)
+            else [validate]
+        )
+        super().__init__(*args, validate=[validate_range(), *checks], **kwargs)
+
+
+def validate_range() -> validate.Range:
+    return validate.Range(min=INT_MIN, max=INT_MAX)
+
+
 class Query(Schema):
     class Meta:
         unknown = EXCLUDE  # as the pages: a query argument the API does not know is ignored
@@ -21,22 +46,22 @@ class Query(Schema):
 
 class SchoolQuery(Query):
     q = fields.String(metadata={"description": N_("Text search (name, UAI, commune)")})
-    academie = fields.Integer()
-    departement = fields.Integer()
-    circonscription = fields.Integer()
-    collectivite = fields.Integer()
+    academie = Int()
+    departement = Int()
+    circonscription = Int()
+    collectivite = Int()
     nature = fields.String()
     cursor = fields.String(
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
     sparse = fields.String(
         data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")}
     )
 
 
 class SchoolSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     uai = fields.String()
     name = fields.String()
     nature = fields.String()
@@ -45,10 +70,10 @@ class SchoolSchema(Schema):
     address = fields.String(allow_none=True)
     postal_code = fields.String(allow_none=True)
     commune = fields.String(attribute="commune.name")
-    departement_id = fields.Integer()
-    circonscription_id = fields.Integer(allow_none=True)
-    collectivite_id = fields.Integer(allow_none=True)
-    pupils = fields.Integer(allow_none=True)
+    departement_id = Int()
+    circonscription_id = Int(allow_none=True)
+    collectivite_id = Int(allow_none=True)
+    pupils = Int(allow_none=True)
 
 
 class SchoolPage(Schema):
@@ -56,60 +81,58 @@ class SchoolPage(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
-    total = fields.Integer(metadata={"description": N_("Schools matching (at most the cap)")})
+    total = Int(metadata={"description": N_("Schools matching (at most the cap)")})
     capped = fields.Boolean(metadata={"description": N_("More schools than total match")})
 
 
 class ClassroomSchema(Schema):
-    id = fields.Integer()
-    ecole_id = fields.Integer()
+    id = Int()
+    ecole_id = Int()
     name = fields.String()
     levels = fields.String()
-    pupils = fields.Integer(allow_none=True)
+    pupils = Int(allow_none=True)
     estimated = fields.Boolean()
 
 
 class AssetQuery(Query):
     q = fields.String(metadata={"description": N_("Text search (tag, serial, model…)")})
-    collectivite = fields.Integer()
-    ecole = fields.Integer()
-    classroom = fields.Integer()
-    category = fields.Integer()
+    collectivite = Int()
+    ecole = Int()
+    classroom = Int()
+    category = Int()
     status = fields.String(validate=validate.OneOf([s.value for s in AssetStatus]))
-    warranty_days = fields.Integer(
-        metadata={"description": N_("Warranty ending within this many days")}
-    )
+    warranty_days = Int(metadata={"description": N_("Warranty ending within this many days")})
     missing_serial = fields.Boolean()
     missing_socle = fields.Boolean()
     cursor = fields.String(
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
     sparse = fields.String(
         data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")}
     )
 
 
 class AssetSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
+    id = Int()
+    version = Int()
     tag = fields.String()
     status = fields.String()
     placement = fields.String()
-    category_id = fields.Integer()
-    model_id = fields.Integer()
+    category_id = Int()
+    model_id = Int()
     model = fields.String(attribute="model.name")
     manufacturer = fields.String(attribute="model.manufacturer.name")
-    collectivite_id = fields.Integer()
-    ecole_id = fields.Integer(allow_none=True)
-    classroom_id = fields.Integer(allow_none=True)
+    collectivite_id = Int()
+    ecole_id = Int(allow_none=True)
+    classroom_id = Int(allow_none=True)
     serial = fields.String(allow_none=True)
     supplier = fields.String(allow_none=True)
     order_number = fields.String(allow_none=True)
     invoice_number = fields.String(allow_none=True)
     purchase_date = fields.Date(allow_none=True)
-    price_ht_cents = fields.Integer(allow_none=True)
-    price_ttc_cents = fields.Integer(allow_none=True)
+    price_ht_cents = Int(allow_none=True)
+    price_ttc_cents = Int(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
     mac = fields.String(allow_none=True)
     mac_wifi = fields.String(allow_none=True)
@@ -122,22 +145,22 @@ class AssetPage(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
-    total = fields.Integer(metadata={"description": N_("Items matching (at most the cap)")})
+    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
     capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
 class AssetPatch(Schema):
     """The fields to change (others are kept); ``version`` (or If-Match) is required."""
 
-    version = fields.Integer(metadata={"description": N_("The version read; or send If-Match")})
+    version = Int(metadata={"description": N_("The version read; or send If-Match")})
     tag = fields.String()
     serial = fields.String(allow_none=True)
     supplier = fields.String(allow_none=True)
     order_number = fields.String(allow_none=True)
     invoice_number = fields.String(allow_none=True)
     purchase_date = fields.Date(allow_none=True)
-    price_ht_cents = fields.Integer(allow_none=True)
-    price_ttc_cents = fields.Integer(allow_none=True)
+    price_ht_cents = Int(allow_none=True)
+    price_ttc_cents = Int(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
     mac = fields.String(allow_none=True)
     mac_wifi = fields.String(allow_none=True)
@@ -155,6 +178,6 @@ class Problem(Schema):
 
     type = fields.String()
     title = fields.String()
-    status = fields.Integer()
+    status = Int()
     detail = fields.String()
     errors = fields.List(fields.Nested(FieldError))

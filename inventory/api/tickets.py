@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_
+from inventory.api.schemas import N_, Int
 from inventory.core import policy
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
@@ -34,9 +34,9 @@ class TicketQuery(common.CursorQuery):
         validate=validate.OneOf(["open", "all", *STATUSES]),
         metadata={"description": N_("open (the default), all, or one status")},
     )
-    ecole = fields.Integer()
-    problem_type = fields.Integer()
-    older_than = fields.Integer(
+    ecole = Int()
+    problem_type = Int()
+    older_than = Int(
         validate=validate.Range(min=1, max=3650),
         metadata={"description": N_("Reported at least this many days ago")},
     )
@@ -44,12 +44,12 @@ class TicketQuery(common.CursorQuery):
         validate=validate.Regexp(r"^(me|none|\d{1,9})?$"),
         metadata={"description": N_("me, none, or a user id")},
     )
-    asset = fields.Integer()
-    classroom = fields.Integer()
+    asset = Int()
+    classroom = Int()
 
 
 class TicketMessageSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     at = fields.DateTime()
     author = fields.String(attribute="author_label")
     internal = fields.Boolean()
@@ -58,19 +58,19 @@ class TicketMessageSchema(Schema):
 
 
 class TicketSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
+    id = Int()
+    version = Int()
     status = fields.String()
-    problem_type_id = fields.Integer()
+    problem_type_id = Int()
     problem_type = fields.String(attribute="problem_type.code")
     description = fields.String()
     blocking = fields.Boolean()
-    reports = fields.Integer()
-    asset_id = fields.Integer(allow_none=True)
-    classroom_id = fields.Integer(allow_none=True)
-    ecole_id = fields.Integer()
-    collectivite_id = fields.Integer()
-    assignee_id = fields.Integer(allow_none=True)
+    reports = Int()
+    asset_id = Int(allow_none=True)
+    classroom_id = Int(allow_none=True)
+    ecole_id = Int()
+    collectivite_id = Int()
+    assignee_id = Int(allow_none=True)
     resolution = fields.String(allow_none=True)
     created_at = fields.DateTime()
     first_response_at = fields.DateTime(allow_none=True)
@@ -94,16 +94,16 @@ class TicketPage(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
-    total = fields.Integer(metadata={"description": N_("Items matching (at most the cap)")})
+    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
     capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
 class NewTicket(Schema):
     """An item (asset_id) or a room (classroom_id), a problem offered for it, a text."""
 
-    asset_id = fields.Integer(allow_none=True)
-    classroom_id = fields.Integer(allow_none=True)
-    problem_type_id = fields.Integer(allow_none=True)
+    asset_id = Int(allow_none=True)
+    classroom_id = Int(allow_none=True)
+    problem_type_id = Int(allow_none=True)
     description = fields.String(allow_none=True)
 
 

@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_
+from inventory.api.schemas import N_, Int
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -35,14 +35,14 @@ class SessionQuery(common.CursorQuery):
         validate=validate.OneOf(["to_record", *(s.value for s in SessionStatus)]),
         metadata={"description": N_("A status, or to_record (planned, start passed)")},
     )
-    ecole = fields.Integer()
-    trainer = fields.Integer(metadata={"description": N_("A trainer's user id")})
+    ecole = Int()
+    trainer = Int(metadata={"description": N_("A trainer's user id")})
     since = fields.Date()
     until = fields.Date()
 
 
 class TrainerSchema(Schema):
-    user_id = fields.Integer(allow_none=True)
+    user_id = Int(allow_none=True)
     name = fields.String()
     organisation = fields.String(allow_none=True)
 
@@ -53,8 +53,8 @@ class AttendeeSchema(Schema):
         load_default=AttendeeRole.TEACHER.value,
         validate=validate.OneOf([r.value for r in AttendeeRole]),
     )
-    ecole_id = fields.Integer(allow_none=True)
-    classroom_id = fields.Integer(allow_none=True)
+    ecole_id = Int(allow_none=True)
+    classroom_id = Int(allow_none=True)
 
 
 class ActionSchema(Schema):
@@ -64,24 +64,24 @@ class ActionSchema(Schema):
 
 
 class SessionSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
+    id = Int()
+    version = Int()
     title = fields.String()
     status = fields.String()
     starts_at = fields.DateTime()
     local_start = fields.Method(
         "_local", metadata={"description": N_("The start in the schools' time")}
     )
-    duration_minutes = fields.Integer()
+    duration_minutes = Int()
     mode = fields.String()
     format = fields.String()
     place = fields.String(allow_none=True)
     school_ids = fields.Method("_schools")
     trainers = fields.List(fields.Nested(TrainerSchema))
-    teachers = fields.Integer()
-    directors = fields.Integer()
-    municipal_staff = fields.Integer()
-    satisfaction = fields.Integer(allow_none=True)
+    teachers = Int()
+    directors = Int()
+    municipal_staff = Int()
+    satisfaction = Int(allow_none=True)
 
     def _local(self, ts: TrainingSession) -> str:
         return local(ts.starts_at).isoformat()
@@ -94,7 +94,7 @@ class SessionDetailSchema(SessionSchema):
     topic_ids = fields.Method("_topics")
     category_ids = fields.Method("_categories")
     asset_ids = fields.Method("_assets")
-    expense_id = fields.Integer(allow_none=True)
+    expense_id = Int(allow_none=True)
     notes = fields.String(allow_none=True)
     feedback = fields.String(allow_none=True)
     attendees = fields.List(fields.Nested(AttendeeSchema))
@@ -115,7 +115,7 @@ class SessionPage(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
-    total = fields.Integer(metadata={"description": N_("Items matching (at most the cap)")})
+    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
     capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
@@ -134,17 +134,17 @@ class SessionInput(Schema):
     start = fields.Time(
         allow_none=True, metadata={"description": N_("The start time, in the schools' time")}
     )
-    duration_minutes = fields.Integer(allow_none=True)
+    duration_minutes = Int(allow_none=True)
     mode = fields.String(validate=validate.OneOf([m.value for m in SessionMode]))
     format = fields.String(validate=validate.OneOf([f.value for f in SessionFormat]))
     place = fields.String(allow_none=True)
-    school_ids = fields.List(fields.Integer())
-    topic_ids = fields.List(fields.Integer())
-    category_ids = fields.List(fields.Integer())
-    asset_ids = fields.List(fields.Integer())
-    trainer_user_ids = fields.List(fields.Integer())
+    school_ids = fields.List(Int())
+    topic_ids = fields.List(Int())
+    category_ids = fields.List(Int())
+    asset_ids = fields.List(Int())
+    trainer_user_ids = fields.List(Int())
     external_trainers = fields.List(fields.Nested(ExternalTrainer))
-    expense_id = fields.Integer(allow_none=True)
+    expense_id = Int(allow_none=True)
     notes = fields.String(allow_none=True)
 
 
@@ -155,10 +155,10 @@ class SessionChange(SessionInput, common.Versioned):
 class SessionReport(common.Versioned):
     """What happened: the counts (0 if nobody), optionally who came and what follows."""
 
-    teachers = fields.Integer(allow_none=True)
-    directors = fields.Integer(allow_none=True)
-    municipal_staff = fields.Integer(allow_none=True)
-    satisfaction = fields.Integer(allow_none=True, metadata={"description": N_("From 1 to 5")})
+    teachers = Int(allow_none=True)
+    directors = Int(allow_none=True)
+    municipal_staff = Int(allow_none=True)
+    satisfaction = Int(allow_none=True, metadata={"description": N_("From 1 to 5")})
     feedback = fields.String(allow_none=True)
     attendees = fields.List(fields.Nested(AttendeeSchema))
     actions = fields.List(fields.Nested(ActionSchema))

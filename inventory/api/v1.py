@@ -7,21 +7,19 @@ from collections.abc import Callable
 from dataclasses import fields as dataclass_fields
 from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
-from inventory.api import auth, common, figures, grants, history, records, tickets, training
+from inventory.api import auth, common
 from inventory.api.schemas import (
-    N_,
     AssetPage,
     AssetPatch,
     AssetQuery,
     AssetSchema,
     ClassroomSchema,
-    Problem,
     SchoolPage,
     SchoolQuery,
     SchoolSchema,
@@ -38,21 +36,6 @@ from inventory.web import allow
 
 V = TypeVar("V", bound=Callable[..., Any])
 
-# The record endpoints' modules: imported for their routes, which are on records.blp.
-RECORD_MODULES = (tickets, grants, training, figures, history)
-
-
-class SocleApi(Api):
-    """flask-smorest's Api without its app-wide JSON error handler: the pages keep theirs,
-    and the API blueprint answers its errors as problem details (api.auth)."""
-
-    DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists its problem answers
-
-    def _register_error_handlers(self) -> None:
-        pass
-
-
-api = SocleApi()
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Socle's registry and equipment")
 auth.install(blp)
 csrf.exempt(blp)  # no cookie authenticates here: a forged cross-site request has no token
@@ -61,20 +44,8 @@ limiter.shared_limit(auth.rate_limit, scope="api", key_func=auth.rate_limit_key)
 
 
 def problems(*codes: int) -> Callable[[V], V]:
-    """Declare the problem details an operation may answer (always 400: a request that is
-    not even well-formed, such as a body that is not JSON; 401, 404 and 429)."""
-
-    def decorate(view: V) -> V:
-        for code in sorted({400, 401, 404, 429, *codes}, reverse=True):
-            view = blp.alt_response(
-                code,
-                schema=Problem,
-                description=N_("Problem details (RFC 9457)"),
-                content_type="application/problem+json",
-            )(view)
-        return view
-
-    return decorate
+    """The problem details an operation of this blueprint may answer (common)."""
+    return common.problem_answers(blp, *codes)
 
 
 def _etag(version: int) -> dict[str, str]:
@@ -209,23 +180,3 @@ def update_asset(data: dict[str, Any], asset_id: int) -> Any:
         ) from None
     saved = lists.asset_detail(db.session, current_user, saved.id)
     return saved, 200, _etag(saved.version)
-
-
-def init_app(app: Flask) -> None:
-    app.config.setdefault("API_TITLE", "Socle API")
-    app.config.setdefault("API_VERSION", "v1")
-    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
-    api.init_app(
-        app,
-        spec_kwargs={
-            "info": {"description": "Bearer tokens: see the page Mes jetons d'API."},
-            "security": [{"bearer": []}],
-        },
-    )
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    # The endpoints of each part of the API, registered on the blueprint when imported.
-    from inventory.api import equipment, labels, works  # noqa: F401
-
-    api.register_blueprint(blp)
-    api.register_blueprint(records.blp)
-    app.extensions["socle_api_spec"] = api.spec

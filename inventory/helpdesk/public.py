@@ -457,17 +457,7 @@ def report_problem(
         sync_asset(session, config, ticket)
         if duplicate is None:
             notify.notify_new_ticket(session, config, ticket)
-            events.emit(
-                session,
-                events.TICKET_CREATED,
-                ticket.collectivite_id,
-                ticket=ticket.id,
-                ecole=ticket.ecole_id,
-                asset=ticket.asset_id,
-                problem=ptype.code,
-                description=ticket.description,
-                status=str(ticket.status),
-            )
+            announce_new_ticket(session, ticket, ptype.code)
         if email:
             notify.mail_report_recorded(
                 session, config, ticket, email, joined=duplicate is not None
@@ -506,3 +496,19 @@ def follow_ticket(session: Session, follow_token: str) -> Ticket | None:
         )
     )
     return session.scalar(stmt)
+
+
+def announce_new_ticket(session: Session, ticket: Ticket, problem: str) -> None:
+    """Tell the collectivité's subscribed tools of a new ticket, in its transaction: the
+    same event whether a teacher reported it or the staff opened it."""
+    events.emit(
+        session,
+        events.TICKET_CREATED,
+        ticket.collectivite_id,
+        ticket=ticket.id,
+        ecole=ticket.ecole_id,
+        asset=ticket.asset_id,
+        problem=problem,
+        description=ticket.description,
+        status=str(ticket.status),
+    )

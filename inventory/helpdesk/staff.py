@@ -15,7 +15,7 @@ from inventory.core import policy
 from inventory.core.policy import Action, Subject
 from inventory.helpdesk import notify
 from inventory.helpdesk.models import Ticket, TicketStatus
-from inventory.helpdesk.public import find_duplicate_on, problem_types_on
+from inventory.helpdesk.public import announce_new_ticket, find_duplicate_on, problem_types_on
 from inventory.helpdesk.rules import (
     DESCRIPTION_MAX,
     HelpdeskError,
@@ -98,5 +98,6 @@ def open_ticket(session: Session, config: Any, user: Subject, report: StaffRepor
     session.flush()
     sync_asset(session, config, ticket)
     notify.notify_new_ticket(session, config, ticket)
+    announce_new_ticket(session, ticket, ptype.code)
     commit(session)
     return ticket
