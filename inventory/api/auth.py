@@ -79,6 +79,10 @@ FIELD_MESSAGES = {
     "Field may not be null.": _l("This field may not be empty."),
     "Missing data for required field.": _l("This field is required."),
     "Invalid input type.": _l("Invalid input type."),
+    "Out of range.": _l("This number is beyond what can be stored."),
+    "Holds a control character.": _l(
+        "This text holds a control character, which cannot be stored."
+    ),
 }
 
 TITLES = {

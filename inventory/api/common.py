@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
 from inventory.api import auth
-from inventory.api.schemas import N_, Int, Problem, Query
+from inventory.api.schemas import N_, Int, Problem, Query, Text
 from inventory.core import policy
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.pagination import KeyedPage
@@ -138,7 +138,7 @@ def creates(view: V) -> V:
 
 
 class CursorQuery(Query):
-    cursor = fields.String(
+    cursor = Text(
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
     limit = Int(

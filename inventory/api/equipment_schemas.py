@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from inventory.api.schemas import N_, Int, Query
+from inventory.api.schemas import N_, Int, Query, Text
 from inventory.assets.models import AssetStatus, WorkKind, WorkStatus
 
 STATUSES = [s.value for s in AssetStatus]
@@ -22,33 +22,31 @@ class Destination(Schema):
 
 
 class AssetValues(Schema):
-    serial = fields.String(allow_none=True)
-    supplier = fields.String(allow_none=True)
-    order_number = fields.String(allow_none=True)
-    invoice_number = fields.String(allow_none=True)
+    serial = Text(allow_none=True)
+    supplier = Text(allow_none=True)
+    order_number = Text(allow_none=True)
+    invoice_number = Text(allow_none=True)
     purchase_date = fields.Date(allow_none=True)
     price_ht_cents = Int(allow_none=True)
     price_ttc_cents = Int(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
-    mac = fields.String(allow_none=True)
-    mac_wifi = fields.String(allow_none=True)
-    ip = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
+    mac = Text(allow_none=True)
+    mac_wifi = Text(allow_none=True)
+    ip = Text(allow_none=True)
+    notes = Text(allow_none=True)
 
 
 class AssetCreate(Destination, AssetValues):
     """A new item: its catalogue model (created when new, as on the page), where it goes,
     its first status; without a tag it is numbered in its collectivité's pattern."""
 
-    category = fields.String(
+    category = Text(
         required=True, metadata={"description": N_("The category's code (eni, vpi, tablette…)")}
     )
-    manufacturer = fields.String(required=True)
-    model = fields.String(required=True)
-    status = fields.String(
-        load_default=AssetStatus.DELIVERED.value, validate=validate.OneOf(STATUSES)
-    )
-    tag = fields.String(allow_none=True)
+    manufacturer = Text(required=True)
+    model = Text(required=True)
+    status = Text(load_default=AssetStatus.DELIVERED.value, validate=validate.OneOf(STATUSES))
+    tag = Text(allow_none=True)
 
 
 class BulkCreate(Schema):
@@ -62,7 +60,7 @@ class BulkCreate(Schema):
 
 class CreatedItem(Schema):
     id = Int()
-    tag = fields.String()
+    tag = Text()
 
 
 class BulkCreated(Schema):
@@ -70,8 +68,8 @@ class BulkCreated(Schema):
 
 
 class StatusChange(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    note = fields.String(allow_none=True)
+    status = Text(required=True, validate=validate.OneOf(STATUSES))
+    note = Text(allow_none=True)
     version = Int(metadata={"description": N_("The version read; or send If-Match")})
 
 
@@ -83,14 +81,14 @@ class BulkUpdate(Schema):
     """A selection's new status, or its move (the equipment list's bulk action)."""
 
     ids = fields.List(Int(), required=True, validate=validate.Length(min=1, max=BULK_MAX))
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = Text(validate=validate.OneOf(STATUSES))
     destination = fields.Nested(Destination)
 
 
 class Refused(Schema):
     id = Int()
-    tag = fields.String()
-    message = fields.String()
+    tag = Text()
+    message = Text()
 
 
 class BulkReport(Schema):
@@ -107,10 +105,10 @@ class WorkSchema(Schema):
     version = Int()
     ecole_id = Int()
     collectivite_id = Int()
-    kind = fields.String()
-    title = fields.String()
-    status = fields.String()
-    contractor = fields.String(allow_none=True)
+    kind = Text()
+    title = Text()
+    status = Text()
+    contractor = Text(allow_none=True)
     quote_cents = Int(allow_none=True)
     invoice_cents = Int(allow_none=True)
     planned_start = fields.Date(allow_none=True)
@@ -118,7 +116,7 @@ class WorkSchema(Schema):
     actual_start = fields.Date(allow_none=True)
     actual_end = fields.Date(allow_none=True)
     accepted_on = fields.Date(allow_none=True)
-    notes = fields.String(allow_none=True)
+    notes = Text(allow_none=True)
     classroom_ids = fields.Method("_rooms")
 
     def _rooms(self, work: object) -> list[int]:
@@ -127,7 +125,7 @@ class WorkSchema(Schema):
 
 class WorkPage(Schema):
     items = fields.List(fields.Nested(WorkSchema))
-    next_cursor = fields.String(
+    next_cursor = Text(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
     total = Int(metadata={"description": N_("Works matching (at most the cap)")})
@@ -137,22 +135,20 @@ class WorkPage(Schema):
 class WorkQuery(Query):
     ecole = Int()
     collectivite = Int()
-    kind = fields.String(validate=validate.OneOf([k.value for k in WorkKind]))
-    status = fields.String(validate=validate.OneOf([s.value for s in WorkStatus]))
-    cursor = fields.String(
+    kind = Text(validate=validate.OneOf([k.value for k in WorkKind]))
+    status = Text(validate=validate.OneOf([s.value for s in WorkStatus]))
+    cursor = Text(
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
     limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
-    sparse = fields.String(
-        data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")}
-    )
+    sparse = Text(data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")})
 
 
 class WorkValues(Schema):
-    kind = fields.String(validate=validate.OneOf([k.value for k in WorkKind]))
-    title = fields.String()
-    status = fields.String(validate=validate.OneOf([s.value for s in WorkStatus]))
-    contractor = fields.String(allow_none=True)
+    kind = Text(validate=validate.OneOf([k.value for k in WorkKind]))
+    title = Text()
+    status = Text(validate=validate.OneOf([s.value for s in WorkStatus]))
+    contractor = Text(allow_none=True)
     quote_cents = Int(allow_none=True)
     invoice_cents = Int(allow_none=True)
     planned_start = fields.Date(allow_none=True)
@@ -160,14 +156,14 @@ class WorkValues(Schema):
     actual_start = fields.Date(allow_none=True)
     actual_end = fields.Date(allow_none=True)
     accepted_on = fields.Date(allow_none=True)
-    notes = fields.String(allow_none=True)
+    notes = Text(allow_none=True)
     classroom_ids = fields.List(Int(), metadata={"description": N_("Rooms covered")})
 
 
 class WorkCreate(WorkValues):
     ecole_id = Int(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in WorkKind]))
-    title = fields.String(required=True)
+    kind = Text(required=True, validate=validate.OneOf([k.value for k in WorkKind]))
+    title = Text(required=True)
 
 
 class WorkPatch(WorkValues):
@@ -179,27 +175,27 @@ class WorkPatch(WorkValues):
 # -- labels and jobs -----------------------------------------------------------------------
 class LabelToken(Schema):
     asset_id = Int()
-    token = fields.String(metadata={"description": N_("The code the label's QR carries")})
-    url = fields.String(metadata={"description": N_("The address the label opens")})
+    token = Text(metadata={"description": N_("The code the label's QR carries")})
+    url = Text(metadata={"description": N_("The address the label opens")})
     issued_at = fields.DateTime(attribute="created_at")
 
 
 class PrintRequest(Schema):
     asset_ids = fields.List(Int(), validate=validate.Length(max=BULK_MAX))
     school_rooms = Int(metadata={"description": N_("A school whose classrooms get room labels")})
-    format = fields.String(required=True, metadata={"description": N_("A label format's code")})
+    format = Text(required=True, metadata={"description": N_("A label format's code")})
     start = Int(load_default=1, metadata={"description": N_("First position on the sheet")})
 
 
 class JobSchema(Schema):
     id = Int()
-    kind = fields.String()
-    state = fields.String(metadata={"description": N_("queued, running, done or failed")})
+    kind = Text()
+    state = Text(metadata={"description": N_("queued, running, done or failed")})
     done = Int()
     total = Int()
-    error = fields.String(allow_none=True)
+    error = Text(allow_none=True)
     result = fields.Dict(allow_none=True)
     created_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
-    page = fields.String(metadata={"description": N_("The job's page, for a person")})
-    file = fields.String(allow_none=True, metadata={"description": N_("Its file, once made")})
+    page = Text(metadata={"description": N_("The job's page, for a person")})
+    file = Text(allow_none=True, metadata={"description": N_("Its file, once made")})

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Int, Query
+from inventory.api.schemas import N_, Int, Query, Text
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.reports import indicators as ind
@@ -44,31 +44,31 @@ def _values(facts: Facts, grain: Grain) -> dict[str, float | int | None]:
 
 
 class ChildRow(Schema):
-    level = fields.String()
+    level = Text()
     id = Int(allow_none=True, metadata={"description": N_("None: without that parent")})
-    name = fields.String(allow_none=True)
-    code = fields.String()
-    socle = fields.String(metadata={"description": N_("complete, partial, none or no_target")})
-    indicators = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    name = Text(allow_none=True)
+    code = Text()
+    socle = Text(metadata={"description": N_("complete, partial, none or no_target")})
+    indicators = fields.Dict(keys=Text(), values=fields.Float(allow_none=True))
 
 
 class ChildTableSchema(Schema):
-    level = fields.String()
+    level = Text()
     rows = fields.List(fields.Nested(ChildRow))
 
 
 class FiguresSchema(Schema):
-    level = fields.String()
+    level = Text()
     object_id = Int(allow_none=True)
-    grain = fields.String(metadata={"description": N_("school or classroom")})
-    socle = fields.String(metadata={"description": N_("complete, partial, none or no_target")})
+    grain = Text(metadata={"description": N_("school or classroom")})
+    socle = Text(metadata={"description": N_("complete, partial, none or no_target")})
     indicators = fields.Dict(
-        keys=fields.String(),
+        keys=Text(),
         values=fields.Float(allow_none=True),
         metadata={"description": N_("The dashboard's figures by code (percent, counts, days)")},
     )
     facts = fields.Dict(
-        keys=fields.String(),
+        keys=Text(),
         values=Int(),
         metadata={"description": N_("The counts the figures are computed from")},
     )

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Int
+from inventory.api.schemas import N_, Int, Text
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -28,7 +28,7 @@ DOSSIER_STATUSES = [s.value for s in DossierStatus]
 
 
 class DossierQuery(common.CursorQuery):
-    status = fields.String(validate=validate.OneOf(DOSSIER_STATUSES))
+    status = Text(validate=validate.OneOf(DOSSIER_STATUSES))
     collectivite = Int()
     scheme = Int()
 
@@ -43,7 +43,7 @@ class LinkSchema(Schema):
     """An item the invoice paid for."""
 
     id = Int(dump_only=True)
-    kind = fields.String(
+    kind = Text(
         required=True,
         validate=validate.OneOf(["asset", "work"]),
         metadata={"description": N_("asset or work")},
@@ -59,11 +59,11 @@ class ExpenseSchema(Schema):
     id = Int()
     version = Int()
     dossier_id = Int()
-    volet = fields.String()
-    supplier = fields.String()
-    invoice_number = fields.String()
+    volet = Text()
+    supplier = Text()
+    invoice_number = Text()
     invoice_date = fields.Date(allow_none=True)
-    description = fields.String(allow_none=True)
+    description = Text(allow_none=True)
     amount_ht_cents = Int()
     amount_ttc_cents = Int()
     has_invoice_file = fields.Method("_has_file")
@@ -93,20 +93,20 @@ class DossierSchoolSchema(Schema):
 
 class PaymentSchema(Schema):
     id = Int()
-    kind = fields.String()
+    kind = Text()
     requested_on = fields.Date(allow_none=True)
     requested_cents = Int(allow_none=True)
     received_on = fields.Date(allow_none=True)
     received_cents = Int(allow_none=True)
-    reference = fields.String(allow_none=True)
+    reference = Text(allow_none=True)
 
 
 class DossierSchema(Schema):
     id = Int()
     version = Int()
-    reference = fields.String(allow_none=True)
-    title = fields.String()
-    status = fields.String()
+    reference = Text(allow_none=True)
+    title = Text()
+    status = Text()
     collectivite_id = Int()
     scheme_id = Int()
     scheme_version = Int()
@@ -114,7 +114,7 @@ class DossierSchema(Schema):
     decision_on = fields.Date(allow_none=True)
     convention_signed_on = fields.Date(allow_none=True)
     spending_deadline = fields.Date(allow_none=True)
-    planned_cents = fields.Dict(keys=fields.String(), values=Int())
+    planned_cents = fields.Dict(keys=Text(), values=Int())
     created_at = fields.DateTime()
     schools = fields.List(fields.Nested(DossierSchoolSchema))
     spent_ttc_cents = fields.Method("_spent")
@@ -134,7 +134,7 @@ class DossierDetailSchema(DossierSchema):
 
 class DossierPage(Schema):
     items = fields.List(fields.Nested(DossierSchema))
-    next_cursor = fields.String(
+    next_cursor = Text(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
     total = Int(metadata={"description": N_("Items matching (at most the cap)")})
@@ -142,17 +142,17 @@ class DossierPage(Schema):
 
 
 class DossierStatusChange(common.Versioned):
-    status = fields.String(allow_none=True, validate=validate.OneOf(DOSSIER_STATUSES))
+    status = Text(allow_none=True, validate=validate.OneOf(DOSSIER_STATUSES))
 
 
 class ExpenseInput(Schema):
     """An invoice; on a change, the fields not sent are kept (allocations and links too)."""
 
-    volet = fields.String(allow_none=True)
-    supplier = fields.String(allow_none=True)
-    invoice_number = fields.String(allow_none=True)
+    volet = Text(allow_none=True)
+    supplier = Text(allow_none=True)
+    invoice_number = Text(allow_none=True)
     invoice_date = fields.Date(allow_none=True)
-    description = fields.String(allow_none=True)
+    description = Text(allow_none=True)
     amount_ht_cents = Int(allow_none=True)
     amount_ttc_cents = Int(allow_none=True)
     allocations = fields.List(

@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Int, Query
+from inventory.api.schemas import N_, Int, Query, Text
 from inventory.assets.models import Asset
 from inventory.changelog.services import history_of
 from inventory.core import policy
@@ -33,22 +33,22 @@ class HistoryQuery(Query):
 
 
 class ChangeSchema(Schema):
-    field = fields.String(metadata={"description": N_("The column changed")})
-    label = fields.String(metadata={"description": N_("Its name, in the request's language")})
-    before = fields.String(metadata={"description": N_("The value before, as it reads")})
-    after = fields.String(metadata={"description": N_("The value after, as it reads")})
+    field = Text(metadata={"description": N_("The column changed")})
+    label = Text(metadata={"description": N_("Its name, in the request's language")})
+    before = Text(metadata={"description": N_("The value before, as it reads")})
+    after = Text(metadata={"description": N_("The value after, as it reads")})
 
 
 class HistoryEntry(Schema):
     id = Int()
     at = fields.DateTime()
-    action = fields.String(metadata={"description": N_("create, update or delete")})
-    object_type = fields.String()
-    type_label = fields.String(metadata={"description": N_("The type's name, as it reads")})
+    action = Text(metadata={"description": N_("create, update or delete")})
+    object_type = Text()
+    type_label = Text(metadata={"description": N_("The type's name, as it reads")})
     object_id = Int()
-    object_label = fields.String()
-    actor = fields.String(metadata={"description": N_("Who acted, by name")})
-    actor_label = fields.String(
+    object_label = Text()
+    actor = Text(metadata={"description": N_("Who acted, by name")})
+    actor_label = Text(
         metadata={"description": N_("Who acted, as recorded (marked (API) for a token)")}
     )
     changes = fields.List(fields.Nested(ChangeSchema))

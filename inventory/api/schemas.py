@@ -3,9 +3,10 @@ description too)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from inventory.assets.models import AssetStatus
 
@@ -36,7 +37,33 @@ class Int(fields.Integer):
 
 
 def validate_range() -> validate.Range:
-    return validate.Range(min=INT_MIN, max=INT_MAX)
+    return validate.Range(min=INT_MIN, max=INT_MAX, error=OUT_OF_RANGE)
+
+
+OUT_OF_RANGE = "Out of range."  # translated with marshmallow's own (api.auth)
+CONTROL_CHARACTER = "Holds a control character."
+# A NUL cannot be stored by PostgreSQL, and no other control character belongs in a text
+# sent here; tabs and line breaks do.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_character(value: str) -> None:
+    if _CONTROLS.search(value):
+        raise ValidationError(CONTROL_CHARACTER)
+
+
+class Text(fields.String):
+    """A string as the database can hold it: a control character is a field error."""
+
+    def __init__(self, *args: Any, validate: Any = None, **kwargs: Any) -> None:
+        checks = (
+            []
+            if validate is None
+            else list(validate)
+            if isinstance(validate, list | tuple)
+            else [validate]
+        )
+        super().__init__(*args, validate=[no_control_character, *checks], **kwargs)
 
 
 class Query(Schema):
@@ -45,31 +72,29 @@ class Query(Schema):
 
 
 class SchoolQuery(Query):
-    q = fields.String(metadata={"description": N_("Text search (name, UAI, commune)")})
+    q = Text(metadata={"description": N_("Text search (name, UAI, commune)")})
     academie = Int()
     departement = Int()
     circonscription = Int()
     collectivite = Int()
-    nature = fields.String()
-    cursor = fields.String(
+    nature = Text()
+    cursor = Text(
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
     limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
-    sparse = fields.String(
-        data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")}
-    )
+    sparse = Text(data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")})
 
 
 class SchoolSchema(Schema):
     id = Int()
-    uai = fields.String()
-    name = fields.String()
-    nature = fields.String()
-    status = fields.String()
+    uai = Text()
+    name = Text()
+    nature = Text()
+    status = Text()
     is_private = fields.Boolean()
-    address = fields.String(allow_none=True)
-    postal_code = fields.String(allow_none=True)
-    commune = fields.String(attribute="commune.name")
+    address = Text(allow_none=True)
+    postal_code = Text(allow_none=True)
+    commune = Text(attribute="commune.name")
     departement_id = Int()
     circonscription_id = Int(allow_none=True)
     collectivite_id = Int(allow_none=True)
@@ -78,7 +103,7 @@ class SchoolSchema(Schema):
 
 class SchoolPage(Schema):
     items = fields.List(fields.Nested(SchoolSchema))
-    next_cursor = fields.String(
+    next_cursor = Text(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
     total = Int(metadata={"description": N_("Schools matching (at most the cap)")})
@@ -88,61 +113,59 @@ class SchoolPage(Schema):
 class ClassroomSchema(Schema):
     id = Int()
     ecole_id = Int()
-    name = fields.String()
-    levels = fields.String()
+    name = Text()
+    levels = Text()
     pupils = Int(allow_none=True)
     estimated = fields.Boolean()
 
 
 class AssetQuery(Query):
-    q = fields.String(metadata={"description": N_("Text search (tag, serial, model…)")})
+    q = Text(metadata={"description": N_("Text search (tag, serial, model…)")})
     collectivite = Int()
     ecole = Int()
     classroom = Int()
     category = Int()
-    status = fields.String(validate=validate.OneOf([s.value for s in AssetStatus]))
+    status = Text(validate=validate.OneOf([s.value for s in AssetStatus]))
     warranty_days = Int(metadata={"description": N_("Warranty ending within this many days")})
     missing_serial = fields.Boolean()
     missing_socle = fields.Boolean()
-    cursor = fields.String(
+    cursor = Text(
         metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
     )
     limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
-    sparse = fields.String(
-        data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")}
-    )
+    sparse = Text(data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")})
 
 
 class AssetSchema(Schema):
     id = Int()
     version = Int()
-    tag = fields.String()
-    status = fields.String()
-    placement = fields.String()
+    tag = Text()
+    status = Text()
+    placement = Text()
     category_id = Int()
     model_id = Int()
-    model = fields.String(attribute="model.name")
-    manufacturer = fields.String(attribute="model.manufacturer.name")
+    model = Text(attribute="model.name")
+    manufacturer = Text(attribute="model.manufacturer.name")
     collectivite_id = Int()
     ecole_id = Int(allow_none=True)
     classroom_id = Int(allow_none=True)
-    serial = fields.String(allow_none=True)
-    supplier = fields.String(allow_none=True)
-    order_number = fields.String(allow_none=True)
-    invoice_number = fields.String(allow_none=True)
+    serial = Text(allow_none=True)
+    supplier = Text(allow_none=True)
+    order_number = Text(allow_none=True)
+    invoice_number = Text(allow_none=True)
     purchase_date = fields.Date(allow_none=True)
     price_ht_cents = Int(allow_none=True)
     price_ttc_cents = Int(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
-    mac = fields.String(allow_none=True)
-    mac_wifi = fields.String(allow_none=True)
-    ip = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
+    mac = Text(allow_none=True)
+    mac_wifi = Text(allow_none=True)
+    ip = Text(allow_none=True)
+    notes = Text(allow_none=True)
 
 
 class AssetPage(Schema):
     items = fields.List(fields.Nested(AssetSchema))
-    next_cursor = fields.String(
+    next_cursor = Text(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
     total = Int(metadata={"description": N_("Items matching (at most the cap)")})
@@ -153,31 +176,31 @@ class AssetPatch(Schema):
     """The fields to change (others are kept); ``version`` (or If-Match) is required."""
 
     version = Int(metadata={"description": N_("The version read; or send If-Match")})
-    tag = fields.String()
-    serial = fields.String(allow_none=True)
-    supplier = fields.String(allow_none=True)
-    order_number = fields.String(allow_none=True)
-    invoice_number = fields.String(allow_none=True)
+    tag = Text()
+    serial = Text(allow_none=True)
+    supplier = Text(allow_none=True)
+    order_number = Text(allow_none=True)
+    invoice_number = Text(allow_none=True)
     purchase_date = fields.Date(allow_none=True)
     price_ht_cents = Int(allow_none=True)
     price_ttc_cents = Int(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
-    mac = fields.String(allow_none=True)
-    mac_wifi = fields.String(allow_none=True)
-    ip = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
+    mac = Text(allow_none=True)
+    mac_wifi = Text(allow_none=True)
+    ip = Text(allow_none=True)
+    notes = Text(allow_none=True)
 
 
 class FieldError(Schema):
-    field = fields.String()
-    message = fields.String()
+    field = Text()
+    message = Text()
 
 
 class Problem(Schema):
     """RFC 9457 problem details."""
 
-    type = fields.String()
-    title = fields.String()
+    type = Text()
+    title = Text()
     status = Int()
-    detail = fields.String()
+    detail = Text()
     errors = fields.List(fields.Nested(FieldError))

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Int
+from inventory.api.schemas import N_, Int, Text
 from inventory.core import policy
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
@@ -29,7 +29,7 @@ STATUSES = [s.value for s in TicketStatus]
 
 
 class TicketQuery(common.CursorQuery):
-    status = fields.String(
+    status = Text(
         load_default="open",
         validate=validate.OneOf(["open", "all", *STATUSES]),
         metadata={"description": N_("open (the default), all, or one status")},
@@ -40,7 +40,7 @@ class TicketQuery(common.CursorQuery):
         validate=validate.Range(min=1, max=3650),
         metadata={"description": N_("Reported at least this many days ago")},
     )
-    assignee = fields.String(
+    assignee = Text(
         validate=validate.Regexp(r"^(me|none|\d{1,9})?$"),
         metadata={"description": N_("me, none, or a user id")},
     )
@@ -51,19 +51,19 @@ class TicketQuery(common.CursorQuery):
 class TicketMessageSchema(Schema):
     id = Int()
     at = fields.DateTime()
-    author = fields.String(attribute="author_label")
+    author = Text(attribute="author_label")
     internal = fields.Boolean()
-    body = fields.String()
-    status_to = fields.String(allow_none=True)
+    body = Text()
+    status_to = Text(allow_none=True)
 
 
 class TicketSchema(Schema):
     id = Int()
     version = Int()
-    status = fields.String()
+    status = Text()
     problem_type_id = Int()
-    problem_type = fields.String(attribute="problem_type.code")
-    description = fields.String()
+    problem_type = Text(attribute="problem_type.code")
+    description = Text()
     blocking = fields.Boolean()
     reports = Int()
     asset_id = Int(allow_none=True)
@@ -71,7 +71,7 @@ class TicketSchema(Schema):
     ecole_id = Int()
     collectivite_id = Int()
     assignee_id = Int(allow_none=True)
-    resolution = fields.String(allow_none=True)
+    resolution = Text(allow_none=True)
     created_at = fields.DateTime()
     first_response_at = fields.DateTime(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
@@ -79,7 +79,7 @@ class TicketSchema(Schema):
 
 
 class TicketDetailSchema(TicketSchema):
-    reporter_name = fields.String(allow_none=True)
+    reporter_name = Text(allow_none=True)
     messages = fields.List(fields.Nested(TicketMessageSchema))
     next_statuses = fields.Method(
         "_next", metadata={"description": N_("The statuses it may move to")}
@@ -91,7 +91,7 @@ class TicketDetailSchema(TicketSchema):
 
 class TicketPage(Schema):
     items = fields.List(fields.Nested(TicketSchema))
-    next_cursor = fields.String(
+    next_cursor = Text(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
     total = Int(metadata={"description": N_("Items matching (at most the cap)")})
@@ -104,11 +104,11 @@ class NewTicket(Schema):
     asset_id = Int(allow_none=True)
     classroom_id = Int(allow_none=True)
     problem_type_id = Int(allow_none=True)
-    description = fields.String(allow_none=True)
+    description = Text(allow_none=True)
 
 
 class NewMessage(common.Versioned):
-    body = fields.String(allow_none=True)
+    body = Text(allow_none=True)
     internal = fields.Boolean(
         load_default=True,
         metadata={
@@ -118,9 +118,9 @@ class NewMessage(common.Versioned):
 
 
 class NewStatus(common.Versioned):
-    status = fields.String(allow_none=True, validate=validate.OneOf(STATUSES))
-    note = fields.String(allow_none=True, metadata={"description": N_("A word to the reporter")})
-    resolution = fields.String(
+    status = Text(allow_none=True, validate=validate.OneOf(STATUSES))
+    note = Text(allow_none=True, metadata={"description": N_("A word to the reporter")})
+    resolution = Text(
         allow_none=True, metadata={"description": N_("What was done: required to resolve")}
     )
 

@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Int
+from inventory.api.schemas import N_, Int, Text
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -31,7 +31,7 @@ from inventory.web import allow
 
 
 class SessionQuery(common.CursorQuery):
-    status = fields.String(
+    status = Text(
         validate=validate.OneOf(["to_record", *(s.value for s in SessionStatus)]),
         metadata={"description": N_("A status, or to_record (planned, start passed)")},
     )
@@ -43,13 +43,13 @@ class SessionQuery(common.CursorQuery):
 
 class TrainerSchema(Schema):
     user_id = Int(allow_none=True)
-    name = fields.String()
-    organisation = fields.String(allow_none=True)
+    name = Text()
+    organisation = Text(allow_none=True)
 
 
 class AttendeeSchema(Schema):
-    name = fields.String(required=True)
-    role = fields.String(
+    name = Text(required=True)
+    role = Text(
         load_default=AttendeeRole.TEACHER.value,
         validate=validate.OneOf([r.value for r in AttendeeRole]),
     )
@@ -58,7 +58,7 @@ class AttendeeSchema(Schema):
 
 
 class ActionSchema(Schema):
-    text = fields.String(required=True)
+    text = Text(required=True)
     due_on = fields.Date(allow_none=True)
     done = fields.Boolean(load_default=False)
 
@@ -66,16 +66,16 @@ class ActionSchema(Schema):
 class SessionSchema(Schema):
     id = Int()
     version = Int()
-    title = fields.String()
-    status = fields.String()
+    title = Text()
+    status = Text()
     starts_at = fields.DateTime()
     local_start = fields.Method(
         "_local", metadata={"description": N_("The start in the schools' time")}
     )
     duration_minutes = Int()
-    mode = fields.String()
-    format = fields.String()
-    place = fields.String(allow_none=True)
+    mode = Text()
+    format = Text()
+    place = Text(allow_none=True)
     school_ids = fields.Method("_schools")
     trainers = fields.List(fields.Nested(TrainerSchema))
     teachers = Int()
@@ -95,8 +95,8 @@ class SessionDetailSchema(SessionSchema):
     category_ids = fields.Method("_categories")
     asset_ids = fields.Method("_assets")
     expense_id = Int(allow_none=True)
-    notes = fields.String(allow_none=True)
-    feedback = fields.String(allow_none=True)
+    notes = Text(allow_none=True)
+    feedback = Text(allow_none=True)
     attendees = fields.List(fields.Nested(AttendeeSchema))
     follow_ups = fields.List(fields.Nested(ActionSchema))
 
@@ -112,7 +112,7 @@ class SessionDetailSchema(SessionSchema):
 
 class SessionPage(Schema):
     items = fields.List(fields.Nested(SessionSchema))
-    next_cursor = fields.String(
+    next_cursor = Text(
         allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
     )
     total = Int(metadata={"description": N_("Items matching (at most the cap)")})
@@ -120,14 +120,14 @@ class SessionPage(Schema):
 
 
 class ExternalTrainer(Schema):
-    name = fields.String(required=True)
-    organisation = fields.String(load_default="")
+    name = Text(required=True)
+    organisation = Text(load_default="")
 
 
 class SessionInput(Schema):
     """A session's plan; on a change, the fields not sent are kept."""
 
-    title = fields.String(allow_none=True)
+    title = Text(allow_none=True)
     day = fields.Date(
         allow_none=True, metadata={"description": N_("The day, in the schools' time")}
     )
@@ -135,9 +135,9 @@ class SessionInput(Schema):
         allow_none=True, metadata={"description": N_("The start time, in the schools' time")}
     )
     duration_minutes = Int(allow_none=True)
-    mode = fields.String(validate=validate.OneOf([m.value for m in SessionMode]))
-    format = fields.String(validate=validate.OneOf([f.value for f in SessionFormat]))
-    place = fields.String(allow_none=True)
+    mode = Text(validate=validate.OneOf([m.value for m in SessionMode]))
+    format = Text(validate=validate.OneOf([f.value for f in SessionFormat]))
+    place = Text(allow_none=True)
     school_ids = fields.List(Int())
     topic_ids = fields.List(Int())
     category_ids = fields.List(Int())
@@ -145,7 +145,7 @@ class SessionInput(Schema):
     trainer_user_ids = fields.List(Int())
     external_trainers = fields.List(fields.Nested(ExternalTrainer))
     expense_id = Int(allow_none=True)
-    notes = fields.String(allow_none=True)
+    notes = Text(allow_none=True)
 
 
 class SessionChange(SessionInput, common.Versioned):
@@ -159,13 +159,13 @@ class SessionReport(common.Versioned):
     directors = Int(allow_none=True)
     municipal_staff = Int(allow_none=True)
     satisfaction = Int(allow_none=True, metadata={"description": N_("From 1 to 5")})
-    feedback = fields.String(allow_none=True)
+    feedback = Text(allow_none=True)
     attendees = fields.List(fields.Nested(AttendeeSchema))
     actions = fields.List(fields.Nested(ActionSchema))
 
 
 class SessionStatusChange(common.Versioned):
-    status = fields.String(
+    status = Text(
         allow_none=True,
         validate=validate.OneOf([SessionStatus.CANCELLED.value, SessionStatus.PLANNED.value]),
         metadata={"description": N_("cancelled, or planned to plan a cancelled one again")},

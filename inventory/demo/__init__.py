@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from inventory.assets.models import Asset
 from inventory.core import audit
 from inventory.orgs.importers import import_annuaire
+from inventory.orgs.label_texts import set_label_texts
 from inventory.orgs.services import estimate_classrooms
 from inventory.paths import ROOT
 
@@ -87,3 +88,14 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
     yield from load_tickets(session, tech, equipment, today)
     yield from load_training(session, trainer, equipment, today)
     yield from load_grants(session, places.town, equipment)
+    # What every label of the town says, funded or not yet invoiced (labels/mentions.py).
+    admin = demo_user(session, "admin@socle.example")
+    with audit.acting_as(audit.Actor(admin.id, admin.name)):
+        set_label_texts(
+            session,
+            admin,
+            places.town,
+            mention=f"Équipement numérique de {places.town.name} pour ses écoles",
+            prompt="Un problème ? Scannez-moi",
+        )
+    yield f"Labels of {places.town.name}: default mention and scan prompt set"
