@@ -602,3 +602,30 @@ def api_token(app, email, scope="read", **fields) -> str:
 
 def bearer(secret: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}", **headers}
+
+
+def hash_passwords_cheaply(monkeypatch: Any) -> None:
+    """For tests where accounts are not what is checked: hash their passwords cheaply."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    from inventory.auth import services as auth_services
+
+    fast = partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    monkeypatch.setattr(auth_services, "generate_password_hash", fast)
+
+
+class Users(dict):
+    """Accounts made on first use: {name: email}; with ``named``, the email is
+    ``<name>@example.org`` (for tests that read it back)."""
+
+    def __init__(self, make_user: Any, specs: dict[str, Any], named: bool = False) -> None:
+        super().__init__()
+        self.make_user, self.specs, self.named = make_user, specs, named
+
+    def __missing__(self, name: str) -> str:
+        role, scopes = self.specs[name]
+        extra = {"email": f"{name}@example.org"} if self.named else {}
+        self[name] = self.make_user(role, scopes, **extra)
+        return self[name]

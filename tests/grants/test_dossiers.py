@@ -32,7 +32,7 @@ from inventory.grants.aid import DATE_KEYS
 from inventory.grants.models import Dossier, Expense, FundingLink, FundingScheme, Payment
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN, login
-from tests.factories import pdf_text
+from tests.factories import Users, hash_passwords_cheaply, pdf_text
 
 A_UAI, B_UAI = "0940176F", "0940289D"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -52,27 +52,7 @@ def app_config(tmp_path):
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch):
     """Accounts are not what this module tests: hash their passwords cheaply."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
-    from inventory.auth import services as auth_services
-
-    fast = partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr(auth_services, "generate_password_hash", fast)
-
-
-class Users(dict):
-    """Accounts made on first use: {name: email}."""
-
-    def __init__(self, make_user, specs):
-        super().__init__()
-        self.make_user, self.specs = make_user, specs
-
-    def __missing__(self, name):
-        role, scopes = self.specs[name]
-        self[name] = self.make_user(role, scopes)
-        return self[name]
+    hash_passwords_cheaply(monkeypatch)
 
 
 @pytest.fixture

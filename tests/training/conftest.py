@@ -12,6 +12,7 @@ from inventory.assets.models import EquipmentCategory
 from inventory.training.models import (
     TrainingTopic,
 )
+from tests.factories import Users, hash_passwords_cheaply
 from tests.training.builders import A1, A2, A3, B1
 
 
@@ -23,27 +24,7 @@ def app_config(tmp_path):
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch):
     """Accounts are not what these tests check: hash their passwords cheaply."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
-    from inventory.auth import services as auth_services
-
-    fast = partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr(auth_services, "generate_password_hash", fast)
-
-
-class Users(dict):
-    """Accounts made on first use: {name: email}."""
-
-    def __init__(self, make_user, specs):
-        super().__init__()
-        self.make_user, self.specs = make_user, specs
-
-    def __missing__(self, name):
-        role, scopes = self.specs[name]
-        self[name] = self.make_user(role, scopes, email=f"{name}@example.org")
-        return self[name]
+    hash_passwords_cheaply(monkeypatch)
 
 
 @pytest.fixture
@@ -62,6 +43,7 @@ def world(registry, make_user, db_session):
             "auditor_a": ("auditeur", [("circonscription", circo_a)]),
             "admin": ("admin", []),
         },
+        named=True,
     )
     return SimpleNamespace(
         ids={uai: schools[uai][0] for uai in (A1, A2, A3, B1)},
