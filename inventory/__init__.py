@@ -99,6 +99,9 @@ def configure_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Said for every app: Flask-Limiter's default is the shared limiter's last state, so
+    # one app made with limits off (a benchmark, a test) would leave the next without them.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)
     from inventory.auth import session as _session  # noqa: F401  registers the user_loader
