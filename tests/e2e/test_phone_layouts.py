@@ -277,7 +277,7 @@ def test_the_staff_menu_folds_behind_a_button_on_phones(
         toggle.focus()
         page.keyboard.press("Enter")
         expect(toggle).to_have_attribute("aria-expanded", "true")
-        expect(menu.get_by_role("link", name=translate("Equipment"))).to_be_visible()
+        expect(menu.get_by_role("link", name=translate("Equipment"), exact=True)).to_be_visible()
         check_a11y(page)
         page.keyboard.press("Tab")
         page.keyboard.press("Escape")
@@ -286,12 +286,12 @@ def test_the_staff_menu_folds_behind_a_button_on_phones(
         expect(toggle).to_be_focused()
         page.keyboard.press("Space")
         expect(menu).to_be_visible()
-        menu.get_by_role("link", name=translate("Equipment")).click()
+        menu.get_by_role("link", name=translate("Equipment"), exact=True).click()
         expect(page).to_have_url(live_server + "/equipements")
         # On a wide screen the menu is open and the button gone.
         page.set_viewport_size({"width": 1280, "height": 800})
         expect(toggle).to_be_hidden()
-        expect(menu.get_by_role("link", name=translate("Equipment"))).to_be_visible()
+        expect(menu.get_by_role("link", name=translate("Equipment"), exact=True)).to_be_visible()
     finally:
         context.close()
     # Without JavaScript the menu stays open on a phone, and no button promises otherwise.
