@@ -23,8 +23,9 @@ from schemathesis.specs.openapi.checks import (
 from inventory.core.policy import Role
 from tests.factories import api_token, bearer
 
-# Generated requests per operation and per role: the whole run stays well under 90 s.
-EXAMPLES = 25
+# Generated requests per operation and per role: enough to meet every operation with bad
+# and good data (derandomized, so each run sends the same), while the suite keeps its time.
+EXAMPLES = 15
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
