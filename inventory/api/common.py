@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema, validate
+from marshmallow import Schema
 from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
 from inventory.api import auth
-from inventory.api.schemas import N_, Int, Problem, Query, Text
+from inventory.api.schemas import N_, Int, Problem
 from inventory.core import policy
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.pagination import KeyedPage
@@ -39,10 +39,9 @@ def cursor_of(args: dict[str, Any]) -> int | None:
 
 def page_body(page: KeyedPage[Any]) -> dict[str, Any]:
     """A key-paged list as the API answers it: pass ``next_cursor`` until it is null."""
-    next_cursor = str(page.last_key) if page.has_next and page.last_key is not None else None
     return {
         "items": page.items,
-        "next_cursor": next_cursor,
+        "next_cursor": next_cursor(page),
         "total": page.total,
         "capped": page.capped,
     }
@@ -135,17 +134,6 @@ def creates(view: V) -> V:
     answered by the service's first field error (the access matrix expects 422)."""
     view.api_creates = True  # type: ignore[attr-defined]
     return view
-
-
-class CursorQuery(Query):
-    cursor = Text(
-        metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
-    )
-    limit = Int(
-        load_default=50,
-        validate=validate.Range(min=1, max=200),
-        metadata={"description": N_("Items per page")},
-    )
 
 
 class Versioned(Schema):

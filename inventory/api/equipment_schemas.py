@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from inventory.api.schemas import N_, Int, Query, Text
+from inventory.api.schemas import N_, CursorQuery, Int, KeyedPage, Text
 from inventory.assets.models import AssetStatus, WorkKind, WorkStatus
 
 STATUSES = [s.value for s in AssetStatus]
@@ -123,24 +123,15 @@ class WorkSchema(Schema):
         return [room.id for room in getattr(work, "classrooms", [])]
 
 
-class WorkPage(Schema):
+class WorkPage(KeyedPage):
     items = fields.List(fields.Nested(WorkSchema))
-    next_cursor = Text(
-        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
-    )
-    total = Int(metadata={"description": N_("Works matching (at most the cap)")})
-    capped = fields.Boolean(metadata={"description": N_("More works than total match")})
 
 
-class WorkQuery(Query):
+class WorkQuery(CursorQuery):
     ecole = Int()
     collectivite = Int()
     kind = Text(validate=validate.OneOf([k.value for k in WorkKind]))
     status = Text(validate=validate.OneOf([s.value for s in WorkStatus]))
-    cursor = Text(
-        metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
-    )
-    limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
     sparse = Text(data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")})
 
 

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Int, Text
+from inventory.api.schemas import N_, CursorQuery, Int, KeyedPage, Text
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -27,7 +27,7 @@ from inventory.web import allow, upload_dir
 DOSSIER_STATUSES = [s.value for s in DossierStatus]
 
 
-class DossierQuery(common.CursorQuery):
+class DossierQuery(CursorQuery):
     status = Text(validate=validate.OneOf(DOSSIER_STATUSES))
     collectivite = Int()
     scheme = Int()
@@ -132,13 +132,8 @@ class DossierDetailSchema(DossierSchema):
         return [s.value for s in dossiers.next_statuses(dossier)]
 
 
-class DossierPage(Schema):
+class DossierPage(KeyedPage):
     items = fields.List(fields.Nested(DossierSchema))
-    next_cursor = Text(
-        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
-    )
-    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
-    capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
 class DossierStatusChange(common.Versioned):
@@ -255,12 +250,7 @@ def dossier_list(args: dict[str, Any]) -> Any:
     page = dossiers.dossiers_by_key(
         db.session, current_user, filters, args["limit"], after=common.cursor_of(args)
     )
-    return {
-        "items": page.items,
-        "next_cursor": common.next_cursor(page),
-        "total": page.total,
-        "capped": page.capped,
-    }
+    return common.page_body(page)
 
 
 @blp.route("/dossiers/<int:dossier_id>", methods=["GET"])

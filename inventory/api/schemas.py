@@ -71,17 +71,36 @@ class Query(Schema):
         unknown = EXCLUDE  # as the pages: a query argument the API does not know is ignored
 
 
-class SchoolQuery(Query):
+class CursorQuery(Query):
+    """A key-paged list's query: where to start, and how many."""
+
+    cursor = Text(
+        metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
+    )
+    limit = Int(
+        load_default=50,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": N_("Items per page")},
+    )
+
+
+class KeyedPage(Schema):
+    """A key-paged list's answer; each list adds its ``items``."""
+
+    next_cursor = Text(
+        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
+    )
+    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
+    capped = fields.Boolean(metadata={"description": N_("More items than total match")})
+
+
+class SchoolQuery(CursorQuery):
     q = Text(metadata={"description": N_("Text search (name, UAI, commune)")})
     academie = Int()
     departement = Int()
     circonscription = Int()
     collectivite = Int()
     nature = Text()
-    cursor = Text(
-        metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
-    )
-    limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
     sparse = Text(data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")})
 
 
@@ -101,13 +120,8 @@ class SchoolSchema(Schema):
     pupils = Int(allow_none=True)
 
 
-class SchoolPage(Schema):
+class SchoolPage(KeyedPage):
     items = fields.List(fields.Nested(SchoolSchema))
-    next_cursor = Text(
-        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
-    )
-    total = Int(metadata={"description": N_("Schools matching (at most the cap)")})
-    capped = fields.Boolean(metadata={"description": N_("More schools than total match")})
 
 
 class ClassroomSchema(Schema):
@@ -119,7 +133,7 @@ class ClassroomSchema(Schema):
     estimated = fields.Boolean()
 
 
-class AssetQuery(Query):
+class AssetQuery(CursorQuery):
     q = Text(metadata={"description": N_("Text search (tag, serial, model…)")})
     collectivite = Int()
     ecole = Int()
@@ -129,10 +143,6 @@ class AssetQuery(Query):
     warranty_days = Int(metadata={"description": N_("Warranty ending within this many days")})
     missing_serial = fields.Boolean()
     missing_socle = fields.Boolean()
-    cursor = Text(
-        metadata={"description": N_("The next_cursor of the previous page; none: the first page")}
-    )
-    limit = Int(load_default=50, validate=validate.Range(min=1, max=200))
     sparse = Text(data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")})
 
 
@@ -163,13 +173,8 @@ class AssetSchema(Schema):
     notes = Text(allow_none=True)
 
 
-class AssetPage(Schema):
+class AssetPage(KeyedPage):
     items = fields.List(fields.Nested(AssetSchema))
-    next_cursor = Text(
-        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
-    )
-    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
-    capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
 class AssetPatch(Schema):

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Int, Text
+from inventory.api.schemas import N_, CursorQuery, Int, KeyedPage, Text
 from inventory.core import policy
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
@@ -28,7 +28,7 @@ from inventory.web import allow
 STATUSES = [s.value for s in TicketStatus]
 
 
-class TicketQuery(common.CursorQuery):
+class TicketQuery(CursorQuery):
     status = Text(
         load_default="open",
         validate=validate.OneOf(["open", "all", *STATUSES]),
@@ -89,13 +89,8 @@ class TicketDetailSchema(TicketSchema):
         return [s.value for s in tickets.next_statuses(ticket)]
 
 
-class TicketPage(Schema):
+class TicketPage(KeyedPage):
     items = fields.List(fields.Nested(TicketSchema))
-    next_cursor = Text(
-        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
-    )
-    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
-    capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
 class NewTicket(Schema):
@@ -166,12 +161,7 @@ def ticket_list(args: dict[str, Any]) -> Any:
     page = queue.tickets_by_key(
         db.session, current_user, filters, args["limit"], after=common.cursor_of(args)
     )
-    return {
-        "items": page.items,
-        "next_cursor": common.next_cursor(page),
-        "total": page.total,
-        "capped": page.capped,
-    }
+    return common.page_body(page)
 
 
 @blp.route("/tickets", methods=["POST"], endpoint="open_ticket")

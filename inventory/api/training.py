@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 from inventory.api import common
 from inventory.api.docs import SUMMARIES
 from inventory.api.records import blp, problems
-from inventory.api.schemas import N_, Int, Text
+from inventory.api.schemas import N_, CursorQuery, Int, KeyedPage, Text
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -30,7 +30,7 @@ from inventory.training.times import local
 from inventory.web import allow
 
 
-class SessionQuery(common.CursorQuery):
+class SessionQuery(CursorQuery):
     status = Text(
         validate=validate.OneOf(["to_record", *(s.value for s in SessionStatus)]),
         metadata={"description": N_("A status, or to_record (planned, start passed)")},
@@ -110,13 +110,8 @@ class SessionDetailSchema(SessionSchema):
         return sorted(a.id for a in ts.assets)
 
 
-class SessionPage(Schema):
+class SessionPage(KeyedPage):
     items = fields.List(fields.Nested(SessionSchema))
-    next_cursor = Text(
-        allow_none=True, metadata={"description": N_("Pass it as cursor for the next page")}
-    )
-    total = Int(metadata={"description": N_("Items matching (at most the cap)")})
-    capped = fields.Boolean(metadata={"description": N_("More items than total match")})
 
 
 class ExternalTrainer(Schema):
@@ -259,12 +254,7 @@ def session_list(args: dict[str, Any]) -> Any:
     page = lists.sessions_by_key(
         db.session, current_user, filters, args["limit"], after=common.cursor_of(args)
     )
-    return {
-        "items": page.items,
-        "next_cursor": common.next_cursor(page),
-        "total": page.total,
-        "capped": page.capped,
-    }
+    return common.page_body(page)
 
 
 @blp.route("/training-sessions", methods=["POST"], endpoint="plan_session")
