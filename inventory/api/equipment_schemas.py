@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from inventory.api.schemas import N_, CursorQuery, Int, KeyedPage, Text
+from inventory.api.schemas import N_, AssetValues, CursorQuery, Int, KeyedPage, Text
 from inventory.assets.models import AssetStatus, WorkKind, WorkStatus
 
 STATUSES = [s.value for s in AssetStatus]
@@ -19,21 +19,6 @@ class Destination(Schema):
     classroom_id = Int(metadata={"description": N_("A classroom")})
     ecole_id = Int(metadata={"description": N_("A school (shared)")})
     collectivite_id = Int(metadata={"description": N_("A collectivité's storage")})
-
-
-class AssetValues(Schema):
-    serial = Text(allow_none=True)
-    supplier = Text(allow_none=True)
-    order_number = Text(allow_none=True)
-    invoice_number = Text(allow_none=True)
-    purchase_date = fields.Date(allow_none=True)
-    price_ht_cents = Int(allow_none=True)
-    price_ttc_cents = Int(allow_none=True)
-    warranty_end = fields.Date(allow_none=True)
-    mac = Text(allow_none=True)
-    mac_wifi = Text(allow_none=True)
-    ip = Text(allow_none=True)
-    notes = Text(allow_none=True)
 
 
 class AssetCreate(Destination, AssetValues):

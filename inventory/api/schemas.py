@@ -146,7 +146,22 @@ class AssetQuery(CursorQuery):
     sparse = Text(data_key="fields", metadata={"description": N_("Sparse field set: a,b,c")})
 
 
-class AssetSchema(Schema):
+class AssetValues(Schema):
+    serial = Text(allow_none=True)
+    supplier = Text(allow_none=True)
+    order_number = Text(allow_none=True)
+    invoice_number = Text(allow_none=True)
+    purchase_date = fields.Date(allow_none=True)
+    price_ht_cents = Int(allow_none=True)
+    price_ttc_cents = Int(allow_none=True)
+    warranty_end = fields.Date(allow_none=True)
+    mac = Text(allow_none=True)
+    mac_wifi = Text(allow_none=True)
+    ip = Text(allow_none=True)
+    notes = Text(allow_none=True)
+
+
+class AssetSchema(AssetValues):
     id = Int()
     version = Int()
     tag = Text()
@@ -159,41 +174,17 @@ class AssetSchema(Schema):
     collectivite_id = Int()
     ecole_id = Int(allow_none=True)
     classroom_id = Int(allow_none=True)
-    serial = Text(allow_none=True)
-    supplier = Text(allow_none=True)
-    order_number = Text(allow_none=True)
-    invoice_number = Text(allow_none=True)
-    purchase_date = fields.Date(allow_none=True)
-    price_ht_cents = Int(allow_none=True)
-    price_ttc_cents = Int(allow_none=True)
-    warranty_end = fields.Date(allow_none=True)
-    mac = Text(allow_none=True)
-    mac_wifi = Text(allow_none=True)
-    ip = Text(allow_none=True)
-    notes = Text(allow_none=True)
 
 
 class AssetPage(KeyedPage):
     items = fields.List(fields.Nested(AssetSchema))
 
 
-class AssetPatch(Schema):
+class AssetPatch(AssetValues):
     """The fields to change (others are kept); ``version`` (or If-Match) is required."""
 
     version = Int(metadata={"description": N_("The version read; or send If-Match")})
     tag = Text()
-    serial = Text(allow_none=True)
-    supplier = Text(allow_none=True)
-    order_number = Text(allow_none=True)
-    invoice_number = Text(allow_none=True)
-    purchase_date = fields.Date(allow_none=True)
-    price_ht_cents = Int(allow_none=True)
-    price_ttc_cents = Int(allow_none=True)
-    warranty_end = fields.Date(allow_none=True)
-    mac = Text(allow_none=True)
-    mac_wifi = Text(allow_none=True)
-    ip = Text(allow_none=True)
-    notes = Text(allow_none=True)
 
 
 class FieldError(Schema):
