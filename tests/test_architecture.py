@@ -28,9 +28,11 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("grants",),
     ("labels",),
     ("training",),
+    ("suppliers",),
     ("loans",),
     ("helpdesk",),
     ("reports",),
+    ("privacy",),
     ("api",),
     ("__init__", "cli", "demo", "jobs", "tasks"),
 )
