@@ -6,12 +6,17 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import redis
+import requests
 
 
 def free_port() -> int:
@@ -80,8 +85,6 @@ class WebhookReceiver:
     answers each with the next status code of ``answers`` (then 200)."""
 
     def __init__(self, answers: list[int] | None = None) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.answers = list(answers or [])
         self.received: list[tuple[dict[str, str], bytes]] = []
@@ -118,3 +121,118 @@ def a_webhook_receiver(answers: list[int] | None = None) -> Iterator[WebhookRece
         yield receiver
     finally:
         receiver.stop()
+
+
+@contextmanager
+def an_oidc_provider(id_token_max_age: int = 3600) -> Iterator[str]:
+    """A real OpenID Connect provider (oidc-provider-mock) on loopback, in a process of
+    its own; its issuer URL. A negative ``id_token_max_age`` makes it issue ID tokens
+    already expired."""
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "oidc_provider_mock",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--require-nonce",
+            f"--token-max-age={id_token_max_age}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Authlib's client refuses plain http, which the loopback provider speaks.
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+    try:
+        for _ in range(200):
+            try:
+                if requests.get(issuer + "/.well-known/openid-configuration", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("oidc-provider-mock did not start")
+        yield issuer
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# Recorded answers of a CAS 3 server (Apereo CAS's /p3/serviceValidate), with the
+# attributes an académie's CAS releases.
+CAS_SUCCESS = """<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
+  <cas:authenticationSuccess>
+    <cas:user>{user}</cas:user>
+    <cas:attributes>
+      <cas:mail>{mail}</cas:mail>
+      <cas:displayName>{name}</cas:displayName>
+      <cas:groups>ien</cas:groups>
+      <cas:groups>circonscription</cas:groups>
+    </cas:attributes>
+  </cas:authenticationSuccess>
+</cas:serviceResponse>"""
+CAS_FAILURE = """<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
+  <cas:authenticationFailure code="INVALID_TICKET">Ticket {ticket} not recognized
+  </cas:authenticationFailure>
+</cas:serviceResponse>"""
+
+
+class CasServer:
+    """A tiny CAS server on loopback answering with recorded protocol responses: /login
+    sends back to the service with a ticket for ``user``; /p3/serviceValidate and
+    /serviceValidate accept each ticket once, for the service it was issued to."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.user = {"user": "jdupont", "mail": "jean.dupont@ac-creteil.fr", "name": "Jean Dupont"}
+        self.tickets: dict[str, str] = {}
+        self.validations: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                if parts.path == "/cas/login":
+                    ticket = f"ST-{len(outer.tickets) + 1}-loopback"
+                    outer.tickets[ticket] = query["service"]
+                    self.send_response(302)
+                    self.send_header(
+                        "Location", f"{query['service']}?{urlencode({'ticket': ticket})}"
+                    )
+                    self.end_headers()
+                    return
+                if parts.path in ("/cas/p3/serviceValidate", "/cas/serviceValidate"):
+                    outer.validations.append({"path": parts.path, **query})
+                    ticket = query.get("ticket", "")
+                    good = outer.tickets.pop(ticket, None) == query.get("service")
+                    body = (
+                        CAS_SUCCESS.format(**outer.user)
+                        if good
+                        else CAS_FAILURE.format(ticket=ticket)
+                    )
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/xml; charset=utf-8")
+                    self.end_headers()
+                    self.wfile.write(body.encode())
+                    return
+                self.send_response(404)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cas"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
