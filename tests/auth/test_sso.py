@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import select
 
-from inventory.auth import services
+from inventory.auth import providers, services
 from inventory.auth.models import User
 from inventory.auth.sso_models import Identity
 from inventory.core.audit import AuditRecord
@@ -18,6 +18,7 @@ from tests.auth.builders import (
     cas_provider,
     oidc_provider,
     person,
+    provider_of,
     sign_in,
     to_provider,
 )
@@ -97,3 +98,56 @@ def test_first_sign_in_through_an_invitation_then_a_second_one_and_logout(
     assert sign_in(again, "ien-42").location == "/"
     assert again.get("/").status_code == 200
     assert db_session.scalar(select(Identity).filter_by(user_id=user.id)) is not None
+
+
+def test_an_unknown_person_is_refused_and_an_unverified_email_links_nothing(
+    app, client, db_session, oidc_issuer, make_user
+):
+    oidc_provider(db_session, oidc_issuer)
+    email = make_user("technicien", [("collectivite", 1)], email="paul@fresnes.fr")
+    person(oidc_issuer, "nobody-1", email="stranger@example.org")
+    refused = sign_in(client, "nobody-1")
+    assert refused.status_code == 403 and _reason(refused) == "unknown"
+    assert "pas de compte pour vous" in refused.get_data(as_text=True)
+    # The provider gives the address of an account, but does not say it verified it.
+    person(oidc_issuer, "paul-unverified", email=email)
+    assert _reason(sign_in(client, "paul-unverified")) == "unknown"
+    assert db_session.scalar(select(Identity)) is None
+    assert client.get("/").status_code == 302  # nobody signed in
+    # Verified, it links the identity to the account.
+    person(oidc_issuer, "paul-verified", email=email, email_verified=True)
+    assert sign_in(client, "paul-verified").location == "/"
+    identity = db_session.scalar(select(Identity).filter_by(subject="paul-verified"))
+    assert identity.user.email == email
+
+
+def test_just_in_time_accounts_come_only_from_the_rules_of_a_provider_that_allows_them(
+    app, client, db_session, oidc_issuer, registry
+):
+    fresnes = registry["collectivites"]["Fresnes"]
+    provider_id = oidc_provider(db_session, oidc_issuer, allow_jit=True, emails_verified=True)
+    provider = provider_of(db_session, provider_id)
+    providers.add_rule(
+        db_session,
+        ADMIN,
+        provider,
+        claim="siret",
+        value="21940034800015",
+        role=Role.TECHNICIEN,
+        scope_kind=ScopeKind.COLLECTIVITE,
+        ref_id=fresnes,
+    )
+    person(oidc_issuer, "agent-7", email="dsi@fresnes.fr", usual_name="Camille Roy", siret="21940034800015")
+    person(oidc_issuer, "agent-8", email="other@ville.fr", siret="99999999900000")
+    assert _reason(sign_in(client, "agent-8")) == "unknown"  # no rule meets them
+
+    assert sign_in(client, "agent-7").location == "/"
+    user = db_session.scalar(select(User).filter_by(email="dsi@fresnes.fr"))
+    assert user.role is Role.TECHNICIEN and user.password_hash is None
+    assert [(s.kind, s.ref_id) for s in user.scopes] == [(ScopeKind.COLLECTIVITE, fresnes)]
+    opened = db_session.scalar(
+        select(AuditRecord).filter_by(object_type="users", object_id=user.id, action="create")
+    )
+    assert opened.actor_label == "ProConnect test: dsi@fresnes.fr"
+    # Her scope is the rule's: another collectivité's school is not hers.
+    assert client.get("/").status_code == 200
