@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from inventory.auth import providers, services
@@ -28,7 +29,7 @@ from tests.factories import ADMIN, fresh, login
 @pytest.fixture
 def app_config():
     # The providers' client secrets, from the instance configuration as in production.
-    return {"SSO_CLIENT_SECRETS": {"mock": "s3cret", "expiring": "s3cret"}}
+    return {"SSO_CLIENT_SECRETS": {"mock": "s3cret", "expiring": "s3cret", "strict": "s3cret"}}
 
 
 def _reason(response) -> str:
@@ -57,7 +58,10 @@ def test_first_sign_in_through_an_invitation_then_a_second_one_and_logout(
     oidc_provider(db_session, oidc_issuer)
     circo = next(iter(registry["circonscriptions"].values()))
     user, token = _invite(
-        app, db_session, "ines.martin@ac-creteil.fr", scopes=[services.ScopeChoice(ScopeKind.CIRCONSCRIPTION, circo)]
+        app,
+        db_session,
+        "ines.martin@ac-creteil.fr",
+        scopes=[services.ScopeChoice(ScopeKind.CIRCONSCRIPTION, circo)],
     )
     # The provider knows her by another address: the invitation, not the email, links.
     person(oidc_issuer, "ien-42", email="i.martin@agents.gouv.fr", name="Inès Martin")
@@ -137,7 +141,13 @@ def test_just_in_time_accounts_come_only_from_the_rules_of_a_provider_that_allow
         scope_kind=ScopeKind.COLLECTIVITE,
         ref_id=fresnes,
     )
-    person(oidc_issuer, "agent-7", email="dsi@fresnes.fr", usual_name="Camille Roy", siret="21940034800015")
+    person(
+        oidc_issuer,
+        "agent-7",
+        email="dsi@fresnes.fr",
+        usual_name="Camille Roy",
+        siret="21940034800015",
+    )
     person(oidc_issuer, "agent-8", email="other@ville.fr", siret="99999999900000")
     assert _reason(sign_in(client, "agent-8")) == "unknown"  # no rule meets them
 
@@ -151,3 +161,99 @@ def test_just_in_time_accounts_come_only_from_the_rules_of_a_provider_that_allow
     assert opened.actor_label == "ProConnect test: dsi@fresnes.fr"
     # Her scope is the rule's: another collectivité's school is not hers.
     assert client.get("/").status_code == 200
+
+
+def test_every_failure_has_its_page_and_signs_nobody_in(
+    app, client, db_session, oidc_issuer, expiring_issuer, make_user
+):
+    oidc_provider(db_session, oidc_issuer, emails_verified=True)
+    oidc_provider(
+        db_session, expiring_issuer, code="expiring", label="Entra ID", emails_verified=True
+    )
+    oidc_provider(db_session, oidc_issuer, code="strict", label="Strict", acr_values="eidas2")
+    email = make_user("auditeur", [("academie", 1)])
+    person(oidc_issuer, "known", email=email)
+    person(expiring_issuer, "known", email=email)
+
+    # Consent refused at the provider.
+    denied = client.get(at_provider(to_provider(client, "/sso/mock/login"), action="deny"))
+    assert denied.status_code == 403 and _reason(denied) == "denied"
+    # A callback whose state was altered (or belongs to another browser's sign-in).
+    back = urlsplit(at_provider(to_provider(client, "/sso/mock/login"), sub="known"))
+    query = parse_qs(back.query)
+    query["state"] = ["forged-" + query["state"][0]]
+    tampered = client.get(f"{back.path}?{urlencode(query, doseq=True)}")
+    assert tampered.status_code == 400 and _reason(tampered) == "state"
+    # The same answer replayed in a browser that started nothing.
+    replayed = app.test_client().get(f"{back.path}?{back.query}")
+    assert _reason(replayed) == "state"
+    # An ID token expired when it arrives.
+    expired = sign_in(client, "known", "/sso/expiring/login")
+    assert expired.status_code == 400 and _reason(expired) == "expired"
+    # An authentication level below the one the provider's record requires.
+    assert _reason(sign_in(client, "known", "/sso/strict/login")) == "acr"
+    # An inactive account.
+    user = db_session.scalar(select(User).filter_by(email=email))
+    services.deactivate_user(db_session, ADMIN, user)
+    assert _reason(sign_in(client, "known")) == "inactive"
+    assert client.get("/").status_code == 302
+    # An unknown or hidden provider.
+    assert client.get("/sso/nope/login").status_code == 404
+
+
+def test_next_survives_the_provider_only_when_it_is_local(
+    client, db_session, oidc_issuer, make_user
+):
+    oidc_provider(db_session, oidc_issuer, emails_verified=True)
+    email = make_user("admin")
+    person(oidc_issuer, "admin-sub", email=email)
+    assert sign_in(client, "admin-sub", "/sso/mock/login?next=/ecoles").location == "/ecoles"
+    other = client.application.test_client()
+    assert sign_in(other, "admin-sub", "/sso/mock/login?next=//evil.example/").location == "/"
+
+
+def test_a_domain_that_requires_sso_signs_in_with_no_password(app, client, db_session, make_user):
+    email = make_user("auditeur", [("academie", 1)], email="erun@ac-creteil.fr")
+    assert login(client, email).status_code == 302
+    client.post("/logout")
+    providers.require_sso(db_session, ADMIN, "AC-Creteil.fr", "SSO de l'académie")
+    db_session.expire_all()
+    assert db_session.scalar(select(User).filter_by(email=email)).password_hash is None
+    refused = login(client, email)
+    assert refused.status_code == 200
+    assert "pas par un mot de passe" in refused.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    # Another domain still signs in with its password.
+    other = make_user("admin", email="chef@example.org")
+    assert login(client, other).status_code == 302
+
+
+def test_cas_sign_in_with_a_service_ticket_and_logout(
+    app, client, db_session, cas_server, make_user
+):
+    cas_provider(
+        db_session,
+        cas_server.url,
+        emails_verified=True,
+        claim_email="mail",
+        claim_name="displayName",
+    )
+    email = make_user("formateur", [("circonscription", 1)], email="jean.dupont@ac-creteil.fr")
+    start = client.get("/sso/cas/login")
+    assert start.location == (
+        f"{cas_server.url}/login?service=http%3A%2F%2Flocalhost%2Fsso%2Fcas%2Fcas"
+    )
+    back = requests.get(start.location, allow_redirects=False, timeout=10).headers["location"]
+    done = client.get(back)
+    assert done.status_code == 302 and done.location == "/"
+    assert cas_server.validations[-1]["path"] == "/cas/p3/serviceValidate"
+    assert cas_server.validations[-1]["service"] == "http://localhost/sso/cas/cas"
+    identity = db_session.scalar(select(Identity).filter_by(subject="jdupont"))
+    assert identity.user.email == email and identity.user.last_login_via == "Académie de Créteil"
+    # The ticket was for one use: replayed, the CAS server refuses it.
+    replayed = app.test_client().get(back)
+    assert replayed.status_code == 400 and _reason(replayed) == "expired"
+    out = client.post("/logout")
+    assert out.location == f"{cas_server.url}/logout?service=http%3A%2F%2Flocalhost%2Flogin"
+    # No ticket: the person came back without authenticating.
+    assert _reason(client.get("/sso/cas/cas")) == "denied"
