@@ -219,7 +219,7 @@ def _fields(form: ProviderForm) -> providers.ProviderFields:
 
 def _rule_form() -> RuleForm:
     form = RuleForm()
-    choices = scope_choices(db.session, Action.ADMIN)
+    choices = scope_choices(db.session)
     form.scope.choices = [
         (f"{kind.value}:{ref_id}", f"{kind.value} — {label}")
         for kind in ScopeKind
@@ -235,7 +235,7 @@ def _provider_page(provider: IdentityProvider | None, form: ProviderForm, status
         provider=provider,
         form=form,
         rule_form=rule_form,
-        scope_labels=dict(rule_form.scope.choices),  # type: ignore[arg-type]
+        scope_labels=dict(rule_form.scope.choices),
         role_labels=ROLE_LABELS,
         callback=_callback(provider) if provider else None,
     ), status

@@ -1,4 +1,5 @@
-"""The real identity providers the auth tests sign in through, on loopback."""
+"""The real identity providers the auth tests sign in through, on loopback (the usual
+OpenID Connect one, ``oidc_issuer``, is in tests/conftest.py: the access matrix uses it)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.servers import CasServer, an_oidc_provider
-
-
-@pytest.fixture(scope="module")
-def oidc_issuer() -> Iterator[str]:
-    with an_oidc_provider() as issuer:
-        yield issuer
 
 
 @pytest.fixture(scope="module")
