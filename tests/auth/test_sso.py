@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from inventory.auth import providers, services
 from inventory.auth.models import User
-from inventory.auth.sso_models import Identity
+from inventory.auth.sso_models import Identity, IdentityProvider, SsoDomain, SsoRule
 from inventory.core.audit import AuditRecord
 from inventory.core.policy import Role, ScopeKind
 from tests.auth.builders import (
@@ -257,3 +257,68 @@ def test_cas_sign_in_with_a_service_ticket_and_logout(
     assert out.location == f"{cas_server.url}/logout?service=http%3A%2F%2Flocalhost%2Flogin"
     # No ticket: the person came back without authenticating.
     assert _reason(client.get("/sso/cas/cas")) == "denied"
+
+
+def test_administrators_configure_providers_rules_and_domains_without_code(
+    app, client, db_session, make_user, registry
+):
+    assert login(client, make_user("admin")).status_code == 302
+    preset = client.get("/admin/sso/new?preset=proconnect").get_data(as_text=True)
+    assert 'value="https://auth.agentconnect.gouv.fr/api/v2"' in preset and "eidas1" in preset
+    form = {
+        "label": "ProConnect",
+        "code": "ProConnect",
+        "kind": "oidc",
+        "server_url": "https://auth.agentconnect.gouv.fr/api/v2/",
+        "client_id": "socle-creteil",
+        "scopes": "openid email usual_name siret",
+        "acr_values": "eidas1",
+        "extra_params": "idp_id=71144ab3-ee1a-4401-b7b3-79b44f7daeeb",
+        "claim_email": "email",
+        "claim_name": "usual_name",
+        "cas_version": "3",
+        "emails_verified": "y",
+        "enabled": "y",
+    }
+    bad = client.post("/admin/sso/new", data={**form, "extra_params": "idp_id"})
+    assert bad.status_code == 400 and 'value="ProConnect"' in bad.get_data(as_text=True)
+    saved = client.post("/admin/sso/new", data=form)
+    assert saved.status_code == 302
+    page = client.get(saved.location).get_data(as_text=True)
+    assert "http://localhost/sso/proconnect/callback" in page  # the redirect URI to register
+    provider = db_session.scalar(select(IdentityProvider).filter_by(code="proconnect"))
+    assert provider.server_url == "https://auth.agentconnect.gouv.fr/api/v2"
+    assert not provider.allow_jit  # never by default
+    # A form loaded before someone else's save is refused, and keeps what was typed.
+    stale = {**form, "code": "proconnect", "label": "ProConnect (agents)", "version": "1"}
+    assert client.post(saved.location, data={**stale, "version": "1"}).status_code == 302
+    conflict = client.post(saved.location, data={**stale, "label": "Mine", "version": "1"})
+    assert conflict.status_code == 409 and 'value="Mine"' in conflict.get_data(as_text=True)
+
+    fresnes = registry["collectivites"]["Fresnes"]
+    rule = {"claim": "siret", "value": "21940034800015", "role": "technicien"}
+    added = client.post(
+        f"/admin/sso/{provider.id}/rules", data={**rule, "scope": f"collectivite:{fresnes}"}
+    )
+    assert added.status_code == 302
+    wrong = client.post(
+        f"/admin/sso/{provider.id}/rules", data={**rule, "scope": "academie:1", "value": "x"}
+    )
+    assert wrong.status_code == 302
+    db_session.expire_all()
+    rules = db_session.scalars(select(SsoRule)).all()
+    assert [(r.claim, r.value, r.ref_id) for r in rules] == [("siret", "21940034800015", fresnes)]
+    assert "Fresnes" in client.get(saved.location).get_data(as_text=True)
+    assert client.post(f"/admin/sso/rules/{rules[0].id}/delete").status_code == 302
+    assert db_session.scalar(select(SsoRule)) is None
+
+    assert client.post("/admin/sso/domains", data={"domain": "not a domain"}).status_code == 400
+    assert client.post("/admin/sso/domains", data={"domain": "ac-creteil.fr"}).status_code == 302
+    listing = client.get("/admin/sso").get_data(as_text=True)
+    assert "ac-creteil.fr" in listing and "ProConnect (agents)" in listing
+    domain = db_session.scalar(select(SsoDomain))
+    assert client.post(f"/admin/sso/domains/{domain.id}/delete").status_code == 302
+    assert db_session.scalar(select(SsoDomain)) is None
+    # Each change is in the change log.
+    logged = {r.object_type for r in db_session.scalars(select(AuditRecord))}
+    assert {"identity_providers", "sso_rules", "sso_domains"} <= logged
