@@ -91,15 +91,19 @@ def login() -> str | Response:
 
 @bp.post("/logout")
 @allow(Action.READ)
-def logout() -> Response:
+def logout() -> str | Response:
     # On the server too: a copy of this session's cookie, replayed later, is refused.
     back = url_for("auth.login", _external=True)
     at_provider = provider_logout(back)
     end_sessions(db.session, current_user)
     logout_user()
+    if at_provider:
+        # Signed in through a provider: its session ends too, and it sends the person back
+        # here. A page leads there rather than a redirection of this form's answer, which
+        # the pages' Content-Security-Policy (form-action 'self') would block.
+        return render_template("auth/signed_out.html", provider_url=at_provider)
     flash(_("You are signed out."), "info")
-    # Signed in through a provider: its session ends too (it sends the person back here).
-    return redirect(at_provider or url_for("auth.login"))
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -36,6 +38,16 @@ def _reason(response) -> str:
     html = response.get_data(as_text=True)
     assert 'id="sso-failure"' in html, html[:500]
     return html.split('data-reason="', 1)[1].split('"', 1)[0]
+
+
+def _provider_logout(response) -> str:
+    """Where the signed-out page sends the browser (the provider's logout)."""
+    html = response.get_data(as_text=True)
+    found = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', html)
+    assert found, html[:800]
+    link = re.search(r'id="provider-logout" href="([^"]+)"', html)
+    assert link and link.group(1) == found.group(1)
+    return unescape(found.group(1))
 
 
 def _invite(app, db_session, email, role=Role.AUDITEUR, scopes=()):
@@ -90,8 +102,10 @@ def test_first_sign_in_through_an_invitation_then_a_second_one_and_logout(
 
     # Signing out ends the provider's session too (RP-initiated logout).
     out = client.post("/logout")
-    end = urlsplit(out.location)
-    assert out.location.startswith(f"{oidc_issuer}/oauth2/end_session?")
+    assert out.status_code == 200
+    location = _provider_logout(out)
+    end = urlsplit(location)
+    assert location.startswith(f"{oidc_issuer}/oauth2/end_session?")
     query = parse_qs(end.query)
     assert query["post_logout_redirect_uri"] == ["http://localhost/login"]
     assert query["id_token_hint"][0].count(".") == 2
@@ -254,7 +268,9 @@ def test_cas_sign_in_with_a_service_ticket_and_logout(
     replayed = app.test_client().get(back)
     assert replayed.status_code == 400 and _reason(replayed) == "expired"
     out = client.post("/logout")
-    assert out.location == f"{cas_server.url}/logout?service=http%3A%2F%2Flocalhost%2Flogin"
+    assert (
+        _provider_logout(out) == f"{cas_server.url}/logout?service=http%3A%2F%2Flocalhost%2Flogin"
+    )
     # No ticket: the person came back without authenticating.
     assert _reason(client.get("/sso/cas/cas")) == "denied"
 
