@@ -4,10 +4,11 @@ OpenID Connect one, ``oidc_issuer``, is in tests/conftest.py: the access matrix 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.servers import CasServer, an_oidc_provider
+from tests.servers import CasServer, DjangoCasServer, an_oidc_provider
 
 
 @pytest.fixture(scope="module")
@@ -20,5 +21,13 @@ def expiring_issuer() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def cas_server() -> Iterator[CasServer]:
     server = CasServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def real_cas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DjangoCasServer]:
+    """A real CAS server (django-cas-server, in its own virtualenv) on loopback."""
+    server = DjangoCasServer(Path(tmp_path_factory.mktemp("cas")))
     yield server
     server.stop()

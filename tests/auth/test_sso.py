@@ -338,3 +338,17 @@ def test_administrators_configure_providers_rules_and_domains_without_code(
     # Each change is in the change log.
     logged = {r.object_type for r in db_session.scalars(select(AuditRecord))}
     assert {"identity_providers", "sso_rules", "sso_domains"} <= logged
+
+
+def test_cas_sign_in_against_a_real_cas_server(app, client, db_session, real_cas, make_user):
+    cas_provider(
+        db_session, real_cas.url, emails_verified=True, claim_email="mail", claim_name="displayName"
+    )
+    email = make_user("auditeur", [("academie", 1)], email="jean.dupont@ac-creteil.fr")
+    back = real_cas.log_in(client.get("/sso/cas/login").location)
+    assert back.startswith("http://localhost/sso/cas/cas?ticket=ST-")
+    assert client.get(back).location == "/"
+    identity = db_session.scalar(select(Identity).filter_by(subject="jdupont"))
+    assert identity.user.email == email
+    # A service ticket is for one use.
+    assert _reason(app.test_client().get(back)) == "expired"
