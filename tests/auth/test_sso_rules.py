@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from inventory.auth import cas
 from inventory.auth.identities import SignInFailure, claims_from, matching_rules
 from inventory.auth.providers import EMAIL_DOMAIN
-from inventory.auth.sso_models import SsoRule
 from inventory.core.policy import Role, ScopeKind
 from tests.servers import CAS_FAILURE, CAS_SUCCESS
 
@@ -28,7 +27,7 @@ def rules_and_claims(draw):
     claims = draw(st.dictionaries(st.sampled_from(["siret", "ou", "uid"]), WORD, max_size=3))
     domain = draw(WORD) + ".fr"
     rules = [
-        SsoRule(
+        SimpleNamespace(
             claim=draw(st.sampled_from(["siret", "ou", "uid", EMAIL_DOMAIN])),
             value=draw(st.one_of(WORD, st.just(domain))),
             role=draw(ROLES),
