@@ -237,6 +237,18 @@ def test_a_domain_that_requires_sso_signs_in_with_no_password(app, client, db_se
     assert refused.status_code == 200
     assert "pas par un mot de passe" in refused.get_data(as_text=True)
     assert client.get("/").status_code == 302
+    # An invitation of the domain is accepted through a provider only: no password chosen.
+    _, token = _invite(
+        app, db_session, "ien@ac-creteil.fr", scopes=[services.ScopeChoice(ScopeKind.ACADEMIE, 1)]
+    )
+    page = client.get(f"/invitation/{token}").get_data(as_text=True)
+    assert 'name="password"' not in page and "pas par un mot de passe" in page
+    typed = {"password": "Un-long-mot-de-passe-42", "confirm": "Un-long-mot-de-passe-42"}
+    assert client.post(f"/invitation/{token}", data=typed).status_code == 200
+    db_session.expire_all()
+    assert (
+        db_session.scalar(select(User).filter_by(email="ien@ac-creteil.fr")).password_hash is None
+    )
     # Another domain still signs in with its password.
     other = make_user("admin", email="chef@example.org")
     assert login(client, other).status_code == 302
