@@ -75,6 +75,7 @@ def configure_database(app: Flask) -> None:
     import inventory.assets.access
     import inventory.assets.models
     import inventory.auth.models
+    import inventory.auth.sso_models
     import inventory.core.mail
     import inventory.grants.access
     import inventory.grants.models
@@ -115,6 +116,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.assets.socle_views import bp as socle_bp
     from inventory.assets.transfer import bp as assets_io_bp
     from inventory.assets.views import bp as assets_bp
+    from inventory.auth.sso_views import bp as sso_bp
     from inventory.auth.views import bp as auth_bp
     from inventory.changelog.views import bp as changelog_bp
     from inventory.grants.views import bp as grants_bp
@@ -130,6 +132,7 @@ def configure_blueprints(app: Flask) -> None:
 
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(sso_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(changelog_bp)
     app.register_blueprint(assets_bp)

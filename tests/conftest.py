@@ -20,7 +20,7 @@ from inventory import create_app
 from inventory.core.policy import Role, ScopeKind
 from inventory.paths import ROOT
 from tests.factories import ADMIN, PASSWORD, Admin, login  # noqa: F401  (imported from here too)
-from tests.servers import a_redis
+from tests.servers import a_redis, an_oidc_provider
 
 DATA = ROOT / "data"
 ANNUAIRE_094 = DATA / "annuaire-education-094.csv"
@@ -36,6 +36,13 @@ def _database_url(tmp_root: Path) -> str:
 # Fixtures shared by several test directories live in plain modules, loaded here once, so
 # that no test module imports another's fixtures.
 pytest_plugins = ["tests.reports.builders"]
+
+
+@pytest.fixture(scope="module")
+def oidc_issuer() -> Iterator[str]:
+    """A real OpenID Connect provider on loopback (oidc-provider-mock); its issuer."""
+    with an_oidc_provider() as issuer:
+        yield issuer
 
 
 @pytest.fixture(scope="session")

@@ -32,11 +32,13 @@ from inventory.assets.models import (
     ServiceKind,
     WorkKind,
 )
+from inventory.auth import providers as sso_providers
 from inventory.auth.models import User
+from inventory.auth.sso_models import IdentityProvider, ProviderKind, SsoDomain, SsoRule
 from inventory.core import events, saved_filters, storage
 from inventory.core.jobs import Job, JobState
 from inventory.core.mail import OutboxMessage
-from inventory.core.policy import ROLE_ACTIONS, Role, Scope
+from inventory.core.policy import ROLE_ACTIONS, Role, Scope, ScopeKind
 from inventory.grants.common import Upload
 from inventory.grants.documents import add_document
 from inventory.grants.dossiers import (
@@ -491,8 +493,15 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         name="matrix",
         query="status=lost",
     ).id
+    provider, sso_rule, sso_domain = sign_in_provider(db_session, refs["acad"])
     objects = {
         "token_id": db_session.scalar(select(ApiToken.id).filter_by(name="matrix")),
+        # A sign-in provider (CAS: its button leads to its server, with no request made
+        # here), one of its rules and an SSO-only domain: administrators' only.
+        "code": provider.code,
+        IdentityProvider: (provider.id, provider.id),
+        SsoRule: (sso_rule.id, sso_rule.id),
+        SsoDomain: (sso_domain.id, sso_domain.id),
         "filter_id": filter_id,
         DigitalService: (digital_service(inside), digital_service(outside)),
         # Reference data, the same for everyone: the socle référentiel, a requirement, a model.
@@ -530,6 +539,35 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         "indicator": "items",
     }
     return {"emails": emails, "objects": objects}
+
+
+def sign_in_provider(db_session, academie_id):
+    """A CAS provider of the académie with a rule that opens auditors' accounts, and an
+    email domain that must sign in through a provider."""
+    provider = sso_providers.save_provider(
+        db_session,
+        ADMIN,
+        None,
+        sso_providers.ProviderFields(
+            code="academie",
+            kind=ProviderKind.CAS,
+            label="Académie",
+            server_url="https://cas.example.org/cas",
+            allow_jit=True,
+        ),
+    )
+    rule = sso_providers.add_rule(
+        db_session,
+        ADMIN,
+        provider,
+        claim=sso_providers.EMAIL_DOMAIN,
+        value="ac-example.fr",
+        role=Role.AUDITEUR,
+        scope_kind=ScopeKind.ACADEMIE,
+        ref_id=academie_id,
+    )
+    domain = sso_providers.require_sso(db_session, ADMIN, "ac-example.fr")
+    return provider, rule, domain
 
 
 def rule_url(rule, access, objects, where):

@@ -11,17 +11,21 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from inventory.api.tokens import WRITE_ACTIONS
 from inventory.assets.models import Asset
+from inventory.auth import providers as sso_providers
 from inventory.auth.models import User
+from inventory.auth.sso_models import ProviderKind
 from inventory.core.audit import AuditRecord
 from inventory.core.jobs import Job
 from inventory.core.policy import ROLE_ACTIONS, Role
 from inventory.orgs.models import Classroom, Ecole
 from inventory.paths import ROOT
 from tests.factories import (
+    ADMIN,
     ROLES,
     api_token,
     bearer,
@@ -32,44 +36,89 @@ from tests.factories import (
     rule_url,
 )
 
+# Where identity providers send people back: they answer the provider's redirection
+# (refused without it), checked in tests/auth/test_sso.py.
+SSO_CALLBACKS = {"sso.callback", "sso.cas_callback"}
+
 
 def test_every_route_for_every_role(app, access_world, db_session):
-    rules = [r for r in app.url_map.iter_rules()]
-    get_paths = {r.rule for r in rules if "GET" in r.methods}
     matrix: dict[str, dict[str, str]] = {}
     failures = []
     for role_name in ROLES:
         client = app.test_client()
         if role_name != "anonymous":
             assert login(client, access_world["emails"][role_name]).status_code == 302
-        for rule in rules:
-            view = app.view_functions[rule.endpoint]
-            access = getattr(view, "access_rule", None)
-            if rule.endpoint != "static":
-                assert access is not None, f"{rule.rule} has no access rule"
-            if rule.endpoint in {"auth.logout", "web.set_language"}:
-                continue  # they change only the session; checked in their own tests
-            if "GET" not in rule.methods and rule.rule in get_paths:
-                continue  # a GET of its URL is another rule's, checked with that rule
-            wheres = ["in", "out"] if access is not None and access.model else ["in"]
-            cells = []
-            for where in wheres:
-                url = rule_url(rule, access, access_world["objects"], where)
-                response = client.get(url)
-                expected = expected_answers(role_name, access, "GET", rule, where)
-                if response.status_code not in expected:
-                    failures.append(
-                        f"{role_name} GET {url}: {response.status_code}, "
-                        f"expected {sorted(expected)}"
-                    )
-                if role_name == "anonymous" and expected == {302}:
-                    assert response.location.startswith("/login")
-                cells.append(str(response.status_code))
-                response.close()
-            label = f"{'/'.join(sorted(rule.methods - {'HEAD', 'OPTIONS'}))} {rule.rule}"
-            matrix.setdefault(label, {})[role_name] = " / ".join(cells)
+        failures += _route_failures(app, client, role_name, access_world, matrix)
     assert not failures, "\n".join(failures)
     _write_matrix(matrix)
+
+
+def test_every_route_for_roles_signed_in_through_openid_connect(
+    app, access_world, db_session, oidc_issuer, monkeypatch
+):
+    """The same answers for accounts signed in through a real OpenID Connect provider
+    (its secret from the environment, as a deployment may give it)."""
+    monkeypatch.setenv("SSO_SECRET_MOCK", "s3cret")
+    sso_providers.save_provider(
+        db_session,
+        ADMIN,
+        None,
+        sso_providers.ProviderFields(
+            code="mock",
+            kind=ProviderKind.OIDC,
+            label="ProConnect",
+            server_url=oidc_issuer,
+            client_id="socle",
+            emails_verified=True,
+        ),
+    )
+    failures = []
+    for role_name in ("technicien", "auditeur-circonscription"):
+        client = app.test_client()
+        email = access_world["emails"][role_name]
+        answer = requests.put(f"{oidc_issuer}/users/{role_name}", json={"email": email}, timeout=5)
+        assert answer.status_code == 204
+        authorize = client.get("/sso/mock/login").location
+        back = requests.post(authorize, data={"sub": role_name}, allow_redirects=False, timeout=5)
+        assert client.get(back.headers["location"]).location == "/"
+        failures += _route_failures(app, client, role_name, access_world, {})
+    assert not failures, "\n".join(failures)
+
+
+def _route_failures(app, client, role_name, access_world, matrix):
+    """Every GET route as ``client`` (signed in as ``role_name``) gets it, against what the
+    route's rule allows; the answers are noted in ``matrix``."""
+    rules = [r for r in app.url_map.iter_rules()]
+    get_paths = {r.rule for r in rules if "GET" in r.methods}
+    failures = []
+    for rule in rules:
+        view = app.view_functions[rule.endpoint]
+        access = getattr(view, "access_rule", None)
+        if rule.endpoint != "static":
+            assert access is not None, f"{rule.rule} has no access rule"
+        if rule.endpoint in {"auth.logout", "web.set_language"}:
+            continue  # they change only the session; checked in their own tests
+        if rule.endpoint in SSO_CALLBACKS:
+            continue
+        if "GET" not in rule.methods and rule.rule in get_paths:
+            continue  # a GET of its URL is another rule's, checked with that rule
+        wheres = ["in", "out"] if access is not None and access.model else ["in"]
+        cells = []
+        for where in wheres:
+            url = rule_url(rule, access, access_world["objects"], where)
+            response = client.get(url)
+            expected = expected_answers(role_name, access, "GET", rule, where)
+            if response.status_code not in expected:
+                failures.append(
+                    f"{role_name} GET {url}: {response.status_code}, expected {sorted(expected)}"
+                )
+            if role_name == "anonymous" and expected == {302}:
+                assert response.location.startswith("/login")
+            cells.append(str(response.status_code))
+            response.close()
+        label = f"{'/'.join(sorted(rule.methods - {'HEAD', 'OPTIONS'}))} {rule.rule}"
+        matrix.setdefault(label, {})[role_name] = " / ".join(cells)
+    return failures
 
 
 # What a write that reached its view answers to an empty body, when not 428 (it sent no

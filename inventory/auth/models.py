@@ -18,7 +18,9 @@ class User(Audited, UserMixin, Base):
     """A person who signs in. Never deleted: the change log names them."""
 
     __tablename__ = "users"
-    __audit_exclude__ = frozenset({"password_hash", "last_login_at", "session_token"})
+    __audit_exclude__ = frozenset(
+        {"password_hash", "last_login_at", "last_login_via", "session_token"}
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -29,6 +31,8 @@ class User(Audited, UserMixin, Base):
     session_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the last sign-in was made: "password", or the identity provider's button label.
+    last_login_via: Mapped[str | None] = mapped_column(String(100))
     scopes: Mapped[list[UserScope]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from inventory.auth.models import User, UserScope
+from inventory.auth.providers import password_allowed
 from inventory.core import policy
 from inventory.core.db import utcnow
 from inventory.core.errors import DomainError
@@ -57,8 +58,13 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+SSO_ONLY = _l("Addresses of this domain sign in through their identity provider, not a password.")
+
+
 def set_password(session: Session, user: User, password: str) -> None:
     """Store a new password; every other session and pending link of this user dies."""
+    if not password_allowed(session, user.email):
+        raise AccountError(SSO_ONLY, field="password")
     check_password_strength(password, user.email)
     user.password_hash = generate_password_hash(password)
     user.session_token = secrets.token_hex(16)
@@ -66,6 +72,11 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The account ``email`` and ``password`` open, or None; :class:`AccountError` when
+    the email's domain must sign in through an identity provider."""
+    if not password_allowed(session, normalize_email(email)):
+        check_password_hash(_DUMMY_HASH, password)
+        raise AccountError(SSO_ONLY, field="email")
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
@@ -73,6 +84,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     user.last_login_at = utcnow()
+    user.last_login_via = "password"
     session.commit()
     return user
 

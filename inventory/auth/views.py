@@ -31,7 +31,9 @@ from inventory.auth.forms import (
     UserForm,
 )
 from inventory.auth.models import User
+from inventory.auth.providers import enabled_providers, password_allowed
 from inventory.auth.session import begin_session, end_sessions
+from inventory.auth.sso_views import provider_logout
 from inventory.core import addresses, policy, rate_limits, saved_filters
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
@@ -66,21 +68,40 @@ def login() -> str | Response:
         place = rate_limits.reserve("sign-in")
         if place is None:
             abort(429)
-        user = services.authenticate(db.session, form.email.data or "", form.password.data or "")
-        if user is not None:
+        try:
+            user = services.authenticate(
+                db.session, form.email.data or "", form.password.data or ""
+            )
+        except DomainError as exc:
             place.give_back()
-            begin_session(user)
-            return redirect(safe_next(request.args.get("next"), url_for("orgs.home")))
-        flash(_("Wrong email or password."), "error")
-    return render_template("auth/login.html", form=form)
+            form.email.errors = [str(exc.message)]
+        else:
+            if user is not None:
+                place.give_back()
+                begin_session(user)
+                return redirect(safe_next(request.args.get("next"), url_for("orgs.home")))
+            flash(_("Wrong email or password."), "error")
+    return render_template(
+        "auth/login.html",
+        form=form,
+        providers=enabled_providers(db.session),
+        next=safe_next(request.args.get("next"), ""),
+    )
 
 
 @bp.post("/logout")
 @allow(Action.READ)
-def logout() -> Response:
+def logout() -> str | Response:
     # On the server too: a copy of this session's cookie, replayed later, is refused.
+    back = url_for("auth.login", _external=True)
+    at_provider = provider_logout(back)
     end_sessions(db.session, current_user)
     logout_user()
+    if at_provider:
+        # Signed in through a provider: its session ends too, and it sends the person back
+        # here. A page leads there rather than a redirection of this form's answer, which
+        # the pages' Content-Security-Policy (form-action 'self') would block.
+        return render_template("auth/signed_out.html", provider_url=at_provider)
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -121,7 +142,16 @@ def _choose_password(token: str, purpose: str, max_age: int) -> str | Response:
             logout_user()
             flash(_("Your password is saved. You can sign in."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/new_password.html", form=form, purpose=purpose)
+    # An invitation may be accepted by signing in with an identity provider instead.
+    sso = enabled_providers(db.session) if purpose == "invite" else []
+    return render_template(
+        "auth/new_password.html",
+        form=form,
+        purpose=purpose,
+        providers=sso,
+        token=token,
+        password_allowed=password_allowed(db.session, user.email),
+    )
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

@@ -32,6 +32,7 @@ from .equipment import Equipment, load_equipment
 from .grants import DEMO_DOSSIER_REFERENCE, load_grants
 from .helpdesk import load_tickets
 from .pupils import load_pupils
+from .sso import load_providers
 from .training import load_training
 
 DEMO_ANNUAIRE = ROOT / "data" / "annuaire-education-094.csv"
@@ -99,3 +100,5 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
             prompt="Un problème ? Scannez-moi",
         )
     yield f"Labels of {places.town.name}: default mention and scan prompt set"
+    with audit.acting_as(audit.Actor(admin.id, admin.name)):
+        yield from load_providers(session, places)

@@ -32,8 +32,11 @@ from tests.factories import ROLES, expected_answers, rule_url
 
 PHONE = {"width": 390, "height": 844}
 MIN_TARGET = 44  # CSS px, WCAG 2.5.5 (target size, enhanced)
-# Routes left out, and why: they change only the session (and are checked in their own tests).
-SKIPPED = {"auth.logout", "web.set_language", "static"}
+# Routes left out, and why: they change only the session (and are checked in their own
+# tests); a sign-in provider's button leads to the provider's site, and its callbacks
+# answer the provider's redirection (tests/e2e/test_sso_journey.py goes through them).
+SKIPPED = {"auth.logout", "web.set_language", "static", "sso.start"}
+SKIPPED |= {"sso.callback", "sso.cas_callback"}
 
 # What the browser measures on a page: its widths, and every touch target smaller than the
 # minimum (its description and size). Sizes are rounded to the pixel: sub-pixel layouts
