@@ -520,4 +520,4 @@ def install(app: Flask) -> None:
 
     @app.context_processor
     def _page_context() -> dict[str, Any]:
-        return {CATALOGUE: get_translations()}
+        return {CATALOGUE: get_translations(), **frames.page_context()}

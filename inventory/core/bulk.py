@@ -3,7 +3,7 @@ with their change-log records, in the caller's transaction. On SQLite,
 ``insert(...).returning(...)``: a few multi-row statements, ids matched back by the
 columns that tell the rows apart, or read back in the rows' order where none does. On
 PostgreSQL, the ids are drawn from the table's sequence first and the rows sent with
-them (:func:`inventory.core.db.insert_rows`: multi-row INSERTs in one executemany).
+them (:func:`inventory.core.db.insert_rows`: one executemany of the table's INSERT).
 
 The registry import creates tens of thousands of académies, communes, schools; an
 object per row in the unit of work would cost most of its time. Staged rows keep the two

@@ -15,24 +15,39 @@ stays in base.html, rendered for each page. While templates are reloaded when th
 
 from __future__ import annotations
 
-from babel import Locale
-from flask import Flask, current_app, request
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 FOLDER = "_frame"
 _KEY = "frame_parts"
+# The page's context entry that says which kept parts it prints (see page_key).
+PAGE_KEY = "_frame_key"
 # Parts × languages × the app's mount points (one in practice): a bound, never reached.
 KEPT = 64
 
 
-def frame_part(name: str) -> Markup:
+def page_key() -> tuple[str, str]:
+    """What the kept parts of a page depend on: its locale, and the app's mount point (the
+    links are paths under it, which the server gives per request). Worked out once per
+    rendering, by the page's context processor, rather than once per part."""
+    locale = get_locale()
+    return (str(locale) if locale is not None else "", request.script_root)
+
+
+@pass_context
+def frame_part(context: Context, name: str) -> Markup:
     """The frame's part ``name`` (templates/_frame/<name>.html) in the page's language."""
     app = current_app
-    kept: dict[tuple[str, Locale | None, str], Markup] = app.extensions[_KEY]
-    # The links are paths under the app's mount point, which the server gives per request.
-    # (A Locale hashes as its parts: cheaper than spelling its name for every part.)
-    key = (name, get_locale(), request.script_root)
+    kept: dict[tuple[str, Any], Markup] = app.extensions[_KEY]
+    # A template rendered without the context processors (an imported macro's) has no
+    # page key: it works it out itself.
+    page = context.get(PAGE_KEY) or page_key()
+    key = (name, page)
     html = kept.get(key)
     if html is None:
         # Rendered with the environment's globals only (url_for, the translations), never
@@ -48,3 +63,9 @@ def frame_part(name: str) -> Markup:
 def install(app: Flask) -> None:
     app.extensions[_KEY] = {}
     app.jinja_env.globals["frame_part"] = frame_part
+
+
+def page_context() -> dict[str, Any]:
+    """The page key, for the context processor of every page (web.install's, which adds
+    it to what it gives every page rather than being one more processor to call)."""
+    return {PAGE_KEY: page_key()} if has_request_context() else {}
