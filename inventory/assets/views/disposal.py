@@ -33,6 +33,10 @@ def _ids(text: str | None) -> list[int]:
     ]
 
 
+def _route(value: str | None) -> DisposalRoute | None:
+    return DisposalRoute(value) if value in {r.value for r in DisposalRoute} else None
+
+
 @bp.route("/equipements/sortie", methods=["GET", "POST"])
 @allow(Action.EDIT)
 def retire() -> str | Response | tuple[str, int]:
@@ -47,7 +51,7 @@ def retire() -> str | Response | tuple[str, int]:
         upload = form.certificate.data
         data = upload.read(disposal.CERTIFICATE_MAX_BYTES + 1) if upload else None
         fields = disposal.DisposalFields(
-            route=DisposalRoute(form.route.data) if form.route.data in DisposalRoute else None,
+            route=_route(form.route.data),
             disposed_on=form.disposed_on.data,
             organism=form.organism.data,
             organism_reference=form.organism_reference.data,
@@ -85,10 +89,10 @@ def register() -> str:
 
 
 def _register_filters() -> disposal.RegisterFilters:
-    route = request.args.get("route", "")
+    route = request.args.get("route")
     return disposal.RegisterFilters(
         collectivite=int_arg("collectivite"),
-        route=DisposalRoute(route) if route in DisposalRoute else None,
+        route=_route(route),
         year=int_arg("year"),
     )
 
