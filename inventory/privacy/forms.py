@@ -24,8 +24,6 @@ class PersonForm(FlaskForm):
 class EraseForm(FlaskForm):
     email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
     confirm = BooleanField(
-        _l(
-            "I confirm: delete this person's contact data from every ticket, and the mail sent to it."
-        ),
+        _l("I confirm: delete this person's contact data from the tickets, and the mail sent."),
         validators=[DataRequired(_l("Tick the box to confirm."))],
     )

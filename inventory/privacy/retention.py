@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.helpdesk.models import Ticket, TicketFollower, TicketStatus
+from inventory.helpdesk.models import Ticket, TicketFollower, TicketMessage, TicketStatus
 
 # A reporter's message shows this instead of the name once the contact is purged.
 NO_NAME = "-"
@@ -48,6 +48,12 @@ def has_contact() -> Any:
     )
 
 
+def _by_reporter(message: TicketMessage) -> bool:
+    """A message a reporter wrote from the public side (a second report of the problem):
+    no account, not internal, no status change (the staff's have one)."""
+    return message.author_id is None and not message.internal and message.status_to is None
+
+
 def forget_reporter(ticket: Ticket) -> None:
     """Delete the reporter's name and address from ``ticket`` and the name from the
     messages the reporter wrote (the other reporters' stay)."""
@@ -55,7 +61,7 @@ def forget_reporter(ticket: Ticket) -> None:
     ticket.reporter_name = None
     ticket.reporter_email = None
     for message in ticket.messages:
-        if message.author_id is None and name and message.author_label == name:
+        if _by_reporter(message) and name and message.author_label == name:
             message.author_label = NO_NAME
 
 
@@ -65,7 +71,7 @@ def forget_contact(ticket: Ticket) -> None:
     forget_reporter(ticket)
     ticket.followers.clear()
     for message in ticket.messages:
-        if message.author_id is None and message.author_label != NO_NAME:
+        if _by_reporter(message) and message.author_label != NO_NAME:
             message.author_label = NO_NAME
 
 

@@ -62,12 +62,14 @@ def person() -> str | tuple[str, int]:
 
 @bp.get("/administration/donnees-personnelles/export.<any(json,csv):fmt>")
 @allow(Action.ADMIN)
-def export_person(fmt: str) -> Response:
+def export_person(fmt: str) -> Response | str | tuple[str, int]:
+    """The data of ``?email=`` as a file; without an address, the search page."""
+    if not request.args.get("email"):
+        return person()
     try:
         data = people.find_person(db.session, current_user, request.args.get("email"))
-    except people.PrivacyError as exc:
-        flash(str(exc.message), "error")
-        return redirect(url_for("privacy.person"))
+    except people.PrivacyError:
+        return person()
     if fmt == "csv":
         return exporting.download(
             "csv", "donnees-personnelles.csv", people.csv_headers(), people.csv_rows(data)
