@@ -42,6 +42,8 @@ ROUTE_LABELS = {
 }
 CERTIFICATE_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG)
 CERTIFICATE_MAX_BYTES = 10 * 1024 * 1024
+# The folder of the equipment's uploads that keeps the certificates.
+CERTIFICATE_AREA = "disposals"
 # The most items one batch retires (a form's ticked rows: a page of the list at most).
 BATCH_MAX = 1000
 

@@ -24,7 +24,7 @@ from inventory.core.storage import send_private
 from inventory.extensions import db
 from inventory.web import allow, attach_error, int_arg
 
-CERTIFICATE_AREA = "disposals"
+CERTIFICATE_AREA = disposal.CERTIFICATE_AREA
 
 
 def _ids(text: str | None) -> list[int]:
