@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from inventory.assets import disposal
 from inventory.assets.catalogue import category_by_code, get_or_create_model
 from inventory.assets.lifecycle import AssetFields, Where, create_asset
-from inventory.assets.models import AssetStatus, DisposalRoute
+from inventory.assets.models import AssetStatus, DisposalRoute, EquipmentModel
 from inventory.auth.models import User
 from inventory.core import audit
 from inventory.orgs.models import Collectivite
@@ -27,6 +27,12 @@ COLLECTED = date(2024, 6, 18)
 GIVEN = date(2024, 9, 2)
 OLD_PROJECTORS = 4
 OLD_LAPTOPS = 2
+
+
+def _model(session: Session, code: str, maker: str, name: str) -> EquipmentModel:
+    category = category_by_code(session, code)
+    assert category is not None, f"no category {code}"
+    return get_or_create_model(session, maker, name, category)
 
 
 def _certificate(town: str, reference: str, count: int) -> bytes:
@@ -55,10 +61,8 @@ def load_disposals(session: Session, user: User, admin: User, town: Collectivite
     """``user`` (a technician) retires the items; ``admin`` dates the model's end of life."""
     folder = upload_dir("assets").folder(disposal.CERTIFICATE_AREA)
     with on(date(2014, 9, 1)):
-        projector = get_or_create_model(session, "Epson", "EB-X14", category_by_code(session, "vp"))
-        laptop = get_or_create_model(
-            session, "HP", "ProBook 450 G1", category_by_code(session, "poste_enseignant")
-        )
+        projector = _model(session, "vp", "Epson", "EB-X14")
+        laptop = _model(session, "poste_enseignant", "HP", "ProBook 450 G1")
         old = [
             create_asset(
                 session,
