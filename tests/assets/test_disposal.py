@@ -15,6 +15,7 @@ from inventory.assets import catalogue, lifecycle, socle
 from inventory.assets.models import Asset, AssetStatus, Disposal, DisposalRoute, StatusChange
 from inventory.core.audit import AuditRecord
 from inventory.orgs.models import Classroom, Ecole
+from tests.assets.builders import english
 from tests.factories import ADMIN, PDF_HEADER, count, fresh, login
 
 CERTIFICATE = PDF_HEADER + b"certificat de collecte 2026-118\n"
@@ -163,6 +164,7 @@ def test_a_batch_refuses_what_cannot_leave_and_keeps_the_rest(
     # An administrator ticks an item of another collectivité with them, and a retired one.
     admin = app.test_client()
     assert login(admin, make_user("admin", email="chef@example.org")).status_code == 302
+    english(admin)
     done = _retire(admin, [*items["ids"], items["other"]], route="donation", organism="")
     html = done.get_data(as_text=True)
     assert done.status_code == 200 and "2 items retired, 2 refused." in html
