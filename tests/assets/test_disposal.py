@@ -195,7 +195,22 @@ def test_expected_end_of_life_by_model_then_by_item(tech, app, make_user, items,
         ).status_code
         == 404
     )
-    # An item's own date wins over its model's.
-    asset.end_of_life = date(2028, 9, 1)
-    db_session.commit()
+    # An item's own date, typed on its edit form, wins over its model's.
+    form = tech.get(f"/equipements/{asset.id}/modifier").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+    edited = tech.post(
+        f"/equipements/{asset.id}/modifier",
+        data={
+            "category": str(asset.category_id),
+            "manufacturer": "Epson",
+            "model": "EB-680",
+            "tag": asset.tag,
+            "version": version,
+            "end_of_life": "2028-09-01",
+        },
+    )
+    assert edited.status_code == 302
     assert fresh(db_session, Asset, asset.id).expected_end_of_life == date(2028, 9, 1)
+    page = tech.get(f"/equipements/{asset.id}").get_data(as_text=True)
+    assert "1 Sept 2028" in page or "1 Sep 2028" in page
+    assert "its model's" not in page
