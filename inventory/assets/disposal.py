@@ -30,7 +30,7 @@ from inventory.assets.models import (
 )
 from inventory.core import policy, uploads
 from inventory.core.exporting import Cell, money
-from inventory.core.pagination import Page, paginate
+from inventory.core.pagination import KeyedPage, Page, paginate, paginate_by_key
 from inventory.core.policy import Action, Subject
 from inventory.core.storage import Storage
 from inventory.core.versioning import guarded
@@ -46,6 +46,8 @@ CERTIFICATE_MAX_BYTES = 10 * 1024 * 1024
 CERTIFICATE_AREA = "disposals"
 # The most items one batch retires (a form's ticked rows: a page of the list at most).
 BATCH_MAX = 1000
+# The API's list of batches counts this many at most.
+DISPOSAL_COUNT_CAP = 10_000
 
 
 # -- expected end of life ------------------------------------------------------------------
@@ -194,6 +196,18 @@ def retire_batch(
         raise
     result.disposal = disposal
     return result
+
+
+def disposals_by_key(
+    session: Session, user: Subject, per_page: int, after: int | None = None
+) -> KeyedPage[Disposal]:
+    """The batches the user may see, newest first, a page after the batch of id ``after``
+    (the API's cursor), each with its items."""
+    rows = select(Disposal).options(selectinload(Disposal.assets))
+    keys = policy.visible(user, select(Disposal.id), Disposal)
+    return paginate_by_key(
+        session, rows, keys, Disposal.id, per_page=per_page, cap=DISPOSAL_COUNT_CAP, after=after
+    )
 
 
 def load_disposal(session: Session, user: Subject, disposal_id: int) -> Disposal:
