@@ -17,6 +17,7 @@ from inventory.assets.models import Asset, AssetStatus, Disposal, DisposalRoute
 from inventory.orgs.models import Classroom, Ecole
 from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
+from tests.factories import hash_passwords_cheaply
 
 # Ecole élémentaire Mélanie Bonis, Villecresnes.
 UAI = "0940704E"
@@ -25,13 +26,7 @@ CERTIFICATE = b"%PDF-1.4\n% certificat de collecte Ecosystem 2026-118\n%%EOF\n"
 
 @pytest.fixture(autouse=True)
 def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts are not what these tests are about: hash their passwords cheaply."""
-    from werkzeug.security import generate_password_hash
-
-    monkeypatch.setattr(
-        "inventory.auth.services.generate_password_hash",
-        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
-    )
+    hash_passwords_cheaply(monkeypatch)
 
 
 def test_a_technician_retires_a_batch_of_projectors_with_its_certificate(
