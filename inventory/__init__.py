@@ -126,6 +126,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.jobs.views import bp as jobs_bp
     from inventory.labels.views import bp as labels_bp
     from inventory.orgs.views import bp as orgs_bp
+    from inventory.privacy.views import bp as privacy_bp
     from inventory.reports.views import bp as reports_bp
     from inventory.training.views import bp as training_bp
     from inventory.web import bp as web_bp
@@ -146,6 +147,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(training_bp)
     app.register_blueprint(grants_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(jobs_bp)
     from inventory.api import setup as api_setup
     from inventory.api.docs import bp as api_docs_bp
@@ -214,6 +216,7 @@ def configure_jobs(app: Flask) -> None:
     import inventory.helpdesk.tasks
     import inventory.labels.tasks
     import inventory.orgs.tasks
+    import inventory.privacy.tasks
     import inventory.reports.tasks  # noqa: F401
     from inventory.core import probes
     from inventory.core.jobs import queue

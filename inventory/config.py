@@ -34,6 +34,8 @@ ENV_KEYS = (
     "METRICS_ALLOWED_IPS",
     "METRICS_TOKEN",
     "WEBHOOKS_ALLOW_PRIVATE",
+    "REPORTER_CONTACT_RETENTION_MONTHS",
+    "PRIVACY_CONTACT",
 )
 
 
@@ -100,6 +102,11 @@ class Defaults:
     WEBHOOKS_ALLOW_PRIVATE = False
     WEBHOOKS_TIMEOUT = 10.0  # seconds a receiver has to answer
     WEBHOOKS_MAX_ATTEMPTS = 8  # then the delivery is failed (an administrator may redeliver)
+    # Personal data (privacy): a reporter's name and address are deleted this many months
+    # after the ticket closes (privacy.retention, a daily job); the address the privacy
+    # notice gives for questions and requests (the controller's data protection officer).
+    REPORTER_CONTACT_RETENTION_MONTHS = 6
+    PRIVACY_CONTACT: str | None = None
 
 
 def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
@@ -121,6 +128,8 @@ def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
     app.config["SESSION_IDLE_MINUTES"] = int(app.config["SESSION_IDLE_MINUTES"])
     app.config["GENERATED_FILES_DAYS"] = int(app.config["GENERATED_FILES_DAYS"])
+    months = app.config["REPORTER_CONTACT_RETENTION_MONTHS"]
+    app.config["REPORTER_CONTACT_RETENTION_MONTHS"] = int(months)
     if isinstance(app.config.get("METRICS_ALLOWED_IPS"), str):
         ips = app.config["METRICS_ALLOWED_IPS"].split(",")
         app.config["METRICS_ALLOWED_IPS"] = tuple(ip.strip() for ip in ips if ip.strip())

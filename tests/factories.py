@@ -20,7 +20,7 @@ from werkzeug.routing.converters import AnyConverter
 from inventory.api import webhooks
 from inventory.api.models import ApiToken
 from inventory.api.webhooks_models import WebhookDelivery, WebhookSubscription
-from inventory.assets import catalogue, digital, lifecycle, socle
+from inventory.assets import catalogue, digital, disposal, lifecycle, socle
 from inventory.assets import photos as asset_photos
 from inventory.assets import works as asset_works
 from inventory.assets.models import (
@@ -28,6 +28,8 @@ from inventory.assets.models import (
     AssetPhoto,
     AssetStatus,
     DigitalService,
+    Disposal,
+    DisposalRoute,
     NetworkWork,
     ServiceKind,
     WorkKind,
@@ -311,6 +313,27 @@ def access_world(app, registry, make_user, db_session, tmp_path):
     (asset_in, photo_in, work_in), (asset_out, photo_out, work_out) = map(
         equipment, (inside, outside)
     )
+
+    def disposal_batch(ecole):
+        # A second item of the school, retired by a DEEE collection with its certificate.
+        category = catalogue.category_by_code(db_session, "eni")
+        model = catalogue.get_or_create_model(db_session, "Speechi", "ENI 75", category)
+        where = lifecycle.Where(ecole.collectivite, ecole)
+        asset = lifecycle.create_asset(db_session, ADMIN, where=where, model=model)
+        fields = disposal.DisposalFields(DisposalRoute.DEEE, date.today(), "Ecosystem", "E-1")
+        result = disposal.retire_batch(
+            db_session,
+            ADMIN,
+            [asset.id],
+            fields,
+            certificate=PDF_HEADER,
+            directory=storage.of(app).folder("uploads/assets/disposals"),
+            today=date.today(),
+        )
+        return result.disposal.id
+
+    with app.app_context():
+        disposals = (disposal_batch(inside), disposal_batch(outside))
     install_presets(db_session)
     scheme = db_session.scalar(select(FundingScheme).filter_by(code="snee-2021"))
     grant_files = storage.of(app).folder("uploads/grants")
@@ -520,6 +543,7 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         DossierDocument: (doc_in, doc_out),
         FundingScheme: (scheme.id, scheme.id),
         Asset: (asset_in, asset_out),
+        Disposal: disposals,
         AssetPhoto: (photo_in, photo_out),
         NetworkWork: (work_in, work_out),
         Ecole: (inside.id, outside.id),

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
 
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory.assets.models import Asset, AssetStatus, ClassroomSocle, NetworkWork
+from inventory.assets.models import (
+    Asset,
+    AssetStatus,
+    ClassroomSocle,
+    Disposal,
+    DisposalRoute,
+    NetworkWork,
+)
 from inventory.assets.socle import TARGET_LEVELS
 from inventory.core.audit import AuditRecord
 from inventory.demo import DEMO_DOSSIER_REFERENCE, DEMO_PASSWORD
@@ -70,8 +78,9 @@ def test_demo_builds_a_living_collectivite_once(app: Flask, db_session: Session)
     assert statuses[AssetStatus.IN_SERVICE] > 1000
     assert statuses[AssetStatus.DELIVERED] and statuses[AssetStatus.UNDER_REPAIR]
     assert count(db_session, NetworkWork, NetworkWork.collectivite_id == town) > 30
-    # A QR token for every item and every room.
-    assert count(db_session, ScanToken, ScanToken.asset_id.isnot(None)) >= len(items) - 4
+    # A QR token for every item still there (the retired ones left before), every room.
+    here = [a for a in items if a.status is not AssetStatus.RETIRED]
+    assert count(db_session, ScanToken, ScanToken.asset_id.isnot(None)) >= len(here) - 4
     assert count(db_session, ScanToken, ScanToken.classroom_id.isnot(None)) == len(rooms)
 
     # Tickets in every state, reported through the public page, some anonymously.
@@ -92,6 +101,14 @@ def test_demo_builds_a_living_collectivite_once(app: Flask, db_session: Session)
     payment = db_session.execute(select(Payment).filter_by(dossier_id=dossier.id)).scalar_one()
     assert payment.received_cents and payment.received_cents > 0
 
+    # End of life: old projectors collected by an eco-organism with its certificate, old
+    # laptops given; the projectors' model past its expected end of life.
+    batches = {d.route: d for d in db_session.scalars(select(Disposal))}
+    assert set(batches) == {DisposalRoute.DEEE, DisposalRoute.DONATION}
+    deee = batches[DisposalRoute.DEEE]
+    assert deee.certificate_type == "application/pdf" and deee.organism == "Ecosystem"
+    assert all(a.status is AssetStatus.RETIRED for a in deee.assets) and len(deee.assets) == 4
+    assert deee.assets[0].expected_end_of_life < date.today()
     # Training: held with named attendees, and upcoming.
     sessions = db_session.scalars(select(TrainingSession)).all()
     assert Counter(s.status for s in sessions) == {SessionStatus.HELD: 2, SessionStatus.PLANNED: 3}

@@ -155,6 +155,7 @@ class AssetValues(Schema):
     price_ht_cents = Int(allow_none=True)
     price_ttc_cents = Int(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
+    end_of_life = fields.Date(allow_none=True)
     mac = Text(allow_none=True)
     mac_wifi = Text(allow_none=True)
     ip = Text(allow_none=True)

@@ -12,6 +12,7 @@ from inventory.assets.models import (
     ClassroomSocle,
     DigitalService,
     DigitalServiceSchool,
+    Disposal,
     EquipmentCategory,
     EquipmentModel,
     Manufacturer,
@@ -66,6 +67,9 @@ policy.register(
 policy.register(
     AssetPhoto, lambda s: AssetPhoto.asset_id.in_(select(Asset.id).where(asset_rule(s)))
 )
+# A batch as the items it took away: municipal staff see their collectivités' batches,
+# the académie's side those that took an item of a school of its scope.
+policy.register(Disposal, lambda s: Disposal.id.in_(select(Asset.disposal_id).where(asset_rule(s))))
 policy.register(ClassroomSocle, lambda s: ClassroomSocle.ecole_id.in_(visible_ecole_ids(s)))
 policy.register(NetworkWork, lambda s: NetworkWork.ecole_id.in_(visible_ecole_ids(s)))
 # Reference data, the same for everyone.

@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from inventory.assets.digital import SERVICE_KIND_LABELS
+from inventory.assets.disposal import ROUTE_LABELS
 from inventory.assets.lifecycle import STATUS_LABELS
 from inventory.assets.models import AssetStatus, WorkStatus
 from inventory.assets.referentiels import CAPABILITY_LABELS, KIND_LABELS, LEVEL_LABELS
@@ -97,6 +98,12 @@ class _AssetDataForm(FlaskForm):
         _l("Price including VAT"), validators=[Optional(), Length(max=30)], description=AMOUNT_HINT
     )
     warranty_end = _date(_l("End of warranty"))
+    end_of_life = DateField(
+        _l("Expected end of life"),
+        validators=[Optional()],
+        format=DATE_FORMATS,
+        description=_l("Leave empty to use its model's."),
+    )
     mac = StringField(
         _l("MAC address (wired)"),
         validators=[Optional(), Length(max=40)],
@@ -348,3 +355,50 @@ class ServiceFilterForm(FlaskForm):
         validate_choice=False,
     )
     running = BooleanField(_l("Only services running today"))
+
+
+class RetireForm(FlaskForm):
+    """A batch of items retired together: ``ids`` the ticked items, comma-separated."""
+
+    ids = HiddenField()
+    route = SelectField(
+        _l("Disposal route"),
+        choices=options([("", _l("Choose…")), *((r.value, lb) for r, lb in ROUTE_LABELS.items())]),
+        validate_choice=False,
+    )
+    disposed_on = _date(_l("Date the items left"))
+    organism = StringField(
+        _l("Eco-organism or recipient"),
+        validators=[Optional(), Length(max=150)],
+        description=_l("Required for a DEEE collection (e.g. Ecosystem, Ecologic)."),
+    )
+    organism_reference = StringField(
+        _l("Eco-organism's reference"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("The collection's or the certificate's number."),
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    certificate = FileField(
+        _l("Certificate"),
+        description=_l("The collection or donation certificate: PDF, JPEG or PNG, at most 10 MB."),
+        render_kw={"accept": "application/pdf,image/jpeg,image/png"},
+    )
+
+
+class EndOfLifeForm(FlaskForm):
+    end_of_life = _date(_l("Expected end of life of its items"))
+
+
+class RegisterFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    collectivite = SelectField(_l("Collectivité"), coerce=int, validate_choice=False)
+    route = SelectField(
+        _l("Disposal route"),
+        choices=options(
+            [("", _l("All routes")), *((r.value, lb) for r, lb in ROUTE_LABELS.items())]
+        ),
+        validate_choice=False,
+    )
+    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(min=2000, max=2100)])

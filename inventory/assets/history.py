@@ -10,12 +10,14 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from inventory.assets.digital import SERVICE_KIND_LABELS
+from inventory.assets.disposal import ROUTE_LABELS
 from inventory.assets.lifecycle import PLACEMENT_LABELS, STATUS_LABELS
 from inventory.assets.models import (
     Asset,
     AssetPhoto,
     DigitalService,
     DigitalServiceSchool,
+    Disposal,
     EquipmentCategory,
     EquipmentModel,
     Manufacturer,
@@ -29,6 +31,7 @@ from inventory.core.describe import Field, describe
 
 _NAME = _l("Name")
 _NOTES = _l("Notes")
+_EOL = _l("Expected end of life")
 
 
 def _in_language(fr: str, en: str) -> str:
@@ -60,6 +63,7 @@ def init_app(_app: Flask) -> None:
             "category_id": _l("Category"),
             "name": _NAME,
             "capabilities": _l("Capabilities"),
+            "end_of_life": _EOL,
         },
     )
     describe(
@@ -83,10 +87,28 @@ def init_app(_app: Flask) -> None:
             "price_ht_cents": _l("Price excl. VAT"),
             "price_ttc_cents": _l("Price incl. VAT"),
             "warranty_end": _l("End of warranty"),
+            "end_of_life": _EOL,
+            "disposal_id": _l("Disposal"),
             "mac": _l("MAC address"),
             "mac_wifi": _l("Wi-Fi MAC address"),
             "ip": _l("IP address"),
             "notes": _NOTES,
+            "created_at": _l("Created on"),
+        },
+    )
+    describe(
+        Disposal,
+        _l("Disposal"),
+        {
+            "collectivite_id": _l("Collectivité"),
+            "route": Field(_l("Disposal route"), labels=ROUTE_LABELS),
+            "disposed_on": _l("Disposal date"),
+            "organism": _l("Eco-organism or recipient"),
+            "organism_reference": _l("Eco-organism's reference"),
+            "note": _NOTES,
+            "certificate_name": _l("Certificate"),
+            "certificate_type": _l("File type"),
+            "certificate_size": _l("Size (bytes)"),
             "created_at": _l("Created on"),
         },
     )

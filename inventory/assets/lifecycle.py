@@ -152,6 +152,7 @@ class AssetFields:
     price_ht_cents: int | None = None
     price_ttc_cents: int | None = None
     warranty_end: date | None = None
+    end_of_life: date | None = None
     mac: str | None = None
     mac_wifi: str | None = None
     ip: str | None = None

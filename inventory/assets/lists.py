@@ -256,6 +256,7 @@ def asset_detail(session: Session, user: Subject, asset_id: int) -> Asset:
             selectinload(Asset.transitions),
             selectinload(Asset.photos),
             selectinload(Asset.collectivite),
+            selectinload(Asset.disposal),
         )
     ).all()
     return asset

@@ -137,6 +137,9 @@ class EquipmentModel(Audited, Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("equipment_categories.id"), index=True)
     name: Mapped[str] = mapped_column(String(150))
     capabilities: Mapped[str | None] = mapped_column(String(100))
+    # When items of this model are expected to reach their end of life (the maker's end
+    # of support, say); an item may say otherwise (Asset.end_of_life).
+    end_of_life: Mapped[date | None] = mapped_column(Date)
     manufacturer: Mapped[Manufacturer] = relationship()
     category: Mapped[EquipmentCategory] = relationship()
 
@@ -200,6 +203,10 @@ class Asset(Audited, Versioned, Base):
     mac_wifi: Mapped[str | None] = mapped_column(String(17))
     ip: Mapped[str | None] = mapped_column(String(45))
     notes: Mapped[str | None] = mapped_column(Text)
+    # The item's own expected end of life, over its model's.
+    end_of_life: Mapped[date | None] = mapped_column(Date)
+    # The batch it left by (retired with a disposal route), if any.
+    disposal_id: Mapped[int | None] = mapped_column(ForeignKey("asset_disposals.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # What the list's text search reads (inventory.core.search): tag, serial, maker and
     # model, folded; kept current on every write by the mapper hook below.
@@ -216,6 +223,7 @@ class Asset(Audited, Versioned, Base):
     photos: Mapped[list[AssetPhoto]] = relationship(
         back_populates="asset", order_by="AssetPhoto.id", cascade="all, delete-orphan"
     )
+    disposal: Mapped[Disposal | None] = relationship(back_populates="assets")
 
     @property
     def audit_scope(self) -> tuple[int | None, int | None]:
@@ -224,6 +232,50 @@ class Asset(Audited, Versioned, Base):
     @property
     def audit_label(self) -> str:
         return self.tag
+
+    @property
+    def expected_end_of_life(self) -> date | None:
+        """The item's own expected end of life, else its model's."""
+        if self.end_of_life is not None:
+            return self.end_of_life
+        return self.model.end_of_life if self.model is not None else None
+
+
+class DisposalRoute(enum.StrEnum):
+    """How retired equipment leaves the collectivité."""
+
+    REUSE = "reuse"  # réemploi: given a second life (another service, a reconditioner)
+    DONATION = "donation"  # given to an association, a school abroad…
+    DEEE = "deee"  # collected as waste electrical equipment by an eco-organism
+
+
+class Disposal(Audited, Base):
+    """A batch of items retired together: where they went (the route), when, who took
+    them (the eco-organism and its reference for a DEEE collection) and the certificate
+    it gave, stored outside static/ and served through an authorised route."""
+
+    __tablename__ = "asset_disposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collectivite_id: Mapped[int] = mapped_column(ForeignKey("collectivites.id"), index=True)
+    route: Mapped[DisposalRoute] = mapped_column(str_enum(DisposalRoute, "disposal_route"))
+    disposed_on: Mapped[date] = mapped_column(Date)
+    organism: Mapped[str | None] = mapped_column(String(150))
+    organism_reference: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    certificate_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    certificate_type: Mapped[str | None] = mapped_column(String(40))
+    certificate_size: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    collectivite: Mapped[Collectivite] = relationship()
+    assets: Mapped[list[Asset]] = relationship(back_populates="disposal", order_by="Asset.tag")
+
+    @property
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        return None, self.collectivite_id
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.route} {self.disposed_on}"[:200]
 
 
 def asset_search_text(tag: str | None, serial: str | None, maker: str, model: str) -> str:

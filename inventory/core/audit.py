@@ -101,6 +101,10 @@ class Audited:
     (an autoflush) makes its changes under ``session.no_autoflush`` to keep one record."""
 
     __audit_exclude__: frozenset[str] = frozenset({"search_text"})
+    # Personal data (a reporter's name or address): the record says that the column
+    # changed, never its value (:data:`HIDDEN` stands for it), so that a later purge or
+    # erasure of the row leaves nothing of it in the append-only log.
+    __audit_private__: frozenset[str] = frozenset()
     __audit_links__: ClassVar[Mapping[str, Linked]] = {}
 
     @property
@@ -144,6 +148,18 @@ class AuditRecord(Base):
     ecole_id: Mapped[int | None] = mapped_column(Integer)
     collectivite_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+#: What a record holds instead of a private column's value (see ``__audit_private__``).
+HIDDEN = "***"
+
+
+def _hide(cls: type[Audited], changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """``changes`` with the values of ``cls``'s private columns replaced by HIDDEN (a
+    value set, cleared or changed stays told apart: None stays None)."""
+    for key in cls.__audit_private__ & changes.keys():
+        changes[key] = [None if v is None else HIDDEN for v in changes[key]]
+    return changes
 
 
 # Values stored as they are (checked by exact type: the common case, made fast).
@@ -192,7 +208,7 @@ def _created_changes(cls: type[Audited], values: Mapping[str, Any]) -> dict[str,
             if value is None:
                 continue
         changes[key] = [None, value]
-    return changes
+    return _hide(cls, changes) if cls.__audit_private__ else changes
 
 
 def _column_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
@@ -211,7 +227,7 @@ def _column_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:
                 after = _plain(hist.added[0]) if hist.added else None
                 if before != after:
                     changes[key] = [before, after]
-    return changes
+    return _hide(type(obj), changes) if obj.__audit_private__ else changes
 
 
 def _link_changes(obj: Audited, action: AuditAction) -> dict[str, list[Any]]:

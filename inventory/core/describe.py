@@ -37,7 +37,10 @@ DATETIME = "datetime"
 BOOL = "bool"
 ENUM = "enum"
 REF = "ref"
-KINDS = frozenset({TEXT, NUMBER, MONEY, DATE, DATETIME, BOOL, ENUM, REF})
+# Personal data: whatever a record holds (a value of a record written before the column
+# was private, or the audit's HIDDEN), the page tells only that there was one.
+PRIVATE = "private"
+KINDS = frozenset({TEXT, NUMBER, MONEY, DATE, DATETIME, BOOL, ENUM, REF, PRIVATE})
 NONE = "—"
 
 Show = str | Callable[[Any], Any]
@@ -211,6 +214,8 @@ def _shown(f: Field, value: Any, names: Mapping[tuple[str, Any], str]) -> str:
     """One stored value as its field shows it; a value of an unexpected form as stored."""
     if value is None or value == "":
         return NONE
+    if f.kind == PRIVATE:
+        return str(_l("(personal data, not shown)"))
     try:
         if f.kind == ENUM and f.labels is not None:
             label = f.labels.get(str(value))

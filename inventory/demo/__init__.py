@@ -28,6 +28,7 @@ from inventory.paths import ROOT
 
 from .accounts import DEMO_PASSWORD, Places, demo_places, demo_user, load_accounts
 from .clock import SET_UP, on
+from .disposals import load_disposals
 from .equipment import Equipment, load_equipment
 from .grants import DEMO_DOSSIER_REFERENCE, load_grants
 from .helpdesk import load_tickets
@@ -89,6 +90,9 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
     yield from load_tickets(session, tech, equipment, today)
     yield from load_training(session, trainer, equipment, today)
     yield from load_grants(session, places.town, equipment)
+    with audit.acting_as(audit.Actor(tech.id, tech.name)):
+        admin = demo_user(session, "admin@socle.example")
+        yield from load_disposals(session, tech, admin, places.town)
     # What every label of the town says, funded or not yet invoiced (labels/mentions.py).
     admin = demo_user(session, "admin@socle.example")
     with audit.acting_as(audit.Actor(admin.id, admin.name)):

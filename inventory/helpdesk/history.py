@@ -9,7 +9,7 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from inventory.core.describe import Field, describe
+from inventory.core.describe import PRIVATE, Field, describe
 from inventory.helpdesk.models import (
     InventoryCampaign,
     ProblemType,
@@ -50,7 +50,8 @@ def init_app(_app: Flask) -> None:
             "collectivite_id": _l("Collectivité"),
             "problem_type_id": _l("Problem type"),
             "description": _l("Description"),
-            "reporter_name": _l("Reported by"),
+            "reporter_name": Field(_l("Reported by"), PRIVATE),
+            "reporter_email": Field(_l("Reporter's email"), PRIVATE),
             "status": Field(_l("Status"), labels=TICKET_STATUS_LABELS),
             "blocking": _l("Blocking"),
             "assignee_id": _l("Assigned to"),
@@ -69,7 +70,7 @@ def init_app(_app: Flask) -> None:
             "ticket_id": _l("Ticket"),
             "at": _l("Date"),
             "author_id": _l("Author"),
-            "author_label": _l("Author"),
+            "author_label": Field(_l("Author"), PRIVATE),
             "internal": _l("Internal note"),
             "body": _l("Message"),
             "status_to": Field(_l("New status"), labels=TICKET_STATUS_LABELS),

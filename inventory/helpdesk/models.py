@@ -89,7 +89,9 @@ class Ticket(Audited, Versioned, Base):
         Index("ix_tickets_asset_status", "asset_id", "status"),
         Index("ix_tickets_ecole_status", "ecole_id", "status"),
     )
-    __audit_exclude__ = frozenset({"follow_token", "reporter_email"})
+    __audit_exclude__ = frozenset({"follow_token"})
+    # The reporter's contact: the log tells that it was given or purged, not what it was.
+    __audit_private__ = frozenset({"reporter_name", "reporter_email"})
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"))
     classroom_id: Mapped[int | None] = mapped_column(ForeignKey("classrooms.id"), index=True)
@@ -138,6 +140,8 @@ class TicketMessage(Audited, Base):
     """A comment on a ticket: internal (staff only) or a message the reporter sees."""
 
     __tablename__ = "ticket_messages"
+    # A reporter's name when a reporter wrote it (no author_id): personal data.
+    __audit_private__ = frozenset({"author_label"})
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from inventory.assets import catalogue
 from inventory.assets.forms import (
+    EndOfLifeForm,
     ModelCapabilitiesForm,
     ModelFilterForm,
 )
@@ -75,5 +76,6 @@ def model(model_id: int) -> str | Response | tuple[str, int]:
         model=item,
         form=form,
         may_admin=may_admin,
+        end_form=EndOfLifeForm(data={"end_of_life": item.end_of_life}),
         history=history_of(db.session, current_user, item),
     ), (422 if form.errors else 200)

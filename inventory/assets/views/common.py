@@ -24,6 +24,7 @@ from werkzeug.routing import BuildError
 from wtforms import Field, SelectChoice
 
 from inventory.assets import catalogue, lifecycle, places
+from inventory.assets.disposal import ROUTE_LABELS
 from inventory.assets.lifecycle import PLACEMENT_LABELS, STATUS_LABELS, AssetError, Where
 from inventory.assets.models import (
     AssetStatus,
@@ -49,6 +50,7 @@ share_labels(
     placement_labels=PLACEMENT_LABELS,
     work_kind_labels=WORK_KIND_LABELS,
     work_status_labels=WORK_STATUS_LABELS,
+    route_labels=ROUTE_LABELS,
 )
 
 

@@ -173,6 +173,9 @@ def bulk() -> str | Response:
     if not ids:
         flash(_("Select at least one item."), "error")
         return redirect(back)
+    if action == "retire":
+        # The disposal's own form: its route, date and certificate, for the ticked rows.
+        return redirect(url_for("assets.retire", ids=",".join(map(str, ids))))
     try:
         if action == "status":
             result = lifecycle.bulk_update(
@@ -209,6 +212,7 @@ def _asset_fields(form: FlaskForm) -> lifecycle.AssetFields:
         price_ht_cents=_amount(form.price_ht),
         price_ttc_cents=_amount(form.price_ttc),
         warranty_end=form.warranty_end.data,
+        end_of_life=form.end_of_life.data,
         mac=form.mac.data,
         mac_wifi=form.mac_wifi.data,
         ip=form.ip.data,
@@ -366,6 +370,7 @@ def _edit_values(asset: Asset) -> dict[str, Any]:
         "price_ht": _amount_text(asset.price_ht_cents),
         "price_ttc": _amount_text(asset.price_ttc_cents),
         "warranty_end": asset.warranty_end,
+        "end_of_life": asset.end_of_life,
         "mac": asset.mac or "",
         "mac_wifi": asset.mac_wifi or "",
         "ip": asset.ip or "",
