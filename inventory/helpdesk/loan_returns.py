@@ -6,6 +6,7 @@ and only if the return is recorded."""
 from __future__ import annotations
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,6 @@ from inventory.helpdesk import notify
 from inventory.helpdesk.models import ProblemType, Ticket, TicketStatus
 from inventory.helpdesk.public import announce_new_ticket
 from inventory.helpdesk.rules import in_default_language, new_follow_token
-from flask_babel import lazy_gettext as _l
 
 # The problem a missing item is filed under: "another problem", offered for every item.
 PROBLEM_CODE = "autre"

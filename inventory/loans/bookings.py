@@ -67,9 +67,7 @@ def occurrences(req: BookingRequest) -> list[tuple[datetime, datetime]]:
         while days[-1] + timedelta(weeks=1) <= req.until:
             days.append(days[-1] + timedelta(weeks=1))
         if len(days) > MAX_WEEKS:
-            raise LoanError(
-                _l("A series holds at most %(n)d weeks.", n=MAX_WEEKS), field="until"
-            )
+            raise LoanError(_l("A series holds at most %(n)d weeks.", n=MAX_WEEKS), field="until")
     spans = [(to_utc(d, req.start), to_utc(d, req.end)) for d in days]
     if spans[0][1] - spans[0][0] > LONGEST:
         raise LoanError(_l("A booking lasts a school day at most."), field="end")
@@ -84,9 +82,7 @@ def slots_of(start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
-def clashes(
-    session: Session, kit_id: int, spans: list[tuple[datetime, datetime]]
-) -> list[Booking]:
+def clashes(session: Session, kit_id: int, spans: list[tuple[datetime, datetime]]) -> list[Booking]:
     """The confirmed bookings of the kit that overlap any of ``spans``."""
     if not spans:
         return []
@@ -208,9 +204,7 @@ def cancel(session: Session, user: Subject, booking: Booking, *, series: bool = 
     return len(targets)
 
 
-def kit_bookings(
-    session: Session, kit: Kit, start: datetime, end: datetime
-) -> list[Booking]:
+def kit_bookings(session: Session, kit: Kit, start: datetime, end: datetime) -> list[Booking]:
     """The kit's confirmed bookings that meet [start, end), in order (one indexed range)."""
     return list(
         session.scalars(

@@ -69,12 +69,16 @@ def _borrower_fields(session: Session, asset: Asset, who: Borrower) -> dict[str,
         "pupil_first_name": _required(
             who.pupil_first_name, "pupil_first_name", _l("Give the pupil's first name.")
         )[:60],
-        "pupil_class": _required(who.pupil_class, "pupil_class", _l("Give the pupil's class."))[:30],
+        "pupil_class": _required(who.pupil_class, "pupil_class", _l("Give the pupil's class."))[
+            :30
+        ],
         "guardian_name": _required(
             who.guardian_name, "guardian_name", _l("Give the guardian's name.")
         )[:120],
         "guardian_contact": _required(
-            who.guardian_contact, "guardian_contact", _l("Give an e-mail address or a phone number.")
+            who.guardian_contact,
+            "guardian_contact",
+            _l("Give an e-mail address or a phone number."),
         )[:200],
     }
 
@@ -162,7 +166,9 @@ def check_in(
     loan.condition_in = condition
     loan.return_notes = (notes or "").strip() or None
     asset = loan.asset
-    lifecycle.change_status(session, user, asset, STATUS_AFTER[condition], _l("Returned"), commit=False)
+    lifecycle.change_status(
+        session, user, asset, STATUS_AFTER[condition], _l("Returned"), commit=False
+    )
     if condition is Condition.MISSING:
         events.emit(
             session,
@@ -185,7 +191,9 @@ def open_loan_of(session: Session, asset_id: int) -> Loan | None:
     )
 
 
-def loan_detail(session: Session, user: Subject, loan_id: int, action: Action = Action.READ) -> Loan:
+def loan_detail(
+    session: Session, user: Subject, loan_id: int, action: Action = Action.READ
+) -> Loan:
     loan = policy.load_or_404(user, Loan, loan_id, session, action)
     return session.scalars(
         select(Loan)

@@ -120,8 +120,14 @@ def _render(story: list[Flowable]) -> bytes:
     _fonts()
     out = io.BytesIO()
     doc = SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-        bottomMargin=18 * mm, title=_("Loan agreement"), author="Socle",
+        out,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=_("Loan agreement"),
+        author="Socle",
     )
     doc.build(story)
     return out.getvalue()
@@ -185,7 +191,9 @@ def receipt_pdf(loan: Loan) -> bytes:
     return _render(story)
 
 
-def save_terms(session: Session, user: Subject, collectivite: Collectivite, text: str, version: int | None) -> LoanTerms:
+def save_terms(
+    session: Session, user: Subject, collectivite: Collectivite, text: str, version: int | None
+) -> LoanTerms:
     """The collectivité's own conditions for its agreements (managers and administrators)."""
     if not policy.can(user, Action.EDIT, collectivite, session):
         raise policy.Denied()

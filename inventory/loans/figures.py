@@ -37,7 +37,9 @@ def _of(obj: Any) -> ColumnElement[bool]:
     if isinstance(obj, Departement):
         return Ecole.departement_id == obj.id
     if isinstance(obj, Academie):
-        return Ecole.departement_id.in_(select(Departement.id).where(Departement.academie_id == obj.id))
+        return Ecole.departement_id.in_(
+            select(Departement.id).where(Departement.academie_id == obj.id)
+        )
     return true()
 
 
@@ -65,7 +67,9 @@ def week_window(today: date, weeks: int = WEEKS) -> tuple[datetime, datetime]:
     )
 
 
-def loan_figures(session: Session, user: Subject, obj: Any = None, now: datetime | None = None) -> LoanFigures:
+def loan_figures(
+    session: Session, user: Subject, obj: Any = None, now: datetime | None = None
+) -> LoanFigures:
     today = local_day(now or utcnow())
     start, end = week_window(today)
     schools = policy.visible(user, select(Ecole.id).where(_of(obj)), Ecole)

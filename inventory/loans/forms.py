@@ -43,7 +43,9 @@ class BookingForm(FlaskForm):
         _l("Every week until"),
         validators=[Optional()],
         format=DATE_FORMATS,
-        description=_l("Leave empty for one booking; give the term's last day for a weekly series."),
+        description=_l(
+            "Leave empty for one booking; give the term's last day for a weekly series."
+        ),
     )
 
 
@@ -71,7 +73,9 @@ class LoanForm(FlaskForm):
     due_on = DateField(_l("To be returned by"), validators=[InputRequired()], format=DATE_FORMATS)
     condition_out = SelectField(
         _l("Condition"),
-        choices=options((c.value, CONDITION_LABELS[c]) for c in Condition if c is not Condition.MISSING),
+        choices=options(
+            (c.value, CONDITION_LABELS[c]) for c in Condition if c is not Condition.MISSING
+        ),
         default=Condition.GOOD.value,
     )
 

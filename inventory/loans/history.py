@@ -69,4 +69,8 @@ def init_app(_app: Flask) -> None:
             "created_at": _l("Created on"),
         },
     )
-    describe(LoanTerms, _l("Loan conditions"), {"text": _l("Conditions"), "collectivite_id": _l("Collectivité")})
+    describe(
+        LoanTerms,
+        _l("Loan conditions"),
+        {"text": _l("Conditions"), "collectivite_id": _l("Collectivité")},
+    )

@@ -19,7 +19,9 @@ from inventory.loans.rules import LoanError, kit_conflict
 from inventory.orgs.models import Ecole
 
 
-def _items_of(session: Session, user: Subject, ecole: Ecole, asset_ids: Sequence[int]) -> list[Asset]:
+def _items_of(
+    session: Session, user: Subject, ecole: Ecole, asset_ids: Sequence[int]
+) -> list[Asset]:
     """The items of the school the user may edit, in another kit than ``kit_id`` or none."""
     if not asset_ids:
         return []
@@ -125,8 +127,6 @@ def candidate_items(session: Session, user: Subject, kit: Kit | None, ecole: Eco
     if kit is not None:
         taken = taken.where(kit_items.c.kit_id != kit.id)
     stmt = (
-        select(Asset)
-        .where(Asset.ecole_id == ecole.id, Asset.id.not_in(taken))
-        .order_by(Asset.tag)
+        select(Asset).where(Asset.ecole_id == ecole.id, Asset.id.not_in(taken)).order_by(Asset.tag)
     )
     return list(session.scalars(policy.visible(user, stmt)))

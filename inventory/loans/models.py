@@ -12,7 +12,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Integer,
     String,
     Table,
     Text,

@@ -58,7 +58,11 @@ def send_reminders(session: Session, config: Any, today: date | None = None) -> 
             subject = (
                 _("Overdue loan: %(tag)s", tag=loan.asset.tag)
                 if overdue
-                else _("Loan due back on %(day)s: %(tag)s", day=format_date(loan.due_on, "long"), tag=loan.asset.tag)
+                else _(
+                    "Loan due back on %(day)s: %(tag)s",
+                    day=format_date(loan.due_on, "long"),
+                    tag=loan.asset.tag,
+                )
             )
             body = "\n".join(
                 [

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from inventory.assets.models import Asset
 from inventory.core.panels import Panel, register_panel
 from inventory.core.policy import Subject
-from inventory.assets.models import Asset
 from inventory.loans.custody import open_loan_of
 from inventory.loans.figures import loan_figures
 from inventory.loans.kits import kits_of

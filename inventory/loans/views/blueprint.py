@@ -9,11 +9,16 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy.orm import Session
 
+from inventory.core.db import utcnow
 from inventory.loans.bookings import kit_bookings
 from inventory.loans.models import Booking, Kit
-from inventory.loans.rules import BOOKING_STATUS_LABELS, BORROWER_LABELS, CONDITION_LABELS, LOAN_STATUS_LABELS
+from inventory.loans.rules import (
+    BOOKING_STATUS_LABELS,
+    BORROWER_LABELS,
+    CONDITION_LABELS,
+    LOAN_STATUS_LABELS,
+)
 from inventory.training.times import local, local_day, to_utc
-from inventory.core.db import utcnow
 from inventory.web import share_labels
 
 bp = Blueprint("loans", __name__)

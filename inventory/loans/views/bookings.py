@@ -25,9 +25,9 @@ from inventory.web import allow, attach_error
 
 def _request(form: BookingForm) -> booking_service.BookingRequest:
     return booking_service.BookingRequest(
-        day=form.day.data,  # type: ignore[arg-type]
-        start=form.start.data,  # type: ignore[arg-type]
-        end=form.end.data,  # type: ignore[arg-type]
+        day=form.day.data,
+        start=form.start.data,
+        end=form.end.data,
         group_label=form.group_label.data or "",
         booked_by=form.booked_by.data or "",
         until=form.until.data,
@@ -77,7 +77,9 @@ def cancel(booking_id: int) -> Response:
 
 
 # -- the school's public booking link ---------------------------------------------------------
-def _public_page(kit: Kit, form: BookingForm, status: int = 200, done: list[Booking] | None = None) -> Any:
+def _public_page(
+    kit: Kit, form: BookingForm, status: int = 200, done: list[Booking] | None = None
+) -> Any:
     return (
         render_template(
             "loans/public.html",

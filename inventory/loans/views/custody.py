@@ -60,8 +60,8 @@ def lend(asset_id: int) -> Any:
                 current_user,
                 asset,
                 who,
-                starts_on=form.starts_on.data,  # type: ignore[arg-type]
-                due_on=form.due_on.data,  # type: ignore[arg-type]
+                starts_on=form.starts_on.data,
+                due_on=form.due_on.data,
                 condition=Condition(form.condition_out.data),
             )
         except LoanError as exc:
@@ -108,7 +108,7 @@ def give_back(loan_id: int) -> Any:
                 current_user,
                 found,
                 version,
-                returned_on=form.returned_on.data,  # type: ignore[arg-type]
+                returned_on=form.returned_on.data,
                 condition=Condition(form.condition_in.data),
                 notes=form.return_notes.data or "",
             )
@@ -162,21 +162,34 @@ def scan(kit_id: int, mode: str) -> Any:
     if form.validate_on_submit():
         action = request.form.get("action", "scan")
         if action == "scan":
-            seen, stranger = scanning.add_scan(db.session, current_user, kit, seen, form.code.data or "")
+            seen, stranger = scanning.add_scan(
+                db.session, current_user, kit, seen, form.code.data or ""
+            )
             form.code.data = ""
         else:
             today = local_day(utcnow())
             try:
                 if mode == "sortie":
-                    who = Borrower(BorrowerKind.CLASSROOM, classroom_id=form.classroom_id.data or None)
+                    who = Borrower(
+                        BorrowerKind.CLASSROOM, classroom_id=form.classroom_id.data or None
+                    )
                     made = scanning.check_out_kit(
-                        db.session, current_user, kit, seen, who, starts_on=today,
+                        db.session,
+                        current_user,
+                        kit,
+                        seen,
+                        who,
+                        starts_on=today,
                         due_on=form_day(form.due_on.data) or today,
                     )
                     flash(_("%(n)d items checked out.", n=len(made)), "success")
                 else:
                     back, missing = scanning.check_in_kit(
-                        db.session, current_user, kit, seen, returned_on=today,
+                        db.session,
+                        current_user,
+                        kit,
+                        seen,
+                        returned_on=today,
                         missing_lost=bool(form.missing_lost.data),
                     )
                     flash(_("%(n)d items returned, %(m)d missing.", n=back, m=missing), "success")
@@ -187,8 +200,12 @@ def scan(kit_id: int, mode: str) -> Any:
     form.seen.data = json.dumps(seen)
     return (
         render_template(
-            "loans/scan.html", kit=kit, form=form, mode=mode,
-            count=scanning.count_scan(kit, seen), stranger=stranger,
+            "loans/scan.html",
+            kit=kit,
+            form=form,
+            mode=mode,
+            count=scanning.count_scan(kit, seen),
+            stranger=stranger,
         ),
         status,
     )

@@ -110,7 +110,9 @@ def kit_page(kit: Kit, form: BookingForm, status: int = 200) -> Any:
             form=form,
             may_edit=may_edit,
             public_url=base + url_for("loans.public", link=kit.booking_token) if may_edit else None,
-            feed_url=base + url_for("loans.public_feed", link=kit.booking_token) if may_edit else None,
+            feed_url=base + url_for("loans.public_feed", link=kit.booking_token)
+            if may_edit
+            else None,
             loans=kit_loans(db.session, kit),
         ),
         status,
@@ -140,7 +142,8 @@ def calendar_response(kit: Kit, *, attachment: bool) -> Response:
             summary=f"{kit.name} — {b.group_label}",
             location=kit.ecole.name,
             description=_("Booked by %(who)s", who=b.booked_by),
-            url=base + url_for("loans.kit", kit_id=kit.id, semaine=local(b.starts_at).date().isoformat()),
+            url=base
+            + url_for("loans.kit", kit_id=kit.id, semaine=local(b.starts_at).date().isoformat()),
             sequence=0,
         )
         for b in found
