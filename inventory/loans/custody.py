@@ -127,7 +127,9 @@ def check_out(
         **_borrower_fields(session, asset, who),
     )
     session.add(loan)
-    lifecycle.change_status(session, user, asset, AssetStatus.ON_LOAN, _l("Lent"), commit=False)
+    lifecycle.change_status(
+        session, user, asset, AssetStatus.ON_LOAN, str(_l("Lent")), commit=False
+    )
     if commit:
         commit_loans(session)
     return loan
@@ -167,7 +169,7 @@ def check_in(
     loan.return_notes = (notes or "").strip() or None
     asset = loan.asset
     lifecycle.change_status(
-        session, user, asset, STATUS_AFTER[condition], _l("Returned"), commit=False
+        session, user, asset, STATUS_AFTER[condition], str(_l("Returned")), commit=False
     )
     if condition is Condition.MISSING:
         events.emit(

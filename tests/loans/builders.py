@@ -3,6 +3,7 @@ classe mobile (a cart and its tablets) made through the services."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -25,12 +26,12 @@ def next_weekday(weekday: int, weeks: int = 1) -> date:
     return monday + timedelta(days=weekday)
 
 
-def item(db_session, ecole: Ecole, category: str = "tablette", name: str = "iPad 10") -> Asset:
+def item(db_session, ecole: Ecole, category: str = "tablette", name: str | None = None) -> Asset:
     room = db_session.scalar(
         select(Classroom).where(Classroom.ecole_id == ecole.id).order_by(Classroom.id).limit(1)
     )
     cat = catalogue.category_by_code(db_session, category)
-    model = catalogue.get_or_create_model(db_session, "Apple", name, cat)
+    model = catalogue.get_or_create_model(db_session, "Apple", name or f"Modèle {category}", cat)
     where = lifecycle.Where(ecole.collectivite, ecole, room)
     return lifecycle.create_asset(
         db_session, ADMIN, where=where, model=model, status=AssetStatus.IN_SERVICE
@@ -44,3 +45,11 @@ def classe_mobile(
     ecole = db_session.get(Ecole, ecole_id)
     ids = [item(db_session, ecole).id for _ in range(tablets)]
     return create_kit(db_session, ADMIN, ecole, name, ids)
+
+
+def pdftotext(data: bytes) -> str:
+    """The text of a PDF as poppler's pdftotext reads it (what a reader copies)."""
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    )
+    return done.stdout.decode()
