@@ -42,7 +42,11 @@ def test_a_laptop_lent_to_a_family_and_returned(app, world, db_session):
     laptop = item(db_session, ecole, "pc_eleve", "ThinkPad 11e")
     client = _client(app, world.users["director"])
     today = date.today()
-    data = {**FAMILY, "starts_on": today.isoformat(), "due_on": (today + timedelta(days=60)).isoformat()}
+    data = {
+        **FAMILY,
+        "starts_on": today.isoformat(),
+        "due_on": (today + timedelta(days=60)).isoformat(),
+    }
     answer = client.post(f"/prets/materiel/{laptop.id}/preter", data=data)
     assert answer.status_code == 302, answer.text[:2000]
     loan = db_session.scalar(select(Loan).where(Loan.asset_id == laptop.id))
@@ -53,8 +57,17 @@ def test_a_laptop_lent_to_a_family_and_returned(app, world, db_session):
     pdf = client.get(f"/prets/{loan.id}/convention.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdftotext(pdf.data)
-    for expected in ("Convention de prêt", laptop.tag, "ThinkPad 11e", "Inès", "CM2 A",
-                     "Karim Benali", ecole.collectivite.name, "Signature", "bon"):
+    for expected in (
+        "Convention de prêt",
+        laptop.tag,
+        "ThinkPad 11e",
+        "Inès",
+        "CM2 A",
+        "Karim Benali",
+        ecole.collectivite.name,
+        "Date et signature",
+        "bon",
+    ):
         assert expected in text, expected
 
     # Lending it again is refused: it is on loan.
@@ -63,8 +76,12 @@ def test_a_laptop_lent_to_a_family_and_returned(app, world, db_session):
 
     back = client.post(
         f"/prets/{loan.id}/retour",
-        data={"returned_on": today.isoformat(), "condition_in": "damaged",
-              "return_notes": "Touche Entrée cassée", "version": str(loan.version)},
+        data={
+            "returned_on": today.isoformat(),
+            "condition_in": "damaged",
+            "return_notes": "Touche Entrée cassée",
+            "version": str(loan.version),
+        },
     )
     assert back.status_code == 302
     db_session.expire_all()
@@ -76,7 +93,9 @@ def test_a_laptop_lent_to_a_family_and_returned(app, world, db_session):
 
     # The change log holds the loan and its return, never the family's data.
     records = db_session.scalars(
-        select(AuditRecord).where(AuditRecord.object_type == "loans", AuditRecord.object_id == loan.id)
+        select(AuditRecord).where(
+            AuditRecord.object_type == "loans", AuditRecord.object_id == loan.id
+        )
     ).all()
     assert {r.action for r in records} == {"create", "update"}
     logged = json.dumps([r.changes for r in records], ensure_ascii=False)
@@ -95,8 +114,12 @@ def test_a_stale_return_is_refused_and_keeps_what_was_typed(app, world, db_sessi
     loan = db_session.scalar(select(Loan).where(Loan.asset_id == laptop.id))
     answer = client.post(
         f"/prets/{loan.id}/retour",
-        data={"returned_on": today, "condition_in": "good", "return_notes": "Rendu par le frère",
-              "version": str(loan.version - 1)},
+        data={
+            "returned_on": today,
+            "condition_in": "good",
+            "return_notes": "Rendu par le frère",
+            "version": str(loan.version - 1),
+        },
     )
     assert answer.status_code == 409
     assert db_session.get(Loan, loan.id).status is LoanStatus.OUT
@@ -114,7 +137,9 @@ def test_family_data_is_required_and_auditors_do_not_see_it(app, world, db_sessi
     )
     assert missing.status_code == 422 and "e-mail address or a phone number" in missing.text
     assert 'value="Karim Benali"' in missing.text
-    client.post(f"/prets/materiel/{laptop.id}/preter", data={**FAMILY, "starts_on": today, "due_on": today})
+    client.post(
+        f"/prets/materiel/{laptop.id}/preter", data={**FAMILY, "starts_on": today, "due_on": today}
+    )
     loan = db_session.scalar(select(Loan).where(Loan.asset_id == laptop.id))
     auditor = _client(app, world.users["auditor"])
     page = auditor.get(f"/prets/{loan.id}")
@@ -132,23 +157,38 @@ def test_a_kit_checked_out_and_in_by_scanning_with_a_missing_tablet(app, world, 
     url = f"/prets/kits/{world.kit_id}/scan/sortie"
     seen = "[]"
     # The first tablet by its label's address, the others by their tags; a stranger code.
-    for code in (f"https://socle.example.fr/q/{label.token}", tablets[1].tag, "ZZ-0000", tablets[2].tag):
+    for code in (
+        f"https://socle.example.fr/q/{label.token}",
+        tablets[1].tag,
+        "ZZ-0000",
+        tablets[2].tag,
+    ):
         page = client.post(url, data={"code": code, "seen": seen, "action": "scan"})
         assert page.status_code == 200
-        seen = page.text.split('name="seen" type="hidden" value="')[1].split('"')[0].replace("&#34;", '"')
+        seen = (
+            page.text.split('name="seen" type="hidden" value="')[1]
+            .split('"')[0]
+            .replace("&#34;", '"')
+        )
     assert "3 of 3 scanned, 0 missing" in page.text
     due = (date.today() + timedelta(days=1)).isoformat()
-    done = client.post(url, data={"seen": seen, "action": "finish", "due_on": due, "classroom_id": "0"})
+    done = client.post(
+        url, data={"seen": seen, "action": "finish", "due_on": due, "classroom_id": "0"}
+    )
     assert done.status_code == 422  # a kit goes out to a classroom: which one
     room = ecole_room(db_session, world.ecole_id)
-    done = client.post(url, data={"seen": seen, "action": "finish", "due_on": due, "classroom_id": str(room)})
+    done = client.post(
+        url, data={"seen": seen, "action": "finish", "due_on": due, "classroom_id": str(room)}
+    )
     assert done.status_code == 302
     db_session.expire_all()
     assert {db_session.get(Asset, t.id).status for t in tablets} == {AssetStatus.ON_LOAN}
 
     url = f"/prets/kits/{world.kit_id}/scan/retour"
     page = client.post(url, data={"code": tablets[0].tag, "seen": "[]", "action": "scan"})
-    page = client.post(url, data={"code": tablets[1].tag, "seen": f"[{tablets[0].id}]", "action": "scan"})
+    page = client.post(
+        url, data={"code": tablets[1].tag, "seen": f"[{tablets[0].id}]", "action": "scan"}
+    )
     assert "2 of 3 scanned, 1 missing" in page.text and tablets[2].tag in page.text
     seen = f"[{tablets[0].id}, {tablets[1].id}]"
     done = client.post(url, data={"seen": seen, "action": "finish", "missing_lost": "y"})
@@ -157,7 +197,11 @@ def test_a_kit_checked_out_and_in_by_scanning_with_a_missing_tablet(app, world, 
     statuses = [db_session.get(Asset, t.id).status for t in tablets]
     assert statuses == [AssetStatus.IN_SERVICE, AssetStatus.IN_SERVICE, AssetStatus.LOST]
     ticket = db_session.scalar(select(Ticket).where(Ticket.asset_id == tablets[2].id))
-    assert ticket is not None and "Missing at the return" in ticket.description or "Manquant" in ticket.description
+    assert (
+        ticket is not None
+        and "Missing at the return" in ticket.description
+        or "Manquant" in ticket.description
+    )
 
 
 def ecole_room(db_session, ecole_id):
