@@ -5,6 +5,7 @@ and a request is refused exactly when it would overlap one already accepted."""
 from __future__ import annotations
 
 from datetime import time, timedelta
+from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -110,5 +111,5 @@ def test_simultaneous_overlapping_requests_let_one_through(app, world, db_sessio
         select(Booking).where(Booking.status == BookingStatus.CONFIRMED).order_by(Booking.starts_at)
     ).all()
     assert len(stored) == ROUNDS
-    for a, b in zip(stored, stored[1:], strict=False):
+    for a, b in pairwise(stored):
         assert a.ends_at <= b.starts_at
