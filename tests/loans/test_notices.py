@@ -69,6 +69,7 @@ def test_reminders_go_before_the_due_date_then_once_overdue(app, world, db_sessi
     assert not any(_tag(db_session, later.id) in s for s in subjects)
     assert any("en retard" in s and _tag(db_session, late.id) in s for s in subjects)
     assert sum(_tag(db_session, soon.id) in s for s in subjects) == 2
+    assert sum(_tag(db_session, staff.id) in s for s in subjects) == 1
     assert {m.to for m in mails} == {"s.moreau@example.org", "ce.0941127P@ac-creteil.fr"}
     assert all("https://socle.example.fr/prets/" in m.body for m in mails)
     # Run again the same day: nothing more.
