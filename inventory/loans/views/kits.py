@@ -129,9 +129,10 @@ def renew_link(kit_id: int) -> Response:
 
 
 def calendar_response(kit: Kit, *, attachment: bool) -> Response:
-    """The kit's bookings as iCalendar: a year back, a year ahead."""
+    """The kit's bookings as iCalendar: a term back, a year ahead."""
     now = utcnow()
-    found = kit_bookings(db.session, kit, now - timedelta(days=366), now + timedelta(days=366))
+    # A term back (what a subscriber still looks at) and a year ahead.
+    found = kit_bookings(db.session, kit, now - timedelta(days=92), now + timedelta(days=366))
     base = addresses.base_url() or addresses.request_base() or ""
     host = urlsplit(base).hostname or "socle"
     events = [
