@@ -31,6 +31,7 @@ from .clock import SET_UP, on
 from .equipment import Equipment, load_equipment
 from .grants import DEMO_DOSSIER_REFERENCE, load_grants
 from .helpdesk import load_tickets
+from .loans import load_loans
 from .pupils import load_pupils
 from .training import load_training
 
@@ -87,6 +88,7 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
     assert equipment is not None
     yield from load_tickets(session, tech, equipment, today)
     yield from load_training(session, trainer, equipment, today)
+    yield from load_loans(session, tech, places.town, equipment, today)
     yield from load_grants(session, places.town, equipment)
     # What every label of the town says, funded or not yet invoiced (labels/mentions.py).
     admin = demo_user(session, "admin@socle.example")

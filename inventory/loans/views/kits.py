@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -20,7 +20,7 @@ from inventory.loans.bookings import kit_bookings
 from inventory.loans.forms import BookingForm, KitForm
 from inventory.loans.lists import kit_loans, open_loans
 from inventory.loans.models import Kit
-from inventory.loans.rules import LoanError
+from inventory.loans.rules import LoanError, retention_days
 from inventory.loans.views.blueprint import bp, week_asked, week_of
 from inventory.orgs.models import Ecole
 from inventory.training.calendar import Event, ics_calendar
@@ -38,6 +38,7 @@ def index() -> str:
         loans=open_loans(db.session, current_user, ecole_id=ecole),
         may_see_family=policy.allowed(current_user, Action.EDIT),
         today=local_day(utcnow()),
+        retention_days=retention_days(current_app.config),
     )
 
 
