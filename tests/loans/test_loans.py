@@ -13,7 +13,7 @@ from inventory.assets.models import Asset, AssetStatus
 from inventory.core.audit import AuditRecord
 from inventory.helpdesk.models import Ticket
 from inventory.labels import tokens
-from inventory.loans.models import Loan, LoanStatus
+from inventory.loans.models import Kit, Loan, LoanStatus
 from inventory.orgs.models import Ecole
 from tests.factories import login
 from tests.loans.builders import item, pdftotext
@@ -122,7 +122,25 @@ def test_a_stale_return_is_refused_and_keeps_what_was_typed(app, world, db_sessi
         },
     )
     assert answer.status_code == 409
+    assert "Rendu par le frère" in answer.text  # what was typed is kept
     assert db_session.get(Loan, loan.id).status is LoanStatus.OUT
+
+
+def test_a_stale_kit_edit_is_refused_and_keeps_what_was_typed(app, world, db_session):
+    client = _client(app, world.users["director"])
+    kit = db_session.get(Kit, world.kit_id)
+    data = {"name": "Chariot du 1er étage", "active": "y", "asset_ids": world.item_ids[:2]}
+    stale = client.post(
+        f"/prets/kits/{kit.id}/modifier", data={**data, "version": str(kit.version - 1)}
+    )
+    assert stale.status_code == 409 and "Chariot du 1er étage" in stale.text
+    saved = client.post(
+        f"/prets/kits/{kit.id}/modifier", data={**data, "version": str(kit.version)}
+    )
+    assert saved.status_code == 302
+    db_session.expire_all()
+    kit = db_session.get(Kit, world.kit_id)
+    assert kit.name == "Chariot du 1er étage" and len(kit.items) == 2
 
 
 def test_family_data_is_required_and_auditors_do_not_see_it(app, world, db_session):

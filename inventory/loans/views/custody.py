@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from inventory.assets.models import Asset
 from inventory.core import policy
 from inventory.core.db import utcnow
+from inventory.core.errors import ConflictError
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.loans import documents, scanning
@@ -112,6 +113,10 @@ def give_back(loan_id: int) -> Any:
                 condition=Condition(form.condition_in.data),
                 notes=form.return_notes.data or "",
             )
+        except ConflictError as exc:
+            # Saved by someone else meanwhile: the page again, what was typed kept.
+            attach_error(form, exc, "condition_in")
+            return _loan_page(loan_detail(db.session, current_user, loan_id), form, 409)
         except LoanError as exc:
             attach_error(form, exc, "condition_in")
         else:
@@ -224,6 +229,9 @@ def terms(collectivite_id: int) -> Any:
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
             documents.save_terms(db.session, current_user, group, form.text.data or "", version)
+        except ConflictError as exc:
+            attach_error(form, exc, "text")
+            return render_template("loans/terms.html", group=group, form=form), 409
         except LoanError as exc:
             attach_error(form, exc, "text")
         else:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from inventory.core import addresses, policy
 from inventory.core.db import utcnow
+from inventory.core.errors import ConflictError
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.loans import kits as kit_service
@@ -86,6 +87,12 @@ def edit_kit(kit_id: int) -> Any:
                 active=bool(form.active.data),
                 asset_ids=form.asset_ids.data or [],
             )
+        except ConflictError as exc:
+            # Saved by someone else meanwhile: the form again, what was typed kept.
+            attach_error(form, exc, "name")
+            kit = kit_service.kit_detail(db.session, current_user, kit_id, Action.EDIT)
+            page = render_template("loans/kit_form.html", form=form, ecole=kit.ecole, kit=kit)
+            return page, 409
         except LoanError as exc:
             attach_error(form, exc, "name")
         else:
