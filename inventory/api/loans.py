@@ -128,11 +128,12 @@ def kit_bookings(args: dict[str, Any], kit_id: int) -> Any:
 
 
 @blp.route("/kits/<int:kit_id>/bookings", methods=["POST"], endpoint="book_kit")
+@allow(Action.EDIT, on=(Kit, "kit_id"))
+@common.scoped(Kit, "kit_id")  # out of scope: 404 whatever the body
+@common.creates
 @blp.arguments(BookingInput)
 @blp.response(201, BookingsMade)
 @problems(403, 422)
-@common.creates
-@allow(Action.EDIT, on=(Kit, "kit_id"))
 def book_kit(data: dict[str, Any], kit_id: int) -> Any:
     """Book a kit, once or weekly until a day; a clash is refused (422)."""
     kit = kit_detail(db.session, current_user, kit_id, Action.EDIT)

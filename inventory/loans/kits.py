@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from inventory.assets.models import Asset
 from inventory.core import policy
@@ -106,7 +107,9 @@ def kit_by_token(session: Session, token: str) -> Kit | None:
     """The active kit a public booking link names (None for any other text)."""
     if not token or len(token) > 32:
         return None
-    kit = session.scalar(select(Kit).where(Kit.booking_token == token.upper()))
+    kit = session.scalar(
+        select(Kit).options(*_page_options()).where(Kit.booking_token == token.upper())
+    )
     return kit if kit is not None and kit.active else None
 
 
@@ -117,8 +120,14 @@ def kits_of(session: Session, user: Subject, ecole_id: int | None = None) -> lis
     return list(session.scalars(policy.visible(user, stmt.order_by(Kit.ecole_id, Kit.name))))
 
 
+def _page_options() -> list[Any]:
+    """What a kit's pages show of it, loaded with it (templates never query)."""
+    return [selectinload(Kit.items), joinedload(Kit.ecole)]
+
+
 def kit_detail(session: Session, user: Subject, kit_id: int, action: Action = Action.READ) -> Kit:
-    return policy.load_or_404(user, Kit, kit_id, session, action)
+    kit = policy.load_or_404(user, Kit, kit_id, session, action)
+    return session.scalars(select(Kit).options(*_page_options()).where(Kit.id == kit.id)).one()
 
 
 def candidate_items(session: Session, user: Subject, kit: Kit | None, ecole: Ecole) -> list[Asset]:

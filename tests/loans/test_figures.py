@@ -68,3 +68,27 @@ def test_usage_on_loan_and_overdue_on_the_dashboards(app, world, db_session, reg
     other = app.test_client()
     assert login(other, world.users["other"]).status_code == 302
     assert "Classe mobile 1" not in other.get("/tableau-de-bord").text
+
+
+def test_the_overdue_list(app, world, db_session):
+    ecole = db_session.get(Ecole, world.ecole_id)
+    staff = Borrower(BorrowerKind.STAFF, staff_name="M. Roux")
+    today = date.today()
+    late = item(db_session, ecole, "pc_eleve")
+    check_out(
+        db_session,
+        ADMIN,
+        late,
+        staff,
+        starts_on=today - timedelta(days=9),
+        due_on=today - timedelta(days=1),
+    )
+    due = item(db_session, ecole, "pc_eleve")
+    check_out(db_session, ADMIN, due, staff, starts_on=today, due_on=today + timedelta(days=9))
+    client = app.test_client()
+    assert login(client, world.users["director"]).status_code == 302
+    every = client.get("/prets").text
+    assert late.tag in every and due.tag in every
+    assert every.index(late.tag) < every.index(due.tag)  # the oldest due date first
+    overdue = client.get("/prets?retard=1").text
+    assert late.tag in overdue and due.tag not in overdue

@@ -33,10 +33,13 @@ from inventory.web import allow, attach_error, int_arg
 @allow(Action.READ)
 def index() -> str:
     ecole = int_arg("ecole")
+    overdue = request.args.get("retard") == "1"
     return render_template(
         "loans/index.html",
         kits=kit_service.kits_of(db.session, current_user, ecole),
-        loans=open_loans(db.session, current_user, ecole_id=ecole),
+        loans=open_loans(db.session, current_user, ecole_id=ecole, overdue_only=overdue),
+        overdue=overdue,
+        ecole=ecole,
         may_see_family=policy.allowed(current_user, Action.EDIT),
         today=local_day(utcnow()),
         retention_days=retention_days(current_app.config),
