@@ -80,10 +80,13 @@ def configure_database(app: Flask) -> None:
     import inventory.grants.access
     import inventory.grants.models
     import inventory.helpdesk.access
+    import inventory.helpdesk.loan_returns
     import inventory.helpdesk.models
     import inventory.jobs.access
     import inventory.labels.access
     import inventory.labels.models
+    import inventory.loans.access
+    import inventory.loans.models
     import inventory.orgs.access
     import inventory.orgs.models
     import inventory.reports.stale
@@ -125,6 +128,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.helpdesk.views import bp as helpdesk_bp
     from inventory.jobs.views import bp as jobs_bp
     from inventory.labels.views import bp as labels_bp
+    from inventory.loans.views import bp as loans_bp
     from inventory.orgs.views import bp as orgs_bp
     from inventory.privacy.views import bp as privacy_bp
     from inventory.reports.views import bp as reports_bp
@@ -145,6 +149,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(helpdesk_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(training_bp)
+    app.register_blueprint(loans_bp)
     app.register_blueprint(grants_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(privacy_bp)
@@ -167,11 +172,13 @@ def configure_panels(app: Flask) -> None:
     from inventory.assets import panels as assets_panels
     from inventory.grants import panels as grants_panels
     from inventory.helpdesk import panels as helpdesk_panels
+    from inventory.loans import panels as loans_panels
     from inventory.training import panels as training_panels
 
     assets_panels.init_app(app)
     grants_panels.init_app(app)
     training_panels.init_app(app)
+    loans_panels.init_app(app)
     helpdesk_panels.init_app(app)
     configure_history(app)
 
@@ -185,6 +192,7 @@ def configure_history(app: Flask) -> None:
     from inventory.helpdesk import history as helpdesk_history
     from inventory.jobs import history as jobs_history
     from inventory.labels import history as labels_history
+    from inventory.loans import history as loans_history
     from inventory.orgs import history as orgs_history
     from inventory.training import history as training_history
 
@@ -196,6 +204,7 @@ def configure_history(app: Flask) -> None:
         labels_history,
         helpdesk_history,
         training_history,
+        loans_history,
         jobs_history,
     ):
         domain.init_app(app)
@@ -215,6 +224,7 @@ def configure_jobs(app: Flask) -> None:
     import inventory.core.mail
     import inventory.helpdesk.tasks
     import inventory.labels.tasks
+    import inventory.loans.tasks
     import inventory.orgs.tasks
     import inventory.privacy.tasks
     import inventory.reports.tasks  # noqa: F401

@@ -66,6 +66,10 @@ from inventory.helpdesk import campaigns, public
 from inventory.helpdesk.models import InventoryCampaign, ProblemType, Ticket, TicketPhoto
 from inventory.labels import tokens
 from inventory.labels.models import PrintJob
+from inventory.loans import bookings as loan_bookings
+from inventory.loans import custody as loan_custody
+from inventory.loans import kits as loan_kits
+from inventory.loans.models import Booking, BorrowerKind, Kit, Loan
 from inventory.orgs.identifiers import uai_check_letter
 from inventory.orgs.models import (
     Academie,
@@ -505,6 +509,28 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         return new.subscription.id, delivery
 
     (hook_in, delivery_in), (hook_out, delivery_out) = map(webhook, (inside, outside))
+
+    def loans_objects(ecole):
+        # A classe mobile of one tablet, booked next week, and a laptop lent to a teacher.
+        category = catalogue.category_by_code(db_session, "tablette")
+        model = catalogue.get_or_create_model(db_session, "Apple", "iPad 10", category)
+        where = lifecycle.Where(ecole.collectivite, ecole, None)
+        tablet = lifecycle.create_asset(db_session, ADMIN, where=where, model=model)
+        kit = loan_kits.create_kit(db_session, ADMIN, ecole, "Classe mobile", [tablet.id])
+        day = date.today() + timedelta(days=7)
+        ask = loan_bookings.BookingRequest(day, time(9, 0), time(10, 30), "CM1 B", "Mme Martin")
+        booking = loan_bookings.book(db_session, ADMIN, kit, ask)[0]
+        laptop = lifecycle.create_asset(db_session, ADMIN, where=where, model=model)
+        who = loan_custody.Borrower(BorrowerKind.STAFF, staff_name="M. Roux")
+        loan = loan_custody.check_out(
+            db_session, ADMIN, laptop, who, starts_on=date.today(), due_on=day
+        )
+        return kit.id, booking.id, loan.id, kit.booking_token
+
+    with app.app_context():  # a booking's refusal would be written in the app's language
+        (kit_in, booking_in, loan_in, link_in), (kit_out, booking_out, loan_out, _) = map(
+            loans_objects, (inside, outside)
+        )
     referentiel = socle.current_referentiel(db_session)
     # An API token of the administrator's (its revocation is answered by owner, not scope).
     api_token(app, emails["admin"], scope="write", name="matrix")
@@ -536,6 +562,9 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         WebhookSubscription: (hook_in, hook_out),
         WebhookDelivery: (delivery_in, delivery_out),
         TrainingSession: (session_in, session_out),
+        Kit: (kit_in, kit_out),
+        Booking: (booking_in, booking_out),
+        Loan: (loan_in, loan_out),
         TrainingDocument: (session_doc_in, session_doc_out),
         Dossier: (dossier_in, dossier_out),
         Expense: (expense_in, expense_out),
@@ -559,6 +588,7 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         # Public pages reached by a token: a label's, a follow-up link's.
         "token": label_in,
         "follow_token": follow_in,
+        "link": link_in,  # a kit's public booking link
         # The dashboards' drill-down lists: which figure's list.
         "indicator": "items",
     }

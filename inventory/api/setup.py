@@ -14,6 +14,7 @@ from inventory.api import (  # noqa: F401  (imported for their routes)
     grants,
     history,
     labels,
+    loans,
     records,
     tickets,
     training,

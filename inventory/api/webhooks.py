@@ -68,6 +68,7 @@ EVENT_LABELS = {
     events.ASSET_STATUS_CHANGED: _l("Equipment status changed"),
     events.DOSSIER_STATUS_CHANGED: _l("Dossier status changed"),
     events.JOB_FINISHED: _l("Job finished"),
+    events.LOAN_ITEM_MISSING: _l("Item missing at a loan's return"),
 }
 
 

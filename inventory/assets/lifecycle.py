@@ -45,6 +45,7 @@ STATUS_LABELS = {
     AssetStatus.UNDER_REPAIR: _l("under repair"),
     AssetStatus.RETIRED: _l("retired"),
     AssetStatus.LOST: _l("lost"),
+    AssetStatus.ON_LOAN: _l("on loan"),
 }
 PLACEMENT_LABELS = {
     Placement.CLASSROOM: _l("classroom"),

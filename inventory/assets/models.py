@@ -41,19 +41,36 @@ class AssetStatus(enum.StrEnum):
     UNDER_REPAIR = "under_repair"
     RETIRED = "retired"
     LOST = "lost"
+    ON_LOAN = "on_loan"  # in someone's custody (inventory.loans)
 
 
 # The transitions that make sense; anything else is refused.
 TRANSITIONS: dict[AssetStatus, frozenset[AssetStatus]] = {
     AssetStatus.ORDERED: frozenset({AssetStatus.DELIVERED, AssetStatus.RETIRED, AssetStatus.LOST}),
     AssetStatus.DELIVERED: frozenset(
-        {AssetStatus.INSTALLED, AssetStatus.IN_SERVICE, AssetStatus.RETIRED, AssetStatus.LOST}
+        {
+            AssetStatus.INSTALLED,
+            AssetStatus.IN_SERVICE,
+            AssetStatus.ON_LOAN,
+            AssetStatus.RETIRED,
+            AssetStatus.LOST,
+        }
     ),
     AssetStatus.INSTALLED: frozenset(
-        {AssetStatus.IN_SERVICE, AssetStatus.UNDER_REPAIR, AssetStatus.RETIRED, AssetStatus.LOST}
+        {
+            AssetStatus.IN_SERVICE,
+            AssetStatus.ON_LOAN,
+            AssetStatus.UNDER_REPAIR,
+            AssetStatus.RETIRED,
+            AssetStatus.LOST,
+        }
     ),
     AssetStatus.IN_SERVICE: frozenset(
-        {AssetStatus.UNDER_REPAIR, AssetStatus.RETIRED, AssetStatus.LOST}
+        {AssetStatus.ON_LOAN, AssetStatus.UNDER_REPAIR, AssetStatus.RETIRED, AssetStatus.LOST}
+    ),
+    # Lent (a loan's check-out), then back in service, to repair, or lost at its check-in.
+    AssetStatus.ON_LOAN: frozenset(
+        {AssetStatus.IN_SERVICE, AssetStatus.UNDER_REPAIR, AssetStatus.LOST}
     ),
     AssetStatus.UNDER_REPAIR: frozenset(
         {AssetStatus.IN_SERVICE, AssetStatus.RETIRED, AssetStatus.LOST}

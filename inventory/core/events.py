@@ -20,6 +20,7 @@ TICKET_RESOLVED = "ticket.resolved"
 ASSET_STATUS_CHANGED = "asset.status_changed"
 DOSSIER_STATUS_CHANGED = "dossier.status_changed"
 JOB_FINISHED = "job.finished"
+LOAN_ITEM_MISSING = "loan.item_missing"
 NAMES = (
     TICKET_CREATED,
     TICKET_STATUS_CHANGED,
@@ -27,6 +28,7 @@ NAMES = (
     ASSET_STATUS_CHANGED,
     DOSSIER_STATUS_CHANGED,
     JOB_FINISHED,
+    LOAN_ITEM_MISSING,
 )
 
 

@@ -32,6 +32,7 @@ from .disposals import load_disposals
 from .equipment import Equipment, load_equipment
 from .grants import DEMO_DOSSIER_REFERENCE, load_grants
 from .helpdesk import load_tickets
+from .loans import load_loans
 from .pupils import load_pupils
 from .sso import load_providers
 from .training import load_training
@@ -89,6 +90,7 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
     assert equipment is not None
     yield from load_tickets(session, tech, equipment, today)
     yield from load_training(session, trainer, equipment, today)
+    yield from load_loans(session, tech, places.town, equipment, today)
     yield from load_grants(session, places.town, equipment)
     with audit.acting_as(audit.Actor(tech.id, tech.name)):
         admin = demo_user(session, "admin@socle.example")

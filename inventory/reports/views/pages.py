@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from inventory.core import exporting, policy
+from inventory.core.panels import panels
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.reports import charts
@@ -331,6 +332,8 @@ def _page(level: Level, obj: Any) -> str | Response:
         charts=_charts(board),
         map=_map(board),
         may_export=policy.allowed(current_user, Action.EXPORT),
+        # What the domains below show on a dashboard (the loans' figures…), for its object.
+        panels=panels("reports.dashboard", db.session, current_user, obj),
         **helpers(),
     )
 
