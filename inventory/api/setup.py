@@ -8,8 +8,10 @@ from flask import Flask
 from flask_smorest import Api
 
 from inventory.api import (  # noqa: F401  (imported for their routes)
+    dossiers,
     equipment,
     figures,
+    funding,
     grants,
     history,
     labels,
