@@ -26,7 +26,7 @@ from inventory.core.policy import Role
 from inventory.extensions import db
 from inventory.helpdesk import tickets
 from inventory.helpdesk.models import Ticket, TicketStatus
-from tests.assets.builders import rooms_of, sample_items, to_xlsx, upload
+from tests.assets.builders import KEYS, rooms_of, sample_items, to_xlsx, upload
 from tests.factories import ADMIN, build_world, count, fresh, login, report
 from tests.servers import a_webhook_receiver
 
@@ -342,3 +342,27 @@ def test_a_finished_job_is_told_with_its_kind_and_state(app, registry, login_as,
     assert headers["X-Socle-Event"] == "job.finished"
     assert payload["collectivite_id"] == coll
     assert payload["data"] == {"job": job.id, "kind": "assets.import", "state": "done"}
+
+
+def test_an_import_tells_each_status_it_changes_like_one_change(
+    app, registry, login_as, db_session
+):
+    """An import that changes items' statuses (core.events) tells each of them, as one
+    item's status change does, in the import's transaction."""
+    coll = registry["collectivites"]["Créteil"]
+    client = login_as("technicien", [("collectivite", coll)])
+    rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=6, prefix="EV")
+    assert upload(client, to_xlsx(HEADERS, rows), "equipements.xlsx").status_code == 302
+    status = KEYS.index("statut")
+    for row in rows:
+        row[status] = "in_service"
+    with a_webhook_receiver() as receiver:
+        subscribe(client, coll, receiver.url, [events.ASSET_STATUS_CHANGED])
+        assert upload(client, to_xlsx(HEADERS, rows), "equipements.xlsx").status_code == 302
+    told = [json.loads(body)["data"] for _headers, body in receiver.received]
+    changed = db_session.scalars(
+        select(Asset).where(Asset.serial.in_(["EV0000", "EV0002", "EV0004"]))
+    ).all()
+    assert sorted(d["asset"] for d in told) == sorted(a.id for a in changed)
+    assert {(d["from_status"], d["to_status"]) for d in told} == {("delivered", "in_service")}
+    assert {d["tag"] for d in told} == {a.tag for a in changed}
