@@ -6,8 +6,6 @@ marked as API, and the dossier's status told to a webhook receiver."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import select
 
@@ -17,6 +15,7 @@ from inventory.core.audit import AuditRecord
 from inventory.grants.models import Dossier, Expense, Payment
 from inventory.grants.schemes import schemes
 from inventory.orgs.models import Collectivite
+from tests.api.payloads import conforms
 from tests.factories import ADMIN, api_token, bearer, count, fresh
 from tests.servers import a_webhook_receiver
 
@@ -225,7 +224,7 @@ def test_a_dossiers_new_status_reaches_the_receiver(app, programme, manager, db_
         assert moved.status_code == 200
         assert len(receiver.received) == 1
     headers, body = receiver.received[0]
-    payload = json.loads(body)
+    payload = conforms(api.get("/api/v1/openapi.json").get_json(), body)
     assert headers["X-Socle-Event"] == "dossier.status_changed"
     assert payload["data"] == {
         "dossier": draft,
