@@ -370,3 +370,28 @@ def test_an_import_tells_each_status_it_changes_like_one_change(
     assert sorted(d["asset"] for d in told) == sorted(a.id for a in changed)
     assert {(d["from_status"], d["to_status"]) for d in told} == {("delivered", "in_service")}
     assert {d["tag"] for d in told} == {a.tag for a in changed}
+
+
+def test_a_subscriptions_history_reads_in_words_without_its_secret(app, manager, world, db_session):
+    """Its page shows who changed what, the events by their names, a new secret by its
+    date only (the secret itself is never logged)."""
+    with a_webhook_receiver() as receiver:
+        old = subscribe(manager, world["coll"], receiver.url, [events.TICKET_CREATED])
+        subscription = db_session.scalar(select(WebhookSubscription))
+        answer = manager.post(
+            f"/webhooks/{subscription.id}",
+            data={
+                "name": "GLPI central",
+                "url": receiver.url,
+                "events": [events.TICKET_CREATED, events.TICKET_RESOLVED],
+                "active": "y",
+            },
+        )
+        assert answer.status_code == 302
+        new = re.search(r"whsec_[\w-]+", manager.post(f"/webhooks/{subscription.id}/secret").text)
+    page = manager.get(f"/webhooks/{subscription.id}", headers={"Accept-Language": "fr"}).text
+    history = page[page.index('id="history-title"') :]
+    assert "Abonnement webhook" in history
+    assert "Ticket créé, Ticket résolu" in history and "GLPI central" in history
+    assert "Nouveau secret créé le" in history
+    assert old not in page and new.group(0) not in page
