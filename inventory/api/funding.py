@@ -101,7 +101,9 @@ def _payment_fields(data: dict[str, Any], payment: Payment | None) -> payments.P
         values.update({n: getattr(payment, n) for n in PAYMENT_FIELDS})
     values.update({n: data[n] for n in PAYMENT_FIELDS if n in data})
     values["kind"] = PaymentKind(values["kind"])
-    return payments.PaymentFields(**values, over_aid_confirmed=bool(data.get("over_aid_confirmed")))
+    kept = payment.over_aid_confirmed if payment is not None else False
+    confirmed = bool(data.get("over_aid_confirmed", kept))
+    return payments.PaymentFields(**values, over_aid_confirmed=confirmed)
 
 
 def _over_aid(error: payments.OverAidError) -> DomainError:

@@ -137,10 +137,16 @@ def test_payments_above_the_aid_need_the_confirmation(app, programme, manager, d
     url = f"/api/v1/payments/{payment['id']}"
     read = api.get(url, headers=bearer(secret))
     assert read.headers["ETag"] == made.headers["ETag"]
+    # A change that does not touch the money keeps its confirmation.
+    renamed = api.patch(
+        url, json={"version": payment["version"], "reference": "V-8"}, headers=bearer(secret)
+    )
+    assert renamed.status_code == 200, renamed.data
+    assert renamed.get_json()["over_aid_confirmed"] is True
     smaller = api.patch(
         url,
-        json={"version": payment["version"], "received_cents": 1_000, "reference": "V-9"},
-        headers=bearer(secret),
+        json={"received_cents": 1_000, "reference": "V-9"},
+        headers=bearer(secret, **{"If-Match": renamed.headers["ETag"]}),
     )
     assert smaller.status_code == 200, smaller.data
     assert smaller.get_json()["over_aid_confirmed"] is False  # no longer above the aid
