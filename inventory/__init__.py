@@ -186,6 +186,7 @@ def configure_panels(app: Flask) -> None:
 def configure_history(app: Flask) -> None:
     # How each domain's records read in the history panels, the journal and its exports
     # (the change log comes before the domains and cannot import them).
+    from inventory.api import webhooks_history as api_history
     from inventory.assets import history as assets_history
     from inventory.auth import history as auth_history
     from inventory.grants import history as grants_history
@@ -206,6 +207,7 @@ def configure_history(app: Flask) -> None:
         training_history,
         loans_history,
         jobs_history,
+        api_history,
     ):
         domain.init_app(app)
 

@@ -85,8 +85,9 @@ class WebhookReceiver:
     """A real HTTP server on loopback that records every POST (headers and body) and
     answers each with the next status code of ``answers`` (then 200)."""
 
-    def __init__(self, answers: list[int] | None = None) -> None:
-
+    def __init__(
+        self, answers: list[int] | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.answers = list(answers or [])
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.lock = threading.Lock()
@@ -105,8 +106,9 @@ class WebhookReceiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://{host}:{self.port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -116,8 +118,10 @@ class WebhookReceiver:
 
 
 @contextmanager
-def a_webhook_receiver(answers: list[int] | None = None) -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver(answers)
+def a_webhook_receiver(
+    answers: list[int] | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(answers, host, port)
     try:
         yield receiver
     finally:

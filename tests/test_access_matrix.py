@@ -130,6 +130,7 @@ API_WRITES_REACHED = {
     "api.update_assets": 422,
     "api.print_labels": 422,
     "api.create_work": 422,
+    "api.create_works": 422,
     "api.issue_label": 200,
     "api.renew_label": 200,
 }
@@ -288,6 +289,7 @@ def _crafted_api_bodies(objects):
         "api.update_assets": {"ids": [asset_out], "status": "retired"},
         "api.print_labels": {"asset_ids": [asset_out], "format": "avery-l7160"},
         "api.create_work": {"ecole_id": ecole_out, "kind": "cabling", "title": "Piraté"},
+        "api.create_works": {"items": [{"ecole_id": ecole_out, "kind": "wifi", "title": "Piraté"}]},
         "api.update_work": {"title": "Piraté", "version": 1},
     }
 

@@ -47,6 +47,16 @@ class RowsRefused(AssetError):
         super().__init__(errors[0]["message"], errors[0]["field"])
         self.errors = errors
 
+    @classmethod
+    def by_position(cls, refused: dict[int, AssetError]) -> RowsRefused:
+        """The refusals of a bulk service (``ItemsRefused.refused``), named by position."""
+        return cls(
+            [
+                {"field": f"items.{n}.{error.field or ''}", "message": str(error.message)}
+                for n, error in sorted(refused.items())
+            ]
+        )
+
 
 @dataclass
 class Resolver:
@@ -170,12 +180,7 @@ def create_assets(data: dict[str, Any]) -> Any:
     try:
         items = lifecycle.create_assets(db.session, current_user, typed)
     except ItemsRefused as exc:
-        raise RowsRefused(
-            [
-                {"field": f"items.{n}.{error.field or ''}", "message": str(error.message)}
-                for n, error in sorted(exc.refused.items())
-            ]
-        ) from None
+        raise RowsRefused.by_position(exc.refused) from None
     return {"items": [{"id": i.id, "tag": i.tag} for i in items]}, 201
 
 

@@ -142,6 +142,25 @@ class WorkCreate(WorkValues):
     title = Text(required=True)
 
 
+class WorkBulkCreate(Schema):
+    items = fields.List(
+        fields.Nested(WorkCreate),
+        required=True,
+        validate=validate.Length(min=1, max=BULK_MAX),
+        metadata={"description": N_("The works, all planned or none")},
+    )
+
+
+class CreatedWork(Schema):
+    id = Int()
+    version = Int()
+    title = Text()
+
+
+class WorksCreated(Schema):
+    items = fields.List(fields.Nested(CreatedWork), metadata={"description": N_("In order")})
+
+
 class WorkPatch(WorkValues):
     """The fields to change (others are kept); ``version`` (or If-Match) is required."""
 

@@ -93,12 +93,15 @@ class DossierSchoolSchema(Schema):
 
 class PaymentSchema(Schema):
     id = Int()
+    version = Int()
+    dossier_id = Int()
     kind = Text()
     requested_on = fields.Date(allow_none=True)
     requested_cents = Int(allow_none=True)
     received_on = fields.Date(allow_none=True)
     received_cents = Int(allow_none=True)
     reference = Text(allow_none=True)
+    over_aid_confirmed = fields.Boolean()
 
 
 class DossierSchema(Schema):
@@ -229,7 +232,7 @@ def _dossier(dossier_id: int) -> Any:
     return found, 200, common.etag(found.version)
 
 
-def _expense(expense_id: int, code: int = 200) -> Any:
+def expense_answer(expense_id: int, code: int = 200) -> Any:
     found = expenses.expense_detail(db.session, current_user, expense_id, Action.READ)
     return found, code, common.etag(found.version)
 
@@ -300,7 +303,7 @@ def add_expense(data: dict[str, Any], dossier_id: int) -> Any:
         allocations=_allocations(data, None),
         links=_links(data, None),
     )
-    return _expense(expense.id, 201)
+    return expense_answer(expense.id, 201)
 
 
 @blp.route("/expenses/<int:expense_id>", methods=["GET"])
@@ -309,7 +312,7 @@ def add_expense(data: dict[str, Any], dossier_id: int) -> Any:
 @allow(Action.READ, on=(Expense, "expense_id"))
 def expense(expense_id: int) -> Any:
     """One expense line with its split and funding links."""
-    return _expense(expense_id)
+    return expense_answer(expense_id)
 
 
 @blp.route("/expenses/<int:expense_id>", methods=["PATCH"], endpoint="update_expense")
@@ -333,7 +336,7 @@ def update_expense(data: dict[str, Any], expense_id: int) -> Any:
         )
     except ConflictError:
         raise common.reworded_conflict() from None
-    return _expense(expense_id)
+    return expense_answer(expense_id)
 
 
 @blp.route("/expenses/<int:expense_id>", methods=["DELETE"], endpoint="delete_expense")

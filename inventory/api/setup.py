@@ -9,8 +9,10 @@ from flask_smorest import Api
 
 from inventory.api import (  # noqa: F401  (imported for their routes)
     disposals,
+    dossiers,
     equipment,
     figures,
+    funding,
     grants,
     history,
     labels,
@@ -19,6 +21,7 @@ from inventory.api import (  # noqa: F401  (imported for their routes)
     tickets,
     training,
     v1,
+    webhook_payloads,
     works,
 )
 
@@ -48,6 +51,8 @@ def init_app(app: Flask) -> None:
         },
     )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    # The webhooks' requests, each event's body a schema (OpenAPI 3.0.3: an extension).
+    api.spec.options["x-webhooks"] = webhook_payloads.document(api.spec)
     api.register_blueprint(v1.blp)
     api.register_blueprint(records.blp)
     app.extensions["socle_api_spec"] = api.spec

@@ -25,22 +25,20 @@ import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
+from inventory.api import webhooks_http
 from inventory.api.webhooks_models import DeliveryState, WebhookDelivery, WebhookSubscription
 from inventory.core import events, jobs, policy
 from inventory.core.db import utcnow
@@ -134,18 +132,15 @@ def _private(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def check_url(url: str, config: Any, *, resolve: bool = True) -> str:
-    """A subscription's address: http or https, a host, no credentials; a private address
-    (loopback, RFC 1918, link-local…) only when WEBHOOKS_ALLOW_PRIVATE is on. With
-    ``resolve``, the host's addresses are checked too (a public name may point inside)."""
-    url = (url or "").strip()
+def _parts(url: str) -> SplitResult:
+    """A subscription's address, well formed: http or https, a host, no credentials."""
     if not url:
         raise WebhookError(_l("Give the address that receives the events."), field="url")
     if len(url) > 500:
         raise WebhookError(_l("At most %(n)d characters.", n=500), field="url")
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018  (a port that is not a number raises here)
     except ValueError:
         raise WebhookError(_l("This address is not valid."), field="url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -157,29 +152,65 @@ def check_url(url: str, config: Any, *, resolve: bool = True) -> str:
             _l("Put no user name or password in the address: the signature authenticates."),
             field="url",
         )
-    if _allow_private(config):
-        return url
-    host = parts.hostname
+    return parts
+
+
+def _addresses(host: str, port: int) -> tuple[str, ...]:
+    """The host's addresses: itself when it is one, else resolved (once)."""
     try:
-        addresses = [str(ipaddress.ip_address(host))]
+        return (str(ipaddress.ip_address(host)),)
     except ValueError:
-        addresses = []
-        if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-            addresses = ["127.0.0.1"]
-        elif resolve:
-            try:
-                infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-            except OSError:
-                raise WebhookError(
-                    _l("The host «%(host)s» is not known.", host=host), field="url"
-                ) from None
-            addresses = [str(info[4][0]) for info in infos]
+        pass
+    try:
+        return webhooks_http.resolve(host, port)
+    except OSError:
+        raise WebhookError(
+            _l("The host «%(host)s» is not known.", host=host), field="url"
+        ) from None
+
+
+def _refuse_private(addresses: Iterable[str]) -> None:
     if any(_private(a) for a in addresses):
         raise WebhookError(
             _l("This address is on a private network, which this server does not call."),
             field="url",
         )
+
+
+def check_url(url: str, config: Any, *, resolve: bool = True) -> str:
+    """A subscription's address: http or https, a host, no credentials; a private address
+    (loopback, RFC 1918, link-local…) only when WEBHOOKS_ALLOW_PRIVATE is on. With
+    ``resolve``, the host's addresses are checked too (a public name may point inside)."""
+    url = (url or "").strip()
+    parts = _parts(url)
+    if _allow_private(config):
+        return url
+    host = parts.hostname or ""
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        _refuse_private(["127.0.0.1"])
+    try:
+        _refuse_private([str(ipaddress.ip_address(host))])
+    except ValueError:
+        if resolve:
+            _refuse_private(_addresses(host, parts.port or 443))
     return url
+
+
+def target_of(url: str, config: Any) -> webhooks_http.Target:
+    """Where a delivery goes, resolved once: every address the host gives is checked
+    (unless WEBHOOKS_ALLOW_PRIVATE), and the sending connects to one of them."""
+    parts = _parts(url.strip())
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not _allow_private(config) and (
+        host.lower() == "localhost" or host.lower().endswith(".localhost")
+    ):
+        _refuse_private(["127.0.0.1"])
+    addresses = _addresses(host, port)
+    if not _allow_private(config):
+        _refuse_private(addresses)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return webhooks_http.Target(parts.scheme, host, port, path, addresses)
 
 
 # -- subscriptions -------------------------------------------------------------------------
@@ -362,28 +393,6 @@ def _forget(session: Session) -> None:
 
 
 # -- sending -------------------------------------------------------------------------------
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not an instruction: following it could reach an address
-    the check refused."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """POST the body; the answer's status code (an HTTP error is an answer too)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _opener.open(request, timeout=timeout) as answer:
-            return int(answer.status)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return int(error.code)
-
-
 def attempt(session: Session, config: Any, delivery: WebhookDelivery) -> bool:
     """Send one delivery now, signed; record the answer. Whether it was delivered."""
     subscription = delivery.subscription
@@ -404,9 +413,11 @@ def attempt(session: Session, config: Any, delivery: WebhookDelivery) -> bool:
     code: int | None = None
     error: str | None = None
     try:
-        # Checked again when sending: the name may point elsewhere since it was saved.
-        check_url(subscription.url, config)
-        code = _post(subscription.url, body, headers, float(config.get("WEBHOOKS_TIMEOUT", 10)))
+        # Checked again when sending (the name may point elsewhere since it was saved),
+        # and sent to the very address checked (webhooks_http).
+        target = target_of(subscription.url, config)
+        timeout = float(config.get("WEBHOOKS_TIMEOUT", 10))
+        code = webhooks_http.post(target, body, headers, timeout)
     except WebhookError as exc:
         error = str(exc.message)
     except (OSError, ValueError) as exc:

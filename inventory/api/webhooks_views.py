@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from inventory.api import webhooks
 from inventory.api.webhooks_forms import SubscriptionForm
 from inventory.api.webhooks_models import DeliveryState, WebhookDelivery, WebhookSubscription
+from inventory.changelog.services import history_of
 from inventory.core.errors import DomainError
 from inventory.core.policy import Action
 from inventory.extensions import db
@@ -86,6 +87,7 @@ def _detail_page(
         form=form,
         secret=secret,
         deliveries=webhooks.deliveries_of(db.session, subscription),
+        history=history_of(db.session, current_user, subscription),
         labels=webhooks.EVENT_LABELS,
         states=STATE_LABELS,
     )

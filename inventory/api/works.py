@@ -12,9 +12,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from inventory.api import common, docs
-from inventory.api.equipment_schemas import WorkCreate, WorkPage, WorkPatch, WorkQuery, WorkSchema
+from inventory.api.equipment import RowsRefused
+from inventory.api.equipment_schemas import (
+    WorkBulkCreate,
+    WorkCreate,
+    WorkPage,
+    WorkPatch,
+    WorkQuery,
+    WorkSchema,
+    WorksCreated,
+)
 from inventory.api.v1 import blp, problems
 from inventory.assets import works
+from inventory.assets.lifecycle import ItemsRefused
 from inventory.assets.models import NetworkWork, WorkKind, WorkStatus
 from inventory.core import policy
 from inventory.core.errors import ConflictError
@@ -93,6 +103,37 @@ def create_work(data: dict[str, Any]) -> Any:
     return found, 201, {**headers, "Location": url_for("api.work", work_id=saved.id)}
 
 
+@blp.route("/works/bulk", methods=["POST"], endpoint="create_works")
+@allow(Action.EDIT)
+@blp.arguments(WorkBulkCreate)
+@blp.response(201, WorksCreated)
+@problems(403, 413, 422)
+def create_works(data: dict[str, Any]) -> Any:
+    """Plan many works in one transaction, all or none: when any is refused, nothing is
+    written and the 422 lists every refusal by position (``items.<n>.<field>``)."""
+    rows = data["items"]
+    schools = works.editable_schools(db.session, current_user, [r["ecole_id"] for r in rows])
+    missing = [
+        {
+            "field": f"items.{n}.ecole_id",
+            "message": _("No school of this id where you may plan works."),
+        }
+        for n, row in enumerate(rows)
+        if row["ecole_id"] not in schools
+    ]
+    if missing:
+        raise RowsRefused(missing)
+    new = [
+        works.NewWork(schools[r["ecole_id"]], _fields(r, None), r.get("classroom_ids") or [])
+        for r in rows
+    ]
+    try:
+        made = works.create_works(db.session, current_user, new)
+    except ItemsRefused as exc:
+        raise RowsRefused.by_position(exc.refused) from None
+    return {"items": [{"id": w.id, "version": w.version, "title": w.title} for w in made]}, 201
+
+
 @blp.route("/works/<int:work_id>", methods=["PATCH"], endpoint="update_work")
 @allow(Action.EDIT, on=(NetworkWork, "work_id"))
 @common.scoped(NetworkWork, "work_id")
@@ -132,6 +173,10 @@ docs.summaries(
             "it is null."
         ),
         "get/works/{work_id}": _l("One network works; its ETag is its version."),
+        "post/works/bulk": _l(
+            "Plan many works in one transaction, all or none: when any is refused, "
+            "nothing is written and the 422 lists every refusal by position."
+        ),
         "post/works": _l(
             "Plan works at a school (the classrooms they cover must be the school's)."
         ),

@@ -691,7 +691,8 @@ class AssetImporter(Importer):
         if status != asset.status:
             now = utcnow()
             self.steps.append((asset, asset.status, status, now))
-            asset.status, asset.status_since = status, now
+            before, asset.status, asset.status_since = asset.status, status, now
+            lifecycle.announce_status(self.session, asset, before)
             changed = True
         return Outcome.UPDATED if changed else Outcome.UNCHANGED
 

@@ -601,6 +601,21 @@ def lost_race() -> ConflictError:
     )
 
 
+def announce_status(session: Session, asset: Asset, before: AssetStatus) -> None:
+    """Tell the item's new status (``core.events``), in the caller's transaction: every
+    path that changes a status (one item, a selection, an import) tells it the same way."""
+    events.emit(
+        session,
+        events.ASSET_STATUS_CHANGED,
+        asset.collectivite_id,
+        asset=asset.id,
+        tag=asset.tag,
+        ecole=asset.ecole_id,
+        from_status=str(before),
+        to_status=str(asset.status),
+    )
+
+
 @guarded(lost_race)
 def change_status(
     session: Session,
@@ -626,16 +641,7 @@ def change_status(
         )
     before = asset.status
     _record_transition(asset, to, note)
-    events.emit(
-        session,
-        events.ASSET_STATUS_CHANGED,
-        asset.collectivite_id,
-        asset=asset.id,
-        tag=asset.tag,
-        ecole=asset.ecole_id,
-        from_status=str(before),
-        to_status=str(to),
-    )
+    announce_status(session, asset, before)
     if commit:
         commit_edit(session)
     return asset

@@ -3,7 +3,7 @@ classrooms, lists and pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.assets.lifecycle import AssetError, commit_edit, lost_race, owner_of
+from inventory.assets.lifecycle import AssetError, ItemsRefused, commit_edit, lost_race, owner_of
 from inventory.assets.models import (
     NetworkWork,
     WorkKind,
@@ -115,6 +115,60 @@ def save_work(
     work.classrooms = rooms
     commit_edit(session)
     return work
+
+
+@dataclass(frozen=True)
+class NewWork:
+    """One of many works to plan: its school (loaded for editing), fields and classrooms
+    (those not of the school are left out, as on the page)."""
+
+    ecole: Ecole
+    fields: WorkFields
+    classroom_ids: Sequence[int] = ()
+
+
+def editable_schools(session: Session, user: Subject, ids: Iterable[int]) -> dict[int, Ecole]:
+    """The schools of these ids where ``user`` may plan works (the others are absent)."""
+    wanted = sorted(set(ids))
+    if not wanted or not policy.allowed(user, Action.EDIT):
+        return {}
+    stmt = policy.visible(user, select(Ecole).where(Ecole.id.in_(wanted)), Ecole)
+    return {e.id: e for e in session.scalars(stmt.options(selectinload(Ecole.collectivite)))}
+
+
+def create_works(session: Session, user: Subject, new: Sequence[NewWork]) -> list[NetworkWork]:
+    """Plan many works in one transaction, all or none: when any is refused, nothing is
+    written and :class:`ItemsRefused` says why, by position."""
+    refused: dict[int, AssetError] = {}
+    rooms: dict[int, list[Classroom]] = {}
+    wanted = sorted({i for w in new for i in w.classroom_ids})
+    for room in (
+        session.scalars(select(Classroom).where(Classroom.id.in_(wanted))) if wanted else ()
+    ):
+        rooms.setdefault(room.ecole_id, []).append(room)
+    made = []
+    checked: set[int] = set()
+    for n, w in enumerate(new):
+        if w.ecole.id not in checked:  # once per school, not per works
+            if not policy.can(user, Action.EDIT, w.ecole, session):
+                raise policy.Denied()
+            checked.add(w.ecole.id)
+        try:
+            fields = w.fields.check()
+            owner = owner_of(w.ecole)
+        except AssetError as exc:
+            refused[n] = exc
+            continue
+        work = NetworkWork(ecole_id=w.ecole.id, collectivite_id=owner.id, **fields.__dict__)
+        chosen = set(w.classroom_ids)
+        work.classrooms = [r for r in rooms.get(w.ecole.id, []) if r.id in chosen]
+        made.append(work)
+    if refused:
+        session.rollback()
+        raise ItemsRefused(refused)
+    session.add_all(made)
+    commit_edit(session)
+    return made
 
 
 def works_of(session: Session, user: Subject, **where: Any) -> list[NetworkWork]:

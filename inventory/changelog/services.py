@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from inventory.core import describe, policy
@@ -30,19 +30,58 @@ def object_types() -> list[tuple[str, str]]:
     return describe.object_types()
 
 
+def _of_object(obj: Any, whole_school: bool) -> ColumnElement[bool]:
+    if whole_school:
+        return AuditRecord.ecole_id == obj.id
+    return and_(AuditRecord.object_type == obj.__tablename__, AuditRecord.object_id == obj.id)
+
+
 def history_of(
     session: Session, user: Subject, obj: Any, *, limit: int = 50, whole_school: bool = False
 ) -> list[Entry]:
     """The latest changes of ``obj`` (and, for a school, of everything in it), readable."""
-    stmt = select(AuditRecord)
-    if whole_school:
-        stmt = stmt.where(AuditRecord.ecole_id == obj.id)
-    else:
-        stmt = stmt.where(
-            AuditRecord.object_type == obj.__tablename__, AuditRecord.object_id == obj.id
-        )
+    stmt = select(AuditRecord).where(_of_object(obj, whole_school))
     stmt = policy.visible(user, stmt, AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
     return readable(session, session.scalars(stmt))
+
+
+def records_page(
+    session: Session,
+    user: Subject,
+    where: ColumnElement[bool],
+    *,
+    per_page: int,
+    after: int | None = None,
+) -> KeyedPage[Entry]:
+    """The change-log records ``where`` selects, newest first, a page read along their id
+    after the record ``after`` (the API's cursor), readable."""
+    keys = policy.visible(user, select(AuditRecord.id).where(where), AuditRecord)
+    page = paginate_by_key(
+        session,
+        select(AuditRecord),
+        keys,
+        AuditRecord.id,
+        per_page=per_page,
+        cap=JOURNAL_COUNT_CAP,
+        after=after,
+    )
+    page.items = readable(session, page.items)
+    return page
+
+
+def history_page(
+    session: Session,
+    user: Subject,
+    obj: Any,
+    *,
+    per_page: int,
+    after: int | None = None,
+    whole_school: bool = False,
+) -> KeyedPage[Entry]:
+    """A page of the changes of ``obj`` (for a school, of everything in it), newest first."""
+    return records_page(
+        session, user, _of_object(obj, whole_school), per_page=per_page, after=after
+    )
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,8 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, str | int | float | bool) or value is None:
         return value
+    if isinstance(value, list | tuple):  # a JSON list column (a subscription's events)
+        return [_plain(v) for v in value]
     return str(value)
 
 

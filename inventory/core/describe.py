@@ -217,6 +217,8 @@ def _shown(f: Field, value: Any, names: Mapping[tuple[str, Any], str]) -> str:
     if f.kind == PRIVATE:
         return str(_l("(personal data, not shown)"))
     try:
+        if f.kind == ENUM and f.labels is not None and isinstance(value, list):
+            return ", ".join(str(f.labels.get(str(v), v)) for v in value) or NONE
         if f.kind == ENUM and f.labels is not None:
             label = f.labels.get(str(value))
             return str(label) if label is not None else str(value)

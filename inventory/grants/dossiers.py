@@ -12,12 +12,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from inventory.assets.models import Asset, EquipmentModel, NetworkWork
 from inventory.assets.socle import target_clause
+from inventory.changelog.services import records_page
 from inventory.core import events, policy
 from inventory.core.audit import AuditRecord
 from inventory.core.describe import Entry, readable
@@ -462,29 +463,46 @@ def dossier_collectivites(session: Session, user: Subject) -> list[Collectivite]
     return list(session.scalars(stmt))
 
 
-def dossier_history(session: Session, user: Subject, dossier: Dossier) -> list[Entry]:
-    """The dossier's own changes and those of its schools, expenses, payments, documents,
-    readable (their references named in one pass)."""
-    own = select(AuditRecord).where(
-        AuditRecord.object_type == Dossier.__tablename__, AuditRecord.object_id == dossier.id
-    )
-    records = {
-        r.id: r
-        for r in session.scalars(
-            policy.visible(user, own, AuditRecord).order_by(AuditRecord.id.desc()).limit(50)
-        )
-    }
+def _children(dossier: Dossier) -> list[ColumnElement[bool]]:
+    """The change-log records of the dossier's schools, expenses, payments, documents."""
     children = [
         ("dossier_schools", [s.id for s in dossier.schools]),
         ("expenses", [e.id for e in dossier.expenses]),
         ("payments", [p.id for p in dossier.payments]),
         ("dossier_documents", [d.id for d in dossier.documents]),
     ]
-    parts = [
+    return [
         and_(AuditRecord.object_type == kind, AuditRecord.object_id.in_(ids))
         for kind, ids in children
         if ids
     ]
+
+
+def _own(dossier: Dossier) -> ColumnElement[bool]:
+    return and_(
+        AuditRecord.object_type == Dossier.__tablename__, AuditRecord.object_id == dossier.id
+    )
+
+
+def dossier_history_page(
+    session: Session, user: Subject, dossier: Dossier, *, per_page: int, after: int | None
+) -> KeyedPage[Entry]:
+    """A page of the dossier's changes and its parts', newest first (the API's cursor)."""
+    where = or_(_own(dossier), *_children(dossier))
+    return records_page(session, user, where, per_page=per_page, after=after)
+
+
+def dossier_history(session: Session, user: Subject, dossier: Dossier) -> list[Entry]:
+    """The dossier's own changes and those of its schools, expenses, payments, documents,
+    readable (their references named in one pass)."""
+    own = select(AuditRecord).where(_own(dossier))
+    records = {
+        r.id: r
+        for r in session.scalars(
+            policy.visible(user, own, AuditRecord).order_by(AuditRecord.id.desc()).limit(50)
+        )
+    }
+    parts = _children(dossier)
     if parts:
         stmt = policy.visible(user, select(AuditRecord).where(or_(*parts)), AuditRecord)
         for r in session.scalars(stmt.order_by(AuditRecord.id.desc()).limit(100)):

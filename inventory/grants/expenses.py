@@ -171,6 +171,10 @@ def _fill_expense(
             expense.allocations.append(row)
         row.amount_ht_cents = a.amount_ht_cents or 0
         row.amount_ttc_cents = a.amount_ttc_cents or 0
+    _fill_links(expense, links)
+
+
+def _fill_links(expense: Expense, links: Sequence[ResolvedLink]) -> None:
     by_item = {(link.asset_id, link.work_id): link for link in expense.links}
     keep = set()
     for r in links:
@@ -254,6 +258,26 @@ def update_expense(
     commit_with_file(session, upload_dir, written)
     if written is not None and upload_dir is not None:
         uploads.remove(upload_dir, old)
+    return expense
+
+
+@guarded(lost_race)
+def relink_expense(
+    session: Session,
+    user: Subject,
+    expense: Expense,
+    links: Sequence[LinkInput],
+    *,
+    version: int | None,
+) -> Expense:
+    """Say which items and works the invoice paid for: those named, the others unlinked."""
+    require(user, Action.FINANCE, expense, session)
+    check_version(expense, version, stale_form())
+    dossier = expense.dossier
+    _check_open(dossier)
+    resolved = resolve_links(session, user, dossier, expense.amount_ttc_cents, links, expense.id)
+    _fill_links(expense, resolved)
+    commit(session)
     return expense
 
 

@@ -236,7 +236,7 @@ class FundingLink(Audited, Base):
         return (item.ecole_id if item else None), (item.collectivite_id if item else None)
 
 
-class Payment(Audited, Base):
+class Payment(Audited, Versioned, Base):
     """A request for payment (advance, instalment, balance) and what was received."""
 
     __tablename__ = "payments"

@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from inventory.core.policy import Action, Subject
+from inventory.core.versioning import check_version, guarded
 from inventory.grants.breakdown import dossier_aid
-from inventory.grants.common import GrantError, money, require
+from inventory.grants.common import GrantError, commit, lost_race, money, require, stale_form
 from inventory.grants.dossiers import PAYABLE_STATUSES, STATUS_LABELS
 from inventory.grants.models import Dossier, DossierStatus, Payment, PaymentKind
 
@@ -104,23 +105,35 @@ def record_payment(
     return payment
 
 
+@guarded(lost_race)
 def update_payment(
-    session: Session, user: Subject, payment: Payment, fields: PaymentFields
+    session: Session,
+    user: Subject,
+    payment: Payment,
+    fields: PaymentFields,
+    *,
+    version: int | None = None,
 ) -> Payment:
+    """Change a payment; ``version``: the one it was read at (None: as loaded here)."""
     require(user, Action.FINANCE, payment, session)
     if payment.dossier.status == DossierStatus.CLOSED:
         raise GrantError(_l("The dossier is closed."), field="kind")
+    check_version(payment, version, stale_form())
     fields = fields.check()
     above = _above_aid(payment.dossier, fields, payment)
     for key, value in {**fields.__dict__, "over_aid_confirmed": above}.items():
         setattr(payment, key, value)
-    session.commit()
+    commit(session)
     return payment
 
 
-def delete_payment(session: Session, user: Subject, payment: Payment) -> None:
+@guarded(lost_race)
+def delete_payment(
+    session: Session, user: Subject, payment: Payment, *, version: int | None = None
+) -> None:
     require(user, Action.FINANCE, payment, session)
     if payment.dossier.status == DossierStatus.CLOSED:
         raise GrantError(_l("The dossier is closed."))
+    check_version(payment, version, stale_form())
     session.delete(payment)
-    session.commit()
+    commit(session)

@@ -61,6 +61,14 @@ def schemes(session: Session, *, active_only: bool = False) -> list[FundingSchem
     return list(session.scalars(stmt))
 
 
+def scheme_by_id(session: Session, scheme_id: int) -> FundingScheme:
+    """A scheme named by its id (schemes are the programme's, read by everyone)."""
+    found = session.get(FundingScheme, scheme_id)
+    if found is None:
+        raise GrantError(_l("Unknown scheme."), field="scheme")
+    return found
+
+
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
 
 

@@ -102,7 +102,9 @@ def test_a_manager_records_changes_and_removes_an_expense(app, programme, manage
     after = changed.get_json()
     assert after["supplier"] == "Vidéo Val" and after["links"] == expense["links"]
     assert after["version"] > expense["version"]
-    history = api.get(f"/api/v1/dossiers/{draft}/history", headers=bearer(secret, **FR)).get_json()
+    history = api.get(f"/api/v1/dossiers/{draft}/history", headers=bearer(secret, **FR)).get_json()[
+        "items"
+    ]
     expense_entries = [e for e in history if e["object_type"] == "expenses"]
     assert [e["action"] for e in expense_entries] == ["update", "create"]
     assert all(e["type_label"] for e in history)

@@ -22,7 +22,7 @@ def test_an_items_history_reads_like_its_page_and_names_the_api(app, programme, 
     assert saved.status_code == 200
     entries = api.get(f"/api/v1/assets/{item}/history?limit=5", headers=bearer(secret, **FR))
     assert entries.status_code == 200
-    latest = entries.get_json()[0]
+    latest = entries.get_json()["items"][0]
     assert latest["action"] == "update" and latest["object_id"] == item
     assert latest["type_label"] == "Équipement"
     change = next(c for c in latest["changes"] if c["field"] == "serial")
@@ -32,12 +32,12 @@ def test_an_items_history_reads_like_its_page_and_names_the_api(app, programme, 
     assert latest["actor_label"] == f"{email} (API)"
     school = api.get(
         f"/api/v1/schools/{programme['schools']['a']}/history", headers=bearer(secret)
-    ).get_json()
+    ).get_json()["items"]
     assert latest["id"] in {e["id"] for e in school}
     in_english = api.get(
         f"/api/v1/assets/{item}/history?limit=1",
         headers=bearer(secret, **{"Accept-Language": "en"}),
-    ).get_json()[0]
+    ).get_json()["items"][0]
     assert next(c for c in in_english["changes"] if c["field"] == "serial")["label"] == (
         "Serial number"
     )
@@ -57,3 +57,34 @@ def test_history_outside_scope_is_not_found(app, programme, creteil_technician):
         f"/api/v1/assets/{programme['assets']['eni_a']}/history?limit=0", headers=bearer(secret)
     )
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "limit"
+
+
+def test_a_long_history_reads_in_cursor_pages_without_a_gap(app, programme, creteil_technician):
+    """A school's changes, two by two along the cursor: every record once, newest first,
+    the same as one page of them all; a cursor that is not one is a field error."""
+    _email, secret = creteil_technician
+    api = app.test_client()
+    url = f"/api/v1/schools/{programme['schools']['a']}/history"
+    whole = api.get(f"{url}?limit=200", headers=bearer(secret)).get_json()
+    assert whole["next_cursor"] is None and whole["total"] == len(whole["items"]) > 4
+    seen, cursor = [], None
+    while True:
+        page = api.get(
+            f"{url}?limit=2" + (f"&cursor={cursor}" if cursor else ""), headers=bearer(secret)
+        ).get_json()
+        assert len(page["items"]) <= 2 and page["total"] == whole["total"]
+        seen += [e["id"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [e["id"] for e in whole["items"]] == sorted(seen, reverse=True)
+    dossier = programme["dossiers"]["creteil"]
+    first = api.get(f"/api/v1/dossiers/{dossier}/history?limit=1", headers=bearer(secret))
+    rest = api.get(
+        f"/api/v1/dossiers/{dossier}/history?cursor={first.get_json()['next_cursor']}",
+        headers=bearer(secret),
+    ).get_json()
+    kinds = {e["object_type"] for e in rest["items"]}
+    assert {"expenses", "payments"} <= kinds | {first.get_json()["items"][0]["object_type"]}
+    wrong = api.get(f"{url}?cursor=abc", headers=bearer(secret))
+    assert wrong.status_code == 422 and wrong.get_json()["errors"][0]["field"] == "cursor"

@@ -113,7 +113,7 @@ def test_a_technician_opens_comments_and_resolves_a_ticket(
 
     history = api.get(f"/api/v1/tickets/{ticket['id']}/history", headers=bearer(secret, **FR))
     assert history.status_code == 200
-    entries = history.get_json()
+    entries = history.get_json()["items"]
     assert entries[0]["actor"] and all(e["object_id"] == ticket["id"] for e in entries)
     assert {e["action"] for e in entries} == {"create", "update"}
     status_change = next(

@@ -133,7 +133,7 @@ def test_a_past_session_is_recorded_held(app, programme, trainer, db_session):
     assert body["follow_ups"][0]["text"] == "Revoir le partage d'écran"
     history = api.get(
         f"/api/v1/training-sessions/{ts.id}/history", headers=bearer(secret, **FR)
-    ).get_json()
+    ).get_json()["items"]
     assert history[0]["action"] == "update" and history[0]["actor"]
 
 

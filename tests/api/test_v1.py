@@ -9,6 +9,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from inventory.assets.models import Asset
+from inventory.core import events
 from inventory.core.audit import AuditRecord
 from inventory.orgs.models import Classroom
 from tests.factories import api_token, bearer, fresh, signed_in
@@ -188,6 +189,14 @@ def test_the_openapi_description_validates_and_the_page_lists_it(app, make_user,
         p.removeprefix("/api/v1") for p in paths
     )
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    # The webhooks: one request per event, its body's schema and the signature headers.
+    hooks = spec["x-webhooks"]
+    assert set(hooks) == set(events.NAMES)
+    resolved = hooks["ticket.resolved"]["post"]
+    assert {p["name"] for p in resolved["parameters"]} >= {"X-Socle-Signature", "X-Socle-Timestamp"}
+    body = resolved["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    delivery = spec["components"]["schemas"][body.rsplit("/", 1)[-1]]
+    assert delivery["properties"]["event"]["enum"] == ["ticket.resolved"]
     page = api.get("/api/v1/docs", headers={"Accept-Language": "fr"})
     assert page.status_code == 200
     assert "Documentation de l" in page.text and "PATCH /api/v1/assets/{asset_id}" in page.text

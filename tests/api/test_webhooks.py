@@ -26,7 +26,8 @@ from inventory.core.policy import Role
 from inventory.extensions import db
 from inventory.helpdesk import tickets
 from inventory.helpdesk.models import Ticket, TicketStatus
-from tests.assets.builders import rooms_of, sample_items, to_xlsx, upload
+from tests.api.payloads import conforms
+from tests.assets.builders import KEYS, rooms_of, sample_items, to_xlsx, upload
 from tests.factories import ADMIN, build_world, count, fresh, login, report
 from tests.servers import a_webhook_receiver
 
@@ -91,7 +92,7 @@ def test_a_reported_problem_reaches_the_receiver_signed(client, manager, world, 
     headers, body = receiver.received[0]
     assert signed_by(secret, headers, body)
     assert not signed_by("whsec_another", headers, body)
-    payload = json.loads(body)
+    payload = conforms(client.get("/api/v1/openapi.json").get_json(), body)
     ticket = db_session.scalar(select(Ticket).order_by(Ticket.id.desc()).limit(1))
     assert payload["event"] == headers["X-Socle-Event"] == "ticket.created"
     assert payload["collectivite_id"] == world["coll"]
@@ -169,7 +170,9 @@ def test_resolving_a_ticket_tells_its_status_and_its_resolution(
         names = [h["X-Socle-Event"] for h, _ in receiver.received]
     assert names == ["ticket.status_changed", "ticket.resolved"]
     assert all(signed_by(secret, h, b) for h, b in receiver.received)
-    resolved = json.loads(receiver.received[1][1])["data"]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    conforms(spec, receiver.received[0][1])
+    resolved = conforms(spec, receiver.received[1][1])["data"]
     assert resolved == {
         "ticket": ticket_id,
         "ecole": world["ecole"].id,
@@ -338,7 +341,57 @@ def test_a_finished_job_is_told_with_its_kind_and_state(app, registry, login_as,
         assert upload(client, data, "equipements.xlsx").status_code == 302
     job = db_session.scalar(select(Job).order_by(Job.id.desc()).limit(1))
     ((headers, body),) = receiver.received
-    payload = json.loads(body)
+    payload = conforms(client.get("/api/v1/openapi.json").get_json(), body)
     assert headers["X-Socle-Event"] == "job.finished"
     assert payload["collectivite_id"] == coll
     assert payload["data"] == {"job": job.id, "kind": "assets.import", "state": "done"}
+
+
+def test_an_import_tells_each_status_it_changes_like_one_change(
+    app, registry, login_as, db_session
+):
+    """An import that changes items' statuses (core.events) tells each of them, as one
+    item's status change does, in the import's transaction."""
+    coll = registry["collectivites"]["Créteil"]
+    client = login_as("technicien", [("collectivite", coll)])
+    rows = sample_items(rooms_of(db_session, registry, "Créteil"), n=6, prefix="EV")
+    assert upload(client, to_xlsx(HEADERS, rows), "equipements.xlsx").status_code == 302
+    status = KEYS.index("statut")
+    for row in rows:
+        row[status] = "in_service"
+    with a_webhook_receiver() as receiver:
+        subscribe(client, coll, receiver.url, [events.ASSET_STATUS_CHANGED])
+        assert upload(client, to_xlsx(HEADERS, rows), "equipements.xlsx").status_code == 302
+    spec = client.get("/api/v1/openapi.json").get_json()
+    told = [conforms(spec, body)["data"] for _headers, body in receiver.received]
+    changed = db_session.scalars(
+        select(Asset).where(Asset.serial.in_(["EV0000", "EV0002", "EV0004"]))
+    ).all()
+    assert sorted(d["asset"] for d in told) == sorted(a.id for a in changed)
+    assert {(d["from_status"], d["to_status"]) for d in told} == {("delivered", "in_service")}
+    assert {d["tag"] for d in told} == {a.tag for a in changed}
+
+
+def test_a_subscriptions_history_reads_in_words_without_its_secret(app, manager, world, db_session):
+    """Its page shows who changed what, the events by their names, a new secret by its
+    date only (the secret itself is never logged)."""
+    with a_webhook_receiver() as receiver:
+        old = subscribe(manager, world["coll"], receiver.url, [events.TICKET_CREATED])
+        subscription = db_session.scalar(select(WebhookSubscription))
+        answer = manager.post(
+            f"/webhooks/{subscription.id}",
+            data={
+                "name": "GLPI central",
+                "url": receiver.url,
+                "events": [events.TICKET_CREATED, events.TICKET_RESOLVED],
+                "active": "y",
+            },
+        )
+        assert answer.status_code == 302
+        new = re.search(r"whsec_[\w-]+", manager.post(f"/webhooks/{subscription.id}/secret").text)
+    page = manager.get(f"/webhooks/{subscription.id}", headers={"Accept-Language": "fr"}).text
+    history = page[page.index('id="history-title"') :]
+    assert "Abonnement webhook" in history
+    assert "Ticket créé, Ticket résolu" in history and "GLPI central" in history
+    assert "Nouveau secret créé le" in history
+    assert old not in page and new.group(0) not in page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inventory.assets.models import NetworkWork, WorkStatus
 from inventory.core.audit import AuditRecord
@@ -73,6 +73,58 @@ def test_works_are_planned_read_and_changed_with_their_version(app, make_user, p
     assert api.patch(url, json={"title": "c"}, headers=bearer(secret)).status_code == 428
     saved = fresh(db_session, NetworkWork, work["id"])
     assert saved.status is WorkStatus.ACCEPTED and saved.title == "Wi-Fi du préau"
+
+
+def test_works_are_planned_in_bulk_all_or_none(app, make_user, places, db_session):
+    email, secret = _technician(app, make_user, places)
+    api = app.test_client()
+    school, room = places["creteil"]["ecole"], places["creteil"]["room"]
+    theirs = places["fresnes"]["ecole"]
+    rows = [
+        {"ecole_id": school, "kind": "cabling", "title": f"Baie {n}", "classroom_ids": [room]}
+        for n in range(30)
+    ]
+    before = db_session.scalar(select(func.count()).select_from(NetworkWork))
+    wrong = api.post(
+        "/api/v1/works/bulk",
+        json={
+            "items": [
+                *rows[:3],
+                {**rows[3], "title": " "},
+                {**rows[4], "ecole_id": theirs},
+                {**rows[5], "planned_start": "2027-02-01", "planned_end": "2027-01-01"},
+            ]
+        },
+        headers=bearer(secret, **{"Accept-Language": "fr"}),
+    )
+    assert wrong.status_code == 422
+    assert [e["field"] for e in wrong.get_json()["errors"]] == ["items.4.ecole_id"]
+    refused = api.post(
+        "/api/v1/works/bulk",
+        json={
+            "items": [
+                *rows[:3],
+                {**rows[3], "title": " "},
+                {**rows[5], "planned_end": "2020-01-01", "planned_start": "2021-01-01"},
+            ]
+        },
+        headers=bearer(secret, **{"Accept-Language": "fr"}),
+    )
+    assert refused.status_code == 422
+    errors = refused.get_json()["errors"]
+    assert [e["field"] for e in errors] == ["items.3.title", "items.4.planned_end"]
+    assert errors[0]["message"] == "Donnez un intitulé aux travaux."
+    assert db_session.scalar(select(func.count()).select_from(NetworkWork)) == before
+    made = api.post("/api/v1/works/bulk", json={"items": rows}, headers=bearer(secret))
+    assert made.status_code == 201, made.data
+    items = made.get_json()["items"]
+    assert [w["title"] for w in items] == [f"Baie {n}" for n in range(30)]
+    one = fresh(db_session, NetworkWork, items[7]["id"])
+    assert one.ecole_id == school and [c.id for c in one.classrooms] == [room]
+    logged = db_session.scalars(
+        select(AuditRecord.actor_label).filter_by(object_type="network_works", object_id=one.id)
+    ).all()
+    assert logged == [f"{email} (API)"]
 
 
 def test_label_codes_are_issued_once_and_renewed(app, make_user, places, db_session):

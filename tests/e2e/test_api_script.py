@@ -142,7 +142,7 @@ def test_a_collectivites_script_works_through_the_api_alone(
         assert stale.status_code == 412
         history = api.get(f"{base}/api/v1/assets/{moved_id}/history", timeout=10)
         assert history.status_code == 200, history.text
-        changes = history.json()["items"] if isinstance(history.json(), dict) else history.json()
+        changes = history.json()["items"]
         assert len(changes) >= 2  # created, then moved
         assert any("(API)" in (c.get("actor_label") or "") for c in changes)
 
