@@ -87,6 +87,8 @@ def configure_database(app: Flask) -> None:
     import inventory.orgs.models
     import inventory.reports.stale
     import inventory.reports.summary
+    import inventory.suppliers.access
+    import inventory.suppliers.models
     import inventory.training.access
     import inventory.training.models  # noqa: F401
 
@@ -125,6 +127,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.labels.views import bp as labels_bp
     from inventory.orgs.views import bp as orgs_bp
     from inventory.reports.views import bp as reports_bp
+    from inventory.suppliers.views import bp as suppliers_bp
     from inventory.training.views import bp as training_bp
     from inventory.web import bp as web_bp
 
@@ -142,6 +145,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(training_bp)
     app.register_blueprint(grants_bp)
+    app.register_blueprint(suppliers_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(jobs_bp)
     from inventory.api import setup as api_setup
@@ -162,11 +166,13 @@ def configure_panels(app: Flask) -> None:
     from inventory.assets import panels as assets_panels
     from inventory.grants import panels as grants_panels
     from inventory.helpdesk import panels as helpdesk_panels
+    from inventory.suppliers import panels as suppliers_panels
     from inventory.training import panels as training_panels
 
     assets_panels.init_app(app)
     grants_panels.init_app(app)
     training_panels.init_app(app)
+    suppliers_panels.init_app(app)
     helpdesk_panels.init_app(app)
     configure_history(app)
 
@@ -181,6 +187,7 @@ def configure_history(app: Flask) -> None:
     from inventory.jobs import history as jobs_history
     from inventory.labels import history as labels_history
     from inventory.orgs import history as orgs_history
+    from inventory.suppliers import history as suppliers_history
     from inventory.training import history as training_history
 
     for domain in (
@@ -191,6 +198,7 @@ def configure_history(app: Flask) -> None:
         labels_history,
         helpdesk_history,
         training_history,
+        suppliers_history,
         jobs_history,
     ):
         domain.init_app(app)
@@ -211,7 +219,8 @@ def configure_jobs(app: Flask) -> None:
     import inventory.helpdesk.tasks
     import inventory.labels.tasks
     import inventory.orgs.tasks
-    import inventory.reports.tasks  # noqa: F401
+    import inventory.reports.tasks
+    import inventory.suppliers.tasks  # noqa: F401
     from inventory.core import probes
     from inventory.core.jobs import queue
 

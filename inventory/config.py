@@ -100,6 +100,10 @@ class Defaults:
     WEBHOOKS_ALLOW_PRIVATE = False
     WEBHOOKS_TIMEOUT = 10.0  # seconds a receiver has to answer
     WEBHOOKS_MAX_ATTEMPTS = 8  # then the delivery is failed (an administrator may redeliver)
+    # Alerts before the end (suppliers.alerts): days before a subscription's or a contract's
+    # end, and before an item's warranty ends; one mail per threshold.
+    EXPIRY_ALERT_DAYS: tuple[int, ...] = (90,)
+    WARRANTY_ALERT_DAYS: tuple[int, ...] = (30,)
 
 
 def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:
