@@ -148,13 +148,19 @@ def _to_send(
         )
     out = []
     for d in rows:
-        left = (d.ends_on - today).days
-        passed = [t for t in days if t >= left]
-        if passed and (d.subject.value, d.object_id, d.ends_on, passed[0]) not in sent:
-            out.append(
-                (d, [t for t in passed if (d.subject.value, d.object_id, d.ends_on, t) not in sent])
-            )
+        already = {t for t in days if (d.subject.value, d.object_id, d.ends_on, t) in sent}
+        if passed := thresholds_to_send((d.ends_on - today).days, days, already):
+            out.append((d, passed))
     return out
+
+
+def thresholds_to_send(left: int, days: Iterable[int], already: set[int]) -> list[int]:
+    """The thresholds to record for something ending in ``left`` days: every one passed
+    and not recorded yet, if the nearest passed one (the smallest) is not; else none."""
+    passed = sorted(t for t in days if t >= left)
+    if not passed or passed[0] in already:
+        return []
+    return [t for t in passed if t not in already]
 
 
 def _staff(session: Session, collectivite_ids: Iterable[int]) -> dict[int, list[User]]:
