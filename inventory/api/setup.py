@@ -14,6 +14,7 @@ from inventory.api import (  # noqa: F401  (imported for their routes)
     history,
     labels,
     records,
+    suppliers,
     tickets,
     training,
     v1,

@@ -89,3 +89,7 @@ def add_months(day: date, months: int) -> date:
         31,
     ][month - 1]
     return date(year, month, min(day.day, last))
+
+
+# The API's key-paged lists count their matches up to this many.
+KEYED_COUNT_CAP = 10_000
