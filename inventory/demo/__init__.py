@@ -2,8 +2,9 @@
 collectivité (Créteil): pupils per classroom (borrowed from the 035 effectifs extract, see
 :mod:`inventory.demo.pupils`), equipment in most classrooms with a few short of the socle,
 network works, QR tokens, tickets in every state, a SNEE 2021 dossier whose invoices are
-linked to the items and works they paid for, with its advance received, and training
-sessions, held and upcoming.
+linked to the items and works they paid for, with its advance received, training
+sessions, held and upcoming, and the town's suppliers (a contract, the ENT subscription,
+maintenance) with the alerts of what ends soon in the outbox.
 
 Everything goes through the domain services (the change log and the rules apply), from a
 fixed seed and fixed dates; the training sessions are placed relative to the load date.
@@ -32,6 +33,7 @@ from .equipment import Equipment, load_equipment
 from .grants import DEMO_DOSSIER_REFERENCE, load_grants
 from .helpdesk import load_tickets
 from .pupils import load_pupils
+from .suppliers import load_suppliers
 from .training import load_training
 
 DEMO_ANNUAIRE = ROOT / "data" / "annuaire-education-094.csv"
@@ -88,6 +90,8 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
     yield from load_tickets(session, tech, equipment, today)
     yield from load_training(session, trainer, equipment, today)
     yield from load_grants(session, places.town, equipment)
+    finance = demo_user(session, "gestionnaire@socle.example")
+    yield from load_suppliers(session, tech, finance, places.town, equipment, today)
     # What every label of the town says, funded or not yet invoiced (labels/mentions.py).
     admin = demo_user(session, "admin@socle.example")
     with audit.acting_as(audit.Actor(admin.id, admin.name)):
