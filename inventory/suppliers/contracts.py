@@ -21,7 +21,12 @@ from inventory.suppliers.rules import SupplierError, check_amount, check_dates, 
 
 
 def _conflict() -> Any:
-    return conflict(str(_l("contract")))
+    return conflict(
+        _l(
+            "Someone else saved this contract while you were editing it. "
+            "Check your changes and save again."
+        )
+    )
 
 
 @dataclass

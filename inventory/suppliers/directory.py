@@ -21,7 +21,12 @@ from inventory.suppliers.rules import SupplierError, clean, conflict, normalize_
 
 
 def _conflict() -> Any:
-    return conflict(str(_l("supplier")))
+    return conflict(
+        _l(
+            "Someone else saved this supplier while you were editing it. "
+            "Check your changes and save again."
+        )
+    )
 
 
 @dataclass

@@ -22,7 +22,12 @@ from inventory.suppliers.rules import SupplierError, add_months, check_amount, c
 
 
 def _conflict() -> Any:
-    return conflict(str(_l("planned maintenance")))
+    return conflict(
+        _l(
+            "Someone else saved these planned visits while you were editing them. "
+            "Check your changes and save again."
+        )
+    )
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -32,14 +33,9 @@ ALERT_SUBJECT_LABELS = {
 }
 
 
-def conflict(what: str = "record") -> ConflictError:
-    return ConflictError(
-        _l(
-            "Someone else saved this %(what)s while you were editing it. "
-            "Check your changes and save again.",
-            what=what,
-        )
-    )
+def conflict(message: Any) -> ConflictError:
+    """A stale save, in the words of what was being saved."""
+    return ConflictError(message)
 
 
 def clean(text: str | None) -> str | None:

@@ -28,7 +28,12 @@ from inventory.suppliers.rules import SupplierError, check_amount, conflict
 
 
 def _conflict() -> Any:
-    return conflict(str(_l("subscription")))
+    return conflict(
+        _l(
+            "Someone else saved this subscription while you were editing it. "
+            "Check your changes and save again."
+        )
+    )
 
 
 @dataclass
