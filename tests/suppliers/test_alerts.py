@@ -41,7 +41,9 @@ def staff(make_user, creteil, fresnes):
 
 
 def run_job(app):
-    jobs.queue(app).tasks[jobs._name(expiry_alerts)]()
+    """The periodic task, through the app's queue (run at once in tests)."""
+    with app.app_context():
+        jobs.enqueue(expiry_alerts)
 
 
 def mails(db_session):
