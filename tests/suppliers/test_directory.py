@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from inventory.assets.models import Asset
 from inventory.core.audit import AuditRecord
+from inventory.orgs.models import Collectivite
 from inventory.suppliers.models import Contract, Supplier
 from tests.factories import fresh
 from tests.suppliers.builders import item, siret, supplier
@@ -118,3 +119,15 @@ def test_the_import_is_idempotent_on_siret(tech, creteil, db_session):
     assert db_session.scalar(select(Supplier).filter_by(name="UGAP")).address.endswith(
         "77444 Champs-sur-Marne"
     )
+
+
+def test_the_command_line_imports_a_collectivite_s_suppliers(app, creteil, db_session, tmp_path):
+    siren = db_session.get(Collectivite, creteil).siren
+    path = tmp_path / "fournisseurs.csv"
+    path.write_text(f"Raison sociale;SIRET;Courriel\nUGAP;{GOOD};contact@ugap.fr\n", "utf-8")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["suppliers", "import", str(path), "--collectivite", siren])
+    assert "created: 1" in first.output
+    again = runner.invoke(args=["suppliers", "import", str(path), "--collectivite", siren])
+    assert "unchanged: 1" in again.output
+    assert db_session.scalar(select(Supplier)).email == "contact@ugap.fr"
