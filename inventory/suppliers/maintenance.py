@@ -158,7 +158,8 @@ def record_visit(
     version: int | None = None,
 ) -> MaintenanceRecord:
     """Record the visit of a plan: its record, and the next visit due so many months after
-    the one due (not after the day done: a late visit does not move the schedule)."""
+    the one due (not after the day done: a late or early visit keeps the schedule), past
+    the day done."""
     if not policy.can(user, Action.EDIT, plan, session):
         raise policy.Denied()
     fields = fields.check()
@@ -169,8 +170,8 @@ def record_visit(
     record = _record(
         session, user, plan.asset, MaintenanceKind.VISIT, fields, supplier=supplier, plan=plan
     )
-    due = plan.next_due
-    while due <= fields.done_on:  # type: ignore[operator]
+    due = add_months(plan.next_due, plan.every_months)
+    while due <= fields.done_on:  # type: ignore[operator]  (a visit long overdue)
         due = add_months(due, plan.every_months)
     plan.next_due = due
     versioning.commit(session, _conflict())
