@@ -170,8 +170,9 @@ def record_visit(
     record = _record(
         session, user, plan.asset, MaintenanceKind.VISIT, fields, supplier=supplier, plan=plan
     )
+    done_on = fields.done_on or plan.next_due  # checked: never None here
     due = add_months(plan.next_due, plan.every_months)
-    while due <= fields.done_on:  # type: ignore[operator]  (a visit long overdue)
+    while due <= done_on:  # a visit long overdue: the first due date after it
         due = add_months(due, plan.every_months)
     plan.next_due = due
     versioning.commit(session, _conflict())
