@@ -91,6 +91,8 @@ def configure_database(app: Flask) -> None:
     import inventory.orgs.models
     import inventory.reports.stale
     import inventory.reports.summary
+    import inventory.suppliers.access
+    import inventory.suppliers.models
     import inventory.training.access
     import inventory.training.models  # noqa: F401
 
@@ -132,6 +134,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.orgs.views import bp as orgs_bp
     from inventory.privacy.views import bp as privacy_bp
     from inventory.reports.views import bp as reports_bp
+    from inventory.suppliers.views import bp as suppliers_bp
     from inventory.training.views import bp as training_bp
     from inventory.web import bp as web_bp
 
@@ -151,6 +154,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(training_bp)
     app.register_blueprint(loans_bp)
     app.register_blueprint(grants_bp)
+    app.register_blueprint(suppliers_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(jobs_bp)
@@ -173,12 +177,14 @@ def configure_panels(app: Flask) -> None:
     from inventory.grants import panels as grants_panels
     from inventory.helpdesk import panels as helpdesk_panels
     from inventory.loans import panels as loans_panels
+    from inventory.suppliers import panels as suppliers_panels
     from inventory.training import panels as training_panels
 
     assets_panels.init_app(app)
     grants_panels.init_app(app)
     training_panels.init_app(app)
     loans_panels.init_app(app)
+    suppliers_panels.init_app(app)
     helpdesk_panels.init_app(app)
     configure_history(app)
 
@@ -195,6 +201,7 @@ def configure_history(app: Flask) -> None:
     from inventory.labels import history as labels_history
     from inventory.loans import history as loans_history
     from inventory.orgs import history as orgs_history
+    from inventory.suppliers import history as suppliers_history
     from inventory.training import history as training_history
 
     for domain in (
@@ -206,6 +213,7 @@ def configure_history(app: Flask) -> None:
         helpdesk_history,
         training_history,
         loans_history,
+        suppliers_history,
         jobs_history,
         api_history,
     ):
@@ -229,7 +237,8 @@ def configure_jobs(app: Flask) -> None:
     import inventory.loans.tasks
     import inventory.orgs.tasks
     import inventory.privacy.tasks
-    import inventory.reports.tasks  # noqa: F401
+    import inventory.reports.tasks
+    import inventory.suppliers.tasks  # noqa: F401
     from inventory.core import probes
     from inventory.core.jobs import queue
 

@@ -512,6 +512,43 @@ def jobs_recover_cmd(after: float | None) -> None:
     click.echo(f"jobs marked failed: {fail_stale(db.session, silent)}")
 
 
+suppliers = AppGroup("suppliers", help="The suppliers' directory and the alerts of ends.")
+
+
+@suppliers.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--collectivite", "siren", required=True, help="The collectivité's SIREN.")
+def import_suppliers_cmd(path: Path, siren: str) -> None:
+    """Import a suppliers' CSV or XLSX file into a collectivité's directory (idempotent on
+    the SIRET; without one, on the name)."""
+    from inventory.orgs.models import Collectivite
+    from inventory.suppliers.importer import import_suppliers
+
+    _as_console()
+    owner = db.session.scalar(select(Collectivite).filter_by(siren=siren))
+    if owner is None:
+        raise click.ClickException(f"No collectivité has the SIREN {siren}.")
+    try:
+        report = import_suppliers(
+            db.session, CONSOLE, path.read_bytes(), path.name, collectivite=owner
+        )
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    print_report(report)
+
+
+@suppliers.command("alerts")
+def suppliers_alerts_cmd() -> None:
+    """Write now the alerts of what ends soon (the morning job's work) to the outbox."""
+    from inventory.assets.socle import paris_today
+    from inventory.suppliers.alerts import send_expiry_alerts
+
+    _as_console()
+    sent = send_expiry_alerts(db.session, current_app.config, paris_today())
+    click.echo(f"alerts written: {sent}")
+
+
 def register(app: Flask) -> None:
-    for group in (schools, users, demo, assets, grants, helpdesk, reports, jobs, files, backups):
+    groups = (schools, users, demo, assets, grants, helpdesk, reports, jobs, files, backups)
+    for group in (*groups, suppliers):
         app.cli.add_command(group)

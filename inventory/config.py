@@ -107,6 +107,10 @@ class Defaults:
     # notice gives for questions and requests (the controller's data protection officer).
     REPORTER_CONTACT_RETENTION_MONTHS = 6
     PRIVACY_CONTACT: str | None = None
+    # Alerts before the end (suppliers.alerts): days before a subscription's or a contract's
+    # end, and before an item's warranty ends; one mail per threshold.
+    EXPIRY_ALERT_DAYS: tuple[int, ...] = (90,)
+    WARRANTY_ALERT_DAYS: tuple[int, ...] = (30,)
 
 
 def load_config(app: Any, overrides: dict[str, Any] | None = None) -> None:

@@ -79,6 +79,9 @@ from inventory.orgs.models import (
     Departement,
     Ecole,
 )
+from inventory.suppliers import contracts as supplier_contracts
+from inventory.suppliers import directory, maintenance, subscriptions
+from inventory.suppliers.models import Contract, ContractKind, MaintenancePlan, Supplier
 from inventory.training.attachments import add_document as add_training_document
 from inventory.training.models import TrainingDocument, TrainingSession
 from inventory.training.sessions import SessionFields, plan_session
@@ -477,17 +480,6 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         db_session.commit()
         return job.id
 
-    def digital_service(ecole):
-        fields = digital.ServiceFields(kind=ServiceKind.ENT, name=f"ENT {ecole.name}")
-        return digital.save_service(
-            db_session,
-            ADMIN,
-            None,
-            fields=fields,
-            ecole_ids=[ecole.id],
-            collectivite=ecole.collectivite,
-        ).id
-
     def webhook(ecole):
         # A subscription of the school's collectivité, and one delivery of it (never sent
         # anywhere: the app refuses its loopback address, as private).
@@ -531,6 +523,53 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         (kit_in, booking_in, loan_in, link_in), (kit_out, booking_out, loan_out, _) = map(
             loans_objects, (inside, outside)
         )
+
+    def supplier_objects(ecole, asset_id):
+        # A supplier of the school's collectivité, a contract covering the item, its
+        # subscription terms on a digital service, and a planned visit of the item.
+        owner = ecole.collectivite
+        found = directory.save_supplier(
+            db_session,
+            ADMIN,
+            None,
+            directory.SupplierFields(name=f"Fournisseur {ecole.name}", email="sav@example.org"),
+            collectivite=owner,
+        )
+        contract = supplier_contracts.save_contract(
+            db_session,
+            ADMIN,
+            None,
+            supplier_contracts.ContractFields(
+                ContractKind.MAINTENANCE, "M-1", "Maintenance", date(2026, 1, 1), date(2027, 1, 1)
+            ),
+            supplier=found,
+        )
+        subscription = subscriptions.save_subscription(
+            db_session,
+            ADMIN,
+            None,
+            fields=digital.ServiceFields(kind=ServiceKind.SOFTWARE, name=f"Licences {ecole.name}"),
+            terms=subscriptions.Terms(supplier_id=found.id, seats_bought=30),
+            ecole_ids=[ecole.id],
+            collectivite=owner,
+        )
+        plan = maintenance.plan_maintenance(
+            db_session,
+            ADMIN,
+            db_session.get(Asset, asset_id),
+            maintenance.PlanFields("Visite annuelle", 12, date(2027, 1, 1)),
+        )
+        return found.id, contract.id, subscription.service_id, plan.id
+
+    (
+        (supplier_in, contract_in, subscribed_in, plan_in),
+        (
+            supplier_out,
+            contract_out,
+            subscribed_out,
+            plan_out,
+        ),
+    ) = (supplier_objects(inside, asset_in), supplier_objects(outside, asset_out))
     referentiel = socle.current_referentiel(db_session)
     # An API token of the administrator's (its revocation is answered by owner, not scope).
     api_token(app, emails["admin"], scope="write", name="matrix")
@@ -552,7 +591,11 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         SsoRule: (sso_rule.id, sso_rule.id),
         SsoDomain: (sso_domain.id, sso_domain.id),
         "filter_id": filter_id,
-        DigitalService: (digital_service(inside), digital_service(outside)),
+        # Digital services with their subscription's terms.
+        DigitalService: (subscribed_in, subscribed_out),
+        Supplier: (supplier_in, supplier_out),
+        Contract: (contract_in, contract_out),
+        MaintenancePlan: (plan_in, plan_out),
         # Reference data, the same for everyone: the socle référentiel, a requirement, a model.
         "referentiel_id": referentiel.id,
         "requirement_id": referentiel.requirements[0].id,

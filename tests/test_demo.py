@@ -21,12 +21,14 @@ from inventory.assets.models import (
 )
 from inventory.assets.socle import TARGET_LEVELS
 from inventory.core.audit import AuditRecord
+from inventory.core.mail import OutboxMessage
 from inventory.demo import DEMO_DOSSIER_REFERENCE, DEMO_PASSWORD
 from inventory.demo.accounts import demo_accounts, demo_places
 from inventory.grants.models import Dossier, Expense, FundingLink, Payment
 from inventory.helpdesk.models import Ticket, TicketMessage, TicketStatus
 from inventory.labels.models import ScanToken
 from inventory.orgs.models import Classroom, Ecole
+from inventory.suppliers.models import ExpiryAlert, ServiceSubscription, Supplier
 from inventory.training.models import Attendee, SessionStatus, TrainingSession
 from tests.factories import count, login
 
@@ -113,6 +115,15 @@ def test_demo_builds_a_living_collectivite_once(app: Flask, db_session: Session)
     sessions = db_session.scalars(select(TrainingSession)).all()
     assert Counter(s.status for s in sessions) == {SessionStatus.HELD: 2, SessionStatus.PLANNED: 3}
     assert count(db_session, Attendee) >= 6
+
+    # Suppliers: the items bought through UGAP linked to it, the ENT a subscription of the
+    # dossier's services invoice, and the alerts of what ends soon in the outbox.
+    ugap = db_session.scalar(select(Supplier).filter_by(collectivite_id=town, name="UGAP"))
+    assert count(db_session, Asset, Asset.supplier_id == ugap.id) > 1000
+    sub = db_session.scalar(select(ServiceSubscription))
+    assert sub.expense_id is not None and sub.service.coverage
+    assert count(db_session, ExpiryAlert) >= 2  # the contract's and the subscription's
+    assert count(db_session, OutboxMessage, OutboxMessage.to == "gestionnaire@socle.example")
 
     # Twice is once: the second run says so and adds nothing.
     before = (

@@ -18,6 +18,7 @@ from inventory.api import (  # noqa: F401  (imported for their routes)
     labels,
     loans,
     records,
+    suppliers,
     tickets,
     training,
     v1,

@@ -32,6 +32,7 @@ SERVICE_KIND_LABELS = {
     ServiceKind.CLOUD: _l("cloud (sharing and keeping work)"),
     ServiceKind.MDM: _l("MDM (management of mobile devices)"),
     ServiceKind.RESOURCE: _l("digital resource"),
+    ServiceKind.SOFTWARE: _l("software licence"),
 }
 # In a sentence, e.g. "no running service: ENT, cloud".
 SERVICE_KIND_SHORT = {
@@ -39,6 +40,7 @@ SERVICE_KIND_SHORT = {
     ServiceKind.CLOUD: _l("cloud"),
     ServiceKind.MDM: _l("MDM"),
     ServiceKind.RESOURCE: _l("resource"),
+    ServiceKind.SOFTWARE: _l("software"),
 }
 
 
@@ -83,13 +85,17 @@ def save_service(
     ecole_ids: Iterable[int],
     collectivite: Collectivite | None = None,
     version: int | None = None,
+    action: Action = Action.EDIT,
+    commit: bool = True,
 ) -> DigitalService:
     """Record a service of ``collectivite`` (new), or change one; it covers the schools of
-    ``ecole_ids``, each of which the user must be allowed to equip."""
+    ``ecole_ids``, each of which the user must be allowed to equip. ``action`` is what the
+    user's role must allow (a subscription's terms are the finance staff's:
+    ``suppliers.subscriptions`` saves both, and commits once, so ``commit`` False)."""
     if service is None:
-        if collectivite is None or not policy.can(user, Action.EDIT, collectivite, session):
+        if collectivite is None or not policy.can(user, action, collectivite, session):
             raise policy.Denied()
-    elif not policy.can(user, Action.EDIT, service, session):
+    elif not policy.can(user, action, service, session):
         raise policy.Denied()
     fields = fields.check()
     wanted = sorted(set(ecole_ids))
@@ -121,7 +127,8 @@ def save_service(
     for ecole_id in wanted:
         if ecole_id not in covered:
             service.coverage.append(DigitalServiceSchool(ecole_id=ecole_id))
-    versioning.commit(session, _conflict())
+    if commit:
+        versioning.commit(session, _conflict())
     return service
 
 

@@ -19,6 +19,7 @@ from inventory.changelog.services import history_of
 from inventory.core import policy
 from inventory.core.errors import ConflictError
 from inventory.core.forms import options
+from inventory.core.panels import panels
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.orgs.models import Collectivite, Ecole
@@ -194,6 +195,7 @@ def service(service_id: int) -> str | Response | tuple[str, int]:
         delete_form=FlaskForm(),
         today=paris_today(),
         history=history_of(db.session, current_user, item),
+        panels=panels("assets.service", db.session, current_user, item),
     ), status
 
 

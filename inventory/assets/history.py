@@ -81,6 +81,7 @@ def init_app(_app: Flask) -> None:
             "status": Field(_l("Status"), labels=STATUS_LABELS),
             "status_since": _l("Status since"),
             "supplier": _l("Supplier"),
+            "supplier_id": _l("Supplier (directory)"),
             "order_number": _l("Order number"),
             "invoice_number": _l("Invoice number"),
             "purchase_date": _l("Purchase date"),

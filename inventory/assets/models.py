@@ -210,6 +210,11 @@ class Asset(Audited, Versioned, Base):
     status: Mapped[AssetStatus] = mapped_column(str_enum(AssetStatus, "asset_status"))
     status_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     supplier: Mapped[str | None] = mapped_column(String(150))
+    # The supplier of the directory (suppliers domain, above this one: named by its id);
+    # ``supplier`` keeps its name as typed or imported.
+    supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="SET NULL"), index=True
+    )
     order_number: Mapped[str | None] = mapped_column(String(60))
     invoice_number: Mapped[str | None] = mapped_column(String(60))
     purchase_date: Mapped[date | None] = mapped_column(Date)
@@ -432,6 +437,7 @@ class ServiceKind(enum.StrEnum):
     CLOUD = "cloud"  # a cloud to share and keep work
     MDM = "mdm"  # the management of the pupils' mobile devices
     RESOURCE = "resource"  # digital resources (a subscription, a library…)
+    SOFTWARE = "software"  # software licences
 
 
 class DigitalService(Audited, Versioned, Base):

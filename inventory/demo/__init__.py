@@ -2,8 +2,9 @@
 collectivité (Créteil): pupils per classroom (borrowed from the 035 effectifs extract, see
 :mod:`inventory.demo.pupils`), equipment in most classrooms with a few short of the socle,
 network works, QR tokens, tickets in every state, a SNEE 2021 dossier whose invoices are
-linked to the items and works they paid for, with its advance received, and training
-sessions, held and upcoming.
+linked to the items and works they paid for, with its advance received, training
+sessions, held and upcoming, and the town's suppliers (a contract, the ENT subscription,
+maintenance) with the alerts of what ends soon in the outbox.
 
 Everything goes through the domain services (the change log and the rules apply), from a
 fixed seed and fixed dates; the training sessions are placed relative to the load date.
@@ -35,6 +36,7 @@ from .helpdesk import load_tickets
 from .loans import load_loans
 from .pupils import load_pupils
 from .sso import load_providers
+from .suppliers import load_suppliers
 from .training import load_training
 
 DEMO_ANNUAIRE = ROOT / "data" / "annuaire-education-094.csv"
@@ -95,6 +97,8 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
     with audit.acting_as(audit.Actor(tech.id, tech.name)):
         admin = demo_user(session, "admin@socle.example")
         yield from load_disposals(session, tech, admin, places.town)
+    finance = demo_user(session, "gestionnaire@socle.example")
+    yield from load_suppliers(session, tech, finance, places.town, equipment, today)
     # What every label of the town says, funded or not yet invoiced (labels/mentions.py).
     admin = demo_user(session, "admin@socle.example")
     with audit.acting_as(audit.Actor(admin.id, admin.name)):

@@ -46,6 +46,9 @@ from inventory.helpdesk.queue import (
     user_names,
 )
 from inventory.helpdesk.rules import TICKET_STATUS_LABELS, HelpdeskError
+from inventory.suppliers import directory, maintenance
+from inventory.suppliers.forms import MaintenanceForm
+from inventory.suppliers.rules import SupplierError
 from inventory.web import allow, attach_error, int_arg, language, share_labels, upload_dir
 
 bp = Blueprint("helpdesk", __name__)
@@ -349,6 +352,42 @@ def repair(ticket_id: int) -> Any:
         ),
         _("The item is now under repair."),
     )
+
+
+@bp.route("/tickets/<int:ticket_id>/maintenance", methods=["GET", "POST"])
+@allow(Action.EDIT, on=(Ticket, "ticket_id"))
+def record_maintenance(ticket_id: int) -> Any:
+    """Record the repair a ticket led to, on its item (the suppliers' maintenance)."""
+    ticket = policy.load_or_404(current_user, Ticket, ticket_id, db.session, Action.EDIT)
+    if ticket.asset is None:
+        flash(_("This ticket is about a room: there is no item to record maintenance of."), "error")
+        return redirect(url_for("helpdesk.ticket", ticket_id=ticket.id))
+    asset = ticket.asset
+    form = MaintenanceForm()
+    form.prepare(
+        asset, directory.suppliers_of(db.session, current_user, asset.collectivite_id), date.today()
+    )
+    if not form.is_submitted():
+        form.description.data = ticket.description[:300]
+    if form.validate_on_submit():
+        try:
+            maintenance.record_maintenance(
+                db.session, current_user, asset, form.work_fields(), ticket_id=ticket.id
+            )
+        except SupplierError as exc:
+            db.session.rollback()
+            attach_error(form, exc, "description", {"duration": "duration"})
+        else:
+            flash(_("Maintenance recorded."), "success")
+            return redirect(url_for("helpdesk.ticket", ticket_id=ticket.id))
+    status = 422 if form.errors else 200
+    return render_template(
+        "suppliers/maintenance_form.html",
+        form=form,
+        asset=asset,
+        ticket_id=ticket.id,
+        action_url=url_for("helpdesk.record_maintenance", ticket_id=ticket.id),
+    ), status
 
 
 @bp.post("/tickets/<int:ticket_id>/messages")
