@@ -25,6 +25,38 @@ def test_upgrade_from_empty_matches_the_models(app, database_url):
     assert {"ecoles", "classrooms", "users", "audit_log", "alembic_version"} <= tables
 
 
+def test_every_searched_table_keeps_its_search_index(database_url):
+    """A batch migration rebuilds a table on SQLite and drops the triggers that keep its
+    text search current (core.search.rebuilt_table_sql): every table with a search_text
+    column still has its index after all the migrations, on both engines."""
+    engine = create_engine(database_url)
+    insp = inspect(engine)
+    searched = [
+        t
+        for t in insp.get_table_names()
+        if not search.is_search_index(t)
+        and any(c["name"] == "search_text" for c in insp.get_columns(t))
+    ]
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            have = set(conn.exec_driver_sql("SELECT indexname FROM pg_indexes").scalars())
+            missing = [t for t in searched if f"ix_{t}_search_trgm" not in have]
+        else:
+            have = set(
+                conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='trigger'"
+                ).scalars()
+            )
+            missing = [
+                t
+                for t in searched
+                if not {f"{t}_search_{e}" for e in ("insert", "delete", "update")} <= have
+            ]
+    engine.dispose()
+    assert "assets" in searched
+    assert missing == []
+
+
 def test_constraints_carry_the_naming_convention(database_url):
     engine = create_engine(database_url)
     insp = inspect(engine)

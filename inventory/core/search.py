@@ -86,6 +86,15 @@ def drop_index_sql(dialect: str, tablename: str) -> list[str]:
     ]
 
 
+def rebuilt_table_sql(dialect: str, tablename: str) -> list[str]:
+    """The statements a migration runs after a batch operation on ``tablename``: SQLite
+    rebuilt the table and dropped the triggers, so the index is made again; PostgreSQL
+    altered the table in place and kept its index."""
+    if dialect == "postgresql":
+        return []
+    return [*drop_index_sql(dialect, tablename), *create_index_sql(dialect, tablename)]
+
+
 def is_search_index(name: str | None) -> bool:
     """Whether a table or index name is one of these indexes or their FTS5 shadow tables."""
     return name is not None and ("_search_" in name or name.endswith("_search"))

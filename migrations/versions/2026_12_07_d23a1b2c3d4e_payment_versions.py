@@ -16,9 +16,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("payments", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("version", sa.Integer(), nullable=False, server_default="1")
-        )
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.alter_column("version", server_default=None)
 

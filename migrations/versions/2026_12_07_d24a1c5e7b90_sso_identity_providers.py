@@ -1,7 +1,7 @@
 """Sign-in providers (OpenID Connect, CAS): identities, rules that open accounts, SSO-only domains, and how each account last signed in
 
 Revision ID: d24a1c5e7b90
-Revises: c4e8f2a9b611
+Revises: d23a1b2c3d4e
 Create Date: 2026-12-07 13:57:33.605026
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = "d24a1c5e7b90"
-down_revision = "c4e8f2a9b611"
+down_revision = "d23a1b2c3d4e"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 slots (the clash guarantee), loans of items, and each collectivité's loan conditions
 
 Revision ID: d26a1b2c3d4e
-Revises: c4e8f2a9b611
+Revises: d24a1c5e7b90
 Create Date: 2026-12-07 14:00:34.348410
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = "d26a1b2c3d4e"
-down_revision = "c4e8f2a9b611"
+down_revision = "d24a1c5e7b90"
 branch_labels = None
 depends_on = None
 

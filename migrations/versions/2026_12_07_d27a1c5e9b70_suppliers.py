@@ -3,7 +3,7 @@ services' subscriptions, maintenance records and plans, the alerts sent before a
 link to their supplier (the free-text suppliers become the directory's, per collectivité)
 
 Revision ID: d27a1c5e9b70
-Revises: c4e8f2a9b611
+Revises: d27b1a5e0f37
 Create Date: 2026-12-07 13:59:31.585254
 """
 
@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from inventory.core import search
+
 revision = "d27a1c5e9b70"
-down_revision = "c4e8f2a9b611"
+down_revision = "d27b1a5e0f37"
 branch_labels = None
 depends_on = None
 
@@ -333,6 +335,9 @@ def upgrade():
             ["id"],
             ondelete="SET NULL",
         )
+    # SQLite rebuilt the table for its foreign key, dropping the text search's triggers.
+    for statement in search.rebuilt_table_sql(op.get_bind().dialect.name, "assets"):
+        op.execute(statement)
 
     _suppliers_from_free_text()
 
@@ -362,6 +367,8 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f("fk_assets_supplier_id_suppliers"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_assets_supplier_id"))
         batch_op.drop_column("supplier_id")
+    for statement in search.rebuilt_table_sql(op.get_bind().dialect.name, "assets"):
+        op.execute(statement)
 
     with op.batch_alter_table("maintenance_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_maintenance_records_ticket_id"))

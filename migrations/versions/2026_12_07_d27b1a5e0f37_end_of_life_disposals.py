@@ -1,7 +1,7 @@
 """End of life: expected dates per model and item, disposal batches (route, date, eco-organism, certificate)
 
 Revision ID: d27b1a5e0f37
-Revises: c4e8f2a9b611
+Revises: d26a1b2c3d4e
 Create Date: 2026-12-07 13:56:55.030335
 """
 
@@ -12,7 +12,7 @@ from inventory.core import search
 
 
 revision = "d27b1a5e0f37"
-down_revision = "c4e8f2a9b611"
+down_revision = "d26a1b2c3d4e"
 branch_labels = None
 depends_on = None
 
@@ -71,14 +71,8 @@ def upgrade():
 
 def _renew_search_index():
     """SQLite rebuilds the assets table to add its foreign key, which drops the text
-    search's triggers (core.search): the index is made again (PostgreSQL keeps its own)."""
-    dialect = op.get_bind().dialect.name
-    if dialect != "sqlite":
-        return
-    for statement in [
-        *search.drop_index_sql(dialect, "assets"),
-        *search.create_index_sql(dialect, "assets"),
-    ]:
+    search's triggers (core.search)."""
+    for statement in search.rebuilt_table_sql(op.get_bind().dialect.name, "assets"):
         op.execute(statement)
 
 
