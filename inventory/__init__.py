@@ -83,6 +83,8 @@ def configure_database(app: Flask) -> None:
     import inventory.jobs.access
     import inventory.labels.access
     import inventory.labels.models
+    import inventory.network.access
+    import inventory.network.models
     import inventory.orgs.access
     import inventory.orgs.models
     import inventory.reports.stale
@@ -123,6 +125,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.helpdesk.views import bp as helpdesk_bp
     from inventory.jobs.views import bp as jobs_bp
     from inventory.labels.views import bp as labels_bp
+    from inventory.network.views import bp as network_bp
     from inventory.orgs.views import bp as orgs_bp
     from inventory.reports.views import bp as reports_bp
     from inventory.training.views import bp as training_bp
@@ -136,6 +139,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(assets_io_bp)
     app.register_blueprint(socle_bp)
     app.register_blueprint(digital_bp)
+    app.register_blueprint(network_bp)
     app.register_blueprint(labels_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(helpdesk_bp)
@@ -162,9 +166,11 @@ def configure_panels(app: Flask) -> None:
     from inventory.assets import panels as assets_panels
     from inventory.grants import panels as grants_panels
     from inventory.helpdesk import panels as helpdesk_panels
+    from inventory.network import panels as network_panels
     from inventory.training import panels as training_panels
 
     assets_panels.init_app(app)
+    network_panels.init_app(app)
     grants_panels.init_app(app)
     training_panels.init_app(app)
     helpdesk_panels.init_app(app)
@@ -180,6 +186,7 @@ def configure_history(app: Flask) -> None:
     from inventory.helpdesk import history as helpdesk_history
     from inventory.jobs import history as jobs_history
     from inventory.labels import history as labels_history
+    from inventory.network import history as network_history
     from inventory.orgs import history as orgs_history
     from inventory.training import history as training_history
 
@@ -187,6 +194,7 @@ def configure_history(app: Flask) -> None:
         orgs_history,
         auth_history,
         assets_history,
+        network_history,
         grants_history,
         labels_history,
         helpdesk_history,
