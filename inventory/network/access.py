@@ -3,7 +3,9 @@ collectivité's address plan as the collectivité."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 
 from inventory.core import policy
 from inventory.network.models import (
@@ -21,12 +23,16 @@ from inventory.orgs.access import collectivite_rule, visible_ecole_ids
 from inventory.orgs.models import Collectivite
 
 
-def _visible_prefixes(scope: policy.Scope):  # type: ignore[no-untyped-def]
+def _visible_prefixes(scope: policy.Scope) -> Select[tuple[int]]:
     return select(Prefix.id).where(Prefix.ecole_id.in_(visible_ecole_ids(scope)))
 
 
+def _by_school(model: Any) -> policy.Rule:
+    return lambda scope: model.ecole_id.in_(visible_ecole_ids(scope))
+
+
 for _model in (Prefix, Vlan, WifiNetwork, AccessPointRoom, NetworkSocket):
-    policy.register(_model, lambda s, m=_model: m.ecole_id.in_(visible_ecole_ids(s)))
+    policy.register(_model, _by_school(_model))
 policy.register(DhcpRange, lambda s: DhcpRange.prefix_id.in_(_visible_prefixes(s)))
 policy.register(IpAddress, lambda s: IpAddress.prefix_id.in_(_visible_prefixes(s)))
 policy.register(

@@ -71,7 +71,8 @@ def _subnet(prefix: Prefix, rows: list[IpAddress], v6: bool) -> dict[str, Any]:
 
 def kea(session: Session, user: Subject, ecole: Ecole) -> dict[str, Any]:
     """The school's subnets as a Kea configuration fragment."""
-    v4, v6 = [], []
+    v4: list[dict[str, Any]] = []
+    v6: list[dict[str, Any]] = []
     for prefix, rows in _prefixes(session, user, ecole):
         is_v6 = ":" in prefix.cidr
         (v6 if is_v6 else v4).append(_subnet(prefix, rows, is_v6))

@@ -99,7 +99,7 @@ def _school_write(
             write(ecole)
         except DomainError as exc:
             db.session.rollback()
-            attach_error(form, exc, [f.name for f in form if f.name != "csrf_token"][0])
+            attach_error(form, exc, next(f.name for f in form if f.name != "csrf_token"))
         else:
             db.session.commit()
             flash(done, "success")
