@@ -23,7 +23,7 @@ from inventory.orgs.access import collectivite_rule, visible_ecole_ids
 from inventory.orgs.models import Collectivite
 
 
-def _visible_prefixes(scope: policy.Scope) -> Select[tuple[int]]:
+def _visible_prefixes(scope: policy.Scope) -> Select[int]:
     return select(Prefix.id).where(Prefix.ecole_id.in_(visible_ecole_ids(scope)))
 
 
