@@ -33,7 +33,7 @@ circonscription or an académie is checked in one pass; the summary's refresh is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVarTuple
@@ -45,6 +45,7 @@ from sqlalchemy import (
     Row,
     ScalarSelect,
     Select,
+    String,
     and_,
     case,
     event,
@@ -56,6 +57,8 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -318,13 +321,9 @@ def classroom_status(
             .group_by(Asset.classroom_id, Asset.model_id, Asset.category_id)
         )
         _fill_items(session, rows, found)
-        works = session.execute(
-            select(work_classrooms.c.classroom_id, NetworkWork.kind)
-            .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
-            .where(work_classrooms.c.classroom_id.in_(chunk), NetworkWork.status.in_(DONE))
-        )
-        for room_id, kind in works:
-            found[room_id].works.add(kind.value)
+        rw = _room_works(rooms=chunk)
+        for room_id, kind in session.execute(select(rw.c.classroom_id, rw.c.kind)):
+            found[room_id].works.add(str(kind))
     return {
         room_id: PlaceStatus([_check(r, found[room_id], 0, school=False) for r in rules])
         for room_id in classroom_ids
@@ -401,6 +400,61 @@ def school_status(
 
 def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+
+
+# -- what else connects a classroom -------------------------------------------------------
+# Rows (classroom_id, ecole_id, kind) that count as finished works of ``kind`` in a
+# classroom, from a domain above equipment (the network: an access point in service
+# covering the room is Wi-Fi, a socket installed is cabling), and the classrooms a pending
+# flush changes in them. Registered at start-up, as panels and access rules are.
+RoomWorkRows = Callable[[], Select[Any]]
+TouchedRooms = Callable[[Session], set[int]]
+_ROOM_WORKS: dict[str, tuple[RoomWorkRows, TouchedRooms]] = {}
+
+
+def register_room_works(name: str, rows: RoomWorkRows, touched: TouchedRooms) -> None:
+    """Count ``rows()`` as finished works of the classrooms they name; ``touched`` tells
+    which classrooms a pending flush changes in them (registering again replaces)."""
+    _ROOM_WORKS[name] = (rows, touched)
+
+
+def _finished_works() -> Select[Any]:
+    """(classroom, school, kind, work) of the finished works covering classrooms."""
+    return (
+        select(
+            work_classrooms.c.classroom_id.label("classroom_id"),
+            NetworkWork.ecole_id.label("ecole_id"),
+            type_coerce(NetworkWork.kind, String(20)).label("kind"),
+        )
+        .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
+        .where(NetworkWork.status.in_(DONE))
+    )
+
+
+def _room_works(*, rooms: list[int] | None = None, schools: list[int] | None = None) -> Any:
+    """The finished works of classrooms and what else counts as such, one subquery of
+    (classroom_id, kind), narrowed to ``rooms`` or the classrooms of ``schools``."""
+    base = _finished_works()
+    if rooms is not None:
+        # Only these rooms' works read, not the whole table hashed.
+        base = base.where(
+            work_classrooms.c.classroom_id.in_(rooms),
+            NetworkWork.id.in_(
+                select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(rooms))
+            ),
+        )
+    elif schools is not None:
+        base = base.where(NetworkWork.ecole_id.in_(schools))
+    parts: list[Select[Any]] = [base]
+    for rows, _touched in _ROOM_WORKS.values():
+        sq = rows().subquery()
+        part = select(sq.c.classroom_id, sq.c.ecole_id, sq.c.kind)
+        if rooms is not None:
+            part = part.where(sq.c.classroom_id.in_(rooms))
+        elif schools is not None:
+            part = part.where(sq.c.ecole_id.in_(schools))
+        parts.append(part)
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 
 
 @dataclass
@@ -530,31 +584,21 @@ def _room_facts(
         if ids:
             hit = case((Asset.category_id.in_(ids), 1), else_=0)
             item_cols.append((i, func.sum(hit).label(f"items_{i}")))
-        if req.kinds:
-            hit = case((NetworkWork.kind.in_(req.kinds), 1), else_=0)
+    rw = _room_works(rooms=rooms, schools=schools)
+    for i, req in enumerate(reqs):
+        if req.kind is not RequirementKind.CAPABILITIES and req.kinds:
+            hit = case((rw.c.kind.in_(req.kinds), 1), else_=0)
             work_flags.append((i, func.max(hit).label(f"works_{i}")))
     items = select(Asset.classroom_id, *(c for _, c in item_cols)).where(
         Asset.status == AssetStatus.IN_SERVICE, Asset.classroom_id.is_not(None)
     )
-    works = (
-        select(work_classrooms.c.classroom_id, *(c for _, c in work_flags))
-        .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
-        .where(NetworkWork.status.in_(DONE))
-    )
+    works = select(rw.c.classroom_id, *(c for _, c in work_flags))
     if rooms is not None:
         items = items.where(Asset.classroom_id.in_(rooms))
-        works = works.where(work_classrooms.c.classroom_id.in_(rooms))
-        # Only these rooms' works read, not the whole table hashed.
-        works = works.where(
-            NetworkWork.id.in_(
-                select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(rooms))
-            )
-        )
     elif schools is not None:
         items = items.where(Asset.ecole_id.in_(schools))
-        works = works.where(NetworkWork.ecole_id.in_(schools))
     item_sq = items.group_by(Asset.classroom_id).subquery()
-    work_sq = works.group_by(work_classrooms.c.classroom_id).subquery()
+    work_sq = works.group_by(rw.c.classroom_id).subquery()
     options: dict[int, list[ColumnElement[bool]]] = defaultdict(list)
     capabilities: dict[int, list[ColumnElement[bool]]] = defaultdict(list)
     for i, col in item_cols:
@@ -662,6 +706,8 @@ def _touched_classrooms(session: Session) -> set[int]:
             touched.update(r.id for r in (*hist.deleted, *hist.added) if r.id)
         elif isinstance(obj, Classroom) and obj.id:
             touched.add(obj.id)
+    for _rows, touched_by in _ROOM_WORKS.values():
+        touched |= touched_by(session)
     # A school changing nature changes which of its rooms without levels are aimed at.
     renatured = [
         obj.id

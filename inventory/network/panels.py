@@ -7,10 +7,12 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from inventory.assets.models import Asset
+from inventory.assets.models import Asset, NetworkWork
 from inventory.core.panels import Panel, register_panel
 from inventory.core.policy import Subject
+from inventory.network import socle
 from inventory.network.addresses import item_network
+from inventory.network.wifi import work_sockets
 from inventory.network.plan import school_summary
 from inventory.orgs.models import Ecole
 
@@ -23,6 +25,15 @@ def asset_panel(session: Session, user: Subject, asset: Asset) -> Panel:
     return Panel("network/_panel_asset.html", {"network": item_network(session, user, asset)})
 
 
+def work_panel(session: Session, user: Subject, work: NetworkWork) -> Panel | None:
+    """Cabling works: the sockets they installed, and the button that records them."""
+    if work.kind.value != "cabling":
+        return None
+    return Panel("network/_panel_work.html", {"work": work, "sockets": work_sockets(session, work)})
+
+
 def init_app(_app: Flask) -> None:
     register_panel("orgs.school", school_panel, order=15)
     register_panel("assets.detail", asset_panel, order=15)
+    register_panel("assets.work", work_panel, order=15)
+    socle.init_app(_app)

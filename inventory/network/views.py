@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
+from inventory.assets.models import NetworkWork
 from inventory.core import policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
@@ -192,6 +193,23 @@ def add_socket(ecole_id: int) -> Page | BaseResponse:
         )
 
     return _school_write(ecole_id, "socket_form", form, write, _("Socket recorded."))
+
+
+@bp.post("/reseau/travaux/<int:work_id>/prises")
+@allow(Action.EDIT, on=(NetworkWork, "work_id"))
+def sockets_from_work(work_id: int) -> BaseResponse:
+    """Finished cabling works: record a socket in each classroom they cover."""
+    work = policy.load_or_404(current_user, NetworkWork, work_id, db.session, Action.EDIT)
+    if FlaskForm().validate_on_submit():
+        try:
+            made = wifi.sockets_from_work(db.session, current_user, work)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            flash(_("%(n)s sockets recorded.", n=len(made)), "success")
+    return redirect(url_for("assets.work", work_id=work_id))
 
 
 @bp.get("/ecoles/<int:ecole_id>/reseau/kea.json")

@@ -178,3 +178,14 @@ def rooms(session: Session, user: Subject, ecole: Ecole) -> list[RoomConnection]
     ):
         sockets.setdefault(s.classroom_id, []).append(s.label)
     return [RoomConnection(c, aps.get(c.id, []), sockets.get(c.id, [])) for c in classrooms]
+
+
+def work_sockets(session: Session, work: NetworkWork) -> list[NetworkSocket]:
+    return list(
+        session.scalars(
+            select(NetworkSocket)
+            .where(NetworkSocket.work_id == work.id)
+            .options(selectinload(NetworkSocket.classroom))
+            .order_by(NetworkSocket.label)
+        )
+    )
