@@ -13,6 +13,7 @@ from inventory.api import (  # noqa: F401  (imported for their routes)
     grants,
     history,
     labels,
+    network,
     records,
     tickets,
     training,

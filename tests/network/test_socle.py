@@ -112,4 +112,4 @@ def test_finished_works_record_the_sockets_they_installed(tech, school, db_sessi
     labels = db_session.scalars(select(NetworkSocket.classroom_id).filter_by(work_id=work.id)).all()
     assert sorted(labels) == sorted(rooms)
     page = tech.get(f"/travaux/{work.id}").get_data(as_text=True)
-    assert "Network sockets installed <span class=\"muted\">(2)</span>" in page
+    assert 'Network sockets installed <span class="muted">(2)</span>' in page
