@@ -55,7 +55,7 @@ class Holder:
     hostname: str | None = None
 
 
-def _clean(
+def clean_holder(
     session: Session, user: Subject, prefix: Prefix, status: AddressStatus, who: Holder
 ) -> tuple[Asset | None, str | None]:
     asset = None
@@ -108,7 +108,7 @@ def allocate_next(
     who = who or Holder()
     for _ in range(ATTEMPTS):
         prefix = policy.load_or_404(user, Prefix, prefix_id, session, Action.EDIT)
-        asset, mac = _clean(session, user, prefix, status, who)
+        asset, mac = clean_holder(session, user, prefix, status, who)
         net = IPNetwork(prefix.cidr)
         offset = next_free_offset(session, prefix, net)
         if offset is None:
@@ -136,7 +136,7 @@ def record_address(
     net = IPNetwork(prefix.cidr)
     offset = offset_of(net, parse_address(text))
     check_usable(net, offset, prefix.gateway)
-    asset, mac = _clean(session, user, prefix, status, who)
+    asset, mac = clean_holder(session, user, prefix, status, who)
     taken = session.scalar(
         select(IpAddress.id).where(IpAddress.prefix_id == prefix.id, IpAddress.host == key(offset))
     )

@@ -12,8 +12,8 @@ from inventory.core.panels import Panel, register_panel
 from inventory.core.policy import Subject
 from inventory.network import socle
 from inventory.network.addresses import item_network
-from inventory.network.wifi import work_sockets
 from inventory.network.plan import school_summary
+from inventory.network.wifi import work_sockets
 from inventory.orgs.models import Ecole
 
 

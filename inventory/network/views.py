@@ -18,12 +18,14 @@ from inventory.assets.models import NetworkWork
 from inventory.core import policy
 from inventory.core.errors import DomainError
 from inventory.core.forms import options
+from inventory.core.importing import ImportFileError
 from inventory.core.policy import Action
 from inventory.extensions import db
-from inventory.network import addresses, export, plan, wifi
+from inventory.network import addresses, export, importing, plan, wifi
 from inventory.network.forms import (
     AddressForm,
     CoverageForm,
+    PlanImportForm,
     PrefixForm,
     RangeForm,
     SocketForm,
@@ -210,6 +212,28 @@ def sockets_from_work(work_id: int) -> BaseResponse:
             db.session.commit()
             flash(_("%(n)s sockets recorded.", n=len(made)), "success")
     return redirect(url_for("assets.work", work_id=work_id))
+
+
+@bp.route("/ecoles/<int:ecole_id>/reseau/import", methods=["GET", "POST"])
+@allow(Action.EDIT, on=(Ecole, "ecole_id"))
+def import_plan(ecole_id: int) -> Page:
+    """Import the school's plan from a spreadsheet; the report row by row."""
+    ecole = plan.editable_school(db.session, current_user, ecole_id)
+    form = PlanImportForm()
+    report, status = None, 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            report = importing.import_plan(
+                db.session, current_user, ecole, upload.read(), upload.filename or ""
+            )
+        except ImportFileError as exc:
+            db.session.rollback()
+            form.file.errors = [str(exc)]
+            status = 422
+    elif form.errors:
+        status = 422
+    return render_template("network/import.html", ecole=ecole, form=form, report=report), status
 
 
 @bp.get("/ecoles/<int:ecole_id>/reseau/kea.json")
