@@ -31,6 +31,7 @@ from .clock import SET_UP, on
 from .equipment import Equipment, load_equipment
 from .grants import DEMO_DOSSIER_REFERENCE, load_grants
 from .helpdesk import load_tickets
+from .network import load_network
 from .pupils import load_pupils
 from .training import load_training
 
@@ -85,6 +86,8 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
             else:
                 yield line
     assert equipment is not None
+    with audit.acting_as(audit.Actor(tech.id, tech.name)):
+        yield from load_network(session, tech, equipment)
     yield from load_tickets(session, tech, equipment, today)
     yield from load_training(session, trainer, equipment, today)
     yield from load_grants(session, places.town, equipment)
