@@ -134,49 +134,55 @@ def blocked_of(net: IPNetwork, gateway: str | None, ranges: Iterable[tuple[int, 
     return Blocked(tuple(sorted(intervals)))
 
 
-def _taken(session: Session, prefix_id: int, offset: int) -> bool:
-    stmt = select(IpAddress.id).where(
-        IpAddress.prefix_id == prefix_id, IpAddress.host == key(offset)
-    )
-    return session.scalar(stmt) is not None
+# The free-address search splits a stretch in this many parts per query, and looks at
+# stretches growing this many times.
+SPLITS = 64
 
 
-def _full(session: Session, prefix_id: int, first: int, last: int) -> bool:
-    """Whether every offset of ``first``..``last`` is taken: the unique ``(prefix, host)``
-    index counts them in one range scan."""
-    n = session.scalar(
-        select(func.count()).where(
-            IpAddress.prefix_id == prefix_id, IpAddress.host.between(key(first), key(last))
-        )
-    )
-    return int(n or 0) == last - first + 1
+def _first_gap(session: Session, prefix_id: int, first: int, last: int) -> int | None:
+    """The first offset of ``first``..``last`` no address holds, or None.
 
-
-def _end_of_run(session: Session, prefix_id: int, offset: int, last: int) -> int | None:
-    """The last offset of the run of taken addresses starting at ``offset`` (taken); None
-    when the run reaches ``last``. Windows doubling in size are counted full along the
-    index until one is not, then that window is halved down to the run's end: a run of n
-    addresses costs about 2n index entries counted in 2·log2(n) queries, never a row
-    read into Python."""
-    end, step = offset, 1
+    One query counts the addresses of each of ``SPLITS`` equal parts of the stretch
+    (grouped by part, in one scan of the ``(prefix, host)`` index); the addresses being
+    unique, a part is full exactly when it holds as many as it has offsets. The search
+    goes on in the first part that is not: a /16 is searched in a handful of queries."""
     while True:
-        probe = min(last, end + step)
-        if probe == end:
-            return None
-        if not _full(session, prefix_id, end + 1, probe):
-            break
-        end = probe
-        if end >= last:
-            return None
-        step *= 2
-    low, high = end + 1, probe  # the first free offset is in low..high
-    while low < high:
-        middle = (low + high) // 2
-        if _full(session, prefix_id, low, middle):
-            low = middle + 1
+        step = -(-(last - first + 1) // SPLITS)
+        part = ((IpAddress.host - key(first)) // step).label("part")
+        counts = dict(
+            session.execute(
+                select(part, func.count())
+                .where(IpAddress.prefix_id == prefix_id, IpAddress.host >= key(first))
+                .where(IpAddress.host <= key(last))
+                .group_by(part)
+            ).all()
+        )
+        for n in range(SPLITS):
+            start = first + n * step
+            if start > last:
+                return None
+            end = min(last, start + step - 1)
+            if int(counts.get(n, 0)) < end - start + 1:
+                break
         else:
-            high = middle
-    return low - 1
+            return None
+        if start == end:
+            return start
+        first, last = start, end
+
+
+def _first_free(session: Session, prefix_id: int, first: int, last: int) -> int | None:
+    """The first free offset of ``first``..``last``: searched in stretches growing
+    ``SPLITS``-fold from a short first one, since a free address is most often near the
+    start and a long stretch costs a scan of all the addresses it holds."""
+    width = SPLITS
+    while first <= last:
+        end = min(last, first + width - 1)
+        found = _first_gap(session, prefix_id, first, end)
+        if found is not None:
+            return found
+        first, width = end + 1, width * SPLITS
+    return None
 
 
 def next_free_offset(session: Session, prefix: Prefix, net: IPNetwork | None = None) -> int | None:
@@ -193,12 +199,12 @@ def next_free_offset(session: Session, prefix: Prefix, net: IPNetwork | None = N
         offset = blocked.skip(offset)
         if offset > last:
             return None
-        if not _taken(session, prefix.id, offset):
-            return offset
-        end = _end_of_run(session, prefix.id, offset, last)
-        if end is None:
-            return None
-        offset = end + 1
+        # The stretch up to the next blocked offsets.
+        stop = min([last, *(lo - 1 for lo, _hi in blocked.intervals if lo > offset)])
+        found = _first_free(session, prefix.id, offset, stop)
+        if found is not None:
+            return found
+        offset = stop + 1
 
 
 def overlapping(net: IPNetwork, others: Iterable[str]) -> str | None:
