@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from inventory.core.forms import options
@@ -93,3 +93,16 @@ class SocketForm(FlaskForm):
 
 class PlanImportForm(FlaskForm):
     file = FileField(_l("Spreadsheet (CSV or XLSX)"), validators=[FileRequired()])
+
+
+class AddressPlanForm(FlaskForm):
+    aggregates = TextAreaField(
+        _l("Aggregates"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("One prefix per line, e.g. 10.94.0.0/16"),
+    )
+    school_template = StringField(
+        _l("School prefix template"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("e.g. 10.{dept}.{school}.0/24: the département's number, the school's"),
+    )

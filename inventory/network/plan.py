@@ -18,12 +18,14 @@ from inventory.network.allocation import (
     Usage,
     check_usable,
     key,
+    next_free_subprefix,
     offset_of,
     overlapping,
     parse_address,
     parse_prefix,
     prefix_usage,
     range_usage,
+    template_prefix,
 )
 from inventory.network.models import (
     AddressPlan,
@@ -35,7 +37,7 @@ from inventory.network.models import (
     Vlan,
     WifiNetwork,
 )
-from inventory.orgs.models import Classroom, Ecole
+from inventory.orgs.models import Classroom, Collectivite, Ecole
 
 ACCESS_POINT = "borne_wifi"  # the catalogue's category of access points
 
@@ -311,3 +313,96 @@ def school_summary(session: Session, user: Subject, ecole: Ecole) -> SchoolSumma
         ).order_by(Prefix.cidr)
     ).all()
     return SchoolSummary(ecole, [(c, r) for c, r in rows])
+
+
+# -- the collectivité's address plan ----------------------------------------------------
+def address_plan(session: Session, user: Subject, collectivite_id: int) -> AddressPlan | None:
+    coll = policy.load_or_404(user, Collectivite, collectivite_id, session)
+    return session.scalar(
+        select(AddressPlan)
+        .where(AddressPlan.collectivite_id == coll.id)
+        .options(selectinload(AddressPlan.aggregates))
+    )
+
+
+def set_address_plan(
+    session: Session,
+    user: Subject,
+    collectivite: Collectivite,
+    aggregates: list[str],
+    template: str | None,
+) -> AddressPlan:
+    """A collectivité's aggregates (its schools' prefixes must lie in one of their family)
+    and its per-school template; existing prefixes must stay inside the new aggregates."""
+    nets = []
+    for text in aggregates:
+        if text.strip():
+            nets.append(parse_prefix(text, field="aggregates", shortest_v6=0))
+    for a, b in ((a, b) for i, a in enumerate(nets) for b in nets[i + 1 :]):
+        if overlapping(a, [str(b)]):
+            raise NetworkError(
+                _l("%(cidr)s overlaps %(other)s in the collectivité's space.", cidr=a, other=b),
+                "aggregates",
+            )
+    template = (template or "").strip() or None
+    if template:
+        template_prefix(template, 1, 1)
+    for cidr in session.scalars(
+        select(Prefix.cidr).where(Prefix.collectivite_id == collectivite.id)
+    ):
+        net = IPNetwork(cidr)
+        family = [a for a in nets if a.version == net.version]
+        if family and not any(net in a for a in family):
+            raise NetworkError(
+                _l("%(cidr)s, a prefix of its schools, is outside these aggregates.", cidr=cidr),
+                "aggregates",
+            )
+    plan = session.scalar(select(AddressPlan).filter_by(collectivite_id=collectivite.id))
+    if plan is None:
+        plan = AddressPlan(collectivite_id=collectivite.id)
+        session.add(plan)
+    plan.school_template = template
+    wanted = {str(n) for n in nets}
+    for agg in list(plan.aggregates):
+        if agg.cidr not in wanted:
+            plan.aggregates.remove(agg)
+    have = {a.cidr for a in plan.aggregates}
+    for n in nets:
+        if str(n) not in have:
+            plan.aggregates.append(Aggregate(cidr=str(n)))
+    session.flush()
+    return plan
+
+
+def suggested_prefix(session: Session, ecole: Ecole) -> str | None:
+    """The school's prefix as its collectivité's plan would have it: its template (the
+    département's number, the school's rank by UAI among the collectivité's schools), else
+    the first free /24 of its first IPv4 aggregate; None without a plan."""
+    if ecole.collectivite_id is None:
+        return None
+    plan = session.scalar(
+        select(AddressPlan)
+        .where(AddressPlan.collectivite_id == ecole.collectivite_id)
+        .options(selectinload(AddressPlan.aggregates))
+    )
+    if plan is None:
+        return None
+    taken = _space(session, ecole.collectivite_id, 4)
+    if plan.school_template:
+        dept = int("".join(ch for ch in ecole.uai[:3] if ch.isdigit()) or 0)
+        rank = session.scalar(
+            select(func.count()).where(
+                Ecole.collectivite_id == ecole.collectivite_id, Ecole.uai <= ecole.uai
+            )
+        )
+        try:
+            net = template_prefix(plan.school_template, dept, int(rank or 1))
+        except NetworkError:
+            return None
+        return None if overlapping(net, taken) else str(net)
+    for agg in plan.aggregates:
+        net = IPNetwork(agg.cidr)
+        if net.version == 4:
+            free = next_free_subprefix(net, taken, max(24, net.prefixlen))
+            return str(free) if free is not None else None
+    return None

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -24,6 +24,7 @@ from inventory.extensions import db
 from inventory.network import addresses, export, importing, plan, wifi
 from inventory.network.forms import (
     AddressForm,
+    AddressPlanForm,
     CoverageForm,
     PlanImportForm,
     PrefixForm,
@@ -33,7 +34,7 @@ from inventory.network.forms import (
     WifiForm,
 )
 from inventory.network.models import AddressStatus, IpAddress, Prefix, PrefixRole, WifiSecurity
-from inventory.orgs.models import Ecole
+from inventory.orgs.models import Collectivite, Ecole
 from inventory.web import allow, attach_error, int_arg, share_labels
 
 bp = Blueprint("network", __name__)
@@ -52,7 +53,9 @@ def _none(choices: list[tuple[int, str]]) -> list[Any]:
 
 def _school_forms(ecole: Ecole, given: dict[str, FlaskForm]) -> dict[str, Any]:
     c = plan.choices(db.session, current_user, ecole)
-    prefix_form = given.get("prefix_form") or PrefixForm(formdata=None)
+    prefix_form = given.get("prefix_form") or PrefixForm(
+        formdata=None, cidr=plan.suggested_prefix(db.session, ecole)
+    )
     prefix_form.vlan_id.choices = _none(c.vlans)
     wifi_form = given.get("wifi_form") or WifiForm(formdata=None)
     wifi_form.wifi_vlan.choices = _none(c.vlans)
@@ -363,3 +366,40 @@ def release(address_id: int) -> BaseResponse:
         db.session.commit()
         flash(_("Address %(address)s released.", address=text), "success")
     return redirect(url_for("network.prefix", prefix_id=prefix_id))
+
+
+@bp.route("/collectivites/<int:collectivite_id>/plan-adressage", methods=["GET", "POST"])
+@allow(Action.READ, on=(Collectivite, "collectivite_id"))
+def address_plan(collectivite_id: int) -> Page | BaseResponse:
+    """A collectivité's address space: its aggregates and per-school template."""
+    coll = policy.load_or_404(current_user, Collectivite, collectivite_id, db.session)
+    may_edit = policy.can(current_user, Action.EDIT, coll, db.session)
+    found = plan.address_plan(db.session, current_user, coll.id)
+    form = AddressPlanForm()
+    status = 200
+    if request.method == "GET" and found is not None:
+        form.aggregates.data = "\n".join(a.cidr for a in found.aggregates)
+        form.school_template.data = found.school_template or ""
+    elif request.method == "POST":
+        if not may_edit:
+            raise policy.Denied()
+        if form.validate_on_submit():
+            try:
+                plan.set_address_plan(
+                    db.session,
+                    current_user,
+                    coll,
+                    (form.aggregates.data or "").splitlines(),
+                    form.school_template.data,
+                )
+            except DomainError as exc:
+                db.session.rollback()
+                attach_error(form, exc, "aggregates")
+            else:
+                db.session.commit()
+                flash(_("Address plan saved."), "success")
+                return redirect(url_for("network.address_plan", collectivite_id=coll.id))
+        status = 422
+    return render_template(
+        "network/plan.html", collectivite=coll, plan=found, form=form, may_edit=may_edit
+    ), status

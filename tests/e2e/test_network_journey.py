@@ -19,6 +19,7 @@ from inventory.assets.models import Asset
 from inventory.orgs.models import Ecole
 from tests.conftest import ADMIN
 from tests.e2e.axe import check_a11y
+from tests.factories import hash_passwords_cheaply
 
 UAI = "0940704E"  # Ecole élémentaire Mélanie Bonis, Villecresnes
 MAC = "3c:22:fb:12:34:56"
@@ -26,12 +27,7 @@ MAC = "3c:22:fb:12:34:56"
 
 @pytest.fixture(autouse=True)
 def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from werkzeug.security import generate_password_hash
-
-    monkeypatch.setattr(
-        "inventory.auth.services.generate_password_hash",
-        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
-    )
+    hash_passwords_cheaply(monkeypatch)
 
 
 def test_a_technician_plans_a_school_network_and_exports_its_dhcp_reservations(

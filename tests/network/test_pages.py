@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inventory.assets.models import Asset
 from inventory.network.models import AddressStatus, IpAddress, Prefix, Vlan
+from inventory.orgs.models import Ecole
 from tests.assets.builders import english
 from tests.factories import login
 from tests.network.builders import make_item
@@ -167,3 +168,35 @@ def test_auditor_reads_and_other_collectivites_see_nothing(
     other = client("technicien", [("collectivite", registry["collectivites"]["Fresnes"])])
     assert other.get(f"/reseau/prefixes/{prefix.id}").status_code == 404
     assert other.get(f"/ecoles/{school['ecole']}/reseau/kea.json").status_code == 404
+
+
+def test_a_collectivite_plan_keeps_its_schools_inside_and_suggests_their_prefix(
+    tech, school, db_session
+):
+    coll = school["coll"]
+    url = f"/collectivites/{coll}/plan-adressage"
+    assert tech.get(url).status_code == 200
+    bad = tech.post(url, data={"aggregates": "10.94.0.0/16\n10.94.3.0/24", "school_template": ""})
+    assert bad.status_code == 422 and "overlaps" in bad.get_data(as_text=True)
+    saved = tech.post(
+        url,
+        data={
+            "aggregates": "10.94.0.0/16\n2001:db8:94::/48",
+            "school_template": "10.{dept}.{school}.0/24",
+        },
+    )
+    assert saved.status_code == 302
+    # The tab suggests the school's prefix from the template (département 94, its rank).
+    ecole = db_session.get(Ecole, school["ecole"])
+    rank = db_session.scalar(
+        select(func.count()).where(Ecole.collectivite_id == coll, Ecole.uai <= ecole.uai)
+    )
+    tab = tech.get(f"/ecoles/{ecole.id}/reseau").get_data(as_text=True)
+    assert f'value="10.94.{rank}.0/24"' in tab
+    outside = _prefix(tech, school, cidr="192.168.0.0/24")
+    assert outside.status_code == 422
+    assert "outside the collectivité&#39;s address plan" in outside.get_data(as_text=True)
+    assert _prefix(tech, school, cidr=f"10.94.{rank}.0/24").status_code == 302
+    # A plan its schools' prefixes would fall out of is refused.
+    moved = tech.post(url, data={"aggregates": "10.95.0.0/16", "school_template": ""})
+    assert moved.status_code == 422 and "outside these aggregates" in moved.get_data(as_text=True)
