@@ -76,34 +76,40 @@ def test_next_free_addresses_follow_the_rules(app, school, layout):
         session = db.session
         ecole = session.get(Ecole, school["ecole"])
         prefix, gw, blocked, held = _setup(session, ecole, net, gateway, span, taken)
-        first, last = allocation.bounds(net)
-        free = [
-            o
-            for o in range(first, last + 1)
-            if o not in held and o not in blocked and str(net[o]) != gw
-        ]
-        given_ = []
-        for _ in range(asks):
-            try:
-                row = addresses.allocate_next(session, ADMIN, prefix.id)
-            except allocation.NetworkError as exc:
-                assert "no free address" in str(exc.message)
-                break
-            given_.append(IPAddress(row.address))
-        # Each in the prefix, unique, never network/broadcast nor gateway nor in the range.
-        assert len(set(given_)) == len(given_)
-        for ip in given_:
-            assert ip in net
-            if net.version == 4 and net.broadcast is not None:
-                assert ip not in (net.network, net.broadcast)
-            assert str(ip) != gw
-            assert int(ip) - net.first not in blocked
-        # The lowest free ones, in order; and when they ran out, none were left.
-        assert [int(ip) - net.first for ip in given_] == free[: len(given_)]
-        assert len(given_) == min(asks, len(free))
-        session.delete(session.get(Prefix, prefix.id))
-        session.commit()
-        db.session.remove()
+        try:
+            _check_allocations(session, prefix, net, gw, blocked, held, asks)
+        finally:
+            session.rollback()
+            session.delete(session.get(Prefix, prefix.id))
+            session.commit()
+            db.session.remove()
+
+
+def _check_allocations(session, prefix, net, gw, blocked, held, asks):
+    first, last = allocation.bounds(net)
+    free = [
+        o
+        for o in range(first, last + 1)
+        if o not in held and o not in blocked and str(net[o]) != gw
+    ]
+    given_ = []
+    for _ in range(asks):
+        try:
+            row = addresses.allocate_next(session, ADMIN, prefix.id)
+        except allocation.NetworkError:
+            break  # full: checked below (no free offset was left)
+        given_.append(IPAddress(row.address))
+    # Each in the prefix, unique, never network/broadcast nor gateway nor in the range.
+    assert len(set(given_)) == len(given_)
+    for ip in given_:
+        assert ip in net
+        if net.version == 4 and net.broadcast is not None:
+            assert ip not in (net.network, net.broadcast)
+        assert str(ip) != gw
+        assert int(ip) - net.first not in blocked
+    # The lowest free ones, in order; and when they ran out, none were left.
+    assert [int(ip) - net.first for ip in given_] == free[: len(given_)]
+    assert len(given_) == min(asks, len(free))
 
 
 def test_next_free_subprefix_and_plan_template():

@@ -37,7 +37,8 @@ def test_next_free_address_through_the_api(app, school, make_user, registry, db_
     assert db_session.get(Asset, eni).ip == "10.94.30.2"
     # A /30 has two usable addresses, one the gateway: full.
     full = api.post(url, json={}, headers=bearer(write))
-    assert full.status_code == 422 and "no free address" in full.json["detail"]
+    assert full.status_code == 422
+    assert full.json["detail"] == "10.94.30.0/30 n'a plus d'adresse libre."
     assert api.post(url, json={}, headers=bearer(read)).status_code == 403
     listed = api.get(f"/api/v1/schools/{ecole.id}/prefixes", headers=bearer(read)).json
     assert listed["items"][0]["cidr"] == "10.94.30.0/30"
