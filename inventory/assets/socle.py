@@ -409,13 +409,16 @@ def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
 # flush changes in them. Registered at start-up, as panels and access rules are.
 RoomWorkRows = Callable[[], Select[Any]]
 TouchedRooms = Callable[[Session], set[int]]
-_ROOM_WORKS: dict[str, tuple[RoomWorkRows, TouchedRooms]] = {}
+_ROOM_WORKS: dict[str, tuple[RoomWorkRows, TouchedRooms, tuple[str, ...]]] = {}
 
 
-def register_room_works(name: str, rows: RoomWorkRows, touched: TouchedRooms) -> None:
+def register_room_works(
+    name: str, rows: RoomWorkRows, touched: TouchedRooms, tables: tuple[str, ...] = ()
+) -> None:
     """Count ``rows()`` as finished works of the classrooms they name; ``touched`` tells
-    which classrooms a pending flush changes in them (registering again replaces)."""
-    _ROOM_WORKS[name] = (rows, touched)
+    which classrooms a pending flush changes in them; ``tables``: those ``rows`` reads, for
+    a whole refresh run by a migration older than them (registering again replaces)."""
+    _ROOM_WORKS[name] = (rows, touched, tables)
 
 
 def _finished_works() -> Select[Any]:
@@ -431,9 +434,15 @@ def _finished_works() -> Select[Any]:
     )
 
 
-def _room_works(*, rooms: list[int] | None = None, schools: list[int] | None = None) -> Any:
-    """The finished works of classrooms and what else counts as such, one subquery of
-    (classroom_id, kind), narrowed to ``rooms`` or the classrooms of ``schools``."""
+def _room_works(
+    *,
+    rooms: list[int] | None = None,
+    schools: list[int] | None = None,
+    sources: Iterable[str] | None = None,
+) -> Any:
+    """The finished works of classrooms and what else counts as such (the registered
+    ``sources``; all: None), one subquery of (classroom_id, kind), narrowed to ``rooms`` or
+    the classrooms of ``schools``."""
     base = _finished_works()
     if rooms is not None:
         # Only these rooms' works read, not the whole table hashed.
@@ -446,7 +455,9 @@ def _room_works(*, rooms: list[int] | None = None, schools: list[int] | None = N
     elif schools is not None:
         base = base.where(NetworkWork.ecole_id.in_(schools))
     parts: list[Select[Any]] = [base]
-    for rows, _touched in _ROOM_WORKS.values():
+    for name, (rows, _touched, _tables) in _ROOM_WORKS.items():
+        if sources is not None and name not in sources:
+            continue
         sq = rows().subquery()
         part = select(sq.c.classroom_id, sq.c.ecole_id, sq.c.kind)
         if rooms is not None:
@@ -563,6 +574,7 @@ def _room_facts(
     *,
     rooms: list[int] | None = None,
     schools: list[int] | None = None,
+    sources: Iterable[str] | None = None,
 ) -> _RoomFacts:
     """The classroom requirements as SQL over the classrooms of ``rooms``, or of the
     schools ``schools`` (every classroom: neither).
@@ -584,7 +596,7 @@ def _room_facts(
         if ids:
             hit = case((Asset.category_id.in_(ids), 1), else_=0)
             item_cols.append((i, func.sum(hit).label(f"items_{i}")))
-    rw = _room_works(rooms=rooms, schools=schools)
+    rw = _room_works(rooms=rooms, schools=schools, sources=sources)
     for i, req in enumerate(reqs):
         if req.kind is not RequirementKind.CAPABILITIES and req.kinds:
             hit = case((rw.c.kind.in_(req.kinds), 1), else_=0)
@@ -625,10 +637,13 @@ def _school_nature() -> Any:
 
 
 def _summary_rows(
-    reqs: list[SocleRequirement], cat_ids: dict[str, int], chunk: list[int] | None
+    reqs: list[SocleRequirement],
+    cat_ids: dict[str, int],
+    chunk: list[int] | None,
+    sources: Iterable[str] | None = None,
 ) -> Select[int, int, bool, bool]:
     """(classroom, school, is target, meets) for the classrooms of ``chunk`` (all: None)."""
-    facts = _room_facts(reqs, cat_ids, rooms=chunk)
+    facts = _room_facts(reqs, cat_ids, rooms=chunk, sources=sources)
     meets = and_(*facts.parts) if facts.parts else true()
     rows = select(Classroom.id, Classroom.ecole_id, target_clause(_school_nature()), meets)
     if chunk is not None:
@@ -667,6 +682,15 @@ def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) 
     session.close()
     table = ClassroomSocle.__table__
     ids = None if classroom_ids is None else sorted(set(classroom_ids))
+    sources = None
+    if ids is None:
+        # A whole refresh may be a migration's, older than a registered source's tables.
+        schema = inspect(connection)
+        sources = [
+            name
+            for name, (_rows, _touched, tables) in _ROOM_WORKS.items()
+            if all(schema.has_table(t) for t in tables)
+        ]
     chunks = [None] if ids is None else _chunks(ids)
     for chunk in chunks:
         if chunk is not None and not chunk:
@@ -678,7 +702,7 @@ def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) 
         connection.execute(
             table.insert().from_select(
                 ["classroom_id", "ecole_id", "is_target", "meets"],
-                _summary_rows(reqs, cat_ids, chunk),
+                _summary_rows(reqs, cat_ids, chunk, sources),
             )
         )
 
@@ -706,7 +730,7 @@ def _touched_classrooms(session: Session) -> set[int]:
             touched.update(r.id for r in (*hist.deleted, *hist.added) if r.id)
         elif isinstance(obj, Classroom) and obj.id:
             touched.add(obj.id)
-    for _rows, touched_by in _ROOM_WORKS.values():
+    for _rows, touched_by, _tables in _ROOM_WORKS.values():
         touched |= touched_by(session)
     # A school changing nature changes which of its rooms without levels are aimed at.
     renatured = [

@@ -74,4 +74,9 @@ def touched_rooms(session: Session) -> set[int]:
 
 
 def init_app(_app: Flask) -> None:
-    socle.register_room_works("network", connection_rows, touched_rooms)
+    socle.register_room_works(
+        "network",
+        connection_rows,
+        touched_rooms,
+        (AccessPointRoom.__tablename__, NetworkSocket.__tablename__),
+    )
