@@ -33,7 +33,7 @@ circonscription or an académie is checked in one pass; the summary's refresh is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVarTuple
@@ -45,7 +45,6 @@ from sqlalchemy import (
     Row,
     ScalarSelect,
     Select,
-    String,
     and_,
     case,
     event,
@@ -57,11 +56,10 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    type_coerce,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
+from inventory.assets import room_works
 from inventory.assets.models import (
     Asset,
     AssetStatus,
@@ -79,7 +77,6 @@ from inventory.assets.models import (
     SocleRequirement,
     WorkStatus,
     capability_list,
-    work_classrooms,
 )
 from inventory.orgs.models import Classroom, Ecole, SchoolNature
 
@@ -321,7 +318,7 @@ def classroom_status(
             .group_by(Asset.classroom_id, Asset.model_id, Asset.category_id)
         )
         _fill_items(session, rows, found)
-        rw = _room_works(rooms=chunk)
+        rw = room_works.rows_of(rooms=chunk)
         for room_id, kind in session.execute(select(rw.c.classroom_id, rw.c.kind)):
             found[room_id].works.add(str(kind))
     return {
@@ -400,72 +397,6 @@ def school_status(
 
 def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
-
-
-# -- what else connects a classroom -------------------------------------------------------
-# Rows (classroom_id, ecole_id, kind) that count as finished works of ``kind`` in a
-# classroom, from a domain above equipment (the network: an access point in service
-# covering the room is Wi-Fi, a socket installed is cabling), and the classrooms a pending
-# flush changes in them. Registered at start-up, as panels and access rules are.
-RoomWorkRows = Callable[[], Select[Any]]
-TouchedRooms = Callable[[Session], set[int]]
-_ROOM_WORKS: dict[str, tuple[RoomWorkRows, TouchedRooms, tuple[str, ...]]] = {}
-
-
-def register_room_works(
-    name: str, rows: RoomWorkRows, touched: TouchedRooms, tables: tuple[str, ...] = ()
-) -> None:
-    """Count ``rows()`` as finished works of the classrooms they name; ``touched`` tells
-    which classrooms a pending flush changes in them; ``tables``: those ``rows`` reads, for
-    a whole refresh run by a migration older than them (registering again replaces)."""
-    _ROOM_WORKS[name] = (rows, touched, tables)
-
-
-def _finished_works() -> Select[Any]:
-    """(classroom, school, kind, work) of the finished works covering classrooms."""
-    return (
-        select(
-            work_classrooms.c.classroom_id.label("classroom_id"),
-            NetworkWork.ecole_id.label("ecole_id"),
-            type_coerce(NetworkWork.kind, String(20)).label("kind"),
-        )
-        .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
-        .where(NetworkWork.status.in_(DONE))
-    )
-
-
-def _room_works(
-    *,
-    rooms: list[int] | None = None,
-    schools: list[int] | None = None,
-    sources: Iterable[str] | None = None,
-) -> Any:
-    """The finished works of classrooms and what else counts as such (the registered
-    ``sources``; all: None), one subquery of (classroom_id, kind), narrowed to ``rooms`` or
-    the classrooms of ``schools``."""
-    base = _finished_works()
-    if rooms is not None:
-        # Only these rooms' works read, not the whole table hashed.
-        base = base.where(
-            work_classrooms.c.classroom_id.in_(rooms),
-            NetworkWork.id.in_(
-                select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(rooms))
-            ),
-        )
-    elif schools is not None:
-        base = base.where(NetworkWork.ecole_id.in_(schools))
-    parts: list[Select[Any]] = [base]
-    for name, (rows, _touched, _tables) in _ROOM_WORKS.items():
-        if sources is not None and name not in sources:
-            continue
-        sq = rows().subquery()
-        part = select(sq.c.classroom_id, sq.c.ecole_id, sq.c.kind)
-        if rooms is not None:
-            part = part.where(sq.c.classroom_id.in_(rooms))
-        elif schools is not None:
-            part = part.where(sq.c.ecole_id.in_(schools))
-        parts.append(part)
-    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 
 
 @dataclass
@@ -596,7 +527,7 @@ def _room_facts(
         if ids:
             hit = case((Asset.category_id.in_(ids), 1), else_=0)
             item_cols.append((i, func.sum(hit).label(f"items_{i}")))
-    rw = _room_works(rooms=rooms, schools=schools, sources=sources)
+    rw = room_works.rows_of(rooms=rooms, schools=schools, sources=sources)
     for i, req in enumerate(reqs):
         if req.kind is not RequirementKind.CAPABILITIES and req.kinds:
             hit = case((rw.c.kind.in_(req.kinds), 1), else_=0)
@@ -688,7 +619,7 @@ def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) 
         schema = inspect(connection)
         sources = [
             name
-            for name, (_rows, _touched, tables) in _ROOM_WORKS.items()
+            for name, (_rows, _touched, tables) in room_works.REGISTERED.items()
             if all(schema.has_table(t) for t in tables)
         ]
     chunks = [None] if ids is None else _chunks(ids)
@@ -730,7 +661,7 @@ def _touched_classrooms(session: Session) -> set[int]:
             touched.update(r.id for r in (*hist.deleted, *hist.added) if r.id)
         elif isinstance(obj, Classroom) and obj.id:
             touched.add(obj.id)
-    for _rows, touched_by, _tables in _ROOM_WORKS.values():
+    for _rows, touched_by, _tables in room_works.REGISTERED.values():
         touched |= touched_by(session)
     # A school changing nature changes which of its rooms without levels are aimed at.
     renatured = [

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import Select, String, and_, inspect, literal, or_, select
 from sqlalchemy.orm import Session
 
-from inventory.assets import socle
+from inventory.assets import room_works
 from inventory.assets.models import Asset, AssetStatus, NetworkWork, WorkKind, WorkStatus
 from inventory.network.models import AccessPointRoom, NetworkSocket
 
@@ -74,7 +74,7 @@ def touched_rooms(session: Session) -> set[int]:
 
 
 def init_app(_app: Flask) -> None:
-    socle.register_room_works(
+    room_works.register_room_works(
         "network",
         connection_rows,
         touched_rooms,
