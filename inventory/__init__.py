@@ -87,6 +87,8 @@ def configure_database(app: Flask) -> None:
     import inventory.labels.models
     import inventory.loans.access
     import inventory.loans.models
+    import inventory.network.access
+    import inventory.network.models
     import inventory.orgs.access
     import inventory.orgs.models
     import inventory.reports.stale
@@ -131,6 +133,7 @@ def configure_blueprints(app: Flask) -> None:
     from inventory.jobs.views import bp as jobs_bp
     from inventory.labels.views import bp as labels_bp
     from inventory.loans.views import bp as loans_bp
+    from inventory.network.views import bp as network_bp
     from inventory.orgs.views import bp as orgs_bp
     from inventory.privacy.views import bp as privacy_bp
     from inventory.reports.views import bp as reports_bp
@@ -147,6 +150,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(assets_io_bp)
     app.register_blueprint(socle_bp)
     app.register_blueprint(digital_bp)
+    app.register_blueprint(network_bp)
     app.register_blueprint(labels_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(helpdesk_bp)
@@ -177,10 +181,12 @@ def configure_panels(app: Flask) -> None:
     from inventory.grants import panels as grants_panels
     from inventory.helpdesk import panels as helpdesk_panels
     from inventory.loans import panels as loans_panels
+    from inventory.network import panels as network_panels
     from inventory.suppliers import panels as suppliers_panels
     from inventory.training import panels as training_panels
 
     assets_panels.init_app(app)
+    network_panels.init_app(app)
     grants_panels.init_app(app)
     training_panels.init_app(app)
     loans_panels.init_app(app)
@@ -200,6 +206,7 @@ def configure_history(app: Flask) -> None:
     from inventory.jobs import history as jobs_history
     from inventory.labels import history as labels_history
     from inventory.loans import history as loans_history
+    from inventory.network import history as network_history
     from inventory.orgs import history as orgs_history
     from inventory.suppliers import history as suppliers_history
     from inventory.training import history as training_history
@@ -208,6 +215,7 @@ def configure_history(app: Flask) -> None:
         orgs_history,
         auth_history,
         assets_history,
+        network_history,
         grants_history,
         labels_history,
         helpdesk_history,

@@ -70,6 +70,9 @@ from inventory.loans import bookings as loan_bookings
 from inventory.loans import custody as loan_custody
 from inventory.loans import kits as loan_kits
 from inventory.loans.models import Booking, BorrowerKind, Kit, Loan
+from inventory.network import addresses as network_addresses
+from inventory.network import plan as network_plan
+from inventory.network.models import IpAddress, Prefix, PrefixRole
 from inventory.orgs.identifiers import uai_check_letter
 from inventory.orgs.models import (
     Academie,
@@ -570,6 +573,26 @@ def access_world(app, registry, make_user, db_session, tmp_path):
             plan_out,
         ),
     ) = (supplier_objects(inside, asset_in), supplier_objects(outside, asset_out))
+
+    def network(ecole, asset_id):
+        # A prefix of the school, and the item's address in it.
+        octet = 10 + ecole.id % 200
+        prefix = network_plan.add_prefix(
+            db_session,
+            ADMIN,
+            ecole,
+            network_plan.PrefixFields(f"10.{octet}.0.0/24", PrefixRole.PEDAGOGIQUE),
+        )
+        db_session.commit()
+        row = network_addresses.allocate_next(
+            db_session, ADMIN, prefix.id, who=network_addresses.Holder(asset_id=asset_id)
+        )
+        return prefix.id, row.id
+
+    (prefix_in, address_in), (prefix_out, address_out) = (
+        network(inside, asset_in),
+        network(outside, asset_out),
+    )
     referentiel = socle.current_referentiel(db_session)
     # An API token of the administrator's (its revocation is answered by owner, not scope).
     api_token(app, emails["admin"], scope="write", name="matrix")
@@ -618,6 +641,8 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         Disposal: disposals,
         AssetPhoto: (photo_in, photo_out),
         NetworkWork: (work_in, work_out),
+        Prefix: (prefix_in, prefix_out),
+        IpAddress: (address_in, address_out),
         Ecole: (inside.id, outside.id),
         Classroom: (room(inside), room(outside)),
         Collectivite: (inside.collectivite_id, outside.collectivite_id),

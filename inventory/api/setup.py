@@ -17,6 +17,7 @@ from inventory.api import (  # noqa: F401  (imported for their routes)
     history,
     labels,
     loans,
+    network,
     records,
     suppliers,
     tickets,

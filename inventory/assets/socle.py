@@ -59,6 +59,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from inventory.assets import room_works
 from inventory.assets.models import (
     Asset,
     AssetStatus,
@@ -76,7 +77,6 @@ from inventory.assets.models import (
     SocleRequirement,
     WorkStatus,
     capability_list,
-    work_classrooms,
 )
 from inventory.orgs.models import Classroom, Ecole, SchoolNature
 
@@ -318,13 +318,9 @@ def classroom_status(
             .group_by(Asset.classroom_id, Asset.model_id, Asset.category_id)
         )
         _fill_items(session, rows, found)
-        works = session.execute(
-            select(work_classrooms.c.classroom_id, NetworkWork.kind)
-            .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
-            .where(work_classrooms.c.classroom_id.in_(chunk), NetworkWork.status.in_(DONE))
-        )
-        for room_id, kind in works:
-            found[room_id].works.add(kind.value)
+        rw = room_works.rows_of(rooms=chunk)
+        for room_id, kind in session.execute(select(rw.c.classroom_id, rw.c.kind)):
+            found[room_id].works.add(str(kind))
     return {
         room_id: PlaceStatus([_check(r, found[room_id], 0, school=False) for r in rules])
         for room_id in classroom_ids
@@ -509,6 +505,7 @@ def _room_facts(
     *,
     rooms: list[int] | None = None,
     schools: list[int] | None = None,
+    sources: Iterable[str] | None = None,
 ) -> _RoomFacts:
     """The classroom requirements as SQL over the classrooms of ``rooms``, or of the
     schools ``schools`` (every classroom: neither).
@@ -530,31 +527,21 @@ def _room_facts(
         if ids:
             hit = case((Asset.category_id.in_(ids), 1), else_=0)
             item_cols.append((i, func.sum(hit).label(f"items_{i}")))
-        if req.kinds:
-            hit = case((NetworkWork.kind.in_(req.kinds), 1), else_=0)
+    rw = room_works.rows_of(rooms=rooms, schools=schools, sources=sources)
+    for i, req in enumerate(reqs):
+        if req.kind is not RequirementKind.CAPABILITIES and req.kinds:
+            hit = case((rw.c.kind.in_(req.kinds), 1), else_=0)
             work_flags.append((i, func.max(hit).label(f"works_{i}")))
     items = select(Asset.classroom_id, *(c for _, c in item_cols)).where(
         Asset.status == AssetStatus.IN_SERVICE, Asset.classroom_id.is_not(None)
     )
-    works = (
-        select(work_classrooms.c.classroom_id, *(c for _, c in work_flags))
-        .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
-        .where(NetworkWork.status.in_(DONE))
-    )
+    works = select(rw.c.classroom_id, *(c for _, c in work_flags))
     if rooms is not None:
         items = items.where(Asset.classroom_id.in_(rooms))
-        works = works.where(work_classrooms.c.classroom_id.in_(rooms))
-        # Only these rooms' works read, not the whole table hashed.
-        works = works.where(
-            NetworkWork.id.in_(
-                select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(rooms))
-            )
-        )
     elif schools is not None:
         items = items.where(Asset.ecole_id.in_(schools))
-        works = works.where(NetworkWork.ecole_id.in_(schools))
     item_sq = items.group_by(Asset.classroom_id).subquery()
-    work_sq = works.group_by(work_classrooms.c.classroom_id).subquery()
+    work_sq = works.group_by(rw.c.classroom_id).subquery()
     options: dict[int, list[ColumnElement[bool]]] = defaultdict(list)
     capabilities: dict[int, list[ColumnElement[bool]]] = defaultdict(list)
     for i, col in item_cols:
@@ -581,10 +568,13 @@ def _school_nature() -> Any:
 
 
 def _summary_rows(
-    reqs: list[SocleRequirement], cat_ids: dict[str, int], chunk: list[int] | None
+    reqs: list[SocleRequirement],
+    cat_ids: dict[str, int],
+    chunk: list[int] | None,
+    sources: Iterable[str] | None = None,
 ) -> Select[int, int, bool, bool]:
     """(classroom, school, is target, meets) for the classrooms of ``chunk`` (all: None)."""
-    facts = _room_facts(reqs, cat_ids, rooms=chunk)
+    facts = _room_facts(reqs, cat_ids, rooms=chunk, sources=sources)
     meets = and_(*facts.parts) if facts.parts else true()
     rows = select(Classroom.id, Classroom.ecole_id, target_clause(_school_nature()), meets)
     if chunk is not None:
@@ -623,6 +613,15 @@ def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) 
     session.close()
     table = ClassroomSocle.__table__
     ids = None if classroom_ids is None else sorted(set(classroom_ids))
+    sources = None
+    if ids is None:
+        # A whole refresh may be a migration's, older than a registered source's tables.
+        schema = inspect(connection)
+        sources = [
+            name
+            for name, (_rows, _touched, tables) in room_works.REGISTERED.items()
+            if all(schema.has_table(t) for t in tables)
+        ]
     chunks = [None] if ids is None else _chunks(ids)
     for chunk in chunks:
         if chunk is not None and not chunk:
@@ -634,7 +633,7 @@ def refresh(connection: Connection, classroom_ids: Iterable[int] | None = None) 
         connection.execute(
             table.insert().from_select(
                 ["classroom_id", "ecole_id", "is_target", "meets"],
-                _summary_rows(reqs, cat_ids, chunk),
+                _summary_rows(reqs, cat_ids, chunk, sources),
             )
         )
 
@@ -662,6 +661,8 @@ def _touched_classrooms(session: Session) -> set[int]:
             touched.update(r.id for r in (*hist.deleted, *hist.added) if r.id)
         elif isinstance(obj, Classroom) and obj.id:
             touched.add(obj.id)
+    for _rows, touched_by, _tables in room_works.REGISTERED.values():
+        touched |= touched_by(session)
     # A school changing nature changes which of its rooms without levels are aimed at.
     renatured = [
         obj.id

@@ -34,6 +34,7 @@ from .equipment import Equipment, load_equipment
 from .grants import DEMO_DOSSIER_REFERENCE, load_grants
 from .helpdesk import load_tickets
 from .loans import load_loans
+from .network import load_network
 from .pupils import load_pupils
 from .sso import load_providers
 from .suppliers import load_suppliers
@@ -90,6 +91,8 @@ def _world(session: Session, places: Places, today: date) -> Iterator[str]:
             else:
                 yield line
     assert equipment is not None
+    with audit.acting_as(audit.Actor(tech.id, tech.name)):
+        yield from load_network(session, tech, equipment)
     yield from load_tickets(session, tech, equipment, today)
     yield from load_training(session, trainer, equipment, today)
     yield from load_loans(session, tech, places.town, equipment, today)

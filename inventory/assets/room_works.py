@@ -1,0 +1,78 @@
+"""What else connects a classroom, for the socle's works requirements: rows (classroom,
+school, kind) that count as finished works of ``kind`` in a classroom, registered at
+start-up by a domain above equipment (the network: an access point in service covering
+the room is Wi-Fi, a socket installed is cabling), with the classrooms a pending flush
+changes in them, as panels and access rules are registered. The socle's summary reads
+them beside the finished works, in the same set-based query (:func:`rows_of`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Select, String, select, type_coerce, union_all
+from sqlalchemy.orm import Session
+
+from inventory.assets.models import NetworkWork, WorkStatus, work_classrooms
+
+DONE = (WorkStatus.DONE, WorkStatus.ACCEPTED)
+
+RoomWorkRows = Callable[[], Select[Any]]
+TouchedRooms = Callable[[Session], set[int]]
+REGISTERED: dict[str, tuple[RoomWorkRows, TouchedRooms, tuple[str, ...]]] = {}
+
+
+def register_room_works(
+    name: str, rows: RoomWorkRows, touched: TouchedRooms, tables: tuple[str, ...] = ()
+) -> None:
+    """Count ``rows()`` as finished works of the classrooms they name; ``touched`` tells
+    which classrooms a pending flush changes in them; ``tables``: those ``rows`` reads, for
+    a whole refresh run by a migration older than them (registering again replaces)."""
+    REGISTERED[name] = (rows, touched, tables)
+
+
+def finished_works() -> Select[Any]:
+    """(classroom, school, kind, work) of the finished works covering classrooms."""
+    return (
+        select(
+            work_classrooms.c.classroom_id.label("classroom_id"),
+            NetworkWork.ecole_id.label("ecole_id"),
+            type_coerce(NetworkWork.kind, String(20)).label("kind"),
+        )
+        .join(NetworkWork, NetworkWork.id == work_classrooms.c.work_id)
+        .where(NetworkWork.status.in_(DONE))
+    )
+
+
+def rows_of(
+    *,
+    rooms: list[int] | None = None,
+    schools: list[int] | None = None,
+    sources: Iterable[str] | None = None,
+) -> Any:
+    """The finished works of classrooms and what else counts as such (the registered
+    ``sources``; all: None), one subquery of (classroom_id, kind), narrowed to ``rooms`` or
+    the classrooms of ``schools``."""
+    base = finished_works()
+    if rooms is not None:
+        # Only these rooms' works read, not the whole table hashed.
+        base = base.where(
+            work_classrooms.c.classroom_id.in_(rooms),
+            NetworkWork.id.in_(
+                select(work_classrooms.c.work_id).where(work_classrooms.c.classroom_id.in_(rooms))
+            ),
+        )
+    elif schools is not None:
+        base = base.where(NetworkWork.ecole_id.in_(schools))
+    parts: list[Select[Any]] = [base]
+    for name, (rows, _touched, _tables) in REGISTERED.items():
+        if sources is not None and name not in sources:
+            continue
+        sq = rows().subquery()
+        part = select(sq.c.classroom_id, sq.c.ecole_id, sq.c.kind)
+        if rooms is not None:
+            part = part.where(sq.c.classroom_id.in_(rooms))
+        elif schools is not None:
+            part = part.where(sq.c.ecole_id.in_(schools))
+        parts.append(part)
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
