@@ -107,7 +107,5 @@ def test_the_whole_api_answers_as_it_describes(
     email = make_user(role, [(scopes, ref)])
     secret = api_token(app, email, scope=scope)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    started = time.monotonic()
     failures = _run(schema, secret, _known_ids(places))
     assert not failures, "\n\n".join(failures)
-    assert time.monotonic() - started < 90
