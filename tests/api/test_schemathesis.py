@@ -6,7 +6,6 @@ with the declared content type and a body matching its schema."""
 
 from __future__ import annotations
 
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
