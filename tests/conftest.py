@@ -9,6 +9,7 @@ import io
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,7 @@ def app_config() -> dict[str, Any]:
 # asks for that configuration, set back first to how it was built (its configuration, its
 # instance folder, its store, its job queue, the rate limits' counts). Test data still goes
 # through real commits and every table is emptied after each test, as before.
-_APPS: OrderedDict[str, tuple[Flask, dict[str, Any]]] = OrderedDict()
+_APPS: OrderedDict[str, _Built] = OrderedDict()
 # A few configurations come back across the run (the default one above all): kept apps,
 # most recently used last; the others are dropped, their connections closed.
 _APPS_KEPT = 8
@@ -173,23 +174,44 @@ _TMP = "<tmp_path>"
 
 def _app_key(config: dict[str, Any], tmp_path: Path) -> str:
     """The configuration as a key, the test's own temporary folder left out (a setting
-    under it, such as STORAGE_PATH, is read again for each test: see _lend)."""
+    under it, such as STORAGE_PATH, is read again for each test: see _Built.lend)."""
     return repr(sorted((k, repr(v).replace(str(tmp_path), _TMP)) for k, v in config.items()))
 
 
-def _lend(app: Flask, built: dict[str, Any], config: dict[str, Any]) -> None:
-    """Set a kept app back to how it was built, for ``config`` (same but for the test's
-    temporary folder)."""
-    from inventory.core import storage
-    from inventory.extensions import limiter
+@dataclass
+class _Built:
+    """What a kept app was when built, which each test gets back."""
 
-    app.config.clear()
-    app.config.update(copy.deepcopy(built))
-    app.config.update(config)
-    app.instance_path = config["INSTANCE_PATH"]
-    storage.install(app)  # under this test's folder
-    app.extensions.pop("socle_jobs", None)  # a new queue, built on first use
-    limiter.init_app(app)  # the limits' storage afresh, as a new app's, counting nothing
+    app: Flask
+    config: dict[str, Any]
+    # The registries the app keeps in ``app.extensions`` (health checks, memos…), which a
+    # test may add to; the job queue is left out, built anew on first use.
+    extensions: dict[str, Any]
+    gauges: dict[str, Any]
+
+    @classmethod
+    def of(cls, app: Flask) -> _Built:
+        extensions = {k: copy.copy(v) for k, v in app.extensions.items() if k != "socle_jobs"}
+        gauges = dict(app.extensions["socle_metrics"].gauges.gauges)
+        return cls(app, copy.deepcopy(dict(app.config)), extensions, gauges)
+
+    def lend(self, config: dict[str, Any]) -> Flask:
+        """The app set back to how it was built, for ``config`` (the same but for the
+        test's temporary folder)."""
+        from inventory.core import storage
+        from inventory.extensions import limiter
+
+        app = self.app
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.config))
+        app.config.update(config)
+        app.instance_path = config["INSTANCE_PATH"]
+        app.extensions.clear()
+        app.extensions.update({k: copy.copy(v) for k, v in self.extensions.items()})
+        app.extensions["socle_metrics"].gauges.gauges = dict(self.gauges)
+        storage.install(app)  # under this test's folder
+        limiter.init_app(app)  # the limits' storage afresh, as a new app's, counting nothing
+        return app
 
 
 def _own_app(request: pytest.FixtureRequest) -> bool:
@@ -216,20 +238,19 @@ def app(
         _empty_all_tables(app)
         return
     key = _app_key(config, tmp_path)
-    kept = _APPS.pop(key, None)
-    if kept is None:
+    built = _APPS.pop(key, None)
+    if built is None:
         app = create_app(config)
-        kept = (app, copy.deepcopy(dict(app.config)))
+        built = _Built.of(app)
     else:
-        _lend(*kept, config)
-    _APPS[key] = kept
+        app = built.lend(config)
+    _APPS[key] = built
     while len(_APPS) > _APPS_KEPT:
-        _, (dropped, _) = _APPS.popitem(last=False)
-        with dropped.app_context():
+        _, dropped = _APPS.popitem(last=False)
+        with dropped.app.app_context():
             from inventory.extensions import db
 
             db.engine.dispose()
-    app = kept[0]
     yield app
     _empty_all_tables(app)
 
