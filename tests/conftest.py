@@ -191,9 +191,12 @@ class _Built:
 
     @classmethod
     def of(cls, app: Flask) -> _Built:
-        extensions = {k: copy.copy(v) for k, v in app.extensions.items() if k != "socle_jobs"}
+        extensions = {k: v for k, v in app.extensions.items() if k != "socle_jobs"}
         gauges = dict(app.extensions["socle_metrics"].gauges.gauges)
-        return cls(app, copy.deepcopy(dict(app.config)), extensions, gauges)
+        registries = {
+            k: copy.copy(v) if isinstance(v, dict | set) else v for k, v in extensions.items()
+        }
+        return cls(app, copy.deepcopy(dict(app.config)), registries, gauges)
 
     def lend(self, config: dict[str, Any]) -> Flask:
         """The app set back to how it was built, for ``config`` (the same but for the
@@ -207,7 +210,12 @@ class _Built:
         app.config.update(config)
         app.instance_path = config["INSTANCE_PATH"]
         app.extensions.clear()
-        app.extensions.update({k: copy.copy(v) for k, v in self.extensions.items()})
+        app.extensions.update(
+            {
+                k: copy.copy(v) if isinstance(v, dict | set) else v
+                for k, v in self.extensions.items()
+            }
+        )
         app.extensions["socle_metrics"].gauges.gauges = dict(self.gauges)
         storage.install(app)  # under this test's folder
         limiter.init_app(app)  # the limits' storage afresh, as a new app's, counting nothing
