@@ -3,10 +3,13 @@ migrated once per run, emptied after every test."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,13 @@ from sqlalchemy.orm import Session
 from inventory import create_app
 from inventory.core.policy import Role, ScopeKind
 from inventory.paths import ROOT
-from tests.factories import ADMIN, PASSWORD, Admin, login  # noqa: F401  (imported from here too)
+from tests.factories import (  # noqa: F401  (imported from here too)
+    ADMIN,
+    PASSWORD,
+    Admin,
+    hash_passwords_cheaply,
+    login,
+)
 from tests.servers import a_redis, an_oidc_provider
 
 DATA = ROOT / "data"
@@ -124,10 +133,11 @@ def _empty_all_tables(app: Flask) -> None:
                 # Row by row, children first: for a test's few rows, far quicker than a
                 # TRUNCATE (which makes new files for every table and index). Then the ids
                 # start again at 1, as they do on SQLite.
-                for t in _TABLES:
-                    conn.execute(text(f'DELETE FROM "{t}"'))
+                # All in one round trip to the server (psycopg runs a query without
+                # parameters as several statements).
                 resets = ", ".join(f"setval('{q}', 1, false)" for q in _SEQUENCES)
-                conn.execute(text(f"SELECT {resets}"))
+                deletes = "".join(f'DELETE FROM "{t}";' for t in _TABLES)
+                conn.connection.driver_connection.execute(f"{deletes} SELECT {resets}")
             else:
                 conn.execute(text("PRAGMA foreign_keys=OFF"))
                 for t in _TABLES:
@@ -140,14 +150,93 @@ def _empty_all_tables(app: Flask) -> None:
         engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Accounts' passwords hashed cheaply (tests.factories.hash_passwords_cheaply): the
+    production hash costs a third of a second to make and as much to check, at every
+    account a test makes and every sign-in. Where accounts and signing in are what is
+    tested (tests/auth), a conftest.py there overrides this fixture with the real hash;
+    a test elsewhere that needs it marks itself ``real_password_hashes``."""
+    if request.node.get_closest_marker("real_password_hashes") is None:
+        hash_passwords_cheaply(monkeypatch)
+
+
 @pytest.fixture
 def app_config() -> dict[str, Any]:
     """Override in a test module to change the configuration."""
     return {}
 
 
+# Building the app is most of a small test's time (the API's OpenAPI document, two thousand
+# URL rules): an app is built once per distinct configuration and lent to each test that
+# asks for that configuration, set back first to how it was built (its configuration, its
+# instance folder, its store, its job queue, the rate limits' counts). Test data still goes
+# through real commits and every table is emptied after each test, as before.
+_APPS: OrderedDict[str, _Built] = OrderedDict()
+# A few configurations come back across the run (the default one above all): kept apps,
+# most recently used last; the others are dropped, their connections closed.
+_APPS_KEPT = 8
+_TMP = "<tmp_path>"
+
+
+def _app_key(config: dict[str, Any], tmp_path: Path) -> str:
+    """The configuration as a key, the test's own temporary folder left out (a setting
+    under it, such as STORAGE_PATH, is read again for each test: see _Built.lend)."""
+    return repr(sorted((k, repr(v).replace(str(tmp_path), _TMP)) for k, v in config.items()))
+
+
+@dataclass
+class _Built:
+    """What a kept app was when built, which each test gets back."""
+
+    app: Flask
+    config: dict[str, Any]
+    # The registries the app keeps in ``app.extensions`` (health checks, memos…), which a
+    # test may add to; the job queue is left out, built anew on first use.
+    extensions: dict[str, Any]
+    gauges: dict[str, Any]
+
+    @classmethod
+    def of(cls, app: Flask) -> _Built:
+        extensions = {k: v for k, v in app.extensions.items() if k != "socle_jobs"}
+        gauges = dict(app.extensions["socle_metrics"].gauges.gauges)
+        registries = {
+            k: copy.copy(v) if isinstance(v, dict | set) else v for k, v in extensions.items()
+        }
+        return cls(app, copy.deepcopy(dict(app.config)), registries, gauges)
+
+    def lend(self, config: dict[str, Any]) -> Flask:
+        """The app set back to how it was built, for ``config`` (the same but for the
+        test's temporary folder)."""
+        from inventory.core import storage
+        from inventory.extensions import limiter
+
+        app = self.app
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.config))
+        app.config.update(config)
+        app.instance_path = config["INSTANCE_PATH"]
+        app.extensions.clear()
+        app.extensions.update(
+            {
+                k: copy.copy(v) if isinstance(v, dict | set) else v
+                for k, v in self.extensions.items()
+            }
+        )
+        app.extensions["socle_metrics"].gauges.gauges = dict(self.gauges)
+        storage.install(app)  # under this test's folder
+        limiter.init_app(app)  # the limits' storage afresh, as a new app's, counting nothing
+        return app
+
+
+def _own_app(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("own_app") is not None
+
+
 @pytest.fixture
-def app(database_url: str, app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+def app(
+    database_url: str, app_config: dict[str, Any], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
     config = {
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "TESTING": True,
@@ -158,7 +247,25 @@ def app(database_url: str, app_config: dict[str, Any], tmp_path: Path) -> Iterat
         "WTF_CSRF_ENABLED": False,
         **app_config,
     }
-    app = create_app(config)
+    if _own_app(request):
+        app = create_app(config)
+        yield app
+        _empty_all_tables(app)
+        return
+    key = _app_key(config, tmp_path)
+    built = _APPS.pop(key, None)
+    if built is None:
+        app = create_app(config)
+        built = _Built.of(app)
+    else:
+        app = built.lend(config)
+    _APPS[key] = built
+    while len(_APPS) > _APPS_KEPT:
+        _, dropped = _APPS.popitem(last=False)
+        with dropped.app.app_context():
+            from inventory.extensions import db
+
+            db.engine.dispose()
     yield app
     _empty_all_tables(app)
 

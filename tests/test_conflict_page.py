@@ -3,6 +3,7 @@ translated message, the session rolled back, never a server error."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.orm.exc import StaleDataError
 
 from inventory.core.errors import ConflictError
@@ -12,6 +13,7 @@ def _raise(error: Exception) -> str:
     raise error
 
 
+@pytest.mark.own_app  # it adds two routes of its own
 def test_a_conflict_reaching_the_app_is_a_409_page_with_its_message(app, client):
     app.add_url_rule(
         "/test-conflict",

@@ -182,6 +182,7 @@ def test_with_the_database_down_pages_answer_a_translated_503(
     assert count(db_session, Ticket) == 0
 
 
+@pytest.mark.own_app  # it adds a route of its own
 def test_errors_that_are_not_an_outage_stay_errors(app):
     # A broken statement is the code's error, not the database's absence: it is not a 503.
     from sqlalchemy import text

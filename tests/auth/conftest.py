@@ -1,5 +1,6 @@
 """The real identity providers the auth tests sign in through, on loopback (the usual
-OpenID Connect one, ``oidc_issuer``, is in tests/conftest.py: the access matrix uses it)."""
+OpenID Connect one, ``oidc_issuer``, is in tests/conftest.py: the access matrix uses it).
+Accounts and signing in are what these tests check: with the production password hash."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.servers import CasServer, DjangoCasServer, an_oidc_provider
+
+
+@pytest.fixture(autouse=True)
+def password_hashes() -> None:
+    """The real hash (tests/conftest.py's fixture of this name makes it cheap elsewhere)."""
 
 
 @pytest.fixture(scope="module")
