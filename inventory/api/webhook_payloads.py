@@ -56,6 +56,14 @@ class JobFinishedData(Schema):
     state = Text(required=True, metadata={"description": N_("done or failed")})
 
 
+class LoanItemMissingData(Schema):
+    loan = Int(required=True)
+    asset = Int(required=True)
+    tag = Text(required=True)
+    ecole = Int(allow_none=True)
+    kit = Int(allow_none=True, metadata={"description": N_("The kit it was lent with, if any")})
+
+
 DATA = {
     events.TICKET_CREATED: ("TicketCreated", TicketCreatedData),
     events.TICKET_STATUS_CHANGED: ("TicketStatusChanged", TicketStatusData),
@@ -63,6 +71,7 @@ DATA = {
     events.ASSET_STATUS_CHANGED: ("AssetStatusChanged", AssetStatusData),
     events.DOSSIER_STATUS_CHANGED: ("DossierStatusChanged", DossierStatusData),
     events.JOB_FINISHED: ("JobFinished", JobFinishedData),
+    events.LOAN_ITEM_MISSING: ("LoanItemMissing", LoanItemMissingData),
 }
 
 HEADERS = {
