@@ -46,8 +46,8 @@ def test_rules_and_the_change_log_name_the_kind_of_scope_in_words(
     assert added.status_code == 302
     page = client.get(f"/admin/sso/{provider_id}").get_data(as_text=True)
     assert "<td>Collectivité — Fresnes (" in page
-    journal = client.get("/journal").get_data(as_text=True)
-    assert "Collectivité" in journal and ">collectivite<" not in journal
+    journal = client.get("/journal?type=sso_rules").get_data(as_text=True)
+    assert "→ Collectivité</li>" in journal and "→ collectivite<" not in journal
 
 
 def test_an_unused_provider_is_deleted_and_a_used_one_only_deactivated(
