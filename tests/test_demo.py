@@ -179,3 +179,22 @@ def test_every_demo_account_s_first_pages_show_figures(app: Flask, db_session: S
         login(client, email, DEMO_PASSWORD)
         html = client.get(path).get_data(as_text=True)
         assert len(set(re.findall(link, html))) >= least, (email, path)
+
+    # The demo's ProConnect and académie CAS wait for a real client id and secret: hidden
+    # from the sign-in page, listed as such to the administrator, who sees on the users
+    # list when each account last signed in, and how.
+    sign_in_page = app.test_client().get("/login").get_data(as_text=True)
+    assert "/sso/proconnect/login" not in sign_in_page
+    assert "/sso/academie/login" not in sign_in_page
+    admin = app.test_client()
+    login(admin, "admin@socle.example", DEMO_PASSWORD)
+    listing = admin.get("/admin/sso").get_data(as_text=True)
+    rows = re.findall(
+        r"<tr>\s*<td><a [^>]*>([^<]+)</a></td>.*?<td>(\w+)</td>\s*</tr>", listing, re.S
+    )
+    academie = f"Académie de {places.academie.name}"
+    assert sorted(rows) == [(academie, "masqué"), ("ProConnect", "masqué")], rows
+    users = admin.get("/admin/users").get_data(as_text=True)
+    for email, _name, _role, _scopes in demo_accounts(places):
+        row = users.split(f"<td>{email}</td>", 1)[1].split("</tr>", 1)[0]
+        assert '<span class="muted">(mot de passe)</span>' in row, (email, row)

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from inventory.core.forms import options
-from inventory.core.policy import Role
+from inventory.core.policy import Role, ScopeKind
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Platform administrator"),
@@ -24,6 +24,13 @@ ROLE_LABELS = {
     Role.GESTIONNAIRE: _l("Municipal finance officer"),
     Role.AUDITEUR: _l("Académie auditor"),
     Role.FORMATEUR: _l("Trainer (ERUN, CPC)"),
+}
+# What each kind of scope reads as (a rule's scope, a user's scope in the history).
+SCOPE_KIND_LABELS = {
+    ScopeKind.COLLECTIVITE: _l("Collectivité"),
+    ScopeKind.ACADEMIE: _l("Académie"),
+    ScopeKind.DEPARTEMENT: _l("Département"),
+    ScopeKind.CIRCONSCRIPTION: _l("Circonscription"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from inventory.auth.forms import ROLE_LABELS
+from inventory.auth.forms import ROLE_LABELS, SCOPE_KIND_LABELS
 from inventory.auth.models import User, UserScope
 from inventory.auth.sso_forms import KIND_LABELS
 from inventory.auth.sso_models import Identity, IdentityProvider, SsoDomain, SsoRule
@@ -28,7 +28,11 @@ def init_app(_app: Flask) -> None:
     describe(
         UserScope,
         _l("User scope"),
-        {"user_id": _l("User"), "kind": _l("Kind"), "ref_id": Field(_l("Scope"), "number")},
+        {
+            "user_id": _l("User"),
+            "kind": Field(_l("Kind"), labels=SCOPE_KIND_LABELS),
+            "ref_id": Field(_l("Scope"), "number"),
+        },
     )
     describe(
         IdentityProvider,
@@ -69,7 +73,7 @@ def init_app(_app: Flask) -> None:
             "claim": _l("Claim"),
             "value": _l("Value"),
             "role": Field(_l("Role given"), labels=ROLE_LABELS),
-            "scope_kind": _l("Kind"),
+            "scope_kind": Field(_l("Kind"), labels=SCOPE_KIND_LABELS),
             "ref_id": Field(_l("Scope given"), "number"),
         },
     )

@@ -11,11 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory.auth.models import User
-from inventory.auth.sso_models import IdentityProvider, ProviderKind, SsoDomain, SsoRule
+from inventory.auth.sso_models import (
+    Identity,
+    IdentityProvider,
+    ProviderKind,
+    SsoDomain,
+    SsoRule,
+)
 from inventory.core import policy
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import ROLE_SCOPE_KINDS, Action, Role, ScopeKind, Subject
@@ -159,6 +166,46 @@ def save_provider(
         setattr(provider, name, value)
     session.commit()
     return provider
+
+
+def accounts_using(session: Session, provider: IdentityProvider) -> int:
+    """How many accounts sign in through ``provider`` (an identity of theirs is linked)."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(Identity.user_id))).where(
+                Identity.provider_id == provider.id
+            )
+        )
+        or 0
+    )
+
+
+def delete_provider(session: Session, actor: Subject, provider: IdentityProvider) -> None:
+    """Remove a provider nobody signs in through (its rules go with it); one that accounts
+    use is refused: deactivate it instead, which keeps their identities for its return."""
+    policy.require(actor, Action.ADMIN)
+    used = accounts_using(session, provider)
+    if used:
+        raise ProviderError(
+            ngettext(
+                "%(num)d account signs in through this provider: it cannot be deleted. "
+                "Deactivate it instead: it leaves the sign-in page and the account keeps "
+                "its link for when it returns.",
+                "%(num)d accounts sign in through this provider: it cannot be deleted. "
+                "Deactivate it instead: it leaves the sign-in page and the accounts keep "
+                "their links for when it returns.",
+                used,
+            )
+        )
+    session.delete(provider)
+    session.commit()
+
+
+def deactivate_provider(session: Session, actor: Subject, provider: IdentityProvider) -> None:
+    """Hide a provider from the sign-in page and refuse its sign-ins (its identities stay)."""
+    policy.require(actor, Action.ADMIN)
+    provider.enabled = False
+    session.commit()
 
 
 def add_rule(

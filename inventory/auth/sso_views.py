@@ -22,7 +22,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from inventory.auth import cas, identities, oidc, providers, services
-from inventory.auth.forms import ROLE_LABELS
+from inventory.auth.forms import ROLE_LABELS, SCOPE_KIND_LABELS
 from inventory.auth.identities import SignInFailure
 from inventory.auth.session import begin_session
 from inventory.auth.sso_forms import KIND_LABELS, DomainForm, ProviderForm, RuleForm
@@ -144,6 +144,10 @@ def callback(code: str) -> Any:
     provider = _provider(code)
     if provider.kind is not ProviderKind.OIDC:
         abort(404)
+    if request.args.get("error"):
+        # The provider's refusal (RFC 6749 §4.1.2.1) needs no call to it to be told.
+        reason = "denied" if request.args["error"] == "access_denied" else "invalid"
+        return _failure(provider, reason)
     try:
         claims, id_token = oidc.finish(current_app.config, provider)
     except SignInFailure as failure:
@@ -221,7 +225,7 @@ def _rule_form() -> RuleForm:
     form = RuleForm()
     choices = scope_choices(db.session)
     form.scope.choices = [
-        (f"{kind.value}:{ref_id}", f"{kind.value} — {label}")
+        (f"{kind.value}:{ref_id}", f"{SCOPE_KIND_LABELS[kind]} — {label}")
         for kind in ScopeKind
         for ref_id, label in choices[kind]
     ]
@@ -238,6 +242,7 @@ def _provider_page(provider: IdentityProvider | None, form: ProviderForm, status
         scope_labels=dict(rule_form.scope.choices),
         role_labels=ROLE_LABELS,
         callback=_callback(provider) if provider else None,
+        used_by=providers.accounts_using(db.session, provider) if provider else 0,
     ), status
 
 
@@ -282,6 +287,39 @@ def edit_provider(provider_id: int) -> Any:
     elif form.validate_on_submit():
         return _save(provider, form)
     return _provider_page(provider, form)
+
+
+@bp.post("/admin/sso/<int:provider_id>/delete")
+@allow(Action.ADMIN, on=(IdentityProvider, "provider_id"))
+def delete_provider(provider_id: int) -> Any:
+    provider = policy.load_or_404(
+        current_user, IdentityProvider, provider_id, db.session, Action.ADMIN
+    )
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("sso.edit_provider", provider_id=provider.id))
+    try:
+        providers.delete_provider(db.session, current_user, provider)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("sso.edit_provider", provider_id=provider_id))
+    flash(_("Provider deleted."), "success")
+    return redirect(url_for("sso.admin"))
+
+
+@bp.post("/admin/sso/<int:provider_id>/deactivate")
+@allow(Action.ADMIN, on=(IdentityProvider, "provider_id"))
+def deactivate_provider(provider_id: int) -> Any:
+    provider = policy.load_or_404(
+        current_user, IdentityProvider, provider_id, db.session, Action.ADMIN
+    )
+    if FlaskForm().validate_on_submit():
+        providers.deactivate_provider(db.session, current_user, provider)
+        flash(
+            _("Provider deactivated: it is off the sign-in page and refuses sign-ins."),
+            "success",
+        )
+    return redirect(url_for("sso.edit_provider", provider_id=provider.id))
 
 
 @bp.post("/admin/sso/<int:provider_id>/rules")

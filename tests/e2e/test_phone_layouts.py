@@ -25,6 +25,7 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.auth.builders import oidc_provider
 from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
 from tests.e2e.conftest import ACTION_TIMEOUT_MS
@@ -34,7 +35,8 @@ PHONE = {"width": 390, "height": 844}
 MIN_TARGET = 44  # CSS px, WCAG 2.5.5 (target size, enhanced)
 # Routes left out, and why: they change only the session (and are checked in their own
 # tests); a sign-in provider's button leads to the provider's site, and its callbacks
-# answer the provider's redirection (tests/e2e/test_sso_journey.py goes through them).
+# answer the provider's redirection (tests/e2e/test_sso_journey.py goes through them;
+# the failed sign-in's page, what a phone shows of them, has its own lean check below).
 SKIPPED = {"auth.logout", "web.set_language", "static", "sso.start"}
 SKIPPED |= {"sso.callback", "sso.cas_callback"}
 
@@ -304,5 +306,23 @@ def test_the_staff_menu_folds_behind_a_button_on_phones(
         _sign_in(page, email)
         expect(page.locator("#main-menu")).to_be_visible()
         expect(page.locator(".menu-toggle")).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_a_failed_sign_in_through_a_provider_fits_a_phone(
+    browser: Browser, live_server: str, db_session: Any
+) -> None:
+    # The provider's refusal comes back as an error parameter: no provider need listen.
+    oidc_provider(db_session, "http://127.0.0.1:9", label="Académie de Créteil")
+    context = _phone_context(browser, live_server)
+    try:
+        page = context.new_page()
+        response = page.goto("/sso/mock/callback?error=access_denied")
+        assert response is not None and response.status == 403
+        expect(page.locator("#sso-failure")).to_have_attribute("data-reason", "denied")
+        problems: list[str] = []
+        _check(page, "failed sign-in", problems)
+        assert not problems, "\n".join(problems)
     finally:
         context.close()
