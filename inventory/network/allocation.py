@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from netaddr import AddrFormatError, IPAddress, IPNetwork, IPSet
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from inventory.core.errors import DomainError
@@ -134,55 +134,79 @@ def blocked_of(net: IPNetwork, gateway: str | None, ranges: Iterable[tuple[int, 
     return Blocked(tuple(sorted(intervals)))
 
 
-# The free-address search splits a stretch in this many parts per query, and looks at
-# stretches growing this many times.
-SPLITS = 64
+# The free-address search gallops: it looks this many times further at each step.
+GALLOP = 64
+# The runs its first query checks at once (as offsets past the stretch's start).
+FIRST_RUNS = (0, GALLOP - 1, GALLOP**2 - 1)
 
 
-def _first_gap(session: Session, prefix_id: int, first: int, last: int) -> int | None:
-    """The first offset of ``first``..``last`` no address holds, or None.
+def _place(prefix_id: int, base: int, span: int) -> ScalarSelect[int]:
+    """The ``host`` of the address ``span`` places after the first from ``base`` on, in
+    the ``(prefix, host)`` index's order: the index skips places without reading rows."""
+    return (
+        select(IpAddress.host)
+        .where(IpAddress.prefix_id == prefix_id, IpAddress.host >= key(base))
+        .order_by(IpAddress.host)
+        .offset(span)
+        .limit(1)
+        .scalar_subquery()
+    )
 
-    One query counts the addresses of each of ``SPLITS`` equal parts of the stretch
-    (grouped by part, in one scan of the ``(prefix, host)`` index); the addresses being
-    unique, a part is full exactly when it holds as many as it has offsets. The search
-    goes on in the first part that is not: a /16 is searched in a handful of queries."""
-    while True:
-        step = -(-(last - first + 1) // SPLITS)
-        part = ((IpAddress.host - key(first)) // step).label("part")
-        counts = dict(
-            session.execute(
-                select(part, func.count())
-                .where(IpAddress.prefix_id == prefix_id, IpAddress.host >= key(first))
-                .where(IpAddress.host <= key(last))
-                .group_by(part)
-            ).all()
-        )
-        for n in range(SPLITS):
-            start = first + n * step
-            if start > last:
-                return None
-            end = min(last, start + step - 1)
-            if int(counts.get(n, 0)) < end - start + 1:
-                break
-        else:
-            return None
-        if start == end:
-            return start
-        first, last = start, end
+
+def _taken_through(session: Session, prefix_id: int, base: int, span: int) -> bool:
+    """Whether every offset of ``base``..``base + span`` holds an address: the addresses
+    being unique, exactly when the one ``span`` places on from ``base`` is ``base + span``."""
+    return session.scalar(select(_place(prefix_id, base, span))) == key(base + span)
 
 
 def _first_free(session: Session, prefix_id: int, first: int, last: int) -> int | None:
-    """The first free offset of ``first``..``last``: searched in stretches growing
-    ``SPLITS``-fold from a short first one, since a free address is most often near the
-    start and a long stretch costs a scan of all the addresses it holds."""
-    width = SPLITS
-    while first <= last:
-        end = min(last, first + width - 1)
-        found = _first_gap(session, prefix_id, first, end)
-        if found is not None:
-            return found
-        first, width = end + 1, width * SPLITS
-    return None
+    """The first free offset of ``first``..``last``, or None.
+
+    Past the last address held there, everything is free. Before it, the search gallops:
+    it checks runs of 1, 64, 4096… offsets from the start (or up to that last address),
+    since a free address is most often near the start, and steps past each run found
+    full; then it halves the first run that is not until the free offset is found. One
+    query finds the last address and checks the first three runs; each further check is
+    one query that skips its run in the index. A /16 full from its start is searched in
+    two queries, any stretch in about twice as many as its length's binary digits."""
+    spans = sorted({min(s, last - first) for s in FIRST_RUNS})
+    top_of = select(func.max(IpAddress.host)).where(
+        IpAddress.prefix_id == prefix_id,
+        IpAddress.host >= key(first),
+        IpAddress.host <= key(last),
+    )
+    top, *places = session.execute(
+        select(top_of.scalar_subquery(), *(_place(prefix_id, first, s) for s in spans))
+    ).one()
+    if top is None:
+        return first
+    top_offset = int(top) + HOST_BIAS
+    # The first run checked that is not full, else past the last one.
+    base, span, width = first, -1, GALLOP ** len(FIRST_RUNS)
+    for s, at in zip(spans, places, strict=True):
+        if at != key(first + s):
+            base, span = first + (span + 1), s - (span + 1)
+            break
+        span = s
+    else:
+        base = first + span + 1
+        # Gallop on from there.
+        while True:
+            if base > top_offset:
+                return base if base <= last else None
+            span = min(width, top_offset - base + 1) - 1
+            if not _taken_through(session, prefix_id, base, span):
+                break
+            base += span + 1
+            width *= GALLOP
+    # Halve: the free offset is in base..base + span.
+    while span > 0:
+        half = (span - 1) // 2
+        if _taken_through(session, prefix_id, base, half):
+            base, span = base + half + 1, span - half - 1
+        else:
+            span = half
+    return base
 
 
 def next_free_offset(session: Session, prefix: Prefix, net: IPNetwork | None = None) -> int | None:

@@ -5,8 +5,8 @@ is the space its schools' prefixes must not overlap in.
 
 An address is stored as text (its netaddr form) and as ``host``: its offset in its
 prefix, minus 2**63 so that any IPv4 prefix and an IPv6 prefix down to a /64 fit a signed
-BIGINT on both engines while keeping the order and ``host + 1`` arithmetic the free-address
-search runs in SQL (:mod:`inventory.network.allocation`)."""
+BIGINT on both engines while keeping the order the free-address search walks in SQL over
+the ``(prefix, host)`` index (:mod:`inventory.network.allocation`)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork
 from sqlalchemy import select
 
+from inventory.core.db import insert_rows, utcnow
 from inventory.extensions import db
 from inventory.network import addresses, allocation, plan
 from inventory.network.models import IpAddress, Prefix, PrefixRole
@@ -152,3 +153,73 @@ def test_two_allocations_at_the_same_instant_get_two_addresses(app, school, db_s
     # The /29 is full: the next ask says so.
     with pytest.raises(allocation.NetworkError):
         addresses.allocate_next(db_session, ADMIN, prefix.id)
+
+
+@st.composite
+def runs(draw):
+    """A prefix mostly full: runs of taken addresses (long ones, as a prefix filled from its
+    start), a gap here and there, perhaps a range; IPv6 /64s with runs at their very end."""
+    v6 = draw(st.booleans())
+    net = IPNetwork("2001:db8:35:12::/64" if v6 else f"10.36.0.0/{draw(st.integers(19, 24))}")
+    first, last = allocation.bounds(net)
+    anchors = st.sampled_from([first, last - 5000, last - 300]).map(lambda o: max(first, o))
+    starts = anchors | st.integers(first, min(last, first + 9000))
+    spans = draw(st.lists(st.tuples(starts, st.integers(1, 5000)), min_size=1, max_size=4))
+    taken = {o for start, length in spans for o in range(start, min(last, start + length - 1) + 1)}
+    holes = draw(st.sets(st.sampled_from(sorted(taken)), max_size=3))
+    span = draw(
+        st.none() | st.tuples(st.integers(first, min(last, first + 9000)), st.integers(0, 99))
+    )
+    dhcp = None if span is None else (span[0], min(last, span[0] + span[1]))
+    return net, taken - holes, dhcp
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(layout=runs())
+def test_next_free_address_past_long_runs(app, school, layout):
+    """Thousands of addresses are inserted in bulk (recording each through the service
+    would take minutes); the search then finds the lowest free offset outside the range."""
+    net, taken, dhcp = layout
+    with app.app_context():
+        session = db.session
+        ecole = session.get(Ecole, school["ecole"])
+        prefix = plan.add_prefix(
+            session, ADMIN, ecole, plan.PrefixFields(str(net), PrefixRole.EQUIPEMENTS)
+        )
+        try:
+            blocked: set[int] = set()
+            if dhcp is not None:
+                plan.add_range(session, ADMIN, prefix, str(net[dhcp[0]]), str(net[dhcp[1]]))
+                blocked = set(range(dhcp[0], dhcp[1] + 1))
+            rows = [
+                {
+                    "prefix_id": prefix.id,
+                    "address": str(net[o]),
+                    "host": allocation.key(o),
+                    "status": "reserved",
+                    "created_at": utcnow(),
+                }
+                for o in sorted(taken - blocked)
+            ]
+            insert_rows(session, IpAddress.__table__, rows)
+            session.commit()
+            first, last = allocation.bounds(net)
+            free = next(
+                (o for o in _offsets(first, last) if o not in taken and o not in blocked), None
+            )
+            assert allocation.next_free_offset(session, prefix, net) == free
+        finally:
+            session.rollback()
+            session.delete(session.get(Prefix, prefix.id))
+            session.commit()
+            db.session.remove()
+
+
+def _offsets(first, last):
+    """first..last without building a /64's range in memory."""
+    o = first
+    while o <= last:
+        yield o
+        o += 1
