@@ -26,6 +26,7 @@ from inventory.assets.models import (
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.core import audit, events, policy, versioning
+from inventory.core.bulk import BulkInsert
 from inventory.core.db import utcnow
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action, Subject
@@ -306,9 +307,10 @@ def record_items(
     summary of the classrooms that items enter in service. Their ids, in order; each
     item's ``tag`` and ``id`` are set. ``reserved``: tags the numbering leaves free.
 
-    Written with SQLAlchemy's bulk insert (a few multi-row statements, ids returned with
-    the tags), in the session's transaction: the session's flush hooks see no
-    object, hence the change log and the summary are written here."""
+    Written as one set (:class:`inventory.core.bulk.BulkInsert`: one executemany of the
+    table's INSERT on PostgreSQL), in the session's transaction: the session's flush
+    hooks see no object, hence the change log (core.audit's bulk path) and the summary
+    are written here."""
     now = utcnow()
     groups: dict[tuple[int, int], list[NewItem]] = defaultdict(list)
     for item in items:
@@ -359,22 +361,20 @@ def _write(session: Session, items: list[NewItem], now: datetime) -> None:
         }
         for item in items
     ]
-    # The table's insert (Core's executemany, in multi-row INSERTs: "insertmanyvalues"),
-    # the new ids coming back with the tags (unique), matched by tag. The ORM's bulk
-    # insert, or ids asked for in the rows' order (sort_by_parameter_order), would cost
-    # SQLite, which has no sentinel to sort by, one INSERT per row.
-    table = Asset.__table__
-    stmt = insert(table).returning(table.c.id, table.c.tag)
-    id_of = {tag: new_id for new_id, tag in session.execute(stmt, rows)}
-    ids = [id_of[item.tag] for item in items]
-    for item, new_id in zip(items, ids, strict=True):
-        item.id = new_id
-    audit.log_created(session, Asset, list(zip(ids, rows, strict=True)))
+    # Staged rows written in one set (core.bulk): on PostgreSQL the ids drawn from the
+    # sequence in one query, then one executemany of the table's INSERT, prepared once;
+    # on SQLite multi-row INSERTs with the ids returned, matched back by tag (unique).
+    # Their change-log records are written by core.audit's bulk path as they are.
+    staged = BulkInsert(session)
+    written = [staged.add(Asset, **row) for row in rows]
+    staged.flush()
+    for item, row in zip(items, written, strict=True):
+        item.id = row.id
     write_steps(session, [(item.id, None, item.status, now) for item in items])  # type: ignore[misc]
 
 
 # The optional columns of a new item, all written (None when not given): every row of a
-# batch then binds the same columns, one multi-row statement.
+# batch then binds the same columns, one statement for them all.
 _NO_VALUES: dict[str, Any] = dict.fromkeys(AssetFields().values())
 
 
