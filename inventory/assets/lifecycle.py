@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, or_, select, tuple_
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets import socle, tags
@@ -440,13 +440,20 @@ def check_items(
     tag_of = {i: tag for i, (_f, tag) in checked.items() if tag}
     known_serials: dict[tuple[int, str], str] = {}
     wanted = sorted(set(serial_of.values()))
+    pairs = set(wanted)
+    models_wanted = sorted({model_id for model_id, _serial in wanted})
     for n in range(0, len(wanted), _CHECK_CHUNK):
         chunk = wanted[n : n + _CHECK_CHUNK]
+        # The models (a few) and the serials each as a list: the unique (model, serial)
+        # index is searched for both lists, where a list of pairs plans as an OR of
+        # hundreds of terms. The rows of a model that match a serial of another are
+        # dropped here.
         stmt = select(Asset.model_id, Asset.serial, Asset.tag).where(
-            tuple_(Asset.model_id, Asset.serial).in_(chunk)
+            Asset.model_id.in_(models_wanted),
+            Asset.serial.in_(sorted({serial for _model_id, serial in chunk})),
         )
         for model_id, serial, tag in session.execute(stmt):
-            if serial is not None:  # as the query asks
+            if (model_id, serial) in pairs:
                 known_serials[(model_id, serial)] = tag
     tags_wanted = sorted(set(tag_of.values()))
     known_tags: set[str] = set()
