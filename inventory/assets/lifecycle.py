@@ -453,7 +453,7 @@ def check_items(
             Asset.serial.in_(sorted({serial for _model_id, serial in chunk})),
         )
         for model_id, serial, tag in session.execute(stmt):
-            if (model_id, serial) in pairs:
+            if serial is not None and (model_id, serial) in pairs:
                 known_serials[(model_id, serial)] = tag
     tags_wanted = sorted(set(tag_of.values()))
     known_tags: set[str] = set()
