@@ -35,8 +35,10 @@ class AssetCreate(Destination, AssetValues):
 
 
 class BulkCreate(Schema):
-    items = fields.List(
-        fields.Nested(AssetCreate),
+    # One load of the item schema for the whole list (many=True), not a load per item.
+    items = fields.Nested(
+        AssetCreate,
+        many=True,
         required=True,
         validate=validate.Length(min=1, max=BULK_MAX),
         metadata={"description": N_("The items, all recorded or none")},

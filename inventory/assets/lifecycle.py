@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, or_, select, tuple_
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets import socle, tags
@@ -26,6 +26,7 @@ from inventory.assets.models import (
 )
 from inventory.assets.network import AddressError, normalize_ip, normalize_mac
 from inventory.core import audit, events, policy, versioning
+from inventory.core.bulk import BulkInsert
 from inventory.core.db import utcnow
 from inventory.core.errors import ConflictError, DomainError
 from inventory.core.policy import Action, Subject
@@ -306,9 +307,10 @@ def record_items(
     summary of the classrooms that items enter in service. Their ids, in order; each
     item's ``tag`` and ``id`` are set. ``reserved``: tags the numbering leaves free.
 
-    Written with SQLAlchemy's bulk insert (a few multi-row statements, ids returned with
-    the tags), in the session's transaction: the session's flush hooks see no
-    object, hence the change log and the summary are written here."""
+    Written as one set (:class:`inventory.core.bulk.BulkInsert`: one executemany of the
+    table's INSERT on PostgreSQL), in the session's transaction: the session's flush
+    hooks see no object, hence the change log (core.audit's bulk path) and the summary
+    are written here."""
     now = utcnow()
     groups: dict[tuple[int, int], list[NewItem]] = defaultdict(list)
     for item in items:
@@ -359,22 +361,20 @@ def _write(session: Session, items: list[NewItem], now: datetime) -> None:
         }
         for item in items
     ]
-    # The table's insert (Core's executemany, in multi-row INSERTs: "insertmanyvalues"),
-    # the new ids coming back with the tags (unique), matched by tag. The ORM's bulk
-    # insert, or ids asked for in the rows' order (sort_by_parameter_order), would cost
-    # SQLite, which has no sentinel to sort by, one INSERT per row.
-    table = Asset.__table__
-    stmt = insert(table).returning(table.c.id, table.c.tag)
-    id_of = {tag: new_id for new_id, tag in session.execute(stmt, rows)}
-    ids = [id_of[item.tag] for item in items]
-    for item, new_id in zip(items, ids, strict=True):
-        item.id = new_id
-    audit.log_created(session, Asset, list(zip(ids, rows, strict=True)))
+    # Staged rows written in one set (core.bulk): on PostgreSQL the ids drawn from the
+    # sequence in one query, then one executemany of the table's INSERT, prepared once;
+    # on SQLite multi-row INSERTs with the ids returned, matched back by tag (unique).
+    # Their change-log records are written by core.audit's bulk path as they are.
+    staged = BulkInsert(session)
+    written = [staged.add(Asset, **row) for row in rows]
+    staged.flush()
+    for item, row in zip(items, written, strict=True):
+        item.id = row.id
     write_steps(session, [(item.id, None, item.status, now) for item in items])  # type: ignore[misc]
 
 
 # The optional columns of a new item, all written (None when not given): every row of a
-# batch then binds the same columns, one multi-row statement.
+# batch then binds the same columns, one statement for them all.
 _NO_VALUES: dict[str, Any] = dict.fromkeys(AssetFields().values())
 
 
@@ -440,13 +440,20 @@ def check_items(
     tag_of = {i: tag for i, (_f, tag) in checked.items() if tag}
     known_serials: dict[tuple[int, str], str] = {}
     wanted = sorted(set(serial_of.values()))
+    pairs = set(wanted)
+    models_wanted = sorted({model_id for model_id, _serial in wanted})
     for n in range(0, len(wanted), _CHECK_CHUNK):
         chunk = wanted[n : n + _CHECK_CHUNK]
+        # The models (a few) and the serials each as a list: the unique (model, serial)
+        # index is searched for both lists, where a list of pairs plans as an OR of
+        # hundreds of terms. The rows of a model that match a serial of another are
+        # dropped here.
         stmt = select(Asset.model_id, Asset.serial, Asset.tag).where(
-            tuple_(Asset.model_id, Asset.serial).in_(chunk)
+            Asset.model_id.in_(models_wanted),
+            Asset.serial.in_(sorted({serial for _model_id, serial in chunk})),
         )
         for model_id, serial, tag in session.execute(stmt):
-            if serial is not None:  # as the query asks
+            if serial is not None and (model_id, serial) in pairs:
                 known_serials[(model_id, serial)] = tag
     tags_wanted = sorted(set(tag_of.values()))
     known_tags: set[str] = set()

@@ -148,6 +148,53 @@ def test_bulk_create_records_all_in_order_or_nothing(app, make_user, places, db_
     assert typed["errors"][0]["field"] == "items.0.classroom_id"
 
 
+def test_bulk_serials_are_checked_per_model_and_items_start_at_version_one(
+    app, make_user, places, db_session
+):
+    _email, secret = _technician(app, make_user, places)
+    api = app.test_client()
+    room = places["creteil"]["room"]
+    other = {"category": "vpi", "manufacturer": "Epson", "model": "EB-725"}
+    first = [{**NEW, "classroom_id": room, "serial": f"PM-{n}"} for n in range(3)]
+    made = api.post("/api/v1/assets/bulk", json={"items": first}, headers=bearer(secret))
+    assert made.status_code == 201, made.data
+    # The same serials for another model are other items; for the same model, refused by
+    # position, with the tag of the item that has it; a model's serial typed for another
+    # in the same request clashes with nothing.
+    mixed = [
+        {**other, "classroom_id": room, "serial": "PM-0", "status": "in_service"},
+        {**NEW, "classroom_id": room, "serial": "PM-1"},
+        {**other, "classroom_id": room, "serial": "PM-2"},
+        {**NEW, "classroom_id": room, "serial": "PM-9"},
+        {**other, "classroom_id": room, "serial": "PM-9"},
+    ]
+    refused = api.post("/api/v1/assets/bulk", json={"items": mixed}, headers=bearer(secret))
+    assert refused.status_code == 422
+    errors = refused.get_json()["errors"]
+    assert [e["field"] for e in errors] == ["items.1.serial"]
+    assert made.get_json()["items"][1]["tag"] in errors[0]["message"]
+    del mixed[1]
+    done = api.post("/api/v1/assets/bulk", json={"items": mixed}, headers=bearer(secret))
+    assert done.status_code == 201, done.data
+    ids = [i["id"] for i in done.get_json()["items"]]
+    db_session.expire_all()
+    rows = db_session.execute(
+        select(Asset.id, Asset.serial, Asset.version, Asset.status).where(Asset.id.in_(ids))
+    ).all()
+    assert sorted((r.serial, r.version) for r in rows) == [
+        ("PM-0", 1),
+        ("PM-2", 1),
+        ("PM-9", 1),
+        ("PM-9", 1),
+    ]
+    steps = db_session.scalars(
+        select(StatusChange.to_status).where(StatusChange.asset_id == ids[0])
+    )
+    assert list(steps) == [AssetStatus.IN_SERVICE]
+    read = api.get(f"/api/v1/assets/{ids[0]}", headers=bearer(secret))
+    assert read.status_code == 200 and read.headers["ETag"] == '"1"'
+
+
 def test_status_changes_need_the_version_read(app, make_user, places, db_session):
     _email, secret = _technician(app, make_user, places)
     api = app.test_client()
