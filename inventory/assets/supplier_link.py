@@ -56,10 +56,17 @@ def link_values(session: Session, rows: Collection[tuple[int, dict[str, object]]
 def relink(session: Session, asset: Asset) -> None:
     """After an edit of the item's supplier or collectivité: its entry for the name it now
     has (none when the name is cleared)."""
-    if not asset.supplier:
-        asset.supplier_id = None
+    relink_many(session, [asset])
+
+
+def relink_many(session: Session, assets: Collection[Asset]) -> None:
+    """:func:`relink` for a batch of edited items (an import's), one directory call."""
+    for asset in assets:
+        if not asset.supplier:
+            asset.supplier_id = None
+    named = [(a, (a.collectivite_id, a.supplier)) for a in assets if a.supplier]
+    if not named or not _DIRECTORY:
         return
-    if not _DIRECTORY:
-        return
-    found = directory_ids(session, {(asset.collectivite_id, asset.supplier)})
-    asset.supplier_id = found.get((asset.collectivite_id, asset.supplier))
+    found = directory_ids(session, {key for _, key in named})
+    for asset, key in named:
+        asset.supplier_id = found.get(key)
