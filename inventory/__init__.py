@@ -182,6 +182,7 @@ def configure_panels(app: Flask) -> None:
     from inventory.helpdesk import panels as helpdesk_panels
     from inventory.loans import panels as loans_panels
     from inventory.network import panels as network_panels
+    from inventory.suppliers import linking as suppliers_linking
     from inventory.suppliers import panels as suppliers_panels
     from inventory.training import panels as training_panels
 
@@ -191,6 +192,7 @@ def configure_panels(app: Flask) -> None:
     training_panels.init_app(app)
     loans_panels.init_app(app)
     suppliers_panels.init_app(app)
+    suppliers_linking.init_app(app)
     helpdesk_panels.init_app(app)
     configure_history(app)
 

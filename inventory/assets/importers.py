@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.assets import lifecycle
+from inventory.assets import lifecycle, supplier_link
 from inventory.assets.lifecycle import NewItem
 from inventory.assets.models import (
     TRANSITIONS,
@@ -663,6 +663,7 @@ class AssetImporter(Importer):
             else None
         )
         changed = False
+        supplier_before = (asset.supplier, asset.collectivite_id)
         loaded = asset.__dict__  # the loaded values, read without the ORM's descriptors
         for attr, value in values.items():
             current = loaded[attr] if attr in loaded else getattr(asset, attr)
@@ -688,6 +689,8 @@ class AssetImporter(Importer):
         if here != there:
             asset.collectivite_id, asset.ecole_id, asset.classroom_id, asset.placement = there
             changed = True
+        if (asset.supplier, asset.collectivite_id) != supplier_before:
+            supplier_link.relink(self.session, asset)  # before any flush: one change
         if status != asset.status:
             now = utcnow()
             self.steps.append((asset, asset.status, status, now))

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.assets import socle, tags
+from inventory.assets import socle, supplier_link, tags
 from inventory.assets.models import (
     TRANSITIONS,
     Asset,
@@ -324,6 +324,8 @@ def record_items(
         for item, tag in zip(group, found, strict=True):
             item.tag = tag
         taken.update(found)
+    # The suppliers typed, linked to the directory (found or created) in this transaction.
+    supplier_link.link_values(session, [(i.collectivite.id, i.values) for i in items])
     _write(session, list(items), now)
     # Only items in service count in the summary: other new items change nothing.
     rooms = {
@@ -682,10 +684,18 @@ def update_asset(
     _check_serial(session, model, fields.serial, asset.id)
     asset.tag = _check_tag(session, tag, asset.id)
     asset.model, asset.category_id = model, model.category_id
+    typed_before = asset.supplier
     for key, value in fields.values().items():
         setattr(asset, key, value)
+    if _renamed(typed_before, asset.supplier) or (asset.supplier and not asset.supplier_id):
+        supplier_link.relink(session, asset)
     commit_edit(session)
     return asset
+
+
+def _renamed(before: str | None, after: str | None) -> bool:
+    """Whether the supplier typed names another one (letter case and spaces aside)."""
+    return supplier_link.name_key(before) != supplier_link.name_key(after)
 
 
 @guarded(lost_race)
@@ -694,7 +704,11 @@ def move_asset(
 ) -> Asset:
     if not policy.can(user, Action.EDIT, asset, session):
         raise policy.Denied()
+    moved = asset.collectivite_id != where.collectivite.id
     asset.collectivite_id = where.collectivite.id
+    if moved and asset.supplier_id is not None:
+        # The entry was the former collectivité's: the new one's of the same name.
+        supplier_link.relink(session, asset)
     asset.ecole_id = where.ecole.id if where.ecole else None
     asset.classroom_id = where.classroom.id if where.classroom else None
     asset.placement = where.placement

@@ -1,4 +1,5 @@
-"""The demo's suppliers: UGAP (the town's items, bought through it, linked to it), Speechi
+"""The demo's suppliers: UGAP (the town's items, bought through it, linked to it when they
+were recorded), Speechi
 with a maintenance contract on the first school's displays, the ENT bought under the demo
 dossier as a subscription ending soon, a repair, an overdue planned visit; then the alert
 job's mails in the outbox, as the morning run would write them."""
@@ -20,7 +21,7 @@ from inventory.grants.models import Dossier, Expense
 from inventory.orgs.models import Collectivite
 from inventory.suppliers import contracts, directory, maintenance, subscriptions
 from inventory.suppliers.alerts import send_expiry_alerts
-from inventory.suppliers.models import ContractKind
+from inventory.suppliers.models import ContractKind, Supplier
 
 from .equipment import Equipment
 from .grants import DEMO_DOSSIER_REFERENCE
@@ -40,10 +41,14 @@ def load_suppliers(
 ) -> Iterator[str]:
     yield ""
     with audit.acting_as(audit.Actor(tech.id, tech.name)):
+        # The town's items typed "UGAP" made its directory entry: its contact filled in.
+        ugap = session.scalars(
+            select(Supplier).where(Supplier.collectivite_id == town.id, Supplier.name == "UGAP")
+        ).first()
         ugap = directory.save_supplier(
             session,
             tech,
-            None,
+            ugap,
             directory.SupplierFields(
                 "UGAP",
                 siret=UGAP_SIRET,
@@ -52,6 +57,7 @@ def load_suppliers(
                 email="contact@ugap.example",
             ),
             collectivite=town,
+            version=ugap.version if ugap else None,
         )
         speechi = directory.save_supplier(
             session,
@@ -67,11 +73,8 @@ def load_suppliers(
             collectivite=town,
         )
         items = session.scalars(
-            select(Asset).where(Asset.collectivite_id == town.id, Asset.supplier == "UGAP")
+            select(Asset.id).where(Asset.collectivite_id == town.id, Asset.supplier_id == ugap.id)
         ).all()
-        for item in items:
-            item.supplier_id = ugap.id
-        session.commit()
         yield f"Suppliers of {town.name}: UGAP ({len(items)} items linked), Speechi"
         first = equipment.schools[0]
         displays = equipment.by_school.get(first.id, {}).get("display", [])

@@ -1,18 +1,24 @@
 """What the suppliers' domain shows on lower domains' pages, registered at start-up: on an
 item's page its supplier, contracts, maintenance and cost of ownership; on a digital
-service's page its subscription's terms."""
+service's page its subscription's terms; on the dashboards the afterlife's figures."""
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
+from inventory.assets.disposal import ROUTE_LABELS
 from inventory.assets.models import Asset, DigitalService
 from inventory.assets.socle import paris_today
 from inventory.core import policy
 from inventory.core.panels import Panel, register_panel
 from inventory.core.policy import Action, Subject
+from inventory.orgs.models import Collectivite
 from inventory.suppliers import contracts, directory, maintenance, subscriptions
+from inventory.suppliers.alerts import DEFAULT_EXPIRY_DAYS, thresholds
+from inventory.suppliers.figures import afterlife_figures
 from inventory.suppliers.models import Supplier
 
 
@@ -54,6 +60,22 @@ def service_panel(session: Session, user: Subject, service: DigitalService) -> P
     )
 
 
+def dashboard_panel(session: Session, user: Subject, obj: Any) -> Panel | None:
+    """What ends soon, what is overdue and what left this year, within the alert window
+    of /echeances; nothing when there is nothing to tell."""
+    days = max(thresholds(current_app.config, "EXPIRY_ALERT_DAYS", DEFAULT_EXPIRY_DAYS) or (90,))
+    figures = afterlife_figures(session, user, obj, today=paris_today(), days=days)
+    if figures is None or figures.empty:
+        return None
+    # The register filters by collectivité: a collectivité's figures open its own rows.
+    owner = obj.id if isinstance(obj, Collectivite) else None
+    return Panel(
+        "suppliers/_panel_dashboard.html",
+        {"figures": figures, "routes": ROUTE_LABELS, "collectivite": owner},
+    )
+
+
 def init_app(_app: Flask) -> None:
     register_panel("assets.detail", asset_panel, order=30)
     register_panel("assets.service", service_panel, order=10)
+    register_panel("reports.dashboard", dashboard_panel, order=20)

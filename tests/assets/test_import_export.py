@@ -19,6 +19,7 @@ from inventory.core.exporting import PLAIN, csv_bytes, money, neutralise, restor
 from inventory.core.importing import read_table
 from inventory.orgs.identifiers import uai_check_letter
 from inventory.orgs.models import Classroom, Ecole
+from inventory.suppliers.models import Supplier
 from tests.assets.builders import rooms_of, sample_items, sheet_row, to_xlsx, upload
 from tests.conftest import to_csv
 
@@ -231,6 +232,11 @@ def test_a_change_updates_the_item_through_its_lifecycle(app, registry, db_sessi
     assert "created: 0  updated: 1  unchanged: 2" in result.output, result.output
     asset = db_session.scalar(select(Asset).filter_by(serial="SN0001"))
     assert asset.status is AssetStatus.UNDER_REPAIR and asset.supplier == "Manutan"
+    # The suppliers typed join the collectivité's directory, in the import's transaction.
+    entries = dict(db_session.execute(select(Supplier.name, Supplier.id)).all())
+    assert set(entries) == {"UGAP", "Manutan"} and asset.supplier_id == entries["Manutan"]
+    others = set(db_session.scalars(select(Asset.supplier_id).where(Asset.id != asset.id)))
+    assert others == {entries["UGAP"]}
     steps = db_session.scalars(select(StatusChange).filter_by(asset_id=asset.id)).all()
     assert [s.to_status for s in steps] == [AssetStatus.IN_SERVICE, AssetStatus.UNDER_REPAIR]
     updates = db_session.scalars(
@@ -279,6 +285,8 @@ def test_xlsx_upload_by_a_technician_then_again(login_as, registry, db_session):
     assert asset_log(db_session) == 20
     first = db_session.scalar(select(Asset).filter_by(serial="SN0000"))
     assert first.purchase_date == date(2024, 9, 2) and first.price_ttc_cents == 120060
+    ugap = db_session.scalar(select(Supplier).filter_by(name=first.supplier))
+    assert ugap.collectivite_id == first.collectivite_id and first.supplier_id == ugap.id
     logged = count(db_session, AuditRecord)
     again = upload(client, data, "equipements.xlsx").get_data(as_text=True)
     assert count(db_session, AuditRecord) == logged

@@ -64,8 +64,9 @@ def test_suppliers_of_another_collectivite_answer_404(tech, fresnes, db_session)
 
 
 def test_an_item_links_to_its_supplier_and_contracts_cover_items(tech, creteil, db_session):
-    screen = item(db_session, creteil, supplier="Speechi")
-    speechi = supplier(db_session, creteil, "Speechi", email="sav@speechi.net")
+    screen = item(db_session, creteil, supplier="Speechi")  # joins the directory
+    speechi = supplier(db_session, creteil, "Speechi SAV", email="sav@speechi.net")
+    assert fresh(db_session, Asset, screen.id).supplier_id != speechi.id
     response = tech.post(f"/equipements/{screen.id}/fournisseur", data={"supplier": speechi.id})
     assert response.status_code == 302
     assert fresh(db_session, Asset, screen.id).supplier_id == speechi.id
