@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,13 @@ from tests.factories import (  # noqa: F401  (imported from here too)
     login,
 )
 from tests.servers import a_redis, an_oidc_provider
+
+# Property tests draw the same examples on every run (a CI run is never lucky or unlucky),
+# and a loaded machine's slow data generation is not a failure of the rule under test.
+settings.register_profile(
+    "socle", derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("socle")
 
 DATA = ROOT / "data"
 ANNUAIRE_094 = DATA / "annuaire-education-094.csv"

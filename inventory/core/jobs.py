@@ -223,10 +223,12 @@ def build_huey(config: Any, instance_path: str) -> Huey:
 
 
 def _in_app(app: Flask, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``fn`` in an app context of its own: its own session, removed afterwards."""
+    """Run ``fn`` in an app context of its own: its own session, removed afterwards. What
+    the queue does on its own is the system's in the change log (a tracked job then acts as
+    its owner), whoever last acted in this process (a command sets its console actor)."""
 
     def run(*args: Any, **kwargs: Any) -> Any:
-        with app.app_context():
+        with app.app_context(), audit.acting_as(audit.SYSTEM):
             try:
                 return fn(*args, **kwargs)
             finally:

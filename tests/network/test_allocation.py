@@ -68,7 +68,9 @@ def _setup(session, ecole, net, gateway, span, taken):
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(layout=layouts())
 def test_next_free_addresses_follow_the_rules(app, school, layout):
@@ -175,7 +177,9 @@ def runs(draw):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(layout=runs())
 def test_next_free_address_past_long_runs(app, school, layout):
