@@ -111,7 +111,15 @@ def _pattern(message: str) -> re.Pattern[str] | None:
     words = "".join(parts)
     if sum(c.isalpha() for c in words) < max(SHORTEST, 4 if len(parts) > 1 else 0):
         return None
-    return re.compile(".+?".join(re.escape(p) for p in parts) + r"\Z", re.DOTALL)
+    # A number's placeholder stands for a number (as the locale writes it), any other for
+    # any text: "Total number of items" is no "%(num)d items".
+    holes = [
+        r"[\d\s.,\u00a0\u202f-]+?" if p[-1] in "di" else ".+?" for p in PLACEHOLDER.findall(message)
+    ]
+    pattern = re.escape(parts[0]) + "".join(
+        h + re.escape(p) for h, p in zip(holes, parts[1:], strict=True)
+    )
+    return re.compile(pattern + r"\Z", re.DOTALL)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from inventory.auth.sso_forms import KIND_LABELS, DomainForm, ProviderForm, Rule
 from inventory.auth.sso_models import IdentityProvider, ProviderKind, SsoDomain, SsoRule
 from inventory.core import policy
 from inventory.core.errors import ConflictError, DomainError
+from inventory.core.forms import sent_version
 from inventory.core.policy import Action, Role, ScopeKind
 from inventory.extensions import db, limiter
 from inventory.orgs.services import scope_choices
@@ -248,7 +249,7 @@ def _provider_page(provider: IdentityProvider | None, form: ProviderForm, status
 
 def _save(provider: IdentityProvider | None, form: ProviderForm) -> Any:
     try:
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = sent_version(form, None)
         saved = providers.save_provider(db.session, current_user, provider, _fields(form), version)
     except ConflictError as exc:
         db.session.rollback()

@@ -10,6 +10,14 @@ from wtforms import SelectChoice
 from wtforms.widgets import Select
 
 
+def sent_version(form: Any, garbled: int | None = -1) -> int | None:
+    """The version a form was loaded with, from its hidden ``version`` field. A form sent
+    without the field keeps the record's own (an int); a garbled one gives ``garbled``
+    (-1 by default: a version no record has, so the save is a conflict)."""
+    value = str(form.version.data if form.version.data is not None else "")
+    return int(value) if value.isdigit() and len(value) < 10 else garbled
+
+
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     """(value, label) pairs as select options."""
     return [SelectChoice(value, label) for value, label in pairs]

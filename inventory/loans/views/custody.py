@@ -15,6 +15,7 @@ from inventory.assets.models import Asset
 from inventory.core import policy
 from inventory.core.db import utcnow
 from inventory.core.errors import ConflictError
+from inventory.core.forms import sent_version
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.loans import documents, scanning
@@ -102,7 +103,7 @@ def give_back(loan_id: int) -> Any:
     found = loan_detail(db.session, current_user, loan_id, Action.EDIT)
     form = ReturnForm()
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        version = sent_version(form)
         try:
             check_in(
                 db.session,
@@ -226,7 +227,7 @@ def terms(collectivite_id: int) -> Any:
         form.text.data = current.text if current else documents.default_terms()
         form.version.data = str(current.version) if current else ""
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = sent_version(form, None)
         try:
             documents.save_terms(db.session, current_user, group, form.text.data or "", version)
         except ConflictError as exc:

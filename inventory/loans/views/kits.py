@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from inventory.core import addresses, policy
 from inventory.core.db import utcnow
 from inventory.core.errors import ConflictError
+from inventory.core.forms import sent_version
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.loans import kits as kit_service
@@ -79,7 +80,7 @@ def edit_kit(kit_id: int) -> Any:
     kit = kit_service.kit_detail(db.session, current_user, kit_id, Action.EDIT)
     form = _kit_form(kit, kit.ecole)
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        version = sent_version(form)
         try:
             kit_service.update_kit(
                 db.session,

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from inventory.core import policy
-from inventory.core.forms import options
+from inventory.core.forms import options, sent_version
 from inventory.core.policy import Action
 from inventory.extensions import db
 from inventory.orgs.models import Collectivite
@@ -34,8 +34,7 @@ share_labels(
 
 def version_of(form: Any) -> int:
     """The version a form was loaded with (-1, a version no record has, when garbled)."""
-    value = form.version.data or ""
-    return int(value) if value.isdigit() and len(value) < 10 else -1
+    return sent_version(form) or -1
 
 
 def chosen_collectivite(action: Action) -> Collectivite | None:
