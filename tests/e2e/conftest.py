@@ -18,9 +18,9 @@ from flask import Flask, got_request_exception
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from inventory.paths import ROOT
 from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
+from tests.e2e.icons import icon_from_memory
 
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -41,9 +41,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if E2E_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-
-
-FAVICON = (ROOT / "inventory" / "static" / "favicon.svg").read_bytes()
 
 
 @pytest.fixture
@@ -105,13 +102,7 @@ def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     """A fresh profile per test; French, like the app's users (Accept-Language: fr-FR)."""
     context = browser.new_context(base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(ACTION_TIMEOUT_MS)
-    # The browser asks for the icon of every page and may drop the connection before the
-    # test server has sent it; the server then leaves the file open (a ResourceWarning in
-    # an unrelated test). The icon is no test's subject: it is given from memory.
-    context.route(
-        "**/static/favicon.svg",
-        lambda route: route.fulfill(body=FAVICON, content_type="image/svg+xml"),
-    )
+    icon_from_memory(context)  # tests/e2e/icons.py says why
     yield context
     context.close()
 

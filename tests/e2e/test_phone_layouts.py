@@ -29,6 +29,7 @@ from tests.auth.builders import oidc_provider
 from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
 from tests.e2e.conftest import ACTION_TIMEOUT_MS
+from tests.e2e.icons import icon_from_memory
 from tests.factories import ROLES, expected_answers, rule_url
 
 PHONE = {"width": 390, "height": 844}
@@ -155,15 +156,17 @@ def _sign_in(page: Page, email: str) -> None:
 
 
 def _phone_context(browser: Browser, live_server: str) -> BrowserContext:
-    context = browser.new_context(
-        base_url=live_server,
-        viewport=PHONE,
-        screen=PHONE,
-        device_scale_factor=3,
-        is_mobile=True,
-        has_touch=True,
-        locale="fr-FR",
-        timezone_id="Europe/Paris",
+    context = icon_from_memory(
+        browser.new_context(
+            base_url=live_server,
+            viewport=PHONE,
+            screen=PHONE,
+            device_scale_factor=3,
+            is_mobile=True,
+            has_touch=True,
+            locale="fr-FR",
+            timezone_id="Europe/Paris",
+        )
     )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     # The icon is no part of a layout: not asking for it on every page saves a request
@@ -300,7 +303,9 @@ def test_the_staff_menu_folds_behind_a_button_on_phones(
     finally:
         context.close()
     # Without JavaScript the menu stays open on a phone, and no button promises otherwise.
-    context = browser.new_context(base_url=live_server, viewport=PHONE, java_script_enabled=False)
+    context = icon_from_memory(
+        browser.new_context(base_url=live_server, viewport=PHONE, java_script_enabled=False)
+    )
     try:
         page = context.new_page()
         _sign_in(page, email)
