@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask, got_request_exception
@@ -21,6 +21,9 @@ from werkzeug.serving import make_server
 from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
 from tests.e2e.icons import icon_from_memory
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -65,6 +68,27 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+def _closed_before_sent(app: Flask) -> WSGIApplication:
+    """The app with each answer read whole, and closed, before the server sends it.
+
+    Werkzeug's development server closes an answer only after draining the request's socket;
+    when the browser has dropped the connection meanwhile (it often does for the page icon,
+    or when it moves on to the next page), the drain raises and the answer's open file is
+    left to the garbage collector: a ResourceWarning that fails whichever test runs then.
+    The test answers are small, so holding each one whole costs nothing."""
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The test app on 127.0.0.1 and a free port; yields its base URL, without a final slash.
@@ -77,7 +101,7 @@ def live_server(app: Flask) -> Iterator[str]:
         errors.append("".join(traceback.format_exception(exception)))
 
     got_request_exception.connect(record, app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sent(app), threaded=True)
     # A short poll interval: shutdown() waits for it, after every test.
     thread = threading.Thread(
         target=server.serve_forever,

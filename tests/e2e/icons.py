@@ -1,8 +1,7 @@
 """The page icon, given to the browser from memory by every browser context of the tests.
 
-The browser asks for the icon of every page and may drop the connection before the test
-server has sent it; the server then leaves the file open (a ResourceWarning failing an
-unrelated test later). The icon is no test's subject."""
+The browser asks for the icon of every page; the icon is no test's subject, and answering
+from memory saves the test server a request (and a file to open) per page."""
 
 from __future__ import annotations
 
