@@ -6,8 +6,9 @@ not the extraction: a string left out of the extraction (a template folder Babel
 label built in Python without gettext) but known to the catalogue from another page is
 caught here, where tests/test_translations.py, reading the same extraction, cannot see it.
 The pages are each role's, on the objects in its scope, as tests/test_access_matrix.py
-visits them; each page's visible text is read with the standard library's HTML parser
-(text, and the title, aria-label, placeholder and alt attributes, and the buttons' values).
+visits them (those the matrix lets the role open, and one page that refuses it); each
+page's visible text is read with the standard library's HTML parser (text, and the title,
+aria-label, placeholder and alt attributes, and the buttons' values).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from inventory.auth.models import User
 from inventory.core.mail import OutboxMessage
 from inventory.grants.presets import PRESETS
 from inventory.paths import ROOT
-from tests.factories import ROLES, login, rule_url
+from tests.factories import ROLES, expected_answers, login, rule_url
 
 CATALOG = ROOT / "inventory" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 # Placeholders of a message: %(name)s, %s, %d, {name}.
@@ -256,11 +257,16 @@ def _pages(app, access_world, lang):
         if role_name != "anonymous":
             assert login(client, access_world["emails"][role_name]).status_code == 302
         assert client.post("/language", data={"lang": lang}).status_code == 302
+        refused = False  # the refusal page is one page: read once per role
         for rule in rules:
             access = app.view_functions[rule.endpoint].access_rule
+            expected = expected_answers(role_name, access, "GET", rule, "in")
+            if 200 not in expected and (refused or 404 not in expected):
+                continue
             url = rule_url(rule, access, access_world["objects"], "in")
             response = client.get(url)
             if response.status_code in {200, 404} and response.mimetype == "text/html":
+                refused = refused or response.status_code == 404
                 yield role_name, url, response.get_data(as_text=True)
             response.close()
 

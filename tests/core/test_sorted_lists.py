@@ -156,3 +156,18 @@ def test_dossiers_by_title_and_training_sessions_by_date(admin, registry, db_ses
     listed = [int(i) for page in _pages(admin, "/accompagnement?sort=date", row) for i in page]
     by_day = sorted(zip(days, sessions, strict=True))
     assert listed == [i for _d, i in by_day]
+
+
+def test_a_column_never_null_is_ordered_by_its_index_alone(app):
+    """The school list by name reads ix_ecoles_name_id in order (a deep page sorts
+    nothing); the commune's name, a subquery that may find nothing, keeps its NULLs last."""
+    from inventory.orgs.services import SCHOOL_SORT
+
+    by_name = [str(c) for c in SCHOOL_SORT.read("name").order_by()]
+    assert by_name == ["ecoles.name ASC", "ecoles.id ASC"], by_name
+    assert [str(c) for c in SCHOOL_SORT.read("-uai").order_by()] == [
+        "ecoles.uai DESC",
+        "ecoles.id DESC",
+    ]
+    by_commune = SCHOOL_SORT.read("commune").order_by()
+    assert len(by_commune) == 3 and "IS NULL" in str(by_commune[0])
