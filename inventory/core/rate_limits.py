@@ -57,7 +57,10 @@ class Reservation:
 
     def give_back(self) -> None:
         """This request counts for nothing after all: its places are given back, where the
-        strategy has a counter to decrement (the fixed window, the default)."""
+        strategy has a counter to decrement (the fixed window, the default). Nothing taken
+        (the limits switched off, ``RATELIMIT_ENABLED = False``): nothing to give back."""
+        if not self.taken:
+            return
         strategy = limiter.limiter
         if not isinstance(strategy, FixedWindowRateLimiter):
             return
