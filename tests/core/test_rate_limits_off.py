@@ -26,8 +26,8 @@ app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "k",
                   "INSTANCE_PATH": sys.argv[2]})
 with app.app_context():
     upgrade()
-    create_user(db.session, ADMIN, email="directrice@example.org", name="Directrice", role=Role.ADMIN,
-                password=PASSWORD)
+    create_user(db.session, ADMIN, email="directrice@example.org", name="Directrice",
+                role=Role.ADMIN, password=PASSWORD)
     db.session.commit()
 client = app.test_client()
 wrong = client.post("/login", data={"email": "directrice@example.org", "password": "wrong"})
