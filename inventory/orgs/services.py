@@ -66,6 +66,8 @@ class SchoolGroup:
 def school_group(
     session: Session, user: Subject, name: str, *, collectivite_id: int | None = None, **where: Any
 ) -> SchoolGroup:
+    if collectivite_id is not None:
+        where["collectivite_id"] = collectivite_id
     ecoles = schools_of(session, user, **where)
     counts = classroom_counts(session, [e.id for e in ecoles])
     return SchoolGroup(name, ecoles, counts, collectivite_id)

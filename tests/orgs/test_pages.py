@@ -102,6 +102,11 @@ def test_collectivite_and_circonscription_pages(login_as, registry, db_session):
     ecole = db_session.scalar(select(Ecole).filter_by(uai="0940176F"))
     html = client.get(f"/collectivites/{ecole.collectivite_id}").get_data(as_text=True)
     assert "219400348" in html and "Robert Doisneau" in html
+    # Its own schools, and only those, even to an administrator, who may see them all.
+    schools = db_session.execute(select(Ecole.uai, Ecole.collectivite_id)).all()
+    others = [uai for uai, owner in schools if owner != ecole.collectivite_id]
+    assert others and not [uai for uai in others if uai in html]
+    assert all(uai in html for uai, owner in schools if owner == ecole.collectivite_id)
     html = client.get(f"/circonscriptions/{ecole.circonscription_id}").get_data(as_text=True)
     assert "0940927X" in html and "Robert Doisneau" in html
     assert client.get("/collectivites/999999").status_code == 404
