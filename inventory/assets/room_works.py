@@ -8,7 +8,7 @@ them beside the finished works, in the same set-based query (:func:`rows_of`).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, String, select, type_coerce, union_all
 from sqlalchemy.orm import Session
@@ -17,7 +17,18 @@ from inventory.assets.models import NetworkWork, WorkStatus, work_classrooms
 
 DONE = (WorkStatus.DONE, WorkStatus.ACCEPTED)
 
-RoomWorkRows = Callable[[], Select[Any]]
+
+class RoomWorkRows(Protocol):
+    """(classroom, school, kind) rows of a source, narrowed by the source itself to the
+    classrooms ``rooms`` or to those of the schools ``schools`` (neither: all), on its own
+    indexed columns: a filter put around a union of sources is not always pushed into it,
+    and a source read whole (an access point's item among two million) costs seconds."""
+
+    def __call__(
+        self, *, rooms: list[int] | None = None, schools: list[int] | None = None
+    ) -> Select[Any]: ...
+
+
 TouchedRooms = Callable[[Session], set[int]]
 REGISTERED: dict[str, tuple[RoomWorkRows, TouchedRooms, tuple[str, ...]]] = {}
 
@@ -25,9 +36,10 @@ REGISTERED: dict[str, tuple[RoomWorkRows, TouchedRooms, tuple[str, ...]]] = {}
 def register_room_works(
     name: str, rows: RoomWorkRows, touched: TouchedRooms, tables: tuple[str, ...] = ()
 ) -> None:
-    """Count ``rows()`` as finished works of the classrooms they name; ``touched`` tells
-    which classrooms a pending flush changes in them; ``tables``: those ``rows`` reads, for
-    a whole refresh run by a migration older than them (registering again replaces)."""
+    """Count ``rows(rooms=…, schools=…)`` as finished works of the classrooms they name;
+    ``touched`` tells which classrooms a pending flush changes in them; ``tables``: those
+    ``rows`` reads, for a whole refresh run by a migration older than them (registering
+    again replaces)."""
     REGISTERED[name] = (rows, touched, tables)
 
 
@@ -68,11 +80,6 @@ def rows_of(
     for name, (rows, _touched, _tables) in REGISTERED.items():
         if sources is not None and name not in sources:
             continue
-        sq = rows().subquery()
-        part = select(sq.c.classroom_id, sq.c.ecole_id, sq.c.kind)
-        if rooms is not None:
-            part = part.where(sq.c.classroom_id.in_(rooms))
-        elif schools is not None:
-            part = part.where(sq.c.ecole_id.in_(schools))
-        parts.append(part)
+        sq = rows(rooms=rooms, schools=schools).subquery()
+        parts.append(select(sq.c.classroom_id, sq.c.ecole_id, sq.c.kind))
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()

@@ -19,9 +19,13 @@ from inventory.network.models import AccessPointRoom, NetworkSocket
 DONE = (WorkStatus.DONE, WorkStatus.ACCEPTED)
 
 
-def connection_rows() -> Select[Any]:
+def connection_rows(
+    *, rooms: list[int] | None = None, schools: list[int] | None = None
+) -> Select[Any]:
     """(classroom, school, kind) of the access points in service covering classrooms,
-    and of the installed sockets."""
+    and of the installed sockets, of the classrooms ``rooms`` or of the schools
+    ``schools`` (all: neither). The coverage rows are narrowed first, on their own index:
+    the items are then read by key, never scanned for their status."""
     wifi = (
         select(
             AccessPointRoom.classroom_id.label("classroom_id"),
@@ -37,6 +41,12 @@ def connection_rows() -> Select[Any]:
         NetworkSocket.ecole_id.label("ecole_id"),
         literal(WorkKind.CABLING.value, String(20)).label("kind"),
     ).where(or_(NetworkSocket.work_id.is_(None), NetworkSocket.work_id.in_(finished)))
+    if rooms is not None:
+        wifi = wifi.where(AccessPointRoom.classroom_id.in_(rooms))
+        cabled = cabled.where(NetworkSocket.classroom_id.in_(rooms))
+    elif schools is not None:
+        wifi = wifi.where(AccessPointRoom.ecole_id.in_(schools))
+        cabled = cabled.where(NetworkSocket.ecole_id.in_(schools))
     return wifi.union_all(cabled)  # type: ignore[return-value]
 
 
