@@ -302,10 +302,11 @@ def record_items(
     session: Session, items: Sequence[NewItem], *, reserved: Collection[str] = ()
 ) -> list[int]:
     """Write new items, the one way items are created (a form, quick add, an import):
-    those without a tag numbered (:func:`tags.next_tags`, a block per collectivité and
-    year), each with its first lifecycle step and its change-log record, and the socle
-    summary of the classrooms that items enter in service. Their ids, in order; each
-    item's ``tag`` and ``id`` are set. ``reserved``: tags the numbering leaves free.
+    those without a tag numbered (:func:`tags.next_tags_of_many`, a block per
+    collectivité and year, all bumped at once), each with its first lifecycle step and
+    its change-log record, and the socle summary of the classrooms that items enter in
+    service. Their ids, in order; each item's ``tag`` and ``id`` are set. ``reserved``:
+    tags the numbering leaves free.
 
     Written as one set (:class:`inventory.core.bulk.BulkInsert`: one executemany of the
     table's INSERT on PostgreSQL), in the session's transaction: the session's flush
@@ -317,13 +318,14 @@ def record_items(
         if not item.tag:
             groups[(item.collectivite.id, item.number_year())].append(item)
     # Collectivités may share a prefix (three letters of their names): the tags handed
-    # out here are taken for the next ones, though not written yet.
+    # out here are taken for the next ones, though not written yet (next_tags_of_many
+    # keeps them apart).
     taken = {*reserved, *(item.tag for item in items if item.tag)}
-    for (_, year), group in groups.items():
-        found = tags.next_tags(session, group[0].collectivite, year, len(group), reserved=taken)
+    wanted = [(group[0].collectivite, year, len(group)) for (_, year), group in groups.items()]
+    numbered = tags.next_tags_of_many(session, wanted, reserved=taken)
+    for group, found in zip(groups.values(), numbered, strict=True):
         for item, tag in zip(group, found, strict=True):
             item.tag = tag
-        taken.update(found)
     # The suppliers typed, linked to the directory (found or created) in this transaction.
     supplier_link.link_values(session, [(i.collectivite.id, i.values) for i in items])
     _write(session, list(items), now)

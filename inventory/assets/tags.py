@@ -8,9 +8,10 @@ tags imported as they were), so that no number is lost."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
 
 from inventory.assets.models import Asset, TagCounter
@@ -23,6 +24,8 @@ _LOOKUP = 500
 # The first window of numbers looked up for free ones: a collectivité's first item of a
 # year usually follows a few dozen tags given before (imported as they were).
 _FIRST_WINDOW = 128
+# The numbers looked up beyond those wanted when many collectivités start a year at once.
+_FIRST_SPARE = 8
 
 
 def tag_prefix(coll: Collectivite) -> str:
@@ -62,6 +65,95 @@ def next_tags(
         row = {"collectivite_id": coll.id, "year": year, "last": numbers[-1]}
         session.execute(insert(TagCounter), [row])
         return [_tag(prefix, k) for k in numbers]
+    return _from_block(session, coll.id, prefix, year, n, last, reserved)
+
+
+def next_tags_of_many(
+    session: Session,
+    wanted: Sequence[tuple[Collectivite, int, int]],
+    *,
+    reserved: Collection[str] = (),
+) -> list[list[str]]:
+    """:func:`next_tags` for many (collectivité, year, count) at once, in that order, as
+    an import's batch needs them (a tag or two for each of thousands of collectivités).
+
+    The counters of a year are bumped together (one UPDATE … RETURNING per chunk of
+    them, as atomic as one); the blocks they give, and the first numbers of those without
+    a counter yet (whose counters are then written together), are looked up together. A
+    block that meets a taken tag (or a tag given here to another collectivité of the same
+    prefix) goes on the one-by-one way from itself, so that no number is lost."""
+    keys = [(coll.id, year) for coll, year, _n in wanted]
+    assert len(set(keys)) == len(keys), "one request per collectivité and year"
+    bumped: dict[tuple[int, int], int] = {}
+    by_year: dict[int, dict[int, int]] = defaultdict(dict)
+    for coll, year, n in wanted:
+        if n > 0:
+            by_year[year][coll.id] = n
+    for year, counts in by_year.items():
+        ids = list(counts)
+        for i in range(0, len(ids), _LOOKUP):
+            chunk = {c: counts[c] for c in ids[i : i + _LOOKUP]}
+            stmt = (
+                update(TagCounter)
+                .where(TagCounter.year == year, TagCounter.collectivite_id.in_(list(chunk)))
+                .values(last=TagCounter.last + case(chunk, value=TagCounter.collectivite_id))
+                .returning(TagCounter.collectivite_id, TagCounter.last)
+                .execution_options(synchronize_session=False)
+            )
+            for coll_id, last in session.execute(stmt):
+                bumped[(coll_id, year)] = last
+    prefixes = [f"{tag_prefix(coll)}-{year}-" for coll, year, _n in wanted]
+    blocks: dict[int, list[str]] = {}
+    for i, (coll, year, n) in enumerate(wanted):
+        top = bumped.get((coll.id, year))
+        if top is not None:
+            blocks[i] = [_tag(prefixes[i], k) for k in range(top - n + 1, top + 1)]
+    # Without a counter yet (the year's first items): the first numbers, looked up with
+    # a few more in case some are taken; the counters are then written together.
+    firsts: dict[int, list[tuple[int, str]]] = {
+        i: [(k, _tag(prefixes[i], k)) for k in range(1, n + _FIRST_SPARE + 1)]
+        for i, (_coll, _year, n) in enumerate(wanted)
+        if n > 0 and i not in blocks
+    }
+    lookup = [t for block in blocks.values() for t in block]
+    lookup += [t for first in firsts.values() for _k, t in first]
+    taken = _taken(session, lookup, reserved)
+    given: set[str] = set()
+    out: list[list[str]] = []
+    counters: list[dict[str, int]] = []
+    for i, (coll, year, n) in enumerate(wanted):
+        block = blocks.get(i)
+        free = [(k, t) for k, t in firsts.get(i, ()) if t not in taken and t not in given]
+        if n <= 0:
+            found: list[str] = []
+        elif block is not None and not any(t in taken or t in given for t in block):
+            found = block
+        elif block is None and len(free) >= n:
+            found = [t for _k, t in free[:n]]
+            counters.append({"collectivite_id": coll.id, "year": year, "last": free[n - 1][0]})
+        elif block is None:  # many taken: the one-by-one way makes the counter
+            found = next_tags(session, coll, year, n, reserved={*reserved, *given})
+        else:
+            last = bumped[(coll.id, year)]
+            found = _from_block(session, coll.id, prefixes[i], year, n, last, {*reserved, *given})
+        given.update(found)
+        out.append(found)
+    if counters:
+        session.execute(insert(TagCounter), counters)
+    return out
+
+
+def _from_block(
+    session: Session,
+    collectivite_id: int,
+    prefix: str,
+    year: int,
+    n: int,
+    last: int,
+    reserved: Collection[str],
+) -> list[str]:
+    """The ``n`` tags of the block the counter just gave (up to ``last``), the numbers
+    taken in it replaced by the next free ones, the counter moved past them."""
     start = last - n + 1
     tags: list[str] = []
     while True:
@@ -72,7 +164,7 @@ def next_tags(
         if not short:
             return tags
         more = _free_after(session, prefix, last, short, reserved)
-        moved = _bump(session, coll.id, year, more[-1] - last)
+        moved = _bump(session, collectivite_id, year, more[-1] - last)
         assert moved is not None
         if moved == more[-1]:
             return tags + [_tag(prefix, k) for k in more]

@@ -368,3 +368,50 @@ def test_place_choices_cut_long_lists_but_keep_the_chosen_one(db_session, regist
     assert choices.more
     everything = places.place_choices(db_session, ADMIN, limit=len(names))
     assert [c.name for c in everything.collectivites] == names
+
+
+def test_many_collectivites_numbered_at_once_lose_no_number_and_share_no_tag(
+    db_session, room, registry
+):
+    """An import's batch numbers many collectivités together (next_tags_of_many): a
+    counter's block is given whole when free; numbers taken already (tags imported as
+    they were) are skipped; a collectivité without a counter yet starts one; two of the
+    same prefix never get the same tag; and each counter stands at the last number given."""
+    from sqlalchemy import update
+
+    from inventory.assets.models import TagCounter
+    from inventory.orgs.models import Collectivite
+
+    fresnes = room.ecole.collectivite
+    others = db_session.scalars(select(Collectivite).where(Collectivite.id != fresnes.id)).all()
+    twin, other = others[0], others[1]
+    twin.asset_tag_prefix = tags.tag_prefix(fresnes)
+    other.asset_tag_prefix = "AUT"
+    db_session.commit()
+    made = [new_asset(db_session, room, purchase_date=date(2021, 3, 1)) for _ in range(3)]
+    prefix = f"{tags.tag_prefix(fresnes)}-2021-"
+    assert [a.tag for a in made] == [f"{prefix}{k:05d}" for k in (1, 2, 3)]
+    # As if 00002 and 00003 had been imported with their own tags: the counter is at 1.
+    db_session.execute(
+        update(TagCounter)
+        .where(TagCounter.collectivite_id == fresnes.id, TagCounter.year == 2021)
+        .values(last=1)
+    )
+    assert tags.next_tag(db_session, other, 2021) == "AUT-2021-00001"
+    db_session.commit()
+
+    numbered = tags.next_tags_of_many(
+        db_session, [(fresnes, 2021, 3), (twin, 2021, 2), (other, 2021, 2)]
+    )
+    db_session.commit()
+    assert numbered == [
+        [f"{prefix}{k:05d}" for k in (4, 5, 6)],  # 2 and 3 taken
+        [f"{prefix}{k:05d}" for k in (7, 8)],  # after the twin's, given just before
+        ["AUT-2021-00002", "AUT-2021-00003"],  # the counter's block, whole
+    ]
+    counters = dict(
+        db_session.execute(
+            select(TagCounter.collectivite_id, TagCounter.last).where(TagCounter.year == 2021)
+        ).all()
+    )
+    assert (counters[fresnes.id], counters[twin.id], counters[other.id]) == (6, 8, 3)
