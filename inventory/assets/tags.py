@@ -56,16 +56,8 @@ def next_tags(
     adding items at once never get the same number. Numbers already taken, or
     ``reserved`` (tags an import's file names further down), are skipped: the counter
     then moves past them, a run of thousands found in a handful of lookups."""
-    if n <= 0:
-        return []
-    prefix = f"{tag_prefix(coll)}-{year}-"
-    last = _bump(session, coll.id, year, n)
-    if last is None:  # the collectivité's first item of the year: after any tag given
-        numbers = _free_after(session, prefix, 0, n, reserved)
-        row = {"collectivite_id": coll.id, "year": year, "last": numbers[-1]}
-        session.execute(insert(TagCounter), [row])
-        return [_tag(prefix, k) for k in numbers]
-    return _from_block(session, coll.id, prefix, year, n, last, reserved)
+    (tags,) = next_tags_of_many(session, [(coll, year, n)], reserved=reserved)
+    return tags
 
 
 def next_tags_of_many(
@@ -131,8 +123,8 @@ def next_tags_of_many(
         elif block is None and len(free) >= n:
             found = [t for _k, t in free[:n]]
             counters.append({"collectivite_id": coll.id, "year": year, "last": free[n - 1][0]})
-        elif block is None:  # many taken: the one-by-one way makes the counter
-            found = next_tags(session, coll, year, n, reserved={*reserved, *given})
+        elif block is None:  # many taken: searched further, alone, its counter made
+            found = _first_of_year(session, coll.id, prefixes[i], year, n, {*reserved, *given})
         else:
             last = bumped[(coll.id, year)]
             found = _from_block(session, coll.id, prefixes[i], year, n, last, {*reserved, *given})
@@ -141,6 +133,22 @@ def next_tags_of_many(
     if counters:
         session.execute(insert(TagCounter), counters)
     return out
+
+
+def _first_of_year(
+    session: Session,
+    collectivite_id: int,
+    prefix: str,
+    year: int,
+    n: int,
+    reserved: Collection[str],
+) -> list[str]:
+    """The collectivité's first ``n`` tags of the year (no counter yet): the first free
+    numbers, after any tag given already, and the counter made at the last of them."""
+    numbers = _free_after(session, prefix, 0, n, reserved)
+    row = {"collectivite_id": collectivite_id, "year": year, "last": numbers[-1]}
+    session.execute(insert(TagCounter), [row])
+    return [_tag(prefix, k) for k in numbers]
 
 
 def _from_block(
