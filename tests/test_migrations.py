@@ -267,3 +267,54 @@ def test_the_socle_requirements_become_the_snee_referentiel_and_back(tmp_path):
         assert rows("SELECT id, scheme_id FROM dossiers") == [(1, 1)]
         assert rows("SELECT count(*) FROM assets") == [(4,)]
     engine.dispose()
+
+
+def test_tag_counters_become_one_per_pattern_and_back(tmp_path):
+    """The counters per collectivité become one per pattern (prefix and year), each at
+    the highest of the collectivités sharing it (a chosen prefix counts as theirs); the
+    downgrade gives each collectivité its pattern's counter."""
+    from flask_migrate import downgrade, upgrade
+
+    from inventory import create_app
+
+    url = f"sqlite:///{tmp_path / 'counters.db'}"
+    app = create_app(
+        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(tmp_path)}
+    )
+    engine = create_engine(url)
+
+    def rows(sql):
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(sql).all()
+
+    with app.app_context():
+        upgrade(revision="d25a1b2c3d4e")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql(
+                "INSERT INTO collectivites (id, kind, name, departement_id, asset_tag_prefix, "
+                "provisional) VALUES (1, 'commune', 'Saint-Maur-des-Fossés', 1, NULL, 0), "
+                "(2, 'commune', 'Saïgon-sur-Marne', 1, NULL, 0), "
+                "(3, 'commune', 'Créteil', 1, 'SAI', 0), (4, 'commune', 'Œuilly', 1, NULL, 0)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO asset_tag_counters (collectivite_id, year, last) VALUES "
+                "(1, 2021, 14), (2, 2021, 30), (3, 2021, 22), (1, 2022, 5), (4, 2021, 3)"
+            )
+        upgrade()
+        assert rows("SELECT prefix, year, last FROM asset_tag_counters ORDER BY 1, 2") == [
+            ("SAI", 2021, 30),
+            ("SAI", 2022, 5),
+            ("UIL", 2021, 3),  # no letter A-Z for Œ, as the app has it
+        ]
+        downgrade(revision="d25a1b2c3d4e")
+        assert rows("SELECT collectivite_id, year, last FROM asset_tag_counters ORDER BY 1, 2") == [
+            (1, 2021, 30),
+            (1, 2022, 5),
+            (2, 2021, 30),
+            (2, 2022, 5),
+            (3, 2021, 30),
+            (3, 2022, 5),
+            (4, 2021, 3),
+        ]
+    engine.dispose()

@@ -365,10 +365,15 @@ class AssetPhoto(Audited, Base):
 
 
 class TagCounter(Base):
-    """The last asset-tag number used per collectivité and year."""
+    """The last asset-tag number given in a tag pattern (prefix and year).
+
+    Kept per pattern rather than per collectivité: collectivités whose prefix is the same
+    (three letters of their names: hundreds of "SAI…" in a country) share the counter,
+    so their numbers follow each other and two of them adding items at once wait on one
+    row instead of both taking the same number."""
 
     __tablename__ = "asset_tag_counters"
-    collectivite_id: Mapped[int] = mapped_column(ForeignKey("collectivites.id"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
 

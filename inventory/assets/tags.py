@@ -1,9 +1,10 @@
 """Asset tags: the collectivité's pattern and its numbering, the one rule for every way
 an item is recorded (a form, quick add, an import).
 
-A collectivité numbers its items per year from its counter (``CRE-2024-00042``),
-skipping only the numbers already taken (by a collectivité of the same prefix, or by
-tags imported as they were), so that no number is lost."""
+Items are numbered per pattern, the collectivité's prefix and the year
+(``CRE-2024-00042``), from the pattern's counter, which collectivités of the same prefix
+share; only the numbers already taken (tags imported as they were) are skipped, so that
+no number is lost."""
 
 from __future__ import annotations
 
@@ -11,21 +12,23 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from inventory.assets.models import Asset, TagCounter
+from inventory.core.db import insert_absent
 from inventory.core.text import fold
 from inventory.orgs.models import Collectivite
 
 # Tags looked up per statement (an IN list of exact tags: the unique index serves it on
 # any collation).
 _LOOKUP = 500
-# The first window of numbers looked up for free ones: a collectivité's first item of a
-# year usually follows a few dozen tags given before (imported as they were).
+# The first window of numbers looked up for free ones: a pattern's first item of a year
+# usually follows a few dozen tags given before (imported as they were).
 _FIRST_WINDOW = 128
-# The numbers looked up beyond those wanted when many collectivités start a year at once.
-_FIRST_SPARE = 8
+
+# A tag pattern: the prefix and the year (``CRE``, 2024 → ``CRE-2024-00042``).
+Pattern = tuple[str, int]
 
 
 def tag_prefix(coll: Collectivite) -> str:
@@ -51,11 +54,12 @@ def next_tags(
 ) -> list[str]:
     """The next ``n`` free tags of the collectivité's pattern for ``year``, in order.
 
-    The counter row is bumped with one UPDATE … RETURNING, atomic on SQLite and
+    The pattern's counter is bumped with one UPDATE … RETURNING, atomic on SQLite and
     PostgreSQL (it holds the row, or the database, until the commit), so that two people
-    adding items at once never get the same number. Numbers already taken, or
-    ``reserved`` (tags an import's file names further down), are skipped: the counter
-    then moves past them, a run of thousands found in a handful of lookups."""
+    adding items at once, in one collectivité or in two of the same prefix, never get
+    the same number. Numbers already taken (tags imported as they were), or ``reserved``
+    (tags an import's file names further down), are skipped: the counter then moves
+    past them, a run of thousands found in a handful of lookups."""
     (tags,) = next_tags_of_many(session, [(coll, year, n)], reserved=reserved)
     return tags
 
@@ -69,131 +73,100 @@ def next_tags_of_many(
     """:func:`next_tags` for many (collectivité, year, count) at once, in that order, as
     an import's batch needs them (a tag or two for each of thousands of collectivités).
 
-    The counters of a year are bumped together (one UPDATE … RETURNING per chunk of
-    them, as atomic as one); the blocks they give, and the first numbers of those without
-    a counter yet (whose counters are then written together), are looked up together. A
-    block that meets a taken tag (or a tag given here to another collectivité of the same
-    prefix) goes on the one-by-one way from itself, so that no number is lost."""
+    Each pattern's counter is bumped once by what all its collectivités ask for (one
+    UPDATE … RETURNING per year and chunk of patterns, as atomic as one), and the block
+    it gives is handed out in the order asked. The blocks are looked up together; one
+    that meets a taken tag goes on from itself, so that no number is lost."""
     keys = [(coll.id, year) for coll, year, _n in wanted]
     assert len(set(keys)) == len(keys), "one request per collectivité and year"
-    bumped: dict[tuple[int, int], int] = {}
-    by_year: dict[int, dict[int, int]] = defaultdict(dict)
-    for coll, year, n in wanted:
+    patterns = [(tag_prefix(coll), year) for coll, year, _n in wanted]
+    totals: dict[Pattern, int] = {}
+    for pattern, (_coll, _year, n) in zip(patterns, wanted, strict=True):
         if n > 0:
-            by_year[year][coll.id] = n
-    for year, counts in by_year.items():
-        ids = list(counts)
-        for i in range(0, len(ids), _LOOKUP):
-            chunk = {c: counts[c] for c in ids[i : i + _LOOKUP]}
-            stmt = (
-                update(TagCounter)
-                .where(TagCounter.year == year, TagCounter.collectivite_id.in_(list(chunk)))
-                .values(last=TagCounter.last + case(chunk, value=TagCounter.collectivite_id))
-                .returning(TagCounter.collectivite_id, TagCounter.last)
-                .execution_options(synchronize_session=False)
-            )
-            for coll_id, last in session.execute(stmt):
-                bumped[(coll_id, year)] = last
-    prefixes = [f"{tag_prefix(coll)}-{year}-" for coll, year, _n in wanted]
-    blocks: dict[int, list[str]] = {}
-    for i, (coll, year, n) in enumerate(wanted):
-        top = bumped.get((coll.id, year))
-        if top is not None:
-            blocks[i] = [_tag(prefixes[i], k) for k in range(top - n + 1, top + 1)]
-    # Without a counter yet (the year's first items): the first numbers, looked up with
-    # a few more in case some are taken; the counters are then written together.
-    firsts: dict[int, list[tuple[int, str]]] = {
-        i: [(k, _tag(prefixes[i], k)) for k in range(1, n + _FIRST_SPARE + 1)]
-        for i, (_coll, _year, n) in enumerate(wanted)
-        if n > 0 and i not in blocks
-    }
-    lookup = [t for block in blocks.values() for t in block]
-    lookup += [t for first in firsts.values() for _k, t in first]
-    taken = _taken(session, lookup, reserved)
-    given: set[str] = set()
-    out: list[list[str]] = []
-    counters: list[dict[str, int]] = []
-    for i, (coll, year, n) in enumerate(wanted):
-        block = blocks.get(i)
-        free = [(k, t) for k, t in firsts.get(i, ()) if t not in taken and t not in given]
-        if n <= 0:
-            found: list[str] = []
-        elif block is not None and not any(t in taken or t in given for t in block):
-            found = block
-        elif block is None and len(free) >= n:
-            found = [t for _k, t in free[:n]]
-            counters.append({"collectivite_id": coll.id, "year": year, "last": free[n - 1][0]})
-        elif block is None:  # many taken: searched further, alone, its counter made
-            found = _first_of_year(session, coll.id, prefixes[i], year, n, {*reserved, *given})
-        else:
-            last = bumped[(coll.id, year)]
-            found = _from_block(session, coll.id, prefixes[i], year, n, last, {*reserved, *given})
-        given.update(found)
-        out.append(found)
-    if counters:
-        session.execute(insert(TagCounter), counters)
-    return out
+            totals[pattern] = totals.get(pattern, 0) + n
+    tops = _bump_or_start(session, totals)
+    blocks = {p: _block(p, tops[p] - totals[p], tops[p]) for p in totals}
+    taken = _taken(session, [t for block in blocks.values() for t in block], reserved)
+    handed: dict[Pattern, Iterator[str]] = {}
+    for pattern, block in blocks.items():
+        if any(t in taken for t in block):
+            block = _from_block(session, pattern, totals[pattern], tops[pattern], reserved, taken)
+        handed[pattern] = iter(block)
+    return [
+        [next(handed[pattern]) for _ in range(n)]
+        for pattern, (_coll, _year, n) in zip(patterns, wanted, strict=True)
+    ]
 
 
-def _first_of_year(
-    session: Session,
-    collectivite_id: int,
-    prefix: str,
-    year: int,
-    n: int,
-    reserved: Collection[str],
-) -> list[str]:
-    """The collectivité's first ``n`` tags of the year (no counter yet): the first free
-    numbers, after any tag given already, and the counter made at the last of them."""
-    numbers = _free_after(session, prefix, 0, n, reserved)
-    row = {"collectivite_id": collectivite_id, "year": year, "last": numbers[-1]}
-    session.execute(insert(TagCounter), [row])
-    return [_tag(prefix, k) for k in numbers]
+def _tag(pattern: Pattern, number: int) -> str:
+    prefix, year = pattern
+    return f"{prefix}-{year}-{number:05d}"
+
+
+def _block(pattern: Pattern, after: int, last: int) -> list[str]:
+    return [_tag(pattern, k) for k in range(after + 1, last + 1)]
 
 
 def _from_block(
     session: Session,
-    collectivite_id: int,
-    prefix: str,
-    year: int,
+    pattern: Pattern,
     n: int,
     last: int,
     reserved: Collection[str],
+    taken: Collection[str],
 ) -> list[str]:
-    """The ``n`` tags of the block the counter just gave (up to ``last``), the numbers
-    taken in it replaced by the next free ones, the counter moved past them."""
-    start = last - n + 1
-    tags: list[str] = []
+    """The ``n`` tags of the block the counter just gave (up to ``last``; ``taken``: those
+    of its tags known to be taken), the taken ones replaced by the next free numbers, the
+    counter moved past them."""
+    tags = [t for t in _block(pattern, last - n, last) if t not in taken]
     while True:
-        block = [_tag(prefix, k) for k in range(start, last + 1)]
-        taken = _taken(session, block, reserved)
-        tags += [t for t in block if t not in taken]
         short = n - len(tags)
         if not short:
             return tags
-        more = _free_after(session, prefix, last, short, reserved)
-        moved = _bump(session, collectivite_id, year, more[-1] - last)
-        assert moved is not None
+        more = _free_after(session, pattern, last, short, reserved)
+        moved = _bump(session, {pattern: more[-1] - last})[pattern]
         if moved == more[-1]:
-            return tags + [_tag(prefix, k) for k in more]
+            return tags + [_tag(pattern, k) for k in more]
         # Another transaction moved the counter in between: the block just reserved is
         # checked instead.
-        start, last = moved - (more[-1] - last) + 1, moved
+        block = _block(pattern, moved - (more[-1] - last), moved)
+        taken, last = _taken(session, block, reserved), moved
+        tags += [t for t in block if t not in taken]
 
 
-def _tag(prefix: str, number: int) -> str:
-    return f"{prefix}{number:05d}"
+def _bump_or_start(session: Session, by: dict[Pattern, int]) -> dict[Pattern, int]:
+    """Add to each pattern's counter what is asked of it: the new values. A pattern's
+    first counter is written at 0 then bumped; one written meanwhile by another
+    transaction is kept (``insert_absent``), so that both number from it."""
+    tops = _bump(session, by)
+    if missing := [p for p in by if p not in tops]:
+        rows = [{"prefix": p, "year": y, "last": 0} for p, y in sorted(missing)]
+        insert_absent(session, TagCounter.__table__, rows)
+        tops.update(_bump(session, {p: by[p] for p in missing}))
+    return tops
 
 
-def _bump(session: Session, collectivite_id: int, year: int, by: int) -> int | None:
-    """Add ``by`` to the counter: its new value, or None when it does not exist yet."""
-    stmt = (
-        update(TagCounter)
-        .where(TagCounter.collectivite_id == collectivite_id, TagCounter.year == year)
-        .values(last=TagCounter.last + by)
-        .returning(TagCounter.last)
-    )
-    return session.execute(stmt).scalar()
+def _bump(session: Session, by: dict[Pattern, int]) -> dict[Pattern, int]:
+    """Add ``by`` to the counters that exist (one UPDATE … RETURNING per year and chunk
+    of prefixes, taken in order so that two transactions lock them in the same order):
+    their new values."""
+    per_year: dict[int, dict[str, int]] = defaultdict(dict)
+    for (prefix, year), n in by.items():
+        per_year[year][prefix] = n
+    out: dict[Pattern, int] = {}
+    for year, counts in sorted(per_year.items()):
+        prefixes = sorted(counts)
+        for i in range(0, len(prefixes), _LOOKUP):
+            chunk = {p: counts[p] for p in prefixes[i : i + _LOOKUP]}
+            stmt = (
+                update(TagCounter)
+                .where(TagCounter.year == year, TagCounter.prefix.in_(list(chunk)))
+                .values(last=TagCounter.last + case(chunk, value=TagCounter.prefix))
+                .returning(TagCounter.prefix, TagCounter.last)
+                .execution_options(synchronize_session=False)
+            )
+            out.update(((prefix, year), last) for prefix, last in session.execute(stmt))
+    return out
 
 
 def _taken(session: Session, tags: Iterable[str], reserved: Collection[str]) -> set[str]:
@@ -205,7 +178,7 @@ def _taken(session: Session, tags: Iterable[str], reserved: Collection[str]) -> 
 
 
 def _free_after(
-    session: Session, prefix: str, after: int, count: int, reserved: Collection[str]
+    session: Session, pattern: Pattern, after: int, count: int, reserved: Collection[str]
 ) -> list[int]:
     """The first ``count`` numbers after ``after`` whose tags are free: windows of numbers
     looked up, each twice the last, until they hold enough (a long run of taken numbers
@@ -214,7 +187,7 @@ def _free_after(
     free: list[int] = []
     low, width = after, max(count, _FIRST_WINDOW)
     while True:
-        window = [_tag(prefix, k) for k in range(low + 1, low + width + 1)]
+        window = _block(pattern, low, low + width)
         taken = _taken(session, window, reserved)
         free += [k for k, t in enumerate(window, start=low + 1) if t not in taken]
         if len(free) >= count:

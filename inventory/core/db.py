@@ -1,5 +1,6 @@
 """Declarative base, constraint naming convention, portable column types, and the
-multi-row insert that bulk writes and the change log share (:func:`insert_rows`)."""
+bulk insert that bulk writes and the change log share (:func:`insert_rows`), and the
+INSERT … ON CONFLICT of both engines (:func:`conflict_insert`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import DateTime, Enum, MetaData, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -101,3 +103,17 @@ def insert_rows(
     server together, median of four runs each)."""
     if rows:
         conn.execute(insert(table), rows)
+
+
+def conflict_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The INSERT of ``table`` that can say what to do ON CONFLICT (of a unique key), a
+    clause both engines speak and SQLAlchemy spells per dialect: the one place that picks."""
+    name = session.get_bind().dialect.name
+    return postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
+
+
+def insert_absent(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert those of ``rows`` whose primary key is not in ``table`` yet, even if another
+    transaction writes it meanwhile (then once it commits): ON CONFLICT DO NOTHING."""
+    if rows:
+        session.execute(conflict_insert(session, table).on_conflict_do_nothing(), rows)

@@ -21,11 +21,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, delete, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from inventory.core import policy
-from inventory.core.db import utcnow
+from inventory.core.db import conflict_insert, utcnow
 from inventory.core.derived import StaleMark
 from inventory.orgs.models import Ecole
 from inventory.reports import stale
@@ -186,8 +185,7 @@ def _upsert(session: Session, table: Table, rows: list[dict[str, Any]], key: str
     """Insert these rows, or update the ones whose ``key`` is there already."""
     if not rows:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
+    stmt = conflict_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[key],
         set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key},

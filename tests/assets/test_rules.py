@@ -357,6 +357,50 @@ def test_collectivites_sharing_a_prefix_never_share_a_tag(db_session, room, regi
     assert tags.next_tag(db_session, other, 2021) != first.tag
 
 
+def _item_added_in(app, classroom_id):
+    """A new item in the classroom, in a context (a session, a connection) of its own."""
+    from inventory.extensions import db
+
+    with app.app_context():
+        try:
+            room = db.session.get(Classroom, classroom_id)
+            return new_asset(db.session, room, purchase_date=date(2021, 3, 1)).tag
+        finally:
+            db.session.remove()
+
+
+def test_two_collectivites_of_one_prefix_adding_items_at_once_get_two_tags(
+    app, db_session, room, registry
+):
+    """Two collectivités of the same prefix, each adding an item at the same instant
+    (each has read its collectivité before either writes): they share the pattern's
+    counter, so the second waits on it and takes the next number, not the same one."""
+    from functools import partial
+
+    from inventory.orgs.models import Collectivite
+    from tests.concurrently import simultaneously
+
+    fresnes = room.ecole.collectivite
+    twin = db_session.scalar(select(Collectivite).where(Collectivite.id != fresnes.id))
+    twin.asset_tag_prefix = tags.tag_prefix(fresnes)
+    twin_room = db_session.scalar(
+        select(Classroom).join(Ecole).where(Ecole.collectivite_id == twin.id)
+    )
+    db_session.commit()
+    new_asset(db_session, room, purchase_date=date(2021, 3, 1))  # both counters would be at 1
+    for _ in range(3):
+        results = simultaneously(
+            Collectivite,
+            partial(_item_added_in, app, room.id),
+            partial(_item_added_in, app, twin_room.id),
+        )
+        assert all(isinstance(r, str) for r in results), results
+        assert results[0] != results[1]
+    prefix = f"{tags.tag_prefix(fresnes)}-2021-"
+    given = sorted(db_session.scalars(select(Asset.tag).where(Asset.tag.like(f"{prefix}%"))))
+    assert given == [f"{prefix}{k:05d}" for k in range(1, 8)]
+
+
 def test_place_choices_cut_long_lists_but_keep_the_chosen_one(db_session, registry):
     from inventory.orgs.models import Collectivite
 
@@ -375,8 +419,9 @@ def test_many_collectivites_numbered_at_once_lose_no_number_and_share_no_tag(
 ):
     """An import's batch numbers many collectivités together (next_tags_of_many): a
     counter's block is given whole when free; numbers taken already (tags imported as
-    they were) are skipped; a collectivité without a counter yet starts one; two of the
-    same prefix never get the same tag; and each counter stands at the last number given."""
+    they were) are skipped; a pattern without a counter yet starts one; two collectivités
+    of the same prefix share its counter, in the order asked; and each counter stands at
+    the last number given."""
     from sqlalchemy import update
 
     from inventory.assets.models import TagCounter
@@ -394,7 +439,7 @@ def test_many_collectivites_numbered_at_once_lose_no_number_and_share_no_tag(
     # As if 00002 and 00003 had been imported with their own tags: the counter is at 1.
     db_session.execute(
         update(TagCounter)
-        .where(TagCounter.collectivite_id == fresnes.id, TagCounter.year == 2021)
+        .where(TagCounter.prefix == tags.tag_prefix(fresnes), TagCounter.year == 2021)
         .values(last=1)
     )
     assert tags.next_tag(db_session, other, 2021) == "AUT-2021-00001"
@@ -411,7 +456,7 @@ def test_many_collectivites_numbered_at_once_lose_no_number_and_share_no_tag(
     ]
     counters = dict(
         db_session.execute(
-            select(TagCounter.collectivite_id, TagCounter.last).where(TagCounter.year == 2021)
+            select(TagCounter.prefix, TagCounter.last).where(TagCounter.year == 2021)
         ).all()
     )
-    assert (counters[fresnes.id], counters[twin.id], counters[other.id]) == (6, 8, 3)
+    assert counters == {tags.tag_prefix(fresnes): 8, "AUT": 3}

@@ -534,10 +534,10 @@ def _asset_rows(
     quotas: list[int],
     catalogue: dict[str, list[_Model]],
     prefixes: dict[int, str],
-    counters: dict[tuple[int, int], int],
+    counters: dict[tuple[str, int], int],
 ) -> Iterator[dict[str, Any]]:
     """Every asset row, school after school; ``counters`` receives the last tag number
-    used per (collectivité, year)."""
+    used per pattern (prefix, year)."""
     from inventory.assets.models import asset_search_text
 
     numbers: dict[tuple[str, int], int] = defaultdict(int)  # per (prefix, year)
@@ -575,7 +575,7 @@ def _asset_rows(
                 placement, ecole_id, classroom_id = "storage", None, None
             key = (prefix, year)
             numbers[key] += 1
-            counters[(school.collectivite_id, year)] = numbers[key]
+            counters[key] = numbers[key]
             created = datetime.combine(bought, noon)
             since = created + timedelta(days=21 if status != "ordered" else 0)
             mac = mac_wifi = ip = None
@@ -646,7 +646,7 @@ def add_assets(
         conn.commit()
         # Each school's share grows with its classrooms (and a little for itself).
         quotas = _spread(total, [len(s.rooms) + 0.5 for s in schools])
-        counters: dict[tuple[int, int], int] = {}
+        counters: dict[tuple[str, int], int] = {}
         rows = _asset_rows(rng, schools, quotas, catalogue, prefixes, counters)
         token_rng = random.Random(seed + 1)
         written = n_tokens = pending = 0
@@ -697,8 +697,8 @@ def add_assets(
             conn,
             t["asset_tag_counters"],
             (
-                {"collectivite_id": coll, "year": year, "last": last}
-                for (coll, year), last in sorted(counters.items())
+                {"prefix": prefix, "year": year, "last": last}
+                for (prefix, year), last in sorted(counters.items())
             ),
         )
         _sync_sequences(conn, "assets", "scan_tokens", "equipment_models", "manufacturers")
