@@ -54,8 +54,11 @@ def configure_database(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
+    from inventory.core import reads
+
     with app.app_context():
         engine: Engine = db.engine
+        reads.install(app, db, engine)
         if engine.dialect.name == "sqlite":
 
             @event.listens_for(engine, "connect")
