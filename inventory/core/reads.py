@@ -53,10 +53,12 @@ def install(app: Flask, db: SQLAlchemy, engine: Engine) -> None:
     @app.after_request
     def _end_a_read_with_commit(response: Response) -> Response:
         session = db.session()  # the request's own, out of the scoped registry
+        transaction = session.get_transaction()
         if (
             request.method in SAFE_METHODS
             and response.status_code < 400
-            and session.in_transaction()
+            and transaction is not None
+            and transaction.is_active  # not after a failed flush the view caught
             and not (session.new or session.dirty or session.deleted)
             and not session.connection().info.get(_WROTE)
         ):
