@@ -7,11 +7,11 @@ ever prepared on PostgreSQL: each was parsed and planned anew at every request, 
 three quarters of the scan page's database time (its one statement, of ten joins: 1.5 ms
 planned, 0.3 ms prepared, on the benchmark's machine).
 
-Only a request of a safe method (GET, HEAD, OPTIONS), answered without an error, whose
-session holds no change and whose transaction ran nothing but SELECT statements, ends so:
-any other statement (an INSERT, a savepoint, a text() of any kind) marks the transaction
-as written, and the request ends as before. On SQLite the commit of a read changes
-nothing either."""
+Only a request of a safe method (GET, HEAD, OPTIONS), answered without an error and not
+streamed, whose session holds no change and whose transaction ran nothing but SELECT
+statements, ends so. Any other statement (an INSERT, a savepoint, a text() of any kind)
+marks the transaction as written, and the request ends as before. On SQLite the commit
+of a read changes nothing either."""
 
 from __future__ import annotations
 
@@ -57,6 +57,9 @@ def install(app: Flask, db: SQLAlchemy, engine: Engine) -> None:
         if (
             request.method in SAFE_METHODS
             and response.status_code < 400
+            # A streamed body (an export) reads on as it is sent: its transaction, and
+            # the objects it reads, last until the end, which the teardown closes.
+            and not response.is_streamed
             and transaction is not None
             and transaction.is_active  # not after a failed flush the view caught
             and not (session.new or session.dirty or session.deleted)

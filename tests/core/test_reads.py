@@ -5,7 +5,7 @@ method still ends with ROLLBACK, and loses what it did not commit, as before."""
 from __future__ import annotations
 
 import pytest
-from flask import abort
+from flask import abort, stream_with_context
 from sqlalchemy import event, func, insert, select
 
 from inventory.extensions import db
@@ -40,6 +40,14 @@ def ends(app):
         db.session.execute(insert(Academie).values(code="T2", name="Essai"))
         return "inserted"
 
+    @app.get("/t/stream")
+    def stream():  # an export: read as it is sent
+        def rows():
+            yield "count: "
+            yield str(_count())
+
+        return app.response_class(stream_with_context(rows()))
+
     seen: list[str] = []
     with app.app_context():
         engine = db.engine
@@ -69,6 +77,10 @@ def test_a_read_ends_with_commit_and_anything_else_as_before(ends, app):
     seen.clear()
     assert client.get("/t/read-then-refuse").status_code == 404
     assert "commit" not in seen and "rollback" in seen
+    seen.clear()
+    streamed = client.get("/t/stream")
+    assert streamed.get_data(as_text=True) == f"count: {before}"
+    assert "commit" not in seen, "a streamed answer reads on until its end"
     seen.clear()
     assert client.post("/t/read").status_code == 200
     assert "commit" not in seen and "rollback" in seen
