@@ -234,9 +234,11 @@ def configure_history(app: Flask) -> None:
 
 
 def configure_web(app: Flask) -> None:
+    from inventory.core import static_files
     from inventory.web import install
 
     install(app)
+    static_files.install(app)
 
 
 def configure_jobs(app: Flask) -> None:

@@ -20,7 +20,6 @@ from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
-from tests.e2e.icons import icon_from_memory
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -126,7 +125,6 @@ def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     """A fresh profile per test; French, like the app's users (Accept-Language: fr-FR)."""
     context = browser.new_context(base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(ACTION_TIMEOUT_MS)
-    icon_from_memory(context)  # tests/e2e/icons.py says why
     yield context
     context.close()
 

@@ -22,7 +22,6 @@ from inventory.labels.render import Label, render_png
 from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
 from tests.e2e.conftest import ACTION_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.icons import icon_from_memory
 from tests.factories import build_world
 
 # As Safari on iOS, which has no BarcodeDetector: the scanner must not rely on it.
@@ -96,10 +95,8 @@ def test_the_camera_reads_a_label_without_barcode_detector(
     email = make_user("technicien", [("collectivite", world["coll"])])
 
     browser = camera_browser(picture)
-    context = icon_from_memory(
-        browser.new_context(
-            base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris", permissions=["camera"]
-        )
+    context = browser.new_context(
+        base_url=live_server, locale="fr-FR", timezone_id="Europe/Paris", permissions=["camera"]
     )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.add_init_script(NO_BARCODE_DETECTOR)

@@ -18,7 +18,6 @@ from inventory.assets.models import Asset, AssetStatus
 from inventory.helpdesk.models import Ticket, TicketPhoto
 from tests.e2e.axe import check_a11y
 from tests.e2e.conftest import ACTION_TIMEOUT_MS
-from tests.e2e.icons import icon_from_memory
 from tests.factories import build_world
 
 PHONE = {"width": 390, "height": 844}
@@ -27,16 +26,14 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     """A phone: small touch screen, French, like the teacher's."""
-    context = icon_from_memory(
-        browser.new_context(
-            base_url=live_server,
-            locale="fr-FR",
-            timezone_id="Europe/Paris",
-            viewport=PHONE,
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-        )
+    context = browser.new_context(
+        base_url=live_server,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
     )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     yield context

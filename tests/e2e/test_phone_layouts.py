@@ -22,14 +22,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.auth.builders import oidc_provider
 from tests.conftest import PASSWORD
 from tests.e2e.axe import check_a11y
 from tests.e2e.conftest import ACTION_TIMEOUT_MS
-from tests.e2e.icons import icon_from_memory
 from tests.factories import ROLES, expected_answers, rule_url
 
 PHONE = {"width": 390, "height": 844}
@@ -156,38 +155,20 @@ def _sign_in(page: Page, email: str) -> None:
 
 
 def _phone_context(browser: Browser, live_server: str) -> BrowserContext:
-    context = icon_from_memory(
-        browser.new_context(
-            base_url=live_server,
-            viewport=PHONE,
-            screen=PHONE,
-            device_scale_factor=3,
-            is_mobile=True,
-            has_touch=True,
-            locale="fr-FR",
-            timezone_id="Europe/Paris",
-        )
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=PHONE,
+        screen=PHONE,
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
     )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
-    # The icon is no part of a layout: not asking for it on every page saves a request
-    # (and the server a file left open when the next page cuts its answer short). The
-    # stylesheet and the scripts are asked for once per role, not revalidated per page.
-    context.route("**/favicon.svg", lambda route: route.abort())
-    static: dict[str, tuple[int, dict[str, str], bytes]] = {}
-
-    def from_memory(route: Route) -> None:
-        url = route.request.url
-        if url not in static:
-            response = route.fetch()
-            # Without its cookies: replayed later, a session cookie of the moment it was
-            # fetched (before signing in) would sign the browser out.
-            headers = {k: v for k, v in response.headers.items() if k.lower() != "set-cookie"}
-            static[url] = (response.status, headers, response.body())
-            response.dispose()
-        status, headers, body = static[url]
-        route.fulfill(status=status, headers=headers, body=body)
-
-    context.route("**/static/**", from_memory)
+    # No route here: a route switches the browser's cache off. The app names its static
+    # files by their content and has them kept a year, so that each context asks for the
+    # stylesheet, the scripts and the icon once, as a phone would, not on every page.
     return context
 
 
@@ -303,9 +284,7 @@ def test_the_staff_menu_folds_behind_a_button_on_phones(
     finally:
         context.close()
     # Without JavaScript the menu stays open on a phone, and no button promises otherwise.
-    context = icon_from_memory(
-        browser.new_context(base_url=live_server, viewport=PHONE, java_script_enabled=False)
-    )
+    context = browser.new_context(base_url=live_server, viewport=PHONE, java_script_enabled=False)
     try:
         page = context.new_page()
         _sign_in(page, email)
