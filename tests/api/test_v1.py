@@ -202,7 +202,9 @@ def test_the_openapi_description_validates_and_the_page_lists_it(app, make_user,
     assert "Documentation de l" in page.text and "PATCH /api/v1/assets/{asset_id}" in page.text
     # No script of its own: only the frame's menu script, served by the app (no CDN).
     scripts = re.findall(r"<script[^>]*>", page.text)
-    assert scripts == ['<script src="/static/js/menu.js" defer>'], scripts
+    assert len(scripts) == 1 and re.fullmatch(
+        r'<script src="/static/js/menu\.js\?v=[0-9a-f]{12}" defer>', scripts[0]
+    ), scripts
     assert "AssetPatch" in page.text
     assert "Modifier les champs" in page.text
     # The record endpoints are described too, their summaries in the page's language.

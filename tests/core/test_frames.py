@@ -45,8 +45,8 @@ def test_each_page_gets_the_frame_in_its_own_language(app, registry, db_session)
 def test_the_frame_follows_the_mount_point_and_keeps_nothing_of_a_request(app):
     plain = _page(app, "/login", "fr")
     mounted = _page(app, "/login", "fr", base_url="http://localhost/socle/")
-    assert 'href="/static/css/socle.css"' in plain and 'class="brand" href="/"' in plain
-    assert 'href="/socle/static/css/socle.css"' in mounted
+    assert 'href="/static/css/socle.css?v=' in plain and 'class="brand" href="/"' in plain
+    assert 'href="/socle/static/css/socle.css?v=' in mounted
     assert 'class="brand" href="/socle/"' in mounted
     assert 'href="/static/' not in mounted
     # Each visitor's language form carries its own CSRF token and comes back to its page.

@@ -3,16 +3,18 @@ mail outbox, each once), and the families' data erased after the retention time.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from inventory.core.audit import AuditRecord
+from inventory.core.db import utcnow
 from inventory.loans import tasks
 from inventory.loans.custody import Borrower, check_in, check_out
 from inventory.loans.models import BorrowerKind, Condition, Loan
 from inventory.orgs.models import Ecole
+from inventory.training.times import local_day
 from tests.factories import ADMIN, outbox
 from tests.loans.builders import item
 
@@ -49,7 +51,7 @@ def test_reminders_go_before_the_due_date_then_once_overdue(app, world, db_sessi
     ecole = db_session.get(Ecole, world.ecole_id)
     ecole.email = "ce.0941127P@ac-creteil.fr"
     db_session.commit()
-    today = date.today()
+    today = local_day(utcnow())  # the app's day: in France, a day ahead from 23:00 UTC
     soon = _lend(db_session, ecole, today - timedelta(days=20), today + timedelta(days=2))
     later = _lend(db_session, ecole, today, today + timedelta(days=40))
     late = _lend(db_session, ecole, today - timedelta(days=30), today - timedelta(days=1))
@@ -84,7 +86,7 @@ def _tag(db_session, loan_id):
 
 def test_family_data_is_erased_after_the_retention_and_never_logged(app, world, db_session):
     ecole = db_session.get(Ecole, world.ecole_id)
-    today = date.today()
+    today = local_day(utcnow())  # the app's day: in France, a day ahead from 23:00 UTC
     old = _lend(db_session, ecole, today - timedelta(days=90), today - timedelta(days=40))
     check_in(
         db_session,
