@@ -10,6 +10,23 @@ from inventory.core import search
 from inventory.extensions import db
 
 
+def _migrated_app(tmp_path, name):
+    """An app on a new SQLite file, for a migration's test to upgrade and downgrade, and an
+    engine of its own on that file."""
+    from inventory import create_app
+
+    url = f"sqlite:///{tmp_path / name}"
+    app = create_app(
+        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(tmp_path)}
+    )
+    return app, create_engine(url)
+
+
+def _rows(engine, sql):
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(sql).all()
+
+
 def test_upgrade_from_empty_matches_the_models(app, database_url):
     # The session fixture built this database with `flask db upgrade` from nothing.
     engine = create_engine(database_url)
@@ -75,13 +92,7 @@ def test_packed_reporter_addresses_become_ticket_followers_and_back(tmp_path):
     into one follower each, the first staying the reporter's; its downgrade packs them."""
     from flask_migrate import downgrade, upgrade
 
-    from inventory import create_app
-
-    url = f"sqlite:///{tmp_path / 'followers.db'}"
-    app = create_app(
-        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(tmp_path)}
-    )
-    engine = create_engine(url)
+    app, engine = _migrated_app(tmp_path, "followers.db")
     packed = "premiere@example.org, second@example.org,second@example.org , trois@example.org"
     with app.app_context():
         upgrade(revision="f3a8d2c5b716")
@@ -132,17 +143,10 @@ def test_the_socle_requirements_become_the_snee_referentiel_and_back(tmp_path):
     the new rules; the downgrade gives back one set of requirements as before."""
     from flask_migrate import downgrade, upgrade
 
-    from inventory import create_app
-
-    url = f"sqlite:///{tmp_path / 'referentiel.db'}"
-    app = create_app(
-        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(tmp_path)}
-    )
-    engine = create_engine(url)
+    app, engine = _migrated_app(tmp_path, "referentiel.db")
 
     def rows(sql):
-        with engine.connect() as conn:
-            return conn.exec_driver_sql(sql).all()
+        return _rows(engine, sql)
 
     with app.app_context():
         upgrade(revision="a9d4e2f7c318")
@@ -275,17 +279,10 @@ def test_tag_counters_become_one_per_pattern_and_back(tmp_path):
     downgrade gives each collectivité its pattern's counter."""
     from flask_migrate import downgrade, upgrade
 
-    from inventory import create_app
-
-    url = f"sqlite:///{tmp_path / 'counters.db'}"
-    app = create_app(
-        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "t", "INSTANCE_PATH": str(tmp_path)}
-    )
-    engine = create_engine(url)
+    app, engine = _migrated_app(tmp_path, "counters.db")
 
     def rows(sql):
-        with engine.connect() as conn:
-            return conn.exec_driver_sql(sql).all()
+        return _rows(engine, sql)
 
     with app.app_context():
         upgrade(revision="d25a1b2c3d4e")
