@@ -300,6 +300,7 @@ def _forms_sent_empty(app, access_world, lang):
             yield role_name, "POST /login", wrong.get_data(as_text=True)
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_every_page_speaks_one_language(app, access_world, db_session, catalogue, lang) -> None:
     seen: dict[str, set[str]] = defaultdict(set)  # text -> the pages that show it

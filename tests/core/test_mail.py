@@ -4,6 +4,7 @@ outbox with the error, and are sent exactly once when it is back."""
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ def _free_port() -> int:
 
 
 PORT = _free_port()
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="[^"]*"')
 
 
 class Inbox:
@@ -57,7 +59,10 @@ def test_reset_and_invitation_with_smtp_down_then_back(app, login_as, make_user,
         for email in (known, "inconnue@example.org")
     ]
     assert [a.status_code for a in answers] == [200, 200]
-    assert answers[0].get_data(as_text=True) == answers[1].get_data(as_text=True)
+    # The same page whether the address is known or not (the forms' CSRF tokens aside:
+    # they carry the second they were made, and the refused mail server takes a while).
+    pages = [_CSRF.sub("", a.get_data(as_text=True)) for a in answers]
+    assert pages[0] == pages[1]
     admin = login_as("admin")
     invited = admin.post(
         "/admin/users/new",

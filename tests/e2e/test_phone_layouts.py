@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
@@ -206,6 +207,7 @@ def _report_a_problem(page: Page, label: str, problems: list[str]) -> None:
     _check(page, "anonymous report sent", problems)
 
 
+@pytest.mark.one_engine  # the longest test of the suite: run once (pyproject.toml)
 def test_every_page_fits_a_phone(
     app: Flask, access_world: dict[str, Any], browser: Browser, live_server: str
 ) -> None:
