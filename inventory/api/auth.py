@@ -16,10 +16,10 @@ from werkzeug.wrappers import Response
 from inventory.api import tokens
 from inventory.core import audit
 from inventory.core.errors import ConflictError, DomainError
+from inventory.core.reads import SAFE_METHODS
 from inventory.extensions import db
 from inventory.web import problem
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_RATE_LIMIT = "600 per minute"
 
 

@@ -9,8 +9,9 @@ planned, 0.3 ms prepared, on the benchmark's machine).
 
 Only a request of a safe method (GET, HEAD, OPTIONS), answered without an error and not
 streamed, whose session holds no change and whose transaction ran nothing but SELECT
-statements, ends so. Any other statement (an INSERT, a savepoint, a text() of any kind)
-marks the transaction as written, and the request ends as before. On SQLite the commit
+statements, ends so. Any statement that does not begin with SELECT (an INSERT, a
+savepoint, a CTE, which may write) marks the transaction as written, and the request
+ends as before. On SQLite the commit
 of a read changes nothing either."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+# The methods that change nothing by HTTP's rules (the API's read-only tokens use them too).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # In the connection's info (kept with the pooled connection): the transaction under way
 # ran a statement that may have written.
