@@ -24,6 +24,7 @@ from inventory.assets.models import (
     join_capabilities,
 )
 from inventory.core import policy
+from inventory.core.find_or_add import find_or_add
 from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
 from inventory.core.text import fold
@@ -104,6 +105,28 @@ def category_by_code(session: Session, code: str) -> EquipmentCategory | None:
     return session.scalar(select(EquipmentCategory).filter_by(code=code))
 
 
+# A new maker or model is added, if absent, such that two people or imports adding the
+# same one at the same moment both get the one entry (core.find_or_add): each written at
+# once, its change-log record with it.
+def add_maker(session: Session, name: str) -> Manufacturer:
+    """The manufacturer of exactly this name, added if absent."""
+    with session.no_autoflush:  # a caller's pending items wait for their own flush
+        ids = find_or_add(session, Manufacturer, ("name",), [{"name": name}])
+        return session.get_one(Manufacturer, ids[(name,)])
+
+
+def add_model(
+    session: Session, maker: Manufacturer, name: str, category: EquipmentCategory
+) -> EquipmentModel:
+    """The model ``name`` of ``maker``, added in ``category`` if absent (one added just
+    now by someone else keeps the category it was given)."""
+    new = {"manufacturer_id": maker.id, "name": name, "category_id": category.id}
+    new |= {"capabilities": None, "end_of_life": None}
+    with session.no_autoflush:
+        ids = find_or_add(session, EquipmentModel, ("manufacturer_id", "name"), [new])
+        return session.get_one(EquipmentModel, ids[(maker.id, name)])
+
+
 def get_or_create_model(
     session: Session, manufacturer: str, name: str, category: EquipmentCategory
 ) -> EquipmentModel:
@@ -115,15 +138,11 @@ def get_or_create_model(
         select(Manufacturer).where(Manufacturer.name == manufacturer)
     ) or _find_folded(session, Manufacturer, manufacturer)
     if maker is None:
-        maker = Manufacturer(name=manufacturer)
-        session.add(maker)
-        session.flush()
+        maker = add_maker(session, manufacturer)
     model = session.scalar(select(EquipmentModel).filter_by(manufacturer_id=maker.id, name=name))
     if model is None:
-        model = EquipmentModel(manufacturer=maker, name=name, category=category)
-        session.add(model)
-        session.flush()
-    elif model.category_id != category.id:
+        model = add_model(session, maker, name, category)
+    if model.category_id != category.id:  # also when added by someone else just now
         raise AssetError(
             _l(
                 "The model %(model)s is catalogued as %(category)s.",

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.assets import lifecycle, supplier_link
+from inventory.assets import catalogue, lifecycle, supplier_link
 from inventory.assets.lifecycle import NewItem
 from inventory.assets.models import (
     TRANSITIONS,
@@ -612,11 +612,8 @@ class AssetImporter(Importer):
     ) -> EquipmentModel:
         maker = self.makers.get(key[0])
         if maker is None:
-            maker = Manufacturer(name=maker_name)
-            self.session.add(maker)
-            self.makers[key[0]] = maker
-        model = EquipmentModel(manufacturer=maker, name=name, category_id=category.id)
-        self.session.add(model)
+            maker = self.makers[key[0]] = catalogue.add_maker(self.session, maker_name)
+        model = catalogue.add_model(self.session, maker, name, category)
         self.models[key] = model
         self.new_models.append((key, model))
         return model

@@ -10,12 +10,12 @@ from collections.abc import Collection
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.assets.supplier_link import name_key, register_directory
-from inventory.core import audit
 from inventory.core.db import utcnow
+from inventory.core.find_or_add import find_or_add
 from inventory.suppliers.models import Supplier
 from inventory.suppliers.rules import clean
 
@@ -52,12 +52,10 @@ def _find_or_create(session: Session, wanted: set[tuple[int, str]]) -> dict[tupl
             missing[key] = {**_EMPTY, "collectivite_id": collectivite_id, "name": name}
             missing[key].update(version=1, created_at=now)
     if missing:
-        rows = list(missing.values())
-        table = Supplier.__table__
-        stmt = insert(table).returning(table.c.id, table.c.collectivite_id, table.c.name)
-        ids = {(c, name_key(n)): i for i, c, n in session.execute(stmt, rows)}
-        known.update(ids)
-        audit.log_created(session, Supplier, [(ids[k], row) for k, row in missing.items()])
+        # Another transaction may be adding the same names at this moment: theirs are
+        # then read, not added twice.
+        ids = find_or_add(session, Supplier, ("collectivite_id", "name"), [*missing.values()])
+        known.update({(c, name_key(n)): i for (c, n), i in ids.items()})
     return {(c, n): known[(c, name_key(n))] for c, n in wanted}
 
 

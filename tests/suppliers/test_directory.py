@@ -132,3 +132,92 @@ def test_the_command_line_imports_a_collectivite_s_suppliers(app, creteil, db_se
     again = runner.invoke(args=["suppliers", "import", str(path), "--collectivite", siren])
     assert "unchanged: 1" in again.output
     assert db_session.scalar(select(Supplier)).email == "contact@ugap.fr"
+
+
+def _item_with_supplier_in(app, collectivite_id: int, name: str):
+    """A new item naming ``name`` as its supplier, in a context (a session, a connection)
+    of its own; the supplier entry it was linked to."""
+    from inventory.extensions import db
+
+    with app.app_context():
+        try:
+            return item(db.session, collectivite_id, supplier=name).supplier_id
+        finally:
+            db.session.remove()
+
+
+def test_two_items_naming_the_same_new_supplier_at_once_share_one_entry(app, creteil, db_session):
+    """Two technicians (or two imports) add, at the same instant, an item whose supplier
+    is not in the directory yet: the second waits for the first one's entry and links to
+    it, rather than failing on the directory's unique name; one entry, one record."""
+    from functools import partial
+
+    from inventory.orgs.models import Ecole
+    from tests.concurrently import simultaneously
+
+    for round_ in range(3):
+        name = f"Nouveau fournisseur {round_}"
+        results = simultaneously(
+            Ecole,
+            partial(_item_with_supplier_in, app, creteil, name),
+            partial(_item_with_supplier_in, app, creteil, name),
+        )
+        assert all(isinstance(r, int) for r in results), results
+        entries = db_session.scalars(select(Supplier).where(Supplier.name == name)).all()
+        assert [e.id for e in entries] == [results[0]] == [results[1]]
+        created = db_session.scalars(
+            select(AuditRecord).where(
+                AuditRecord.object_type == "suppliers", AuditRecord.object_id == results[0]
+            )
+        ).all()
+        assert [r.action for r in created] == ["create"]
+        db_session.expire_all()
+
+
+def test_a_new_name_the_directory_is_adding_elsewhere_is_read_not_added_twice(
+    app, creteil, db_session
+):
+    """One transaction has added a new supplier and not committed yet; another adds the
+    same name (its read of the directory cannot see the first one's): it waits for the
+    first to commit and links to its entry. Before, it failed on the directory's unique
+    name, on either engine."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from inventory.extensions import db
+    from inventory.suppliers.linking import find_or_create
+
+    wanted = {(creteil, "Fournisseur du jour")}
+    with app.app_context():
+        first, second = Session(db.engine), Session(db.engine)
+        try:
+            mine = find_or_create(first, wanted)  # added, not committed
+            theirs: list[object] = []
+
+            def add_too() -> None:
+                try:
+                    theirs.append(find_or_create(second, wanted))
+                    second.commit()
+                except Exception as exc:  # handed to the assertion below
+                    second.rollback()
+                    theirs.append(exc)
+
+            waiting = threading.Thread(target=add_too)
+            waiting.start()
+            waiting.join(0.5)
+            first.commit()
+            waiting.join(60)
+        finally:
+            first.close()
+            second.close()
+    assert theirs == [mine], theirs
+    entries = db_session.scalars(select(Supplier).where(Supplier.name == "Fournisseur du jour"))
+    assert [e.id for e in entries] == list(mine.values())
+    records = db_session.scalars(
+        select(AuditRecord).where(
+            AuditRecord.object_type == "suppliers",
+            AuditRecord.object_id.in_(mine.values()),
+        )
+    ).all()
+    assert [r.action for r in records] == ["create"]
