@@ -82,9 +82,16 @@ from inventory.orgs.models import (
     Departement,
     Ecole,
 )
+from inventory.suppliers import claims as supplier_claims
 from inventory.suppliers import contracts as supplier_contracts
 from inventory.suppliers import directory, maintenance, subscriptions
-from inventory.suppliers.models import Contract, ContractKind, MaintenancePlan, Supplier
+from inventory.suppliers.models import (
+    Contract,
+    ContractKind,
+    MaintenancePlan,
+    MaintenanceRecord,
+    Supplier,
+)
 from inventory.training.attachments import add_document as add_training_document
 from inventory.training.models import TrainingDocument, TrainingSession
 from inventory.training.sessions import SessionFields, plan_session
@@ -562,15 +569,29 @@ def access_world(app, registry, make_user, db_session, tmp_path):
             db_session.get(Asset, asset_id),
             maintenance.PlanFields("Visite annuelle", 12, date(2027, 1, 1)),
         )
-        return found.id, contract.id, subscription.service_id, plan.id
+        # A warranty claim sent for the item, under warranty to its supplier.
+        claimed = db_session.get(Asset, asset_id)
+        claimed.warranty_end = date(2099, 1, 1)
+        db_session.commit()
+        claim = supplier_claims.claim_warranty(
+            db_session,
+            ADMIN,
+            app.config,
+            claimed,
+            problem="Plus d'image",
+            day=date(2026, 1, 5),
+            supplier_id=found.id,
+        )
+        return found.id, contract.id, subscription.service_id, plan.id, claim.id
 
     (
-        (supplier_in, contract_in, subscribed_in, plan_in),
+        (supplier_in, contract_in, subscribed_in, plan_in, claim_in),
         (
             supplier_out,
             contract_out,
             subscribed_out,
             plan_out,
+            claim_out,
         ),
     ) = (supplier_objects(inside, asset_in), supplier_objects(outside, asset_out))
 
@@ -619,6 +640,7 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         Supplier: (supplier_in, supplier_out),
         Contract: (contract_in, contract_out),
         MaintenancePlan: (plan_in, plan_out),
+        MaintenanceRecord: (claim_in, claim_out),
         # Reference data, the same for everyone: the socle référentiel, a requirement, a model.
         "referentiel_id": referentiel.id,
         "requirement_id": referentiel.requirements[0].id,

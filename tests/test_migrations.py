@@ -315,3 +315,31 @@ def test_tag_counters_become_one_per_pattern_and_back(tmp_path):
             (4, 2021, 3),
         ]
     engine.dispose()
+
+
+def test_claims_sent_before_their_follow_up_are_awaiting_and_back(tmp_path):
+    """Warranty claims recorded before claims were followed are "sent" (their answer was
+    never recorded); other maintenance records have no claim status; every record starts
+    at version 1. The downgrade drops what the upgrade added."""
+    from flask_migrate import downgrade, upgrade
+
+    app, engine = _migrated_app(tmp_path, "claims.db")
+    with app.app_context():
+        upgrade(revision="e1b4c7d2a9f3")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql(
+                "INSERT INTO maintenance_records (id, asset_id, kind, done_on, description, "
+                "cost_cents, under_warranty, created_at) VALUES "
+                "(1, 1, 'claim', '2026-03-02', 'Warranty claim', 0, 1, '2026-03-02 09:00:00'), "
+                "(2, 1, 'repair', '2026-04-10', 'Câble HDMI', 2500, 0, '2026-04-10 09:00:00')"
+            )
+        upgrade()
+        assert _rows(
+            engine, "SELECT id, kind, claim_status, version FROM maintenance_records ORDER BY id"
+        ) == [(1, "claim", "sent", 1), (2, "repair", None, 1)]
+        downgrade(revision="e1b4c7d2a9f3")
+        columns = {c["name"] for c in inspect(engine).get_columns("maintenance_records")}
+        assert not columns & {"claim_status", "problem", "answer", "answered_on", "version"}
+        assert _rows(engine, "SELECT id FROM maintenance_records ORDER BY id") == [(1,), (2,)]
+    engine.dispose()

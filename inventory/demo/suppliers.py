@@ -1,27 +1,29 @@
 """The demo's suppliers: UGAP (the town's items, bought through it, linked to it when they
 were recorded), Speechi
 with a maintenance contract on the first school's displays, the ENT bought under the demo
-dossier as a subscription ending soon, a repair, an overdue planned visit; then the alert
+dossier as a subscription ending soon, a repair, an overdue planned visit, two warranty
+claims (one answered, one awaiting); then the alert
 job's mails in the outbox, as the morning run would write them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.assets import digital
+from inventory.assets import digital, lifecycle
 from inventory.assets.models import Asset, ServiceKind
 from inventory.auth.models import User
 from inventory.core import audit
 from inventory.grants.models import Dossier, Expense
 from inventory.orgs.models import Collectivite
-from inventory.suppliers import contracts, directory, maintenance, subscriptions
+from inventory.suppliers import claims, contracts, directory, maintenance, subscriptions
 from inventory.suppliers.alerts import send_expiry_alerts
-from inventory.suppliers.models import ContractKind, Supplier
+from inventory.suppliers.models import ClaimStatus, ContractKind, Supplier
 
 from .equipment import Equipment
 from .grants import DEMO_DOSSIER_REFERENCE
@@ -119,6 +121,7 @@ def load_suppliers(
                 ),
             )
             yield f"Maintenance of {screen.tag}: a repair, and a yearly visit overdue"
+        yield from _warranty_claims(session, tech, speechi, displays, today)
     expense = session.scalar(
         select(Expense)
         .join(Dossier, Dossier.id == Expense.dossier_id)
@@ -148,3 +151,71 @@ def load_suppliers(
     with audit.acting_as(audit.SYSTEM):
         sent = send_expiry_alerts(session, current_app.config, today)
     yield f"Alerts of what ends soon: {sent}, in the outbox"
+
+
+def _warranty_claims(
+    session: Session, tech: User, speechi: Supplier, displays: list[int], today: date
+) -> Iterator[str]:
+    """Two displays whose warranty the town had extended to five years with Speechi (an
+    edit of each item, as a technician makes it), then a claim on each: one answered
+    (repaired), one sent twelve days ago and still awaiting Speechi's answer."""
+    chosen = list(session.scalars(select(Asset).where(Asset.id.in_(displays)).order_by(Asset.id)))[
+        -2:
+    ]
+    if len(chosen) < 2:
+        return
+    for asset in chosen:
+        bought = asset.purchase_date or today
+        typed = {
+            f.name: getattr(asset, f.name)
+            for f in fields(lifecycle.AssetFields)
+            if f.name != "errors"
+        }
+        typed["warranty_end"] = date(bought.year + 5, bought.month, bought.day)
+        typed["notes"] = "Garantie étendue à cinq ans chez Speechi."
+        lifecycle.update_asset(
+            session,
+            tech,
+            asset,
+            version=asset.version,
+            fields=lifecycle.AssetFields(**typed),
+            tag=asset.tag,
+            model=asset.model,
+        )
+    answered, waiting = chosen
+    if waiting.warranty_end is None or waiting.warranty_end < today:
+        return  # bought too long ago for the demo's date: no claim to show
+    first = claims.claim_warranty(
+        session,
+        tech,
+        current_app.config,
+        answered,
+        problem="Le stylet n'est plus reconnu sur la moitié droite de l'écran.",
+        day=today - timedelta(days=60),
+        supplier_id=speechi.id,
+    )
+    claims.answer_claim(
+        session,
+        tech,
+        first,
+        claims.ClaimAnswer(
+            ClaimStatus.REPAIRED,
+            today - timedelta(days=45),
+            reference="RMA-24-0871",
+            answer="Cadre tactile remplacé sur place par le technicien Speechi.",
+        ),
+        today=today,
+    )
+    claims.claim_warranty(
+        session,
+        tech,
+        current_app.config,
+        waiting,
+        problem="L'écran s'éteint seul après une dizaine de minutes.",
+        day=today - timedelta(days=12),
+        supplier_id=speechi.id,
+    )
+    yield (
+        f"Warranty claims: {answered.tag} repaired by Speechi, "
+        f"{waiting.tag} awaiting its answer for 12 days"
+    )

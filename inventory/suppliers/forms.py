@@ -25,7 +25,7 @@ from inventory.grants.forms import MoneyField
 from inventory.orgs.forms import MultiCheckboxField
 from inventory.suppliers.maintenance import WorkFields
 from inventory.suppliers.models import Supplier
-from inventory.suppliers.rules import CONTRACT_KIND_LABELS
+from inventory.suppliers.rules import CLAIM_STATUS_LABELS, CONTRACT_KIND_LABELS
 
 AMOUNT_HINT = _l("In euros, e.g. 1 234,56")
 
@@ -126,6 +126,23 @@ class PlanForm(FlaskForm):
 class ClaimForm(FlaskForm):
     supplier = SelectField(_l("Supplier"), coerce=int, validate_choice=False)
     problem = TextAreaField(_l("The problem"), validators=[DataRequired(), Length(max=5000)])
+
+
+class ClaimAnswerForm(FlaskForm):
+    """What the supplier answered a warranty claim (or, awaiting, their reference)."""
+
+    status = SelectField(
+        _l("Where the claim stands"),
+        choices=options((k.value, label) for k, label in CLAIM_STATUS_LABELS.items()),
+    )
+    answered_on = _date(_l("Day of the answer"))
+    reference = StringField(
+        _l("The supplier's reference"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("Their case or return number, if they gave one."),
+    )
+    answer = TextAreaField(_l("What the supplier said"), validators=[Optional(), Length(max=5000)])
+    version = HiddenField()
 
 
 class LinkSupplierForm(FlaskForm):

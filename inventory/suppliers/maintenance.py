@@ -1,5 +1,5 @@
 """Maintenance of an item: records of repairs (from a ticket or not), planned visits on a
-schedule, warranty claims sent to the supplier, and what the item has cost so far."""
+schedule, and what the item has cost so far (warranty claims: inventory.suppliers.claims)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from inventory.assets.models import Asset, AssetStatus
 from inventory.core import addresses, policy, versioning
-from inventory.core.mail import send_mail
 from inventory.core.policy import Action, Subject
 from inventory.core.versioning import check_version, guarded
 from inventory.suppliers.directory import supplier_of_collectivite
@@ -184,66 +183,6 @@ def stop_plan(session: Session, user: Subject, plan: MaintenancePlan) -> None:
         raise policy.Denied()
     plan.active = False
     session.commit()
-
-
-def claim_warranty(
-    session: Session,
-    user: Subject,
-    config: Any,
-    asset: Asset,
-    *,
-    problem: str,
-    day: date,
-    supplier_id: int | None = None,
-) -> MaintenanceRecord:
-    """Open a warranty claim for ``asset`` with its supplier: the record, and a mail to the
-    supplier's address in the outbox (in the same transaction)."""
-    _may_edit(session, user, asset)
-    problem = (problem or "").strip()
-    if not problem:
-        raise SupplierError(_l("Describe the problem."), field="problem")
-    supplier = supplier_of_collectivite(
-        session, user, asset.collectivite_id, supplier_id or asset.supplier_id
-    )
-    if supplier is None:
-        raise SupplierError(_l("Choose the supplier to send the claim to."), field="supplier")
-    if not supplier.email:
-        raise SupplierError(
-            _l("The supplier has no email address: add it to the directory first."),
-            field="supplier",
-        )
-    if asset.warranty_end is None or asset.warranty_end < day:
-        raise SupplierError(_l("The item is not under warranty."), field="problem")
-    fields = WorkFields(day, str(_l("Warranty claim")), under_warranty=True)
-    record = _record(session, user, asset, MaintenanceKind.CLAIM, fields, supplier=supplier)
-    model = asset.model
-    lines = [
-        str(
-            _l(
-                "Warranty claim for %(maker)s %(model)s, serial number %(serial)s, "
-                "asset tag %(tag)s, under warranty until %(end)s.",
-                maker=model.manufacturer.name,
-                model=model.name,
-                serial=asset.serial or "—",
-                tag=asset.tag,
-                end=asset.warranty_end.strftime("%d/%m/%Y"),
-            )
-        ),
-        str(_l("Invoice: %(invoice)s", invoice=asset.invoice_number or "—")),
-        str(_l("School: %(school)s", school=asset.ecole.name if asset.ecole else "—")),
-        problem,
-        str(
-            _l(
-                "Sent by %(who)s for %(owner)s.",
-                who=getattr(user, "email", ""),
-                owner=asset.collectivite.name,
-            )
-        ),
-    ]
-    subject = str(_l("Warranty claim — %(tag)s", tag=asset.tag))
-    send_mail(session, config, supplier.email, subject, "\n\n".join(lines))
-    session.commit()
-    return record
 
 
 def records_of(session: Session, user: Subject, asset_id: int) -> list[MaintenanceRecord]:

@@ -178,6 +178,19 @@ class MaintenanceKind(enum.StrEnum):
     CLAIM = "claim"  # a warranty claim sent to the supplier
 
 
+class ClaimStatus(enum.StrEnum):
+    """Where a warranty claim stands: sent and awaiting the supplier, or answered."""
+
+    SENT = "sent"
+    REPAIRED = "repaired"  # the supplier repaired the item under warranty
+    REPLACED = "replaced"  # the supplier replaced it
+    REFUSED = "refused"  # the supplier refused the claim
+
+    @property
+    def is_open(self) -> bool:
+        return self is ClaimStatus.SENT
+
+
 class MaintenancePlan(Audited, Versioned, Base):
     """Planned maintenance of an item: a visit every so many months, the next one due."""
 
@@ -204,9 +217,13 @@ class MaintenancePlan(Audited, Versioned, Base):
         return self.title
 
 
-class MaintenanceRecord(Audited, Base):
+class MaintenanceRecord(Audited, Versioned, Base):
     """Maintenance done on an item (or a claim sent for it): when, by which supplier, at
-    what cost and for how long, under warranty or not; from a ticket or a planned visit."""
+    what cost and for how long, under warranty or not; from a ticket or a planned visit.
+
+    A warranty claim (kind ``claim``) also says what was claimed (``problem``) and where
+    it stands: sent, then the supplier's answer (repaired, replaced or refused), on
+    which day, under which reference of theirs, with what they said."""
 
     __tablename__ = "maintenance_records"
     __table_args__ = (Index("ix_maintenance_records_asset_id_done_on", "asset_id", "done_on"),)
@@ -228,6 +245,11 @@ class MaintenanceRecord(Audited, Base):
     under_warranty: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    problem: Mapped[str | None] = mapped_column(Text)
+    claim_status: Mapped[ClaimStatus | None] = mapped_column(str_enum(ClaimStatus, "claim_status"))
+    claim_reference: Mapped[str | None] = mapped_column(String(60))
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
     asset: Mapped[Asset] = relationship()
     supplier: Mapped[Supplier | None] = relationship()
     plan: Mapped[MaintenancePlan | None] = relationship()

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from inventory.core.errors import ConflictError, DomainError
 from inventory.orgs.identifiers import is_valid_siret
-from inventory.suppliers.models import AlertSubject, ContractKind, MaintenanceKind
+from inventory.suppliers.models import AlertSubject, ClaimStatus, ContractKind, MaintenanceKind
 
 
 class SupplierError(DomainError):
@@ -25,6 +25,13 @@ MAINTENANCE_KIND_LABELS = {
     MaintenanceKind.REPAIR: _l("repair"),
     MaintenanceKind.VISIT: _l("planned visit"),
     MaintenanceKind.CLAIM: _l("warranty claim"),
+}
+# Where a warranty claim stands, in the words of the item's page and the claims' list.
+CLAIM_STATUS_LABELS = {
+    ClaimStatus.SENT: _l("awaiting the supplier"),
+    ClaimStatus.REPAIRED: _l("repaired under warranty"),
+    ClaimStatus.REPLACED: _l("replaced under warranty"),
+    ClaimStatus.REFUSED: _l("refused by the supplier"),
 }
 ALERT_SUBJECT_LABELS = {
     AlertSubject.SUBSCRIPTION: _l("subscription"),

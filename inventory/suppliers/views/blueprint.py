@@ -17,6 +17,7 @@ from inventory.orgs.models import Collectivite
 from inventory.suppliers import directory
 from inventory.suppliers.rules import (
     ALERT_SUBJECT_LABELS,
+    CLAIM_STATUS_LABELS,
     CONTRACT_KIND_LABELS,
     MAINTENANCE_KIND_LABELS,
 )
@@ -29,6 +30,7 @@ share_labels(
     contract_kind_labels=CONTRACT_KIND_LABELS,
     maintenance_kind_labels=MAINTENANCE_KIND_LABELS,
     alert_subject_labels=ALERT_SUBJECT_LABELS,
+    claim_status_labels=CLAIM_STATUS_LABELS,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,14 +13,21 @@ from werkzeug.wrappers import Response
 
 from inventory.assets.models import Asset
 from inventory.assets.socle import paris_today
+from inventory.changelog.services import history_of
 from inventory.core import policy
 from inventory.core.errors import ConflictError
 from inventory.core.policy import Action
 from inventory.extensions import db
-from inventory.suppliers import contracts, directory, maintenance, subscriptions
+from inventory.suppliers import claims, contracts, directory, maintenance, subscriptions
 from inventory.suppliers.alerts import DEFAULT_EXPIRY_DAYS, thresholds
-from inventory.suppliers.forms import ClaimForm, LinkSupplierForm, MaintenanceForm, PlanForm
-from inventory.suppliers.models import MaintenancePlan
+from inventory.suppliers.forms import (
+    ClaimAnswerForm,
+    ClaimForm,
+    LinkSupplierForm,
+    MaintenanceForm,
+    PlanForm,
+)
+from inventory.suppliers.models import ClaimStatus, MaintenancePlan, MaintenanceRecord
 from inventory.suppliers.rules import SupplierError
 from inventory.suppliers.views.blueprint import bp, supplier_options, version_of
 from inventory.web import allow, attach_error
@@ -95,7 +102,7 @@ def claim(asset_id: int) -> str | Response | tuple[str, int]:
         form.supplier.data = asset.supplier_id or 0
     if form.validate_on_submit():
         try:
-            maintenance.claim_warranty(
+            claims.claim_warranty(
                 db.session,
                 current_user,
                 current_app.config,
@@ -112,6 +119,71 @@ def claim(asset_id: int) -> str | Response | tuple[str, int]:
             return _back(asset)
     status = 422 if form.errors else 200
     return render_template("suppliers/claim.html", form=form, asset=asset), status
+
+
+@bp.get("/garanties")
+@allow(Action.READ)
+def open_claims() -> str:
+    """The warranty claims awaiting their supplier's answer, oldest first."""
+    waiting = claims.open_claims(db.session, current_user)
+    return render_template("suppliers/claims.html", claims=waiting, today=paris_today())
+
+
+@bp.route("/garanties/<int:record_id>", methods=["GET", "POST"])
+@allow(Action.READ, on=(MaintenanceRecord, "record_id"))
+def claim_answer(record_id: int) -> str | Response | tuple[str, int]:
+    """A warranty claim: what was claimed and when, and where it stands; staff of the
+    item record the supplier's answer."""
+    claim = claims.claim_of(db.session, current_user, record_id)
+    may_edit = policy.can(current_user, Action.EDIT, claim, db.session)
+    form = ClaimAnswerForm()
+    status, conflict = 200, None
+    if request.method == "GET":
+        form.status.data = (claim.claim_status or ClaimStatus.SENT).value
+        form.answered_on.data = claim.answered_on
+        form.reference.data = claim.claim_reference
+        form.answer.data = claim.answer
+        form.version.data = str(claim.version)
+    elif not may_edit:
+        raise policy.Denied()
+    elif form.validate_on_submit():
+        fields = claims.ClaimAnswer(
+            status=ClaimStatus(form.status.data),
+            answered_on=form.answered_on.data,
+            reference=form.reference.data,
+            answer=form.answer.data,
+        )
+        try:
+            claims.answer_claim(
+                db.session,
+                current_user,
+                claim,
+                fields,
+                today=paris_today(),
+                version=version_of(form),
+            )
+        except ConflictError as exc:
+            db.session.rollback()
+            conflict, status = exc.message, 409
+            form.version.data = str(claim.version)
+        except SupplierError as exc:
+            db.session.rollback()
+            attach_error(form, exc, "status")
+            status = 422
+        else:
+            flash(_("Claim saved."), "success")
+            return redirect(url_for("suppliers.claim_answer", record_id=claim.id))
+    else:
+        status = 422
+    return render_template(
+        "suppliers/claim_answer.html",
+        claim=claim,
+        asset=claim.asset,
+        form=form,
+        may_edit=may_edit,
+        conflict=conflict,
+        history=history_of(db.session, current_user, claim),
+    ), status
 
 
 @bp.route("/equipements/<int:asset_id>/entretien", methods=["GET", "POST"])
