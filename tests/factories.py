@@ -573,15 +573,16 @@ def access_world(app, registry, make_user, db_session, tmp_path):
         claimed = db_session.get(Asset, asset_id)
         claimed.warranty_end = date(2099, 1, 1)
         db_session.commit()
-        claim = supplier_claims.claim_warranty(
-            db_session,
-            ADMIN,
-            app.config,
-            claimed,
-            problem="Plus d'image",
-            day=date(2026, 1, 5),
-            supplier_id=found.id,
-        )
+        with app.app_context():  # its mail and description in the app's language
+            claim = supplier_claims.claim_warranty(
+                db_session,
+                ADMIN,
+                app.config,
+                claimed,
+                problem="Plus d'image",
+                day=date(2026, 1, 5),
+                supplier_id=found.id,
+            )
         return found.id, contract.id, subscription.service_id, plan.id, claim.id
 
     (
