@@ -8,6 +8,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from inventory.api import (  # noqa: F401  (imported for their routes)
+    claims,
     disposals,
     dossiers,
     equipment,

@@ -10,7 +10,15 @@ from inventory.assets.models import DigitalService, DigitalServiceSchool
 from inventory.core import policy
 from inventory.core.pagination import KeyedPage, paginate_by_key
 from inventory.core.policy import Subject
-from inventory.suppliers.models import Contract, ContractItem, ServiceSubscription, Supplier
+from inventory.suppliers.models import (
+    ClaimStatus,
+    Contract,
+    ContractItem,
+    MaintenanceKind,
+    MaintenanceRecord,
+    ServiceSubscription,
+    Supplier,
+)
 from inventory.suppliers.rules import KEYED_COUNT_CAP
 
 
@@ -56,6 +64,31 @@ def subscriptions_by_key(
         rows,
         keys,
         ServiceSubscription.id,
+        per_page=per_page,
+        cap=KEYED_COUNT_CAP,
+        after=after,
+    )
+
+
+def claims_by_key(
+    session: Session,
+    user: Subject,
+    per_page: int,
+    *,
+    after: int | None,
+    status: ClaimStatus | None = None,
+) -> KeyedPage[MaintenanceRecord]:
+    """The warranty claims in the user's scope (where they stand, if asked), by id."""
+    keys = policy.visible(user, select(MaintenanceRecord.id), MaintenanceRecord).where(
+        MaintenanceRecord.kind == MaintenanceKind.CLAIM
+    )
+    if status is not None:
+        keys = keys.where(MaintenanceRecord.claim_status == status)
+    return paginate_by_key(
+        session,
+        select(MaintenanceRecord),
+        keys,
+        MaintenanceRecord.id,
         per_page=per_page,
         cap=KEYED_COUNT_CAP,
         after=after,

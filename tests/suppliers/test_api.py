@@ -76,3 +76,76 @@ def test_maintenance_is_recorded_from_a_ticket(app, client, make_user, creteil, 
     assert done.status_code == 201 and done.json["ticket_id"] == ticket.id
     record = db_session.scalar(select(MaintenanceRecord))
     assert (record.asset_id, record.cost_cents) == (screen.id, 12_000)
+
+
+def _claimed(app, db_session, collectivite_id, problem):
+    """A screen under warranty of the collectivité, claimed for to its supplier."""
+    from datetime import timedelta
+
+    from inventory.suppliers import claims
+
+    screen = item(db_session, collectivite_id, warranty_end=paris_today() + timedelta(days=90))
+    sav = supplier(db_session, collectivite_id, "Speechi", email="sav@speechi.example")
+    with app.app_context():
+        return claims.claim_warranty(
+            db_session,
+            ADMIN,
+            app.config,
+            screen,
+            problem=problem,
+            day=paris_today() - timedelta(days=3),
+            supplier_id=sav.id,
+        )
+
+
+def test_claims_are_read_and_answered_under_their_version(
+    app, client, make_user, creteil, fresnes, db_session
+):
+    claim = _claimed(app, db_session, creteil, "Plus de son")
+    _claimed(app, db_session, fresnes, "Écran noir")
+    secret = api_token(app, make_user("technicien", [("collectivite", creteil)]), scope="write")
+    listed = client.get("/api/v1/claims?status=sent", headers=bearer(secret)).json
+    assert [(c["id"], c["status"], c["problem"]) for c in listed["items"]] == [
+        (claim.id, "sent", "Plus de son")
+    ]
+    assert client.get("/api/v1/claims?status=lost", headers=bearer(secret)).status_code == 422
+    one = client.get(f"/api/v1/claims/{claim.id}", headers=bearer(secret))
+    assert one.status_code == 200 and one.headers["ETag"] == f'"{claim.version}"'
+    url, etag = f"/api/v1/claims/{claim.id}", {"If-Match": one.headers["ETag"]}
+    headers = {**bearer(secret), **etag}
+    # Checked as the page checks it: a refusal says why.
+    refused = client.patch(
+        url, json={"status": "refused", "answered_on": paris_today().isoformat()}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert refused.json["errors"] == [
+        {"field": "answer", "message": "Dites pourquoi le fournisseur a refusé."}
+    ]
+    answered = client.patch(
+        url,
+        json={"status": "repaired", "answered_on": paris_today().isoformat(), "reference": "R-1"},
+        headers=headers,
+    )
+    assert answered.status_code == 200, answered.text
+    assert (answered.json["status"], answered.json["reference"]) == ("repaired", "R-1")
+    assert answered.headers["ETag"] != one.headers["ETag"]
+    # The version read is gone: 412; without any version, 428.
+    stale = client.patch(url, json={"answer": "Carte son changée"}, headers=headers)
+    assert stale.status_code == 412
+    assert client.patch(url, json={"answer": "x"}, headers=bearer(secret)).status_code == 428
+    kept = client.patch(
+        url,
+        json={"answer": "Carte son changée"},
+        headers={**bearer(secret), "If-Match": answered.headers["ETag"]},
+    ).json
+    assert (kept["status"], kept["reference"], kept["answer"]) == (
+        "repaired",
+        "R-1",
+        "Carte son changée",
+    )
+    assert client.get("/api/v1/claims?status=sent", headers=bearer(secret)).json["items"] == []
+    # Another collectivité's claim is not found; a read-only token cannot answer.
+    theirs = db_session.scalar(select(MaintenanceRecord).where(MaintenanceRecord.id != claim.id))
+    assert client.get(f"/api/v1/claims/{theirs.id}", headers=bearer(secret)).status_code == 404
+    reader = api_token(app, make_user("technicien", [("collectivite", creteil)]))
+    assert client.patch(url, json={"version": 9}, headers=bearer(reader)).status_code == 403
