@@ -175,6 +175,9 @@ def answer_claim(
     if not policy.can(user, Action.EDIT, claim, session):
         raise policy.Denied()
     fields = fields.check(claim, today)
+    # The change log files the record under its item's school and collectivité (the
+    # record's audit scope), which it reads off the loaded item: load it before the flush.
+    assert claim.asset is not None
     check_version(claim, version, _conflict())
     claim.claim_status = fields.status
     claim.claim_reference = fields.reference

@@ -15,7 +15,11 @@ from inventory.suppliers.models import (
     SubscriptionClassroom,
     Supplier,
 )
-from inventory.suppliers.rules import CONTRACT_KIND_LABELS, MAINTENANCE_KIND_LABELS
+from inventory.suppliers.rules import (
+    CLAIM_STATUS_LABELS,
+    CONTRACT_KIND_LABELS,
+    MAINTENANCE_KIND_LABELS,
+)
 
 
 def init_app(_app: Flask) -> None:
@@ -101,5 +105,10 @@ def init_app(_app: Flask) -> None:
             "under_warranty": _l("Under warranty"),
             "created_by_id": _l("Recorded by"),
             "created_at": _l("Created on"),
+            "problem": _l("The problem"),
+            "claim_status": Field(_l("Where the claim stands"), labels=CLAIM_STATUS_LABELS),
+            "claim_reference": _l("The supplier's reference"),
+            "answered_on": _l("Day of the answer"),
+            "answer": _l("What the supplier said"),
         },
     )

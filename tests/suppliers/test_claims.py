@@ -105,6 +105,11 @@ def test_the_supplier_s_answer_is_checked_then_recorded(tech, creteil, db_sessio
     ).all()
     assert [r.action for r in records] == ["create", "update", "update"]
     assert records[-1].changes["claim_status"] == ["sent", "refused"]
+    assert {r.collectivite_id for r in records} == {creteil}  # filed under the item's owner
+    # The claim's history reads the change in words.
+    history = tech.get(url).text
+    history = history[history.index("history") :]
+    assert "Where the claim stands" in history and "refused by the supplier" in history
 
 
 def test_a_stale_answer_is_a_conflict_that_keeps_the_input(tech, creteil, db_session):
