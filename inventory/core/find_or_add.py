@@ -33,26 +33,25 @@ def find_or_add(
     """The id of each row of ``model`` whose ``key`` columns (those of one of its unique
     constraints) have the values of one of ``rows``: added with the rows' values when
     absent. ``rows`` give every column a new row needs (what they give is what its
-    change-log record says); keyed by their ``key`` values, as a tuple."""
+    change-log record says); keyed by their ``key`` values, as a tuple. Meant for rows
+    the caller found absent: each one present already costs an INSERT that does
+    nothing."""
     table = model.__table__  # type: ignore[attr-defined]
     wanted = {tuple(row[k] for k in key): row for row in rows}
     if not wanted:
         return {}
-    found = _ids_of(session, table, key, list(wanted))
-    absent = [row for k, row in wanted.items() if k not in found]
-    if absent:
-        stmt = (
-            conflict_insert(session, table)
-            .on_conflict_do_nothing(index_elements=list(key))
-            .returning(table.c.id, *(table.c[k] for k in key))
-        )
-        added = {tuple(r[1:]): r[0] for r in session.execute(stmt, absent)}
-        by_key = {tuple(row[k] for k in key): row for row in absent}
-        audit.log_created(session, model, [(i, by_key[k]) for k, i in added.items()])
-        found.update(added)
-        # Added meanwhile by another transaction, now committed: read as it is.
-        if late := [k for k in by_key if k not in found]:
-            found.update(_ids_of(session, table, key, late))
+    # Written first: the callers pass the rows they found absent, so the INSERT is what
+    # usually happens; only the rows it skipped (there already) are read afterwards.
+    stmt = (
+        conflict_insert(session, table)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(table.c.id, *(table.c[k] for k in key))
+    )
+    found = {tuple(r[1:]): r[0] for r in session.execute(stmt, list(wanted.values()))}
+    audit.log_created(session, model, [(i, wanted[k]) for k, i in found.items()])
+    # There already, or added meanwhile by another transaction, now committed: as it is.
+    if there := [k for k in wanted if k not in found]:
+        found.update(_ids_of(session, table, key, there))
     return found
 
 
