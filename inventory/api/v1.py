@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields as dataclass_fields
 from typing import Any, TypeVar
 
 from flask import request
@@ -128,10 +127,6 @@ def asset(asset_id: int) -> Any:
     return found, 200, _etag(found.version)
 
 
-# The fields a PATCH may change: the edit page's.
-PATCHABLE = tuple(f.name for f in dataclass_fields(lifecycle.AssetFields) if f.name != "errors")
-
-
 def _if_match() -> int | None:
     value = request.headers.get("If-Match", "").strip()
     if not value:
@@ -160,9 +155,9 @@ def update_asset(data: dict[str, Any], asset_id: int) -> Any:
             PreconditionRequired,
             _("Send the version you read: as version in the body, or as If-Match."),
         )
-    fields = lifecycle.AssetFields(
-        **{name: data[name] if name in data else getattr(item, name) for name in PATCHABLE}
-    )
+    # The fields a PATCH may change: the edit page's.
+    sent = {name: data[name] for name in lifecycle.EDITABLE if name in data}
+    fields = lifecycle.AssetFields.of(item, **sent)
     tag = (data.get("tag") or "").strip() or item.tag
     try:
         saved = lifecycle.update_asset(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -194,6 +194,15 @@ class AssetFields:
 
     def values(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "errors"}
+
+    @classmethod
+    def of(cls, asset: Asset, **changed: Any) -> AssetFields:
+        """What ``asset`` has, as an edit starts from it, with ``changed`` instead."""
+        return cls(**{name: changed.get(name, getattr(asset, name)) for name in EDITABLE})
+
+
+# The fields an edit of an item may change: AssetFields' own, but its errors.
+EDITABLE = tuple(f.name for f in fields(AssetFields) if f.name != "errors")
 
 
 def _check_serial(

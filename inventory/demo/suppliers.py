@@ -8,7 +8,6 @@ job's mails in the outbox, as the morning run would write them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import fields
 from datetime import date, timedelta
 
 from flask import current_app
@@ -166,19 +165,17 @@ def _warranty_claims(
         return
     for asset in chosen:
         bought = asset.purchase_date or today
-        typed = {
-            f.name: getattr(asset, f.name)
-            for f in fields(lifecycle.AssetFields)
-            if f.name != "errors"
-        }
-        typed["warranty_end"] = date(bought.year + 5, bought.month, bought.day)
-        typed["notes"] = "Garantie étendue à cinq ans chez Speechi."
+        typed = lifecycle.AssetFields.of(
+            asset,
+            warranty_end=date(bought.year + 5, bought.month, bought.day),
+            notes="Garantie étendue à cinq ans chez Speechi.",
+        )
         lifecycle.update_asset(
             session,
             tech,
             asset,
             version=asset.version,
-            fields=lifecycle.AssetFields(**typed),
+            fields=typed,
             tag=asset.tag,
             model=asset.model,
         )

@@ -16,14 +16,13 @@ from sqlalchemy.orm import Session, joinedload
 from inventory.assets.models import Asset
 from inventory.core import policy, versioning
 from inventory.core.mail import send_mail
+from inventory.core.pagination import Page, paginate
 from inventory.core.policy import Action, Subject
 from inventory.core.versioning import check_version, guarded
 from inventory.suppliers.directory import supplier_of_collectivite
+from inventory.suppliers.maintenance import WorkFields, add_record
 from inventory.suppliers.models import ClaimStatus, MaintenanceKind, MaintenanceRecord
 from inventory.suppliers.rules import SupplierError, clean, conflict
-
-# What the supplier may answer (a claim is "sent" until one of these is recorded).
-ANSWERS = (ClaimStatus.REPAIRED, ClaimStatus.REPLACED, ClaimStatus.REFUSED)
 
 
 def _conflict() -> Any:
@@ -65,19 +64,10 @@ def claim_warranty(
         )
     if asset.warranty_end is None or asset.warranty_end < day:
         raise SupplierError(_l("The item is not under warranty."), field="problem")
-    record = MaintenanceRecord(
-        asset=asset,
-        kind=MaintenanceKind.CLAIM,
-        supplier_id=supplier.id,
-        done_on=day,
-        description=str(_l("Warranty claim")),
-        cost_cents=0,
-        under_warranty=True,
-        created_by_id=getattr(user, "id", None),
-        problem=problem,
-        claim_status=ClaimStatus.SENT,
-    )
-    session.add(record)
+    fields = WorkFields(day, str(_l("Warranty claim")), under_warranty=True)
+    record = add_record(session, user, asset, MaintenanceKind.CLAIM, fields, supplier=supplier)
+    record.problem = problem
+    record.claim_status = ClaimStatus.SENT
     model = asset.model
     lines = [
         str(
@@ -151,7 +141,7 @@ class ClaimAnswer:
 
 def claim_of(session: Session, user: Subject, record_id: int) -> MaintenanceRecord:
     """A warranty claim in the user's scope (404 otherwise, as for any record that is not
-    a claim), with its item, model and supplier."""
+    a claim)."""
     claim = policy.load_or_404(user, MaintenanceRecord, record_id, session)
     if claim.kind is not MaintenanceKind.CLAIM:
         raise policy.Denied()  # a 404, as out of scope
@@ -175,10 +165,10 @@ def answer_claim(
     if not policy.can(user, Action.EDIT, claim, session):
         raise policy.Denied()
     fields = fields.check(claim, today)
-    # The change log files the record under its item's school and collectivité (the
-    # record's audit scope), which it reads off the loaded item: load it before the flush.
-    assert claim.asset is not None
     check_version(claim, version, _conflict())
+    # The change log files the record under its item's school and collectivité, which
+    # MaintenanceRecord.audit_scope reads off the item only when it is loaded.
+    claim.asset  # noqa: B018  (loaded here, if it is not yet)
     claim.claim_status = fields.status
     claim.claim_reference = fields.reference
     claim.answered_on = fields.answered_on
@@ -188,23 +178,19 @@ def answer_claim(
 
 
 def open_claims(
-    session: Session, user: Subject, *, supplier_id: int | None = None, limit: int = 200
-) -> list[MaintenanceRecord]:
-    """The claims awaiting the supplier's answer in the user's scope, oldest first
-    (``supplier_id``: that supplier's only)."""
-    stmt = (
-        select(MaintenanceRecord)
+    session: Session, user: Subject, *, page: int = 1, per_page: int = 50
+) -> Page[MaintenanceRecord]:
+    """The claims awaiting the supplier's answer in the user's scope, oldest first."""
+    keys = (
+        policy.visible(user, select(MaintenanceRecord.id), MaintenanceRecord)
         .where(
             MaintenanceRecord.kind == MaintenanceKind.CLAIM,
             MaintenanceRecord.claim_status == ClaimStatus.SENT,
         )
-        .options(
-            joinedload(MaintenanceRecord.asset).joinedload(Asset.ecole),
-            joinedload(MaintenanceRecord.supplier),
-        )
         .order_by(MaintenanceRecord.done_on, MaintenanceRecord.id)
-        .limit(limit)
     )
-    if supplier_id is not None:
-        stmt = stmt.where(MaintenanceRecord.supplier_id == supplier_id)
-    return list(session.scalars(policy.visible(user, stmt, MaintenanceRecord)))
+    rows = policy.visible(user, select(MaintenanceRecord), MaintenanceRecord).options(
+        joinedload(MaintenanceRecord.asset).joinedload(Asset.ecole),
+        joinedload(MaintenanceRecord.supplier),
+    )
+    return paginate(session, rows, page, per_page, key_stmt=keys)

@@ -57,7 +57,7 @@ def _may_edit(session: Session, user: Subject, asset: Asset) -> None:
         raise policy.Denied()
 
 
-def _record(
+def add_record(
     session: Session,
     user: Subject,
     asset: Asset,
@@ -68,6 +68,8 @@ def _record(
     ticket_id: int | None = None,
     plan: MaintenancePlan | None = None,
 ) -> MaintenanceRecord:
+    """A record of maintenance of ``asset`` (a repair, a visit, a claim), added to the
+    session: the caller's service commits it."""
     record = MaintenanceRecord(
         asset=asset,
         kind=kind,
@@ -100,7 +102,7 @@ def record_maintenance(
     supplier = supplier_of_collectivite(
         session, user, asset.collectivite_id, fields.supplier_id or asset.supplier_id
     )
-    record = _record(
+    record = add_record(
         session, user, asset, MaintenanceKind.REPAIR, fields, supplier=supplier, ticket_id=ticket_id
     )
     session.commit()
@@ -166,7 +168,7 @@ def record_visit(
     supplier = supplier_of_collectivite(
         session, user, plan.asset.collectivite_id, fields.supplier_id or plan.supplier_id
     )
-    record = _record(
+    record = add_record(
         session, user, plan.asset, MaintenanceKind.VISIT, fields, supplier=supplier, plan=plan
     )
     done_on = fields.done_on or plan.next_due  # checked: never None here

@@ -30,7 +30,7 @@ from inventory.suppliers.forms import (
 from inventory.suppliers.models import ClaimStatus, MaintenancePlan, MaintenanceRecord
 from inventory.suppliers.rules import SupplierError
 from inventory.suppliers.views.blueprint import bp, supplier_options, version_of
-from inventory.web import allow, attach_error
+from inventory.web import allow, attach_error, int_arg
 
 
 def _asset(asset_id: int) -> Asset:
@@ -125,8 +125,13 @@ def claim(asset_id: int) -> str | Response | tuple[str, int]:
 @allow(Action.READ)
 def open_claims() -> str:
     """The warranty claims awaiting their supplier's answer, oldest first."""
-    waiting = claims.open_claims(db.session, current_user)
-    return render_template("suppliers/claims.html", claims=waiting, today=paris_today())
+    waiting = claims.open_claims(
+        db.session,
+        current_user,
+        page=int_arg("page") or 1,
+        per_page=current_app.config["PAGE_SIZE"],
+    )
+    return render_template("suppliers/claims.html", page=waiting, today=paris_today())
 
 
 @bp.route("/garanties/<int:record_id>", methods=["GET", "POST"])
